@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# Switchboard audio fast-path benchmark: the hub against a plain libwebsockets relay.
+#
+#   sudo bash Benchmarks/run.sh        (or, as root: bash Benchmarks/run.sh)
+#
+# Installs what it needs, builds the C tools and the hub, then measures, on loopback only:
+#   - latency and relay CPU per frame for direct (loadgen -> echo-model), the reference
+#     relay (loadgen -> ref-relay -> echo-model) and the hub (loadgen -> switchboard ->
+#     echo-model), for each session count, ROUNDS rounds, the three paths alternating;
+#   - RSS per idle session (fresh ref-relay and fresh hub);
+#   - sessions opened per second (hub and reference relay).
+# Results: Benchmarks/results/<run id>/*.json, Benchmarks/results/latest.{json,md}, and the
+# Markdown table on stdout.
+#
+# Environment (defaults in brackets):
+#   SESSIONS ["50 200 500"]  ROUNDS [3]  WARMUP [5]  DURATION [20]  DRAIN [3]  RATE [50]
+#   IDLE [10000]  IDLE_HOLD [5]  OPEN_N [5000]  OPEN_CONC [64]
+#   SKIP_HUB [0]       1: measure only direct and the reference relay (no Swift build)
+#   SKIP_HUB_BUILD [0] 1: use the existing hub binary
+#   HUB_BIN [.build/release/switchboard]  HUB_ARGS [extra arguments for `serve`]
+#   REF_EVLIB [ev]     event loop of ref-relay and echo-model: ev (epoll via libev) or poll
+#   SKIP_INSTALL [0]   SKIP_IDLE [0]  SKIP_OPEN [0]  QUIET_WAIT [60] (seconds to wait for an idle machine)
+#   BASE_PORT [18100]
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+BIN="$BENCH_DIR/bin"
+
+SESSIONS=${SESSIONS:-"50 200 500"}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-5}
+DURATION=${DURATION:-20}
+DRAIN=${DRAIN:-3}
+RATE=${RATE:-50}
+IDLE=${IDLE:-10000}
+IDLE_HOLD=${IDLE_HOLD:-5}
+OPEN_N=${OPEN_N:-5000}
+OPEN_CONC=${OPEN_CONC:-64}
+SKIP_HUB=${SKIP_HUB:-0}
+SKIP_HUB_BUILD=${SKIP_HUB_BUILD:-0}
+SKIP_INSTALL=${SKIP_INSTALL:-0}
+SKIP_IDLE=${SKIP_IDLE:-0}
+SKIP_OPEN=${SKIP_OPEN:-0}
+HUB_BIN=${HUB_BIN:-"$REPO/.build/release/switchboard"}
+HUB_ARGS=${HUB_ARGS:-}
+REF_EVLIB=${REF_EVLIB:-ev}
+QUIET_WAIT=${QUIET_WAIT:-60}
+NEXT_PORT=${BASE_PORT:-18100}
+QUERY="model=bench"
+
+RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS="$BENCH_DIR/results"
+OUT="$RESULTS/$RUN_ID"
+LOGS="$OUT/logs"
+mkdir -p "$LOGS"
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ------------------------------------------------------------------ process bookkeeping
+PIDS=()
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	PIDS=()
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+stop_pid() {
+	local pid=$1 keep=() p
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	for p in "${PIDS[@]}"; do [ "$p" != "$pid" ] && keep+=("$p"); done
+	PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
+port_in_use() { (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# sets PORT to the next port nobody listens on (not in a subshell: the counter must advance)
+alloc_port() {
+	NEXT_PORT=$((NEXT_PORT + 1))
+	while port_in_use "$NEXT_PORT"; do NEXT_PORT=$((NEXT_PORT + 1)); done
+	PORT=$NEXT_PORT
+}
+
+# GET /healthz on 127.0.0.1:$1 answers 200 (plain bash, no curl needed)
+healthy() {
+	local port=$1
+	(
+		exec 9<>"/dev/tcp/127.0.0.1/$port" || exit 1
+		printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$port" >&9 || exit 1
+		IFS= read -r -t 2 line <&9 || exit 1
+		[[ "$line" == HTTP/1.?" 200"* ]]
+	) 2>/dev/null
+}
+
+wait_ready() {
+	local port=$1 pid=$2 name=$3
+	for _ in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || die "$name exited during start-up (see $LOGS)"
+		if healthy "$port"; then
+			sleep 0.2
+			kill -0 "$pid" 2>/dev/null || die "$name exited during start-up (see $LOGS)"
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "$name did not answer GET /healthz with 200 on port $port within 30 s"
+}
+
+# Each start takes a fresh port: no TIME_WAIT leftovers from earlier runs share a destination.
+start_echo() { # sets ECHO_PID ECHO_PORT
+	alloc_port; ECHO_PORT=$PORT
+	"$BIN/echo-model" --port "$ECHO_PORT" --evlib "$REF_EVLIB" >>"$LOGS/echo-model.log" 2>&1 &
+	ECHO_PID=$!
+	PIDS+=("$ECHO_PID")
+	wait_ready "$ECHO_PORT" "$ECHO_PID" echo-model
+}
+
+start_ref() { # sets RELAY_PID RELAY_PORT
+	alloc_port; RELAY_PORT=$PORT
+	"$BIN/ref-relay" --port "$RELAY_PORT" --upstream "ws://127.0.0.1:$ECHO_PORT/v1/realtime" \
+		--evlib "$REF_EVLIB" >>"$LOGS/ref-relay.log" 2>&1 &
+	RELAY_PID=$!
+	PIDS+=("$RELAY_PID")
+	wait_ready "$RELAY_PORT" "$RELAY_PID" ref-relay
+}
+
+start_hub() { # sets RELAY_PID RELAY_PORT
+	alloc_port; RELAY_PORT=$PORT
+	# shellcheck disable=SC2086
+	"$HUB_BIN" serve --host 127.0.0.1 --port "$RELAY_PORT" \
+		--model "ws://127.0.0.1:$ECHO_PORT/v1/realtime" $HUB_ARGS >>"$LOGS/switchboard.log" 2>&1 &
+	RELAY_PID=$!
+	PIDS+=("$RELAY_PID")
+	wait_ready "$RELAY_PORT" "$RELAY_PID" switchboard
+}
+
+# Wait (bounded) until the machine is mostly idle, so other work does not skew the figures.
+busy_cores() {
+	local a
+	read -r _ u1 n1 s1 _ _ q1 sq1 st1 _ < /proc/stat
+	sleep 1
+	read -r _ u2 n2 s2 _ _ q2 sq2 st2 _ < /proc/stat
+	a=$(( (u2 + n2 + s2 + q2 + sq2 + st2) - (u1 + n1 + s1 + q1 + sq1 + st1) ))
+	awk -v a="$a" -v t="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", a / t }'
+}
+
+wait_quiet() {
+	local waited=0 busy
+	while :; do
+		busy=$(busy_cores)
+		if awk -v b="$busy" 'BEGIN{exit !(b < 0.25)}'; then return 0; fi
+		if [ "$waited" -ge "$QUIET_WAIT" ]; then
+			log "warning: the machine is busy with other work ($busy cores); figures will be noisy"
+			return 0
+		fi
+		[ "$waited" -eq 0 ] && log "waiting up to ${QUIET_WAIT}s for other work to finish ($busy cores busy)"
+		waited=$((waited + 1))
+	done
+}
+
+# ------------------------------------------------------------------ 1. install, limits, build
+if [ "$(id -u)" -ne 0 ]; then
+	log "warning: not root: package installs and raising the open-files limit may fail"
+fi
+need_install=0
+command -v cc >/dev/null 2>&1 || need_install=1
+command -v make >/dev/null 2>&1 || need_install=1
+command -v pkg-config >/dev/null 2>&1 || need_install=1
+pkg-config --exists libwebsockets 2>/dev/null || need_install=1
+[ -e /usr/lib/x86_64-linux-gnu/libwebsockets-evlib_ev.so ] || ls /usr/lib/*/libwebsockets-evlib_ev.so >/dev/null 2>&1 || need_install=1
+PY=$(command -v python3 || true)
+[ -n "$PY" ] || need_install=1
+if [ "$need_install" = 1 ] && [ "$SKIP_INSTALL" != 1 ]; then
+	log "installing build dependencies (apt-get)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update >"$LOGS/apt.log" 2>&1 || die "apt-get update failed (see $LOGS/apt.log)"
+	apt-get install -y libwebsockets-dev pkg-config build-essential python3 >>"$LOGS/apt.log" 2>&1 \
+		|| die "apt-get install failed (see $LOGS/apt.log)"
+	PY=$(command -v python3)
+fi
+[ -n "$PY" ] || die "python3 is needed to summarise the results"
+
+HARD_NOFILE=$(ulimit -Hn)
+ulimit -n 1048576 2>/dev/null || ulimit -n "$HARD_NOFILE" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+[ "$NOFILE" = unlimited ] && NOFILE=1048576
+log "open files limit: $NOFILE (hard $HARD_NOFILE)"
+
+log "building the C tools"
+make -C "$BENCH_DIR" >"$LOGS/make.log" 2>&1 || die "make failed (see $LOGS/make.log)"
+
+if [ "$SKIP_HUB" != 1 ]; then
+	if [ "$SKIP_HUB_BUILD" != 1 ]; then
+		command -v swift >/dev/null 2>&1 || die "swift is not on PATH (or run with SKIP_HUB=1)"
+		log "building the hub: swift build -c release --product switchboard"
+		(cd "$REPO" && swift build -c release --product switchboard) >"$LOGS/swift-build.log" 2>&1 \
+			|| die "swift build failed (see $LOGS/swift-build.log)"
+	fi
+	[ -x "$HUB_BIN" ] || die "no hub binary at $HUB_BIN (or run with SKIP_HUB=1)"
+	PATHS="direct ref hub"
+else
+	log "SKIP_HUB=1: measuring direct and the reference relay only"
+	PATHS="direct ref"
+fi
+
+# An idle session through a relay holds two descriptors in the relay (client + upstream).
+IDLE_MAX=$(( (NOFILE - 128) / 2 ))
+IDLE_EFF=$IDLE
+if [ "$IDLE" -gt "$IDLE_MAX" ]; then
+	IDLE_EFF=$IDLE_MAX
+	log "warning: open-files limit $NOFILE allows at most $IDLE_MAX idle relayed sessions; using $IDLE_EFF instead of $IDLE"
+fi
+
+cat >"$OUT/env.json" <<EOF
+{"run_id": "$RUN_ID", "nproc": $(nproc), "kernel": "$(uname -r)", "nofile": $NOFILE,
+ "sessions": "$SESSIONS", "rounds": $ROUNDS, "warmup_s": $WARMUP, "duration_s": $DURATION,
+ "rate": $RATE, "idle_requested": $IDLE, "idle_used": $IDLE_EFF, "idle_hold_s": $IDLE_HOLD,
+ "open_n": $OPEN_N, "open_concurrency": $OPEN_CONC, "evlib": "$REF_EVLIB",
+ "paths": "$PATHS", "hub_bin": "$HUB_BIN", "hub_args": "$HUB_ARGS",
+ "lws_version": "$(pkg-config --modversion libwebsockets 2>/dev/null || echo unknown)"}
+EOF
+
+wait_quiet
+
+# ------------------------------------------------------------------ 2. latency and CPU per frame
+run_latency() { # path sessions round
+	local path=$1 n=$2 r=$3 target_port watch=() f
+	f="$OUT/latency-$path-$n-r$r.json"
+	start_echo
+	case $path in
+	direct) target_port=$ECHO_PORT ;;
+	ref) start_ref; target_port=$RELAY_PORT; watch=(--watch "relay=$RELAY_PID") ;;
+	hub) start_hub; target_port=$RELAY_PORT; watch=(--watch "relay=$RELAY_PID") ;;
+	esac
+	log "latency: $path, $n sessions, round $r"
+	"$BIN/loadgen" "ws://127.0.0.1:$target_port/v1/realtime?$QUERY" --sessions "$n" \
+		--rate "$RATE" --warmup "$WARMUP" --duration "$DURATION" --drain "$DRAIN" \
+		--concurrency 64 "${watch[@]}" --watch "echo=$ECHO_PID" \
+		>"$f" 2>>"$LOGS/loadgen.log" || log "warning: loadgen failed for $path/$n/r$r"
+	[ "$path" != direct ] && stop_pid "$RELAY_PID"
+	stop_pid "$ECHO_PID"
+}
+
+read -r -a PATH_LIST <<<"$PATHS"
+NP=${#PATH_LIST[@]}
+for n in $SESSIONS; do
+	for r in $(seq "$ROUNDS"); do
+		# rotate the order each round so no path always goes first
+		for k in $(seq 0 $((NP - 1))); do
+			run_latency "${PATH_LIST[$(( (k + r - 1) % NP ))]}" "$n" "$r"
+		done
+	done
+done
+
+# ------------------------------------------------------------------ 3. RSS per idle session
+run_idle() { # path
+	local path=$1 f="$OUT/idle-$1.json"
+	start_echo
+	if [ "$path" = ref ]; then start_ref; else start_hub; fi
+	sleep 1
+	log "idle: $path, $IDLE_EFF sessions held ${IDLE_HOLD}s"
+	"$BIN/loadgen" "ws://127.0.0.1:$RELAY_PORT/v1/realtime?$QUERY" --idle "$IDLE_EFF" \
+		--hold "$IDLE_HOLD" --settle 2 --concurrency 256 --open-timeout 120 \
+		--watch "relay=$RELAY_PID" >"$f" 2>>"$LOGS/loadgen.log" \
+		|| log "warning: loadgen failed for idle/$path"
+	stop_pid "$RELAY_PID"
+	stop_pid "$ECHO_PID"
+}
+
+run_open() { # path
+	local path=$1 f="$OUT/open-$1.json" target_port
+	start_echo
+	case $path in
+	direct) target_port=$ECHO_PORT ;;
+	ref) start_ref; target_port=$RELAY_PORT ;;
+	hub) start_hub; target_port=$RELAY_PORT ;;
+	esac
+	log "open rate: $path, $OPEN_N sessions, $OPEN_CONC in flight"
+	"$BIN/loadgen" "ws://127.0.0.1:$target_port/v1/realtime?$QUERY" --open-rate "$OPEN_N" \
+		--concurrency "$OPEN_CONC" --open-timeout 120 >"$f" 2>>"$LOGS/loadgen.log" \
+		|| log "warning: loadgen failed for open/$path"
+	[ "$path" != direct ] && stop_pid "$RELAY_PID"
+	stop_pid "$ECHO_PID"
+}
+
+RELAYS="ref"
+[ "$SKIP_HUB" != 1 ] && RELAYS="ref hub"
+if [ "$SKIP_IDLE" != 1 ]; then
+	for p in $RELAYS; do run_idle "$p"; sleep 2; done
+fi
+if [ "$SKIP_OPEN" != 1 ]; then
+	for p in $RELAYS; do run_open "$p"; sleep 1; done
+fi
+
+cleanup
+
+# ------------------------------------------------------------------ 4. summary
+"$PY" "$BENCH_DIR/summarize.py" "$OUT" >"$OUT/summary.md"
+cp "$OUT/summary.md" "$RESULTS/latest.md"
+cp "$OUT/summary.json" "$RESULTS/latest.json"
+cat "$OUT/summary.md"
+log "results: $OUT (summary: $RESULTS/latest.md)"

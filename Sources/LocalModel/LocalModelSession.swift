@@ -1,0 +1,335 @@
+import RealtimeProtocol
+import SwitchboardAgents
+
+/// One session of the local model: takes client events, answers with server events, in one
+/// dialect. A value type with no I/O.
+public struct LocalModelSession: Sendable {
+    public let dialect: Dialect
+    public let sessionID: String
+    public let conversationID: String
+    private let brain: LocalBrain
+    private(set) var config: SessionConfig
+    private var items: [JSONObject] = []
+    private var inputAudioBytes = 0
+    private var responseCount = 0
+
+    /// The model names a beta client accepts in `session.model`.
+    static let betaModelNames: Set<String> = [
+        "gpt-realtime", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01",
+        "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview",
+        "gpt-4o-mini-realtime-preview-2024-12-17",
+    ]
+
+    /// Largest audio accepted in the input buffer before a commit (15 minutes of pcm16).
+    static let maximumBufferedAudio = 15 * 60 * 48_000
+
+    public init(dialect: Dialect, model: String?, brain: LocalBrain) {
+        self.dialect = dialect
+        self.brain = brain
+        self.sessionID = RealtimeID.make("sess")
+        self.conversationID = RealtimeID.make("conv")
+        let persona = brain.catalog.defaultPersona
+        self.config = SessionConfig(
+            model: model ?? "switchboard-local", instructions: persona.instructions, voice: persona.voice ?? "alloy",
+            tools: [], toolChoice: .string("auto"),
+            turnDetection: .null, inputFormat: .pcm16, outputFormat: .pcm16, inputTranscription: .null,
+            outputModalities: dialect == .ga ? ["audio"] : ["text", "audio"]
+        )
+    }
+
+    /// The events a new session starts with.
+    public mutating func start() -> [RealtimeEvent] {
+        var events = [RealtimeEvent(type: "session.created", [("event_id", eventID()), ("session", .object(sessionObject()))])]
+        if dialect == .beta {
+            events.append(RealtimeEvent(type: "conversation.created", [
+                ("event_id", eventID()),
+                ("conversation", .object(["id": .string(conversationID), "object": .string("realtime.conversation")])),
+            ]))
+        }
+        return events
+    }
+
+    /// Handles one client event's bytes.
+    public mutating func handle(_ event: RealtimeEvent) -> [RealtimeEvent] {
+        switch event.type {
+        case "session.update": return sessionUpdate(event)
+        case "input_audio_buffer.append": return append(event)
+        case "input_audio_buffer.commit": return commit(event)
+        case "input_audio_buffer.clear":
+            inputAudioBytes = 0
+            return [RealtimeEvent(type: "input_audio_buffer.cleared", [("event_id", eventID())])]
+        case "conversation.item.create": return itemCreate(event)
+        case "conversation.item.retrieve": return itemRetrieve(event)
+        case "conversation.item.delete": return itemDelete(event)
+        case "conversation.item.truncate": return itemTruncate(event)
+        case "response.create": return responseCreate(event)
+        case "response.cancel":
+            return [error("response_cancel_not_active", "There is no active response to cancel.", event: event)]
+        case "output_audio_buffer.clear":
+            return [RealtimeEvent(type: "output_audio_buffer.cleared", [("event_id", eventID()), ("response_id", .null)])]
+        default:
+            return [error("unknown_event", "Unknown event type '\(event.type)'.", param: "type", event: event)]
+        }
+    }
+
+    // MARK: Session
+
+    private mutating func sessionUpdate(_ event: RealtimeEvent) -> [RealtimeEvent] {
+        guard let session = event["session"]?.objectValue else {
+            return [error("missing_required_parameter", "session.update needs a 'session' object.", param: "session", event: event)]
+        }
+        do {
+            let update = try SessionConfig(json: session, dialect: dialect)
+            var next = config
+            next.merge(update)
+            next.model = config.model
+            next.extra = JSONObject()
+            config = next
+        } catch {
+            return [self.error("invalid_value", error.message, param: error.param, event: event)]
+        }
+        return [RealtimeEvent(type: "session.updated", [("event_id", eventID()), ("session", .object(sessionObject()))])]
+    }
+
+    private func sessionObject() -> JSONObject {
+        var object = JSONObject()
+        if dialect == .ga { object["type"] = .string("realtime") }
+        object["object"] = .string("realtime.session")
+        object["id"] = .string(sessionID)
+        for (key, value) in config.json(in: dialect) where key != "type" { object[key] = value }
+        // Beta clients validate `session.model` against a closed list of names: name only those.
+        if dialect == .beta, let model = config.model, !Self.betaModelNames.contains(model) { object["model"] = nil }
+        return object
+    }
+
+    // MARK: Audio input
+
+    private mutating func append(_ event: RealtimeEvent) -> [RealtimeEvent] {
+        guard let audio = event["audio"]?.stringValue else {
+            return [error("missing_required_parameter", "input_audio_buffer.append needs 'audio' (base64).", param: "audio", event: event)]
+        }
+        guard let decoded = Base64.decodedCount(audio) else {
+            return [error("invalid_base64", "'audio' is not valid base64.", param: "audio", event: event)]
+        }
+        guard inputAudioBytes + decoded <= Self.maximumBufferedAudio else {
+            return [error("input_audio_buffer_full", "The input audio buffer is full; commit or clear it.", param: "audio", event: event)]
+        }
+        inputAudioBytes += decoded
+        return []
+    }
+
+    private mutating func commit(_ event: RealtimeEvent) -> [RealtimeEvent] {
+        guard inputAudioBytes > 0 else {
+            return [error("input_audio_buffer_commit_empty", "The input audio buffer is empty.", event: event)]
+        }
+        inputAudioBytes = 0
+        let itemID = RealtimeID.make("item")
+        let previous = items.last?["id"] ?? .null
+        let item = JSONObject([
+            ("id", .string(itemID)), ("object", .string("realtime.item")), ("type", .string("message")),
+            ("status", .string("completed")), ("role", .string("user")),
+            ("content", .array([.object(["type": .string("input_audio"), "transcript": .null])])),
+        ])
+        items.append(item)
+        var out = [RealtimeEvent(type: "input_audio_buffer.committed", [
+            ("event_id", eventID()), ("previous_item_id", previous), ("item_id", .string(itemID)),
+        ])]
+        out.append(contentsOf: itemAdded(item, previous: previous))
+        return out
+    }
+
+    // MARK: Items
+
+    private mutating func itemCreate(_ event: RealtimeEvent) -> [RealtimeEvent] {
+        guard var item = event["item"]?.objectValue else {
+            return [error("missing_required_parameter", "conversation.item.create needs an 'item'.", param: "item", event: event)]
+        }
+        let type = item["type"]?.stringValue ?? "message"
+        guard ["message", "function_call", "function_call_output"].contains(type) else {
+            return [error("invalid_value", "Unsupported item type '\(type)'.", param: "item.type", event: event)]
+        }
+        if type == "message" {
+            guard let role = item["role"]?.stringValue, ["user", "assistant", "system"].contains(role) else {
+                return [error("invalid_value", "A message item needs a role: user, assistant or system.", param: "item.role", event: event)]
+            }
+        }
+        let itemID = item["id"]?.stringValue ?? RealtimeID.make("item")
+        var normalised = JSONObject([("id", .string(itemID)), ("object", .string("realtime.item")), ("type", .string(type))])
+        item.removeValue(forKey: "id")
+        item.removeValue(forKey: "type")
+        item.removeValue(forKey: "object")
+        normalised["status"] = .string("completed")
+        for (key, value) in item where key != "status" { normalised[key] = value }
+        let previous = items.last?["id"] ?? .null
+        items.append(normalised)
+        return itemAdded(normalised, previous: previous)
+    }
+
+    private func itemAdded(_ item: JSONObject, previous: JSONValue) -> [RealtimeEvent] {
+        switch dialect {
+        case .beta:
+            return [RealtimeEvent(type: "conversation.item.created", [
+                ("event_id", eventID()), ("previous_item_id", previous), ("item", .object(item)),
+            ])]
+        case .ga:
+            return [
+                RealtimeEvent(type: "conversation.item.added", [("event_id", eventID()), ("previous_item_id", previous), ("item", .object(item))]),
+                RealtimeEvent(type: "conversation.item.done", [("event_id", eventID()), ("previous_item_id", previous), ("item", .object(item))]),
+            ]
+        }
+    }
+
+    private func itemRetrieve(_ event: RealtimeEvent) -> [RealtimeEvent] {
+        guard let id = event["item_id"]?.stringValue, let item = items.first(where: { $0["id"]?.stringValue == id }) else {
+            return [error("item_not_found", "No item with that item_id.", param: "item_id", event: event)]
+        }
+        return [RealtimeEvent(type: "conversation.item.retrieved", [("event_id", eventID()), ("item", .object(item))])]
+    }
+
+    private mutating func itemDelete(_ event: RealtimeEvent) -> [RealtimeEvent] {
+        guard let id = event["item_id"]?.stringValue, let index = items.firstIndex(where: { $0["id"]?.stringValue == id }) else {
+            return [error("item_not_found", "No item with that item_id.", param: "item_id", event: event)]
+        }
+        items.remove(at: index)
+        return [RealtimeEvent(type: "conversation.item.deleted", [("event_id", eventID()), ("item_id", .string(id))])]
+    }
+
+    private func itemTruncate(_ event: RealtimeEvent) -> [RealtimeEvent] {
+        guard let id = event["item_id"]?.stringValue, let item = items.first(where: { $0["id"]?.stringValue == id }) else {
+            return [error("item_not_found", "No item with that item_id.", param: "item_id", event: event)]
+        }
+        guard item["role"]?.stringValue == "assistant" else {
+            return [error("invalid_value", "Only assistant items can be truncated.", param: "item_id", event: event)]
+        }
+        guard let end = event["audio_end_ms"]?.intValue, end >= 0 else {
+            return [error("invalid_value", "'audio_end_ms' must be a non-negative integer.", param: "audio_end_ms", event: event)]
+        }
+        // Answers carry no audio until speech synthesis is enabled: any position past 0 is past the end.
+        guard end == 0 else {
+            return [error("invalid_value", "audio_end_ms is past the end of the item's audio.", param: "audio_end_ms", event: event)]
+        }
+        return [RealtimeEvent(type: "conversation.item.truncated", [
+            ("event_id", eventID()), ("item_id", .string(id)), ("content_index", .int(event["content_index"]?.intValue ?? 0)),
+            ("audio_end_ms", .int(end)),
+        ])]
+    }
+
+    // MARK: Responses
+
+    private mutating func responseCreate(_ event: RealtimeEvent) -> [RealtimeEvent] {
+        let overrides = event["response"]?.objectValue
+        let instructions = overrides?["instructions"]?.stringValue ?? config.instructions
+        let persona = brain.persona(forInstructions: instructions)
+        let userText = lastUserText()
+        let answer = userText == nil && items.isEmpty ? persona.greeting : brain.answer(userText ?? "", as: persona)
+        let modalities = (overrides?[dialect == .ga ? "output_modalities" : "modalities"]?.arrayValue?.compactMap(\.stringValue))
+            ?? config.outputModalities ?? ["text"]
+        let asText = modalities.contains("text")
+        responseCount += 1
+        let responseID = RealtimeID.make("resp")
+        let itemID = RealtimeID.make("item")
+        let textType = asText ? (dialect == .ga ? "output_text" : "text") : (dialect == .ga ? "output_audio" : "audio")
+        let textKey = asText ? "text" : "transcript"
+        let deltaType: ServerEventKind = asText ? .responseOutputTextDelta : .responseOutputAudioTranscriptDelta
+        let doneType: ServerEventKind = asText ? .responseOutputTextDone : .responseOutputAudioTranscriptDone
+
+        func response(status: String, output: [JSONValue]) -> JSONValue {
+            var object = JSONObject([
+                ("object", .string("realtime.response")), ("id", .string(responseID)), ("status", .string(status)),
+                ("status_details", .null), ("output", .array(output)), ("conversation_id", .string(conversationID)),
+            ])
+            if dialect == .ga {
+                object["output_modalities"] = .array(modalities.map(JSONValue.string))
+            } else {
+                object["modalities"] = .array(modalities.map(JSONValue.string))
+            }
+            object["usage"] = status == "completed" ? .object(usage(answer)) : .null
+            object["metadata"] = .null
+            return .object(object)
+        }
+        func item(status: String, content: [JSONValue]) -> JSONObject {
+            JSONObject([
+                ("id", .string(itemID)), ("object", .string("realtime.item")), ("type", .string("message")),
+                ("status", .string(status)), ("role", .string("assistant")), ("content", .array(content)),
+            ])
+        }
+        // Content parts of response events are typed `text` / `audio` in both dialects; the item's
+        // content uses the dialect's own names (GA `output_text`, beta `text`).
+        let partType = asText ? "text" : "audio"
+        let emptyPart = JSONValue.object(JSONObject([("type", .string(partType)), (textKey, .string(""))]))
+        let fullPart = JSONValue.object(JSONObject([("type", .string(partType)), (textKey, .string(answer))]))
+        let itemContent = JSONValue.object(JSONObject([("type", .string(textType)), (textKey, .string(answer))]))
+        let common: [(String, JSONValue)] = [("response_id", .string(responseID)), ("item_id", .string(itemID)), ("output_index", .int(0)), ("content_index", .int(0))]
+        let previous = items.last?["id"] ?? .null
+
+        var out: [RealtimeEvent] = []
+        out.append(RealtimeEvent(type: "response.created", [("event_id", eventID()), ("response", response(status: "in_progress", output: []))]))
+        out.append(RealtimeEvent(type: "response.output_item.added", [
+            ("event_id", eventID()), ("response_id", .string(responseID)), ("output_index", .int(0)),
+            ("item", .object(item(status: "in_progress", content: []))),
+        ]))
+        out.append(RealtimeEvent(type: dialect == .ga ? "conversation.item.added" : "conversation.item.created", [
+            ("event_id", eventID()), ("previous_item_id", previous), ("item", .object(item(status: "in_progress", content: []))),
+        ]))
+        out.append(RealtimeEvent(type: "response.content_part.added", [("event_id", eventID())] + common.filter { $0.0 != "content_index" } + [("content_index", .int(0)), ("part", emptyPart)]))
+        for chunk in Self.chunks(answer) {
+            out.append(RealtimeEvent(type: deltaType.name(in: dialect)!, [("event_id", eventID())] + common + [("delta", .string(chunk))]))
+        }
+        out.append(RealtimeEvent(type: doneType.name(in: dialect)!, [("event_id", eventID())] + common + [(textKey == "text" ? "text" : "transcript", .string(answer))]))
+        out.append(RealtimeEvent(type: "response.content_part.done", [("event_id", eventID())] + common + [("part", fullPart)]))
+        let doneItem = item(status: "completed", content: [itemContent])
+        out.append(RealtimeEvent(type: "response.output_item.done", [
+            ("event_id", eventID()), ("response_id", .string(responseID)), ("output_index", .int(0)), ("item", .object(doneItem)),
+        ]))
+        if dialect == .ga {
+            out.append(RealtimeEvent(type: "conversation.item.done", [("event_id", eventID()), ("previous_item_id", previous), ("item", .object(doneItem))]))
+        }
+        out.append(RealtimeEvent(type: "response.done", [("event_id", eventID()), ("response", response(status: "completed", output: [.object(doneItem)]))]))
+        items.append(doneItem)
+        return out
+    }
+
+    private func lastUserText() -> String? {
+        for item in items.reversed() where item["role"]?.stringValue == "user" {
+            let texts = (item["content"]?.arrayValue ?? []).compactMap { part -> String? in
+                guard let part = part.objectValue else { return nil }
+                return part["text"]?.stringValue ?? part["transcript"]?.stringValue
+            }
+            return texts.joined(separator: " ")
+        }
+        return nil
+    }
+
+    private func usage(_ answer: String) -> JSONObject {
+        let outputTokens = max(1, answer.split(separator: " ").count)
+        let inputTokens = items.count * 8
+        return JSONObject([
+            ("total_tokens", .int(inputTokens + outputTokens)), ("input_tokens", .int(inputTokens)), ("output_tokens", .int(outputTokens)),
+            ("input_token_details", .object(["text_tokens": .int(inputTokens), "audio_tokens": .int(0), "cached_tokens": .int(0)])),
+            ("output_token_details", .object(["text_tokens": .int(outputTokens), "audio_tokens": .int(0)])),
+        ])
+    }
+
+    /// Splits an answer into word-sized deltas.
+    static func chunks(_ text: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        for character in text {
+            current.append(character)
+            if character == " " {
+                out.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    // MARK: Helpers
+
+    private func eventID() -> JSONValue { .string(RealtimeID.event()) }
+
+    private func error(_ code: String, _ message: String, param: String? = nil, event: RealtimeEvent) -> RealtimeEvent {
+        RealtimeError.invalidRequest(code, message, param: param, eventID: event.eventID).event
+    }
+}

@@ -1,0 +1,116 @@
+/// A JSON value that keeps what it was given: object keys in their order and numbers as their
+/// original text, so an event the hub re-encodes keeps every field it did not touch.
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    /// A number kept as its JSON text (`24000`, `0.5`, `1e3`), never rounded through `Double`.
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// A number from an integer.
+    public static func int(_ value: Int) -> JSONValue { .number(String(value)) }
+    /// A number from a floating point value.
+    public static func double(_ value: Double) -> JSONValue {
+        if value.rounded() == value, abs(value) < 1e15 { return .number(String(Int(value))) }
+        return .number(String(value))
+    }
+
+    /// The string, when this is one.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+    /// The object, when this is one.
+    public var objectValue: JSONObject? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+    /// The array, when this is one.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+    /// The boolean, when this is one.
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+    /// The number as a `Double`, when this is one.
+    public var doubleValue: Double? {
+        if case .number(let n) = self { return Double(n) }
+        return nil
+    }
+    /// The number as an `Int`, when this is an integral one.
+    public var intValue: Int? {
+        if case .number(let n) = self { return Int(n) ?? Double(n).flatMap { $0.rounded() == $0 ? Int($0) : nil } }
+        return nil
+    }
+    /// Whether this is `null`.
+    public var isNull: Bool { self == .null }
+
+    /// Member lookup for objects; `nil` for anything else.
+    public subscript(key: String) -> JSONValue? {
+        objectValue?[key]
+    }
+}
+
+/// A JSON object whose members keep their order. Lookups are linear, which is the fastest choice
+/// for the small objects of realtime events.
+public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    /// The members, in order.
+    public private(set) var members: [(key: String, value: JSONValue)]
+
+    /// An empty object.
+    public init() { self.members = [] }
+    /// An object with these members, in this order.
+    public init(_ members: [(String, JSONValue)]) {
+        self.members = members.map { (key: $0.0, value: $0.1) }
+    }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.init(elements)
+    }
+
+    /// The member named `key`; setting `nil` removes it, setting a new key appends it.
+    public subscript(key: String) -> JSONValue? {
+        get { members.first(where: { $0.key == key })?.value }
+        set {
+            if let index = members.firstIndex(where: { $0.key == key }) {
+                if let newValue { members[index].value = newValue } else { members.remove(at: index) }
+            } else if let newValue {
+                members.append((key: key, value: newValue))
+            }
+        }
+    }
+
+    /// The member names, in order.
+    public var keys: [String] { members.map(\.key) }
+    /// Whether there are no members.
+    public var isEmpty: Bool { members.isEmpty }
+    /// How many members there are.
+    public var count: Int { members.count }
+
+    /// Removes and returns the member named `key`.
+    @discardableResult
+    public mutating func removeValue(forKey key: String) -> JSONValue? {
+        guard let index = members.firstIndex(where: { $0.key == key }) else { return nil }
+        return members.remove(at: index).value
+    }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
+        members.makeIterator()
+    }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        // Member order is not significant for equality.
+        guard lhs.members.count == rhs.members.count else { return false }
+        for (key, value) in lhs.members where rhs[key] != value { return false }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(members.count)
+        for key in keys.sorted() { hasher.combine(key) }
+    }
+}

@@ -1,0 +1,61 @@
+import NIOCore
+
+/// Everything `switchboard serve` can be told. Defaults are the embedded ones.
+public struct HubConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// `local`, `openai`, `azure` or a `ws://` / `wss://` URL.
+    public var model = "local"
+    /// Key for `openai` / `azure` / a URL that needs one.
+    public var modelAPIKey: String?
+    /// Azure: `https://NAME.openai.azure.com`.
+    public var azureEndpoint: String?
+    /// Azure deployment (or the OpenAI model used when the client names none).
+    public var modelDeployment: String?
+    public var azureAPIVersion = "2025-04-01-preview"
+    /// `memory` (Redis comes with the replicas work).
+    public var sessions = "memory"
+    public var personasDirectory = "Personas"
+    public var webDirectory = "web-static"
+    public var historyTurns = 3
+    /// Keys clients must present (`Authorization: Bearer`, `api-key`, or the
+    /// `openai-insecure-api-key.` subprotocol). Empty: no authentication (loopback only).
+    public var apiKeys: [String] = []
+    public var relay = RelayConfiguration()
+
+    public init() {}
+
+    /// Whether `host` only listens on this machine.
+    public var isLoopback: Bool {
+        ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.")
+    }
+
+    /// Refuses settings that would be unsafe or cannot work.
+    public func validate() throws(ConfigurationError) {
+        if !isLoopback && apiKeys.isEmpty {
+            throw ConfigurationError("refusing to listen on \(host) without --api-key: anyone could use the hub; give at least one key or listen on 127.0.0.1")
+        }
+        guard (0...65535).contains(port) else { throw ConfigurationError("--port must be 0-65535") }
+        guard historyTurns >= 0 && historyTurns <= 100 else { throw ConfigurationError("--history-turns must be 0-100") }
+        guard sessions == "memory" else { throw ConfigurationError("--sessions: only 'memory' is available in this build (got '\(sessions)')") }
+        switch model {
+        case "local": break
+        case "openai":
+            if modelAPIKey == nil { throw ConfigurationError("--model openai needs --model-api-key (or OPENAI_API_KEY)") }
+        case "azure":
+            if modelAPIKey == nil || azureEndpoint == nil || modelDeployment == nil {
+                throw ConfigurationError("--model azure needs --model-api-key, --azure-endpoint and --model-deployment")
+            }
+        default:
+            if !(model.hasPrefix("ws://") || model.hasPrefix("wss://")) {
+                throw ConfigurationError("--model must be local, openai, azure or a ws:// or wss:// URL (got '\(model)')")
+            }
+        }
+    }
+}
+
+/// A setting that cannot be used.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

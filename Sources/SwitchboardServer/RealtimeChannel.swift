@@ -1,0 +1,206 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+import Prometheus
+import RealtimeProtocol
+import SwitchboardCore
+
+/// The hub's child channel: HTTP/1.1 for every Hummingbird route, and a WebSocket upgrade at
+/// `/realtime` and `/v1/realtime` straight onto the session relay, so realtime frames are
+/// handled by NIO handlers on the event loop with no per-frame hop into Swift concurrency.
+struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
+    enum UpgradeResult: Sendable {
+        case session(SessionDriver)
+        case refused
+        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let upgradeResult: EventLoopFuture<UpgradeResult>
+        let channel: any Channel
+    }
+
+    static let paths: Set<Substring> = ["/realtime", "/v1/realtime"]
+
+    /// What an upgraded connection is given to.
+    enum Mode: Sendable {
+        /// A hub session: the relay between the client and its model session.
+        case hub
+        /// A bare model session (`switchboard model-server`).
+        case modelServer
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let hub: HubContext
+    let mode: Mode
+
+    init(responder: @escaping HTTPChannelHandler.Responder, hub: HubContext, mode: Mode = .hub) {
+        self.hub = hub
+        self.mode = mode
+        self.responder = { request, writer, channel in
+            if request.headers[.upgrade]?.lowercased() == "websocket" {
+                // An upgrade after an earlier request on the same connection: NIO only upgrades a
+                // connection's first request, so send the client to a new connection.
+                var path = request.uri.path
+                if let query = request.uri.query { path += "?\(query)" }
+                try await writer.writeResponse(HTTPResponse(status: .temporaryRedirect, headerFields: [.connection: "close", .location: path]))
+                throw CancellationError()
+            }
+            try await responder(request, writer, channel)
+        }
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let hub = self.hub
+        let mode = self.mode
+        return channel.eventLoop.makeCompletedFuture {
+            let attempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+            let parsed = NIOLoopBoundBox<ConnectionRequest?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+                maxFrameSize: hub.configuration.relay.maxEventBytes,
+                enableAutomaticErrorHandling: false,
+                shouldUpgrade: { channel, head in
+                    attempted.value = true
+                    guard Self.paths.contains(ConnectionRequest.path(of: head.uri)) else {
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
+                    let request = ConnectionRequest(uri: head.uri, headers: head.headers, apiKeys: hub.configuration.apiKeys)
+                    parsed.value = request
+                    var headers = HTTPHeaders()
+                    headers.add(name: "X-Session-Key", value: request.sessionKey.rawValue)
+                    if let subprotocol = request.subprotocol { headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol) }
+                    return channel.eventLoop.makeSucceededFuture(headers)
+                },
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard let request = parsed.value else { throw ChannelError.inappropriateOperationForState }
+                        switch mode {
+                        case .hub:
+                            return try Self.startSession(channel: channel, request: request, hub: hub)
+                        case .modelServer:
+                            return try Self.startModelSession(channel: channel, request: request, hub: hub)
+                        }
+                    }
+                }
+            )
+            let serverUpgrade = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        return attempted.value ? .failedUpgrade(asyncChannel) : .notUpgraded(asyncChannel)
+                    }
+                }
+            )
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: serverUpgrade)
+            configuration.enablePipelining = false
+            configuration.enableErrorHandling = false
+            configuration.enableResponseHeaderValidation = false
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            return Value(upgradeResult: result, channel: channel)
+        }
+    }
+
+    /// Puts the session relay at the end of the upgraded pipeline, or refuses the session.
+    static func startSession(channel: any Channel, request: ConnectionRequest, hub: HubContext) throws -> UpgradeResult {
+        var logger = hub.logger
+        logger[metadataKey: "session.key"] = "\(request.sessionKey.redacted)"
+        try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
+            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: hub.configuration.relay.maxEventBytes))
+        if let error = request.refusalError {
+            hub.metrics.sessionsRefused.increment()
+            hub.metrics.error(error.code ?? "refused")
+            logger.info("connection refused", metadata: ["reason": "\(error.code ?? "")"])
+            try channel.pipeline.syncOperations.addHandler(RefusalHandler(error: error))
+            return .refused
+        }
+        let (stream, continuation) = AsyncStream.makeStream(of: Conversation.Input.self)
+        let relay = SessionRelay(configuration: hub.configuration.relay, metrics: hub.metrics, logger: logger,
+                                 eventLoop: channel.eventLoop, inbox: continuation)
+        try channel.pipeline.syncOperations.addHandler(relay)
+        let driver = SessionDriver(hub: hub, request: request, relay: NIOLoopBound(relay, eventLoop: channel.eventLoop),
+                                   eventLoop: channel.eventLoop, inbox: stream, logger: logger)
+        return .session(driver)
+    }
+
+    /// Serves the hub's model directly to the client.
+    static func startModelSession(channel: any Channel, request: ConnectionRequest, hub: HubContext) throws -> UpgradeResult {
+        try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
+            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: hub.configuration.relay.maxEventBytes))
+        if request.refusal == .unauthorized, let error = request.refusalError {
+            try channel.pipeline.syncOperations.addHandler(RefusalHandler(error: error))
+            return .refused
+        }
+        let modelRequest = ModelSessionRequest(dialect: request.dialect, model: request.model,
+                                               sessionKey: request.sessionKey.rawValue, logger: hub.logger)
+        try channel.pipeline.syncOperations.addHandler(ModelServerHandler(model: hub.model, request: modelRequest))
+        return .refused
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgradeResult.get() {
+            case .session(let driver):
+                await driver.run()
+                try? await value.channel.closeFuture.get()
+            case .refused:
+                try? await value.channel.closeFuture.get()
+            case .notUpgraded(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .failedUpgrade(let http):
+                await Self.writeBadUpgrade(http)
+            }
+        } catch {
+            logger.debug("connection ended during setup", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private static func writeBadUpgrade(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>) async {
+        try? await http.executeThenClose { _, outbound in
+            let body = "WebSocket upgrades are served at /realtime and /v1/realtime.\n"
+            try await outbound.write(.head(HTTPResponse(status: .notFound, headerFields: [
+                .connection: "close", .contentLength: "\(body.utf8.count)", .contentType: "text/plain; charset=utf-8",
+            ])))
+            try await outbound.write(.body(ByteBuffer(string: body)))
+            try await outbound.write(.end(nil))
+        }
+    }
+}
+
+/// Sends a refused client its `error` event and closes with 1008 (policy violation).
+final class RefusalHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+    let error: RealtimeError
+
+    init(error: RealtimeError) { self.error = error }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: error.event.encoded())), promise: nil)
+        var data = context.channel.allocator.buffer(capacity: 64)
+        data.write(webSocketErrorCode: .policyViolation)
+        data.writeString(error.code == "invalid_api_key" ? "unauthorized" : "invalid session key")
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))).whenComplete { _ in
+            channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if frame.opcode == .connectionClose { context.close(promise: nil) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed { context.close(promise: nil) }
+    }
+}

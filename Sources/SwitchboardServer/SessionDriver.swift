@@ -1,0 +1,105 @@
+import Logging
+import NIOCore
+import Prometheus
+import RealtimeProtocol
+import SwitchboardAgents
+import SwitchboardCore
+
+/// Runs one session's conversation: the single task per connection that feeds the
+/// conversation state machine and carries out what it decides.
+struct SessionDriver: Sendable {
+    let hub: HubContext
+    let request: ConnectionRequest
+    let relay: NIOLoopBound<SessionRelay>
+    let eventLoop: any EventLoop
+    let inbox: AsyncStream<Conversation.Input>
+    let logger: Logger
+
+    func run() async {
+        let metrics = hub.metrics
+        metrics.sessionsOpen.increment()
+        metrics.sessionsTotal.increment()
+        defer { metrics.sessionsOpen.decrement() }
+        let key = request.sessionKey.rawValue
+
+        var loaded: SessionState? = nil
+        do {
+            loaded = try await hub.store.load(key)
+        } catch {
+            logger.error("could not load session state; starting afresh", metadata: ["error": "\(error)"])
+        }
+        var state = loaded ?? SessionState(key: key, activeAgent: hub.catalog.defaultPersona.name)
+        if request.customer.name != nil { state.customer.name = request.customer.name }
+        if request.customer.id != nil { state.customer.id = request.customer.id }
+        let persona = hub.catalog.persona(named: state.activeAgent) ?? hub.catalog.defaultPersona
+        var conversation = Conversation(
+            configuration: .init(sessionKey: key, hubEvents: request.hubEvents, requestedModel: request.model,
+                                 modelDialect: request.dialect, historyTurns: hub.configuration.historyTurns),
+            state: state, agent: persona.profile(for: state.customer), clientDialect: request.dialect,
+            resumed: loaded != nil && !(loaded?.history.isEmpty ?? true)
+        )
+        logger.info("session started", metadata: ["agent.name": "\(persona.name)", "session.resumed": "\(conversation.resumed)"])
+
+        await perform(conversation.handle(.started), release: nil, conversation: conversation)
+        connectModel()
+
+        for await input in inbox {
+            let release: EventRoute.Side?
+            switch input {
+            case .client(_, .intercept): release = .client
+            case .model(_, .intercept): release = .model
+            default: release = nil
+            }
+            let actions = conversation.handle(input)
+            await perform(actions, release: release, conversation: conversation)
+        }
+        logger.info("session ended")
+    }
+
+    private func connectModel() {
+        let model = hub.model
+        let request = ModelSessionRequest(dialect: self.request.dialect, model: self.request.model,
+                                          sessionKey: self.request.sessionKey.rawValue, logger: logger)
+        let relay = self.relay
+        let metrics = hub.metrics
+        let timeout = hub.configuration.relay.modelConnectTimeout
+        let logger = self.logger
+        eventLoop.execute {
+            let started = ContinuousClock.now
+            let timer = relay.value.eventLoopForTimers.scheduleTask(in: timeout) {
+                relay.value.modelFailed(ModelError("no answer within \(timeout.nanoseconds / 1_000_000_000) s"))
+            }
+            model.connect(request, on: relay.value.eventLoopForTimers, sink: relay.value).whenComplete { result in
+                timer.cancel()
+                metrics.modelConnectSeconds.record(ContinuousClock.now - started)
+                switch result {
+                case .success(let box):
+                    relay.value.modelOpened(box.link)
+                case .failure(let error):
+                    logger.warning("model session failed to open", metadata: ["error": "\(error)"])
+                    relay.value.modelFailed(error as? ModelError ?? ModelError("\(error)"))
+                }
+            }
+        }
+    }
+
+    private func perform(_ actions: [Conversation.Action], release: EventRoute.Side?, conversation: Conversation) async {
+        for case .save(let state) in actions {
+            do {
+                try await hub.store.save(state)
+                hub.metrics.saves.increment()
+            } catch {
+                hub.metrics.saveFailures.increment()
+                logger.error("could not save session state", metadata: ["error": "\(error)"])
+            }
+        }
+        let clientDialect = conversation.clientDialect
+        let modelDialect = conversation.configuration.modelDialect
+        let relay = self.relay
+        let toLoop = actions.filter { if case .save = $0 { return false } else { return true } }
+        guard !toLoop.isEmpty || release != nil else { return }
+        eventLoop.execute {
+            relay.value.perform(toLoop, release: release, clientDialect: clientDialect, modelDialect: modelDialect)
+        }
+    }
+}

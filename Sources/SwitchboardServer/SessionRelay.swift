@@ -1,0 +1,472 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+import Prometheus
+import RealtimeProtocol
+import SwitchboardCore
+
+/// One realtime session's data path, on its client connection's event loop.
+///
+/// It sits at the end of the client's WebSocket pipeline and is the sink of the session's model
+/// link, which lives on the same event loop. Each frame is peeked for its `type`: audio and other
+/// streaming events go straight to the peer as they are; control events are handed to the
+/// session's conversation (an async task), and frames behind an intercepted one wait for it, so
+/// order is kept both ways.
+final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    /// Where the relay stands with its model session.
+    private enum ModelState { case connecting, open(any ModelLink), closed }
+
+    private let configuration: RelayConfiguration
+    private let metrics: HubMetrics
+    private let logger: Logger
+    private let inbox: AsyncStream<Conversation.Input>.Continuation
+    private var context: ChannelHandlerContext?
+    private var model: ModelState = .connecting
+
+    /// Client frames waiting for the model session or for an intercepted event.
+    private var clientBacklog = CircularBuffer<ByteBuffer>()
+    private var clientBacklogBytes = 0
+    private var clientBarrier = 0
+    /// Model frames waiting for an intercepted event.
+    private var modelBacklog = CircularBuffer<ByteBuffer>()
+    private var modelBarrier = 0
+
+    private var clientNeedsFlush = false
+    private var modelNeedsFlush = false
+    private var stallTimer: Scheduled<Void>?
+    private var closing = false
+    private var inboxFinished = false
+    /// Whether model events must be renamed for the client (a client that turned out to speak
+    /// the other dialect than its model session).
+    private var renameFor: Dialect?
+
+    /// The loop this relay and its model session live on.
+    let eventLoopForTimers: any EventLoop
+
+    init(configuration: RelayConfiguration, metrics: HubMetrics, logger: Logger, eventLoop: any EventLoop,
+         inbox: AsyncStream<Conversation.Input>.Continuation) {
+        self.eventLoopForTimers = eventLoop
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+        self.inbox = inbox
+    }
+
+    // MARK: - Client side
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stallTimer?.cancel()
+        if case .open(let link) = model { link.close() }
+        model = .closed
+        yield(.clientClosed)
+        finishInbox()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            clientEvent(frame.unmaskedData)
+        case .binary:
+            sendError(.invalidRequest("binary_frame_not_supported", "Binary frames are not supported: send events as JSON text frames."))
+        case .ping:
+            guard frame.fin else { return }
+            write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
+            clientNeedsFlush = true
+        case .connectionClose:
+            receivedClose(frame)
+        case .pong:
+            break
+        default:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushModel()
+        flushClient()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stallTimer?.cancel()
+            stallTimer = nil
+            if case .open(let link) = model { link.setReading(true) }
+        } else {
+            if case .open(let link) = model { link.setReading(false) }
+            if stallTimer == nil {
+                let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+                stallTimer = context.eventLoop.scheduleTask(in: configuration.clientStallTimeout) {
+                    this.value.clientStalled()
+                }
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The client half-closed its side: nothing more will come, so end the session.
+            context.close(promise: nil)
+            return
+        }
+        if event is ChannelShouldQuiesceEvent {
+            yield(.shutdown(code: 1001, reason: "server shutting down"))
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? NIOWebSocketError, error == .invalidFrameLength {
+            tooLarge()
+        } else if let error = error as? NIOWebSocketFrameAggregator.Error, error == .accumulatedFrameSizeIsTooLarge {
+            tooLarge()
+        } else if error is NIOWebSocketError || error is NIOWebSocketFrameAggregator.Error {
+            logger.debug("WebSocket protocol error", metadata: ["error": "\(error)"])
+            closeClient(code: .protocolError, reason: "WebSocket protocol error")
+        } else {
+            logger.debug("client connection error", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    private func tooLarge() {
+        metrics.error("message_too_large")
+        let limit = configuration.maxEventBytes
+        sendError(.invalidRequest("message_too_large", "An event may be at most \(limit) bytes."))
+        closeClient(code: .messageTooLarge, reason: "event larger than \(limit) bytes")
+    }
+
+    private func receivedClose(_ frame: WebSocketFrame) {
+        var data = frame.unmaskedData
+        let code = data.readWebSocketErrorCode() ?? .normalClosure
+        closeClient(code: code, reason: nil)
+    }
+
+    /// A text frame from the client.
+    private func clientEvent(_ buffer: ByteBuffer) {
+        let route: EventRoute
+        var typeName: String? = nil
+        switch classifyClient(buffer) {
+        case .audio:
+            route = .forward
+        case .other(let name):
+            route = EventRoute.client(name)
+            typeName = name
+        case .invalid(let error):
+            metrics.error(error.code ?? "invalid_request")
+            sendError(error)
+            return
+        }
+        if case .open = model, clientBarrier == 0, clientBacklog.isEmpty {
+            dispatchClient(buffer, route: route, type: typeName)
+        } else {
+            guard clientBacklogBytes + buffer.readableBytes <= configuration.backlogBytes else {
+                metrics.error("backlog_full")
+                sendError(.server("backlog_full", "Too many events arrived before the model session was ready."))
+                closeClient(code: .policyViolation, reason: "too many events queued")
+                return
+            }
+            clientBacklogBytes += buffer.readableBytes
+            clientBacklog.append(buffer)
+        }
+    }
+
+    private enum ClientClass {
+        case audio
+        case other(String)
+        case invalid(RealtimeError)
+    }
+
+    private func classifyClient(_ buffer: ByteBuffer) -> ClientClass {
+        buffer.withUnsafeReadableBytes { raw -> ClientClass in
+            switch TypePeek.peek(raw) {
+            case .type(let range):
+                if TypePeek.matches(raw, range, "input_audio_buffer.append") { return .audio }
+                return .other(String(decoding: UnsafeRawBufferPointer(rebasing: raw[range]), as: UTF8.self))
+            case .missing:
+                return .invalid(.invalidRequest("missing_type", "The event has no 'type'.", param: "type", eventID: Self.eventID(buffer)))
+            case .malformed:
+                // Decode fully to say precisely what is wrong.
+                switch RealtimeEvent.decoding(buffer) {
+                case .success(let event):
+                    return .other(event.type)
+                case .failure(let error):
+                    return .invalid(.invalidRequest(error.code, error.description, eventID: Self.eventID(buffer)))
+                }
+            }
+        }
+    }
+
+    private static func eventID(_ buffer: ByteBuffer) -> String? {
+        (try? RealtimeEvent.decode(buffer))?.eventID
+    }
+
+    private func dispatchClient(_ buffer: ByteBuffer, route: EventRoute, type: String?) {
+        guard case .open(let link) = model else { return }
+        var type = type
+        if type == nil, route != .forward { type = TypePeek.typeString(buffer) }
+        switch route {
+        case .forward:
+            metrics.framesClientToModel.increment()
+            metrics.bytesClientToModel.increment(by: Int64(buffer.readableBytes))
+            link.write(buffer)
+            modelNeedsFlush = true
+        case .observe, .intercept:
+            let event: RealtimeEvent
+            switch RealtimeEvent.decoding(buffer) {
+            case .success(let decoded):
+                event = decoded
+            case .failure(let error):
+                metrics.error(error.code)
+                sendError(.invalidRequest(error.code, error.description))
+                return
+            }
+            metrics.event(event.type, direction: "client")
+            if route == .observe {
+                metrics.framesClientToModel.increment()
+                metrics.bytesClientToModel.increment(by: Int64(buffer.readableBytes))
+                link.write(buffer)
+                modelNeedsFlush = true
+            } else {
+                clientBarrier += 1
+            }
+            yield(.client(event, route: route))
+        }
+    }
+
+    private func drainClientBacklog() {
+        while clientBarrier == 0, case .open = model, let buffer = clientBacklog.popFirst() {
+            clientBacklogBytes -= buffer.readableBytes
+            let route: EventRoute
+            let name = TypePeek.typeString(buffer) ?? (try? RealtimeEvent.decode(buffer))?.type
+            route = name.map(EventRoute.client) ?? .forward
+            dispatchClient(buffer, route: route, type: name)
+        }
+        flushModel()
+    }
+
+    // MARK: - Model side (ModelSink)
+
+    /// The model session is open.
+    func modelOpened(_ link: any ModelLink) {
+        guard case .connecting = model else {
+            link.close()
+            return
+        }
+        model = .open(link)
+        if let channel = context?.channel, !channel.isWritable { link.setReading(false) }
+        drainClientBacklog()
+    }
+
+    func modelReceived(_ event: ByteBuffer) {
+        guard !closing else { return }
+        if modelBarrier > 0 || !modelBacklog.isEmpty {
+            modelBacklog.append(event)
+            return
+        }
+        dispatchModel(event)
+    }
+
+    func modelReadComplete() {
+        flushClient()
+    }
+
+    func modelWritabilityChanged(_ isWritable: Bool) {
+        context?.channel.setOption(ChannelOptions.autoRead, value: isWritable).whenComplete { _ in }
+        if isWritable, let context { context.read() }
+    }
+
+    func modelClosed(_ error: ModelError?) {
+        guard case .open = model else { return }
+        model = .closed
+        if !closing { yield(.modelClosed(error)) }
+    }
+
+    private func dispatchModel(_ buffer: ByteBuffer) {
+        let isAudio = buffer.withUnsafeReadableBytes { raw -> Bool in
+            guard case .type(let range) = TypePeek.peek(raw) else { return false }
+            return TypePeek.matches(raw, range, "response.output_audio.delta") || TypePeek.matches(raw, range, "response.audio.delta")
+        }
+        if isAudio {
+            forwardToClient(buffer)
+            return
+        }
+        guard let type = TypePeek.typeString(buffer) else {
+            // A model that sends something that is not an event: pass it on as it came.
+            forwardToClient(buffer)
+            return
+        }
+        let route = EventRoute.model(type)
+        switch route {
+        case .forward:
+            forwardToClient(buffer)
+        case .observe, .intercept:
+            guard let event = try? RealtimeEvent.decode(buffer) else {
+                forwardToClient(buffer)
+                return
+            }
+            metrics.event(type, direction: "model")
+            if route == .observe {
+                forwardToClient(buffer)
+            } else {
+                modelBarrier += 1
+            }
+            yield(.model(event, route: route))
+        }
+    }
+
+    private func drainModelBacklog() {
+        while modelBarrier == 0, !closing, let buffer = modelBacklog.popFirst() {
+            dispatchModel(buffer)
+        }
+        flushClient()
+    }
+
+    private func forwardToClient(_ buffer: ByteBuffer) {
+        metrics.framesModelToClient.increment()
+        metrics.bytesModelToClient.increment(by: Int64(buffer.readableBytes))
+        if let dialect = renameFor {
+            write(WebSocketFrame(fin: true, opcode: .text, data: Self.renamed(buffer, to: dialect)))
+        } else {
+            write(WebSocketFrame(fin: true, opcode: .text, data: buffer))
+        }
+        clientNeedsFlush = true
+    }
+
+    /// The event with its type renamed to `dialect`'s name.
+    static func renamed(_ buffer: ByteBuffer, to dialect: Dialect) -> ByteBuffer {
+        buffer.withUnsafeReadableBytes { raw -> ByteBuffer in
+            guard case .type(let range) = TypePeek.peek(raw) else { return buffer }
+            let name = String(decoding: UnsafeRawBufferPointer(rebasing: raw[range]), as: UTF8.self)
+            guard let (kind, _) = ServerEventKind.lookup(name), let newName = kind.name(in: dialect), newName != name else { return buffer }
+            var out = ByteBuffer()
+            out.reserveCapacity(raw.count + 8)
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[..<range.lowerBound]))
+            out.writeString(newName)
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[range.upperBound...]))
+            return out
+        }
+    }
+
+    // MARK: - Conversation actions (called by the session driver, on the event loop)
+
+    /// Carries out the conversation's actions for one input; `release` ends the wait of the
+    /// frames queued behind an intercepted event.
+    func perform(_ actions: [Conversation.Action], release: EventRoute.Side?, clientDialect: Dialect, modelDialect: Dialect) {
+        renameFor = clientDialect == modelDialect ? nil : clientDialect
+        for action in actions {
+            switch action {
+            case .sendToClient(let event):
+                if event.type == "error", let code = RealtimeError(event: event)?.code { metrics.error(code) }
+                write(WebSocketFrame(fin: true, opcode: .text, data: event.encoded()))
+                clientNeedsFlush = true
+            case .sendToModel(let event):
+                if case .open(let link) = model {
+                    metrics.framesClientToModel.increment()
+                    link.write(event.encoded())
+                    modelNeedsFlush = true
+                }
+            case .close(let code, let reason):
+                closeClient(code: WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
+            case .save:
+                break
+            }
+        }
+        switch release {
+        case .client?:
+            clientBarrier = max(0, clientBarrier - 1)
+            drainClientBacklog()
+        case .model?:
+            modelBarrier = max(0, modelBarrier - 1)
+            drainModelBacklog()
+        case nil:
+            break
+        }
+        flushModel()
+        flushClient()
+    }
+
+    /// The model session could not be opened.
+    func modelFailed(_ error: ModelError) {
+        guard case .connecting = model else { return }
+        model = .closed
+        yield(.modelFailed(error))
+    }
+
+    // MARK: - Writing and closing
+
+    private func write(_ frame: WebSocketFrame) {
+        guard let context, !closing || frame.opcode == .connectionClose else { return }
+        context.write(wrapOutboundOut(frame), promise: nil)
+    }
+
+    private func flushClient() {
+        guard clientNeedsFlush, let context else { return }
+        clientNeedsFlush = false
+        context.flush()
+    }
+
+    private func flushModel() {
+        guard modelNeedsFlush, case .open(let link) = model else { return }
+        modelNeedsFlush = false
+        link.flush()
+    }
+
+    /// Sends an `error` event to the client, on the loop.
+    func sendError(_ error: RealtimeError) {
+        write(WebSocketFrame(fin: true, opcode: .text, data: error.event.encoded()))
+        clientNeedsFlush = true
+        flushClient()
+    }
+
+    private func clientStalled() {
+        stallTimer = nil
+        guard let context, !context.channel.isWritable else { return }
+        metrics.error("client_not_reading")
+        logger.info("client is not reading its events; disconnecting")
+        closeClient(code: .policyViolation, reason: "client is not reading its events")
+    }
+
+    /// Sends a close frame with `code` and `reason`, then closes the connection and the model session.
+    func closeClient(code: WebSocketErrorCode, reason: String?) {
+        guard !closing, let context else { return }
+        closing = true
+        if case .open(let link) = model { link.close() }
+        model = .closed
+        var data = context.channel.allocator.buffer(capacity: 2 + (reason?.utf8.count ?? 0))
+        data.write(webSocketErrorCode: code)
+        if let reason { data.writeString(String(reason.utf8.prefix(120)) ?? "") }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+        // Do not wait forever for a peer that does not read.
+        channel.eventLoop.scheduleTask(in: .seconds(5)) { channel.close(promise: nil) }
+    }
+
+    private func yield(_ input: Conversation.Input) {
+        guard !inboxFinished else { return }
+        inbox.yield(input)
+    }
+
+    private func finishInbox() {
+        guard !inboxFinished else { return }
+        inboxFinished = true
+        inbox.finish()
+    }
+}
+
+extension EventRoute {
+    /// Which direction's queue an intercepted event holds.
+    enum Side: Sendable { case client, model }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SwitchboardAgents
+import SwitchboardServer
+
+/// `switchboard`: the realtime session hub.
+@main
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "A realtime WebSocket session hub for voice and text agents.",
+        subcommands: [Serve.self, ModelServer.self, Personas.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options shared by the servers. Each has an environment variable `SWITCHBOARD_…`.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Address to listen on (env SWITCHBOARD_HOST).")
+    var host: String = env("HOST") ?? "127.0.0.1"
+    @Option(help: "Port to listen on; 0 picks a free one (env SWITCHBOARD_PORT).")
+    var port: Int = env("PORT").flatMap(Int.init) ?? 8080
+    @Option(help: "local | openai | azure | a ws:// or wss:// realtime URL (env SWITCHBOARD_MODEL).")
+    var model: String = env("MODEL") ?? "local"
+    @Option(help: "API key for the model (env SWITCHBOARD_MODEL_API_KEY, or OPENAI_API_KEY / AZURE_OPENAI_API_KEY).")
+    var modelAPIKey: String? = env("MODEL_API_KEY") ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"]
+        ?? ProcessInfo.processInfo.environment["AZURE_OPENAI_API_KEY"]
+    @Option(help: "OpenAI model or Azure deployment used when a client names none (env SWITCHBOARD_MODEL_DEPLOYMENT).")
+    var modelDeployment: String? = env("MODEL_DEPLOYMENT")
+    @Option(help: "Azure OpenAI endpoint, https://NAME.openai.azure.com (env SWITCHBOARD_AZURE_ENDPOINT).")
+    var azureEndpoint: String? = env("AZURE_ENDPOINT")
+    @Option(help: "Azure OpenAI api-version for beta sessions (env SWITCHBOARD_AZURE_API_VERSION).")
+    var azureAPIVersion: String = env("AZURE_API_VERSION") ?? "2025-04-01-preview"
+    @Option(help: "Session store: memory (env SWITCHBOARD_SESSIONS).")
+    var sessions: String = env("SESSIONS") ?? "memory"
+    @Option(help: "Directory of persona YAML files (env SWITCHBOARD_PERSONAS).")
+    var personas: String = env("PERSONAS") ?? "Personas"
+    @Option(help: "Directory of the browser client served at / (env SWITCHBOARD_WEB).")
+    var web: String = env("WEB") ?? "web-static"
+    @Option(help: "Turns of history kept per session (env SWITCHBOARD_HISTORY_TURNS).")
+    var historyTurns: Int = env("HISTORY_TURNS").flatMap(Int.init) ?? 3
+    @Option(help: "A key clients must present; repeatable (env SWITCHBOARD_API_KEYS, comma-separated).")
+    var apiKey: [String] = env("API_KEYS")?.split(separator: ",").map(String.init) ?? []
+    @Option(help: "Largest event a client may send, in bytes (env SWITCHBOARD_MAX_EVENT_BYTES).")
+    var maxEventBytes: Int = env("MAX_EVENT_BYTES").flatMap(Int.init) ?? 15 * 1024 * 1024
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (env SWITCHBOARD_LOG_LEVEL).")
+    var logLevel: String = env("LOG_LEVEL") ?? "info"
+
+    var hubConfiguration: HubConfiguration {
+        var c = HubConfiguration()
+        c.host = host
+        c.port = port
+        c.model = model
+        c.modelAPIKey = modelAPIKey
+        c.modelDeployment = modelDeployment
+        c.azureEndpoint = azureEndpoint
+        c.azureAPIVersion = azureAPIVersion
+        c.sessions = sessions
+        c.personasDirectory = personas
+        c.webDirectory = web
+        c.historyTurns = historyTurns
+        c.apiKeys = apiKey
+        c.relay.maxEventBytes = maxEventBytes
+        return c
+    }
+
+    func makeLogger(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        return logger
+    }
+}
+
+private func env(_ name: String) -> String? {
+    ProcessInfo.processInfo.environment["SWITCHBOARD_" + name].flatMap { $0.isEmpty ? nil : $0 }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the hub.")
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let configuration = options.hubConfiguration
+        let logger = options.makeLogger("switchboard")
+        let app: any ApplicationProtocol
+        do {
+            app = try Hub.buildApplication(configuration: configuration, logger: logger, onServerRunning: { channel in
+                logger.notice("switchboard listening on \(channel.localAddress?.description ?? "?") (model: \(configuration.model))")
+            })
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        try await app.runService()
+    }
+}
+
+struct ModelServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model-server", abstract: "Serve the local model alone as a realtime endpoint at /v1/realtime.")
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let logger = options.makeLogger("switchboard.model-server")
+        let app = try Hub.buildModelServer(configuration: options.hubConfiguration, logger: logger, onServerRunning: { channel in
+            logger.notice("model server listening on \(channel.localAddress?.description ?? "?")")
+        })
+        try await app.runService()
+    }
+}
+
+struct Personas: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Work with persona files.", subcommands: [Check.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate persona files; prints file:line: problem and exits non-zero on errors.")
+        @Argument(help: "The personas directory.")
+        var directory: String = "Personas"
+
+        func run() throws {
+            do {
+                let catalog = try PersonaCatalog.load(directory: directory)
+                print("\(catalog.personas.count) persona(s) OK; default: \(catalog.defaultPersona.name)")
+            } catch let error as PersonaCatalogError {
+                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+}
