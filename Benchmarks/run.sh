@@ -18,7 +18,8 @@
 #   SKIP_HUB [0]       1: measure only direct and the reference relay (no Swift build)
 #   SKIP_HUB_BUILD [0] 1: use the existing hub binary
 #   HUB_BIN [.build/release/switchboard]  HUB_ARGS [extra arguments for `serve`]
-#   REF_EVLIB [ev]     event loop of ref-relay and echo-model: ev (epoll via libev) or poll
+#   REF_EVLIB [ev]     event loop of ref-relay: ev (epoll, through libev) or poll (lws's default)
+#   ECHO_EVLIB [ev]    event loop of echo-model
 #   SKIP_INSTALL [0]   SKIP_IDLE [0]  SKIP_OPEN [0]  QUIET_WAIT [60] (seconds to wait for an idle machine)
 #   BASE_PORT [18100]
 set -euo pipefail
@@ -45,6 +46,7 @@ SKIP_OPEN=${SKIP_OPEN:-0}
 HUB_BIN=${HUB_BIN:-"$REPO/.build/release/switchboard"}
 HUB_ARGS=${HUB_ARGS:-}
 REF_EVLIB=${REF_EVLIB:-ev}
+ECHO_EVLIB=${ECHO_EVLIB:-ev}
 QUIET_WAIT=${QUIET_WAIT:-60}
 NEXT_PORT=${BASE_PORT:-18100}
 QUERY="model=bench"
@@ -121,7 +123,7 @@ wait_ready() {
 # Each start takes a fresh port: no TIME_WAIT leftovers from earlier runs share a destination.
 start_echo() { # sets ECHO_PID ECHO_PORT
 	alloc_port; ECHO_PORT=$PORT
-	"$BIN/echo-model" --port "$ECHO_PORT" --evlib "$REF_EVLIB" >>"$LOGS/echo-model.log" 2>&1 &
+	"$BIN/echo-model" --port "$ECHO_PORT" --evlib "$ECHO_EVLIB" >>"$LOGS/echo-model.log" 2>&1 &
 	ECHO_PID=$!
 	PIDS+=("$ECHO_PID")
 	wait_ready "$ECHO_PORT" "$ECHO_PID" echo-model
@@ -227,7 +229,7 @@ cat >"$OUT/env.json" <<EOF
 {"run_id": "$RUN_ID", "nproc": $(nproc), "kernel": "$(uname -r)", "nofile": $NOFILE,
  "sessions": "$SESSIONS", "rounds": $ROUNDS, "warmup_s": $WARMUP, "duration_s": $DURATION,
  "rate": $RATE, "idle_requested": $IDLE, "idle_used": $IDLE_EFF, "idle_hold_s": $IDLE_HOLD,
- "open_n": $OPEN_N, "open_concurrency": $OPEN_CONC, "evlib": "$REF_EVLIB",
+ "open_n": $OPEN_N, "open_concurrency": $OPEN_CONC, "evlib": "$REF_EVLIB", "echo_evlib": "$ECHO_EVLIB",
  "paths": "$PATHS", "hub_bin": "$HUB_BIN", "hub_args": "$HUB_ARGS",
  "lws_version": "$(pkg-config --modversion libwebsockets 2>/dev/null || echo unknown)"}
 EOF
@@ -301,7 +303,7 @@ if [ "$SKIP_IDLE" != 1 ]; then
 	for p in $RELAYS; do run_idle "$p"; sleep 2; done
 fi
 if [ "$SKIP_OPEN" != 1 ]; then
-	for p in $RELAYS; do run_open "$p"; sleep 1; done
+	for p in direct $RELAYS; do run_open "$p"; sleep 1; done
 fi
 
 cleanup

@@ -20,7 +20,7 @@ public enum WebSocketConnector {
     public static func connect(
         host: String, port: Int, tls: Bool, uri: String, headers: [(String, String)],
         maxFrameSize: Int, timeout: TimeAmount, on eventLoop: any EventLoop,
-        configure: @escaping @Sendable (any Channel) throws -> Void
+        configure: @escaping @Sendable (any Channel, HTTPResponseHead) throws -> Void
     ) -> EventLoopFuture<any Channel> {
         let upgraded = eventLoop.makePromise(of: (any Channel).self)
         let sslContext: NIOSSLContext?
@@ -45,11 +45,15 @@ public enum WebSocketConnector {
                     }
                     let upgrader = NIOWebSocketClientUpgrader(
                         maxFrameSize: maxFrameSize, automaticErrorHandling: false,
-                        upgradePipelineHandler: { channel, _ in
+                        upgradePipelineHandler: { channel, response in
                             channel.eventLoop.makeCompletedFuture {
+                                // The request writer stands before the frame decoder: take it out
+                                // before the bytes that followed the handshake are passed on.
+                                let writer = try channel.pipeline.syncOperations.context(name: UpgradeRequestWriter.name)
+                                channel.pipeline.syncOperations.removeHandler(context: writer, promise: nil)
                                 try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
                                     minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: maxFrameSize))
-                                try configure(channel)
+                                try configure(channel, response)
                                 upgraded.succeed(channel)
                             }
                         }
@@ -59,7 +63,7 @@ public enum WebSocketConnector {
                         leftOverBytesStrategy: .forwardBytes,
                         withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in })
                     )
-                    try channel.pipeline.syncOperations.addHandler(requestWriter)
+                    try channel.pipeline.syncOperations.addHandler(requestWriter, name: UpgradeRequestWriter.name)
                 }
             }
         let timer = eventLoop.scheduleTask(in: timeout) {
@@ -82,6 +86,7 @@ public enum WebSocketConnector {
 private final class UpgradeRequestWriter: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
+    static let name = "switchboard.upgrade-request"
 
     let uri: String
     let host: String

@@ -25,7 +25,7 @@ public struct WebSocketRealtimeModel: RealtimeModel {
         return WebSocketConnector.connect(
             host: endpoint.host, port: endpoint.port, tls: endpoint.tls, uri: uri, headers: headers,
             maxFrameSize: maxFrameSize, timeout: connectTimeout, on: eventLoop
-        ) { channel in
+        ) { channel, _ in
             let link = WebSocketModelLink(sink: boundSink.value)
             try channel.pipeline.syncOperations.addHandler(link)
         }.flatMapThrowing { channel in

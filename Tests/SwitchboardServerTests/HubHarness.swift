@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import Logging
+import SwitchboardCore
+import SwitchboardServer
+import SwitchboardTesting
+
+/// The repository's root, for its `Personas/`.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func testConfiguration(_ adjust: (inout HubConfiguration) -> Void = { _ in }) -> HubConfiguration {
+    var configuration = HubConfiguration()
+    configuration.port = 0
+    configuration.personasDirectory = repositoryRoot.appendingPathComponent("Personas").path
+    configuration.webDirectory = repositoryRoot.appendingPathComponent("web-static").path
+    adjust(&configuration)
+    return configuration
+}
+
+/// Runs the real hub on a free loopback port for the duration of `body`.
+func withHub<T: Sendable>(
+    _ configuration: HubConfiguration = testConfiguration(), model: (any RealtimeModel)? = nil, store: (any SessionStore)? = nil,
+    metrics: HubMetrics = HubMetrics(), _ body: @Sendable (Int) async throws -> T
+) async throws -> T {
+    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    var logger = Logger(label: "test.hub")
+    logger.logLevel = .warning
+    let app = try Hub.buildApplication(configuration: configuration, metrics: metrics, logger: logger, model: model, store: store,
+                                       onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) })
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask {
+            try await app.run()
+            return nil
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        let result = try await body(port)
+        group.cancelAll()
+        return result
+    }
+}
+
+/// Runs `switchboard model-server` in-process on a free port for the duration of `body`.
+func withModelServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
+    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    var logger = Logger(label: "test.model-server")
+    logger.logLevel = .warning
+    let app = try Hub.buildModelServer(configuration: testConfiguration(), logger: logger,
+                                       onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) })
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask {
+            try await app.run()
+            return nil
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        let result = try await body(port)
+        group.cancelAll()
+        return result
+    }
+}
+
+let textTurn: [String] = [
+    #"{"type":"session.update","session":{"type":"realtime","output_modalities":["text"]}}"#,
+    #"{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"Hello, what can you help me with?"}]}}"#,
+    #"{"type":"response.create"}"#,
+]
