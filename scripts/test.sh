@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test of the hub on a fresh Debian machine (as root): installs what is missing,
+# builds, runs the Swift tests, then the official OpenAI Python SDK against the real binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+need_apt=()
+command -v swift >/dev/null || { echo "swift is not on PATH (expected /opt/swift/usr/bin)"; exit 1; }
+command -v curl >/dev/null || need_apt+=(curl)
+command -v git >/dev/null || need_apt+=(git)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_apt[@]}"
+  else
+    echo "missing packages: ${need_apt[*]} (run as root to install them)"; exit 1
+  fi
+fi
+
+echo "== swift build"
+swift build --build-tests 2>&1 | grep -E "error|warning: unre|Compiling switchboard|Build" || true
+swift build --build-tests >/dev/null
+
+echo "== swift test"
+swift test 2>&1 | tee /tmp/switchboard-swift-test.log | grep -E "✘|Test run|passed after|failed|error:" | grep -v "^✔ Test \"" || true
+grep -q "Test run with .* passed" /tmp/switchboard-swift-test.log || { echo "swift tests failed"; tail -80 /tmp/switchboard-swift-test.log; exit 1; }
+
+echo "== OpenAI Python SDK against the hub"
+bash scripts/sdk-venv.sh >/dev/null
+mkdir -p test-artifacts
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
+SWITCHBOARD_PERSONAS="$root/Personas" SWITCHBOARD_WEB="$root/web-static" \
+  "$root/.venv/bin/python" -m pytest -q Tests/sdk
