@@ -1,0 +1,32 @@
+import Foundation
+import SwitchboardAgents
+import SwitchboardCore
+import Testing
+
+@Suite("persona files")
+struct PersonaTests {
+    @Test("a broken file is reported as file:line: message")
+    func broken() {
+        #expect(throws: PersonaProblem.self) { try PersonaCatalog.parse("name: x\ndescription: [unclosed\n", file: "p.yaml") }
+        do {
+            _ = try PersonaCatalog.parse("name: Flight Agent\ndescription: d\ninstructions: i\n", file: "p.yaml")
+            Issue.record("expected a problem")
+        } catch {
+            #expect(error.description.hasPrefix("p.yaml:1: "))
+        }
+        do {
+            _ = try PersonaCatalog.parse("name: flight\ndescription: d\ninstructions: i\ncolour: blue\n", file: "p.yaml")
+            Issue.record("expected a problem")
+        } catch {
+            #expect(error.description == "p.yaml:4: unknown field 'colour'")
+        }
+    }
+
+    @Test("the repository's personas load")
+    func repository() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let catalog = try PersonaCatalog.load(directory: root.appendingPathComponent("Personas").path)
+        #expect(catalog.defaultPersona.name == "concierge")
+        #expect(catalog.defaultPersona.renderInstructions(customer: .init(name: "Ada")).contains("Ada"))
+    }
+}
