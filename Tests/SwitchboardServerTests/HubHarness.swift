@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import SwitchboardCore
 import SwitchboardServer
 import SwitchboardTesting
@@ -22,31 +23,28 @@ func withHub<T: Sendable>(
     _ configuration: HubConfiguration = testConfiguration(), model: (any RealtimeModel)? = nil, store: (any SessionStore)? = nil,
     metrics: HubMetrics = HubMetrics(), _ body: @Sendable (Int) async throws -> T
 ) async throws -> T {
-    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-    var logger = Logger(label: "test.hub")
-    logger.logLevel = .warning
-    let app = try Hub.buildApplication(configuration: configuration, metrics: metrics, logger: logger, model: model, store: store,
-                                       onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) })
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask {
-            try await app.run()
-            return nil
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        let result = try await body(port)
-        group.cancelAll()
-        return result
+    try await withApplication(body) { logger, onRunning in
+        try Hub.buildApplication(configuration: configuration, metrics: metrics, logger: logger, model: model, store: store,
+                                 onServerRunning: onRunning)
     }
 }
 
 /// Runs `switchboard model-server` in-process on a free port for the duration of `body`.
 func withModelServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
+    try await withApplication(body) { logger, onRunning in
+        try Hub.buildModelServer(configuration: testConfiguration(), logger: logger, onServerRunning: onRunning)
+    }
+}
+
+/// Builds an application, runs it until `body` is done, and gives `body` its port.
+private func withApplication<T: Sendable, App: ApplicationProtocol>(
+    _ body: @Sendable (Int) async throws -> T,
+    build: (Logger, @escaping @Sendable (any Channel) async -> Void) throws -> App
+) async throws -> T {
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-    var logger = Logger(label: "test.model-server")
+    var logger = Logger(label: "test.server")
     logger.logLevel = .warning
-    let app = try Hub.buildModelServer(configuration: testConfiguration(), logger: logger,
-                                       onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) })
+    let app = try build(logger) { channel in portContinuation.yield(channel.localAddress?.port ?? 0) }
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask {
             try await app.run()
