@@ -20,7 +20,9 @@
 #   HUB_BIN [.build/release/switchboard]  HUB_ARGS [extra arguments for `serve`]
 #   REF_EVLIB [ev]     event loop of ref-relay: ev (epoll, through libev) or poll (lws's default)
 #   ECHO_EVLIB [ev]    event loop of echo-model
-#   SKIP_INSTALL [0]   SKIP_IDLE [0]  SKIP_OPEN [0]  QUIET_WAIT [60] (seconds to wait for an idle machine)
+#   SKIP_INSTALL [0]   SKIP_IDLE [0]  SKIP_OPEN [0]
+#   QUIET_WAIT [60]    seconds to wait for an idle machine before starting; RUN_QUIET_WAIT [20] before each run
+#   LOCK_WAIT [1800]   seconds to wait for another run.sh to finish (one at a time)
 #   BASE_PORT [18100]
 set -euo pipefail
 
@@ -48,11 +50,19 @@ HUB_ARGS=${HUB_ARGS:-}
 REF_EVLIB=${REF_EVLIB:-ev}
 ECHO_EVLIB=${ECHO_EVLIB:-ev}
 QUIET_WAIT=${QUIET_WAIT:-60}
+RUN_QUIET_WAIT=${RUN_QUIET_WAIT:-20}
 NEXT_PORT=${BASE_PORT:-18100}
 QUERY="model=bench"
 
-RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS="$BENCH_DIR/results"
+mkdir -p "$RESULTS"
+# One benchmark at a time: two runs on two cores would only measure each other.
+exec 8>"$RESULTS/.lock"
+if ! flock -n 8; then
+	printf '[bench] another run.sh is running; waiting for it (up to %ss)\n' "${LOCK_WAIT:-1800}" >&2
+	flock -w "${LOCK_WAIT:-1800}" 8 || { echo "[bench] error: still locked" >&2; exit 1; }
+fi
+RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 OUT="$RESULTS/$RUN_ID"
 LOGS="$OUT/logs"
 mkdir -p "$LOGS"
@@ -123,7 +133,7 @@ wait_ready() {
 # Each start takes a fresh port: no TIME_WAIT leftovers from earlier runs share a destination.
 start_echo() { # sets ECHO_PID ECHO_PORT
 	alloc_port; ECHO_PORT=$PORT
-	"$BIN/echo-model" --port "$ECHO_PORT" --evlib "$ECHO_EVLIB" >>"$LOGS/echo-model.log" 2>&1 &
+	"$BIN/echo-model" --port "$ECHO_PORT" --evlib "$ECHO_EVLIB" >>"$LOGS/echo-model.log" 2>&1 8>&- &
 	ECHO_PID=$!
 	PIDS+=("$ECHO_PID")
 	wait_ready "$ECHO_PORT" "$ECHO_PID" echo-model
@@ -132,7 +142,7 @@ start_echo() { # sets ECHO_PID ECHO_PORT
 start_ref() { # sets RELAY_PID RELAY_PORT
 	alloc_port; RELAY_PORT=$PORT
 	"$BIN/ref-relay" --port "$RELAY_PORT" --upstream "ws://127.0.0.1:$ECHO_PORT/v1/realtime" \
-		--evlib "$REF_EVLIB" >>"$LOGS/ref-relay.log" 2>&1 &
+		--evlib "$REF_EVLIB" >>"$LOGS/ref-relay.log" 2>&1 8>&- &
 	RELAY_PID=$!
 	PIDS+=("$RELAY_PID")
 	wait_ready "$RELAY_PORT" "$RELAY_PID" ref-relay
@@ -142,7 +152,7 @@ start_hub() { # sets RELAY_PID RELAY_PORT
 	alloc_port; RELAY_PORT=$PORT
 	# shellcheck disable=SC2086
 	"$HUB_BIN" serve --host 127.0.0.1 --port "$RELAY_PORT" \
-		--model "ws://127.0.0.1:$ECHO_PORT/v1/realtime" $HUB_ARGS >>"$LOGS/switchboard.log" 2>&1 &
+		--model "ws://127.0.0.1:$ECHO_PORT/v1/realtime" $HUB_ARGS >>"$LOGS/switchboard.log" 2>&1 8>&- &
 	RELAY_PID=$!
 	PIDS+=("$RELAY_PID")
 	wait_ready "$RELAY_PORT" "$RELAY_PID" switchboard
@@ -158,16 +168,16 @@ busy_cores() {
 	awk -v a="$a" -v t="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", a / t }'
 }
 
-wait_quiet() {
-	local waited=0 busy
+wait_quiet() { # [max seconds]
+	local waited=0 busy limit=${1:-$QUIET_WAIT}
 	while :; do
 		busy=$(busy_cores)
 		if awk -v b="$busy" 'BEGIN{exit !(b < 0.25)}'; then return 0; fi
-		if [ "$waited" -ge "$QUIET_WAIT" ]; then
+		if [ "$waited" -ge "$limit" ]; then
 			log "warning: the machine is busy with other work ($busy cores); figures will be noisy"
 			return 0
 		fi
-		[ "$waited" -eq 0 ] && log "waiting up to ${QUIET_WAIT}s for other work to finish ($busy cores busy)"
+		[ "$waited" -eq 0 ] && log "waiting up to ${limit}s for other work to finish ($busy cores busy)"
 		waited=$((waited + 1))
 	done
 }
@@ -246,11 +256,12 @@ run_latency() { # path sessions round
 	ref) start_ref; target_port=$RELAY_PORT; watch=(--watch "relay=$RELAY_PID") ;;
 	hub) start_hub; target_port=$RELAY_PORT; watch=(--watch "relay=$RELAY_PID") ;;
 	esac
+	wait_quiet "$RUN_QUIET_WAIT"
 	log "latency: $path, $n sessions, round $r"
 	"$BIN/loadgen" "ws://127.0.0.1:$target_port/v1/realtime?$QUERY" --sessions "$n" \
 		--rate "$RATE" --warmup "$WARMUP" --duration "$DURATION" --drain "$DRAIN" \
 		--concurrency 64 "${watch[@]}" --watch "echo=$ECHO_PID" \
-		>"$f" 2>>"$LOGS/loadgen.log" || log "warning: loadgen failed for $path/$n/r$r"
+		>"$f" 2>>"$LOGS/loadgen.log" 8>&- || log "warning: loadgen failed for $path/$n/r$r"
 	[ "$path" != direct ] && stop_pid "$RELAY_PID"
 	stop_pid "$ECHO_PID"
 }
@@ -271,11 +282,11 @@ run_idle() { # path
 	local path=$1 f="$OUT/idle-$1.json"
 	start_echo
 	if [ "$path" = ref ]; then start_ref; else start_hub; fi
-	sleep 1
+	wait_quiet "$RUN_QUIET_WAIT"
 	log "idle: $path, $IDLE_EFF sessions held ${IDLE_HOLD}s"
 	"$BIN/loadgen" "ws://127.0.0.1:$RELAY_PORT/v1/realtime?$QUERY" --idle "$IDLE_EFF" \
 		--hold "$IDLE_HOLD" --settle 2 --concurrency 256 --open-timeout 120 \
-		--watch "relay=$RELAY_PID" >"$f" 2>>"$LOGS/loadgen.log" \
+		--watch "relay=$RELAY_PID" >"$f" 2>>"$LOGS/loadgen.log" 8>&- \
 		|| log "warning: loadgen failed for idle/$path"
 	stop_pid "$RELAY_PID"
 	stop_pid "$ECHO_PID"
@@ -289,9 +300,10 @@ run_open() { # path
 	ref) start_ref; target_port=$RELAY_PORT ;;
 	hub) start_hub; target_port=$RELAY_PORT ;;
 	esac
+	wait_quiet "$RUN_QUIET_WAIT"
 	log "open rate: $path, $OPEN_N sessions, $OPEN_CONC in flight"
 	"$BIN/loadgen" "ws://127.0.0.1:$target_port/v1/realtime?$QUERY" --open-rate "$OPEN_N" \
-		--concurrency "$OPEN_CONC" --open-timeout 120 >"$f" 2>>"$LOGS/loadgen.log" \
+		--concurrency "$OPEN_CONC" --open-timeout 120 >"$f" 2>>"$LOGS/loadgen.log" 8>&- \
 		|| log "warning: loadgen failed for open/$path"
 	[ "$path" != direct ] && stop_pid "$RELAY_PID"
 	stop_pid "$ECHO_PID"
