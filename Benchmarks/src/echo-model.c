@@ -16,13 +16,14 @@
  * (fragmented, or larger than the receive chunk) is gathered in a per-connection buffer,
  * which is kept for reuse. Messages up to --max-message bytes (default 1 MiB) are accepted.
  *
- * Usage: echo-model --port P [--host 127.0.0.1] [--max-message BYTES] [--evlib poll|ev|uv]
+ * Usage: echo-model --port P [--host 127.0.0.1] [--max-message BYTES] [--evlib ev|poll|uv]
  */
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "common.h"
 
 #define SESSION_JSON \
@@ -47,7 +48,6 @@ struct pss {
 static size_t max_message = 1u << 20;
 static unsigned char *outbuf; /* LWS_PRE + answer; grown once to fit the largest answer */
 static size_t outcap;
-static volatile int interrupted;
 static unsigned long long n_appends, n_updates, n_conns;
 
 static unsigned char *out_reserve(size_t payload)
@@ -209,16 +209,27 @@ static struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
+static void print_stats(void)
+{
+	char b[200];
+	int n = snprintf(b, sizeof(b), "echo-model: %llu connections, %llu appends, %llu session updates\n",
+			 n_conns, n_appends, n_updates);
+	if (n > 0)
+		(void)!write(2, b, (size_t)n);
+}
+
+/* SIGTERM/SIGINT: report and leave; the kernel closes the sockets */
 static void on_signal(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	print_stats();
+	_exit(0);
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: echo-model --port P [--host 127.0.0.1] [--max-message BYTES] "
-			"[--evlib poll|ev|uv] [--verbose]\n");
+			"[--evlib ev|poll|uv] [--verbose]\n");
 	exit(2);
 }
 
@@ -226,7 +237,7 @@ int main(int argc, char **argv)
 {
 	struct lws_context_creation_info info;
 	struct lws_context *ctx;
-	const char *host = "127.0.0.1", *evlib = "poll";
+	const char *host = "127.0.0.1", *evlib = "ev";
 	int port = 0, i, verbose = 0;
 	long nofile;
 
@@ -249,11 +260,8 @@ int main(int argc, char **argv)
 
 	nofile = raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
-	if (!strcmp(evlib, "poll")) {
-		/* with an event library lws runs the loop itself: plain SIGTERM ends us */
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
-	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	lws_set_log_level(verbose ? (LLL_ERR | LLL_WARN | LLL_NOTICE) : LLL_ERR, NULL);
 
 	memset(&info, 0, sizeof(info));
@@ -279,13 +287,11 @@ int main(int argc, char **argv)
 	fprintf(stderr, "echo-model: listening on ws://%s:%d/v1/realtime (nofile %ld, %s)\n",
 		host, port, nofile, evlib);
 
-	while (!interrupted)
-		if (lws_service(ctx, 0) < 0)
-			break;
+	while (lws_service(ctx, 0) >= 0)
+		;
 
 	lws_context_destroy(ctx);
-	fprintf(stderr, "echo-model: %llu connections, %llu appends, %llu session updates\n",
-		n_conns, n_appends, n_updates);
+	print_stats();
 	free(outbuf);
 	return 0;
 }

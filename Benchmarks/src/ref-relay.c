@@ -12,13 +12,14 @@
  * It does not look into frames: no JSON, no event types. Single thread, one lws context.
  *
  * Usage: ref-relay --port P --upstream ws://127.0.0.1:E/v1/realtime [--host 127.0.0.1]
- *                  [--evlib poll|ev|uv] [--rx-chunk BYTES] [--max-pending BYTES]
+ *                  [--evlib ev|poll|uv] [--rx-chunk BYTES] [--max-pending BYTES]
  */
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "common.h"
 
 struct sess {
@@ -36,8 +37,7 @@ static int up_port;
 static size_t max_pending = 2u << 20;
 static unsigned char *outbuf;
 static size_t outcap;
-static volatile int interrupted;
-static unsigned long long n_sessions, n_to_up, n_to_cli;
+static unsigned long long n_sessions, n_to_up, n_to_cli, n_paused, n_queued;
 
 static unsigned char *out_reserve(size_t payload)
 {
@@ -73,6 +73,7 @@ static void backpressure(struct lws *src, struct lws *dst, int *paused)
 {
 	if (!*paused && lws_partial_buffered(dst)) {
 		*paused = 1;
+		n_paused++;
 		lws_rx_flow_control(src, 0);
 		lws_callback_on_writable(dst);
 	}
@@ -109,7 +110,12 @@ static void detach(struct lws *wsi)
 		s->up_ready = 0;
 		other = s->cli;
 	}
-	if (other)
+	if (other && (other == s->cli || s->up_ready)) {
+		/* an open WebSocket: send it a close frame from its writeable callback */
+		lws_close_reason(other, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+		lws_callback_on_writable(other);
+		lws_set_timeout(other, PENDING_TIMEOUT_CLOSE_SEND, 3);
+	} else if (other)
 		lws_set_timeout(other, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
 	else {
 		free(s->pend);
@@ -204,8 +210,10 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 				   lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi));
 		if (!s)
 			return -1;
-		if (!s->up_ready)
+		if (!s->up_ready) {
+			n_queued++;
 			return pend_add(s, in, len, flags);
+		}
 		if (forward(s->up, in, len, flags))
 			return -1;
 		n_to_up++;
@@ -214,8 +222,8 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	}
 
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		if (!s)
-			return -1;
+		if (!s || !s->up)
+			return -1; /* the upstream is gone: close (with the reason set in detach) */
 		drained(wsi, s->up, &s->up_paused);
 		break;
 
@@ -247,8 +255,8 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	}
 
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		if (!s)
-			return -1;
+		if (!s || !s->cli)
+			return -1; /* the client is gone */
 		drained(wsi, s->cli, &s->cli_paused);
 		break;
 
@@ -274,16 +282,29 @@ static struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
+static void print_stats(void)
+{
+	char b[256];
+	int n = snprintf(b, sizeof(b),
+			 "ref-relay: %llu sessions, %llu frames to upstream (%llu queued before it "
+			 "was connected), %llu to clients, %llu backpressure pauses\n",
+			 n_sessions, n_to_up, n_queued, n_to_cli, n_paused);
+	if (n > 0)
+		(void)!write(2, b, (size_t)n);
+}
+
+/* SIGTERM/SIGINT: report and leave; the kernel closes the sockets */
 static void on_signal(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	print_stats();
+	_exit(0);
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: ref-relay --port P --upstream ws://HOST:PORT/PATH [--host 127.0.0.1] "
-			"[--evlib poll|ev|uv] [--rx-chunk BYTES] [--max-pending BYTES] [--verbose]\n");
+			"[--evlib ev|poll|uv] [--rx-chunk BYTES] [--max-pending BYTES] [--verbose]\n");
 	exit(2);
 }
 
@@ -317,7 +338,7 @@ int main(int argc, char **argv)
 {
 	struct lws_context_creation_info info;
 	struct lws_context *ctx;
-	const char *host = "127.0.0.1", *evlib = "poll", *upstream = NULL;
+	const char *host = "127.0.0.1", *evlib = "ev", *upstream = NULL;
 	int port = 0, i, verbose = 0;
 	long nofile;
 
@@ -345,10 +366,8 @@ int main(int argc, char **argv)
 
 	nofile = raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
-	if (!strcmp(evlib, "poll")) {
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
-	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	lws_set_log_level(verbose ? (LLL_ERR | LLL_WARN | LLL_NOTICE) : LLL_ERR, NULL);
 
 	memset(&info, 0, sizeof(info));
@@ -374,13 +393,11 @@ int main(int argc, char **argv)
 	fprintf(stderr, "ref-relay: listening on ws://%s:%d, upstream ws://%s%s (nofile %ld, %s)\n",
 		host, port, up_hosthdr, up_path, nofile, evlib);
 
-	while (!interrupted)
-		if (lws_service(ctx, 0) < 0)
-			break;
+	while (lws_service(ctx, 0) >= 0)
+		;
 
 	lws_context_destroy(ctx);
-	fprintf(stderr, "ref-relay: %llu sessions, %llu frames to upstream, %llu to clients\n",
-		n_sessions, n_to_up, n_to_cli);
+	print_stats();
 	free(outbuf);
 	return 0;
 }
