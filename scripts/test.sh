@@ -23,7 +23,7 @@ swift build --build-tests 2>&1 | grep -E "error|warning: unre|Compiling switchbo
 swift build --build-tests >/dev/null
 
 echo "== swift test"
-swift test 2>&1 | tee /tmp/switchboard-swift-test.log | grep -E "✘|Test run|passed after|failed|error:" | grep -v "^✔ Test \"" || true
+timeout 900 swift test 2>&1 | tee /tmp/switchboard-swift-test.log | grep -E "✘|Test run|passed after|failed|error:" | grep -v "^✔ Test \"" || true
 grep -q "Test run with .* passed" /tmp/switchboard-swift-test.log || { echo "swift tests failed"; tail -80 /tmp/switchboard-swift-test.log; exit 1; }
 
 echo "== OpenAI Python SDK against the hub"

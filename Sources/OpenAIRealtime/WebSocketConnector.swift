@@ -19,7 +19,7 @@ public enum WebSocketConnector {
     /// upgraded channel (on its event loop) to add the handler that takes `WebSocketFrame`s.
     public static func connect(
         host: String, port: Int, tls: Bool, uri: String, headers: [(String, String)],
-        maxFrameSize: Int, timeout: TimeAmount, on eventLoop: any EventLoop,
+        maxFrameSize: Int, timeout: TimeAmount, on eventLoop: any EventLoop, aggregateFragments: Bool = true,
         configure: @escaping @Sendable (any Channel, HTTPResponseHead) throws -> Void
     ) -> EventLoopFuture<any Channel> {
         let upgraded = eventLoop.makePromise(of: (any Channel).self)
@@ -51,8 +51,10 @@ public enum WebSocketConnector {
                                 // before the bytes that followed the handshake are passed on.
                                 let writer = try channel.pipeline.syncOperations.context(name: UpgradeRequestWriter.name)
                                 channel.pipeline.syncOperations.removeHandler(context: writer, promise: nil)
-                                try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
-                                    minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: maxFrameSize))
+                                if aggregateFragments {
+                                    try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
+                                        minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: maxFrameSize))
+                                }
                                 try configure(channel, response)
                                 upgraded.succeed(channel)
                             }

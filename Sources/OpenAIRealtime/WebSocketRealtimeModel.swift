@@ -24,9 +24,11 @@ public struct WebSocketRealtimeModel: RealtimeModel {
         let boundSink = NIOLoopBound(sink, eventLoop: eventLoop)
         return WebSocketConnector.connect(
             host: endpoint.host, port: endpoint.port, tls: endpoint.tls, uri: uri, headers: headers,
-            maxFrameSize: maxFrameSize, timeout: connectTimeout, on: eventLoop
+            maxFrameSize: maxFrameSize, timeout: connectTimeout, on: eventLoop, aggregateFragments: false
         ) { channel, _ in
-            let link = WebSocketModelLink(sink: boundSink.value)
+            let raw = RawFrameWriter()
+            try channel.pipeline.syncOperations.addHandler(raw, position: .first)
+            let link = WebSocketModelLink(sink: boundSink.value, raw: raw, maxMessageBytes: maxFrameSize)
             try channel.pipeline.syncOperations.addHandler(link)
         }.flatMapThrowing { channel in
             let link = try channel.pipeline.syncOperations.handler(type: WebSocketModelLink.self)
@@ -47,9 +49,18 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
     private var closedByUs = false
     private var reported = false
     private var closeReason: ModelError?
+    private var maskingKeys = MaskingKeySource()
 
-    init(sink: any ModelSink) {
+    private let raw: RawFrameWriter
+
+    private let maxMessageBytes: Int
+    /// A message the model sent in fragments, collected until its last frame.
+    private var fragments: ByteBuffer?
+
+    init(sink: any ModelSink, raw: RawFrameWriter, maxMessageBytes: Int) {
         self.sink = sink
+        self.raw = raw
+        self.maxMessageBytes = maxMessageBytes
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -59,8 +70,33 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
-        case .text, .binary:
+        case .text where frame.fin && fragments == nil:
             sink?.modelReceived(frame.unmaskedData)
+        case .text, .binary, .continuation:
+            // Fragmented messages are rare; they are assembled here rather than by a handler
+            // every frame would pass through.
+            if frame.opcode == .continuation {
+                guard var current = fragments else {
+                    errorCaught(context: context, error: NIOWebSocketError.fragmentedControlFrame)
+                    return
+                }
+                var piece = frame.unmaskedData
+                guard current.readableBytes + piece.readableBytes <= maxMessageBytes else {
+                    errorCaught(context: context, error: NIOWebSocketError.invalidFrameLength)
+                    return
+                }
+                current.writeBuffer(&piece)
+                if frame.fin {
+                    fragments = nil
+                    sink?.modelReceived(current)
+                } else {
+                    fragments = current
+                }
+            } else if frame.fin {
+                sink?.modelReceived(frame.unmaskedData)
+            } else {
+                fragments = frame.unmaskedData
+            }
         case .ping:
             let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
@@ -111,7 +147,19 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
 
     func write(_ event: ByteBuffer) {
         guard let context, !closedByUs else { return }
-        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: event)), promise: nil)
+        let key = maskingKeys.key()
+        var frame = event
+        // Fast path: the payload was copied with room for a header (FrameWire.unmaskedCopy), so
+        // it is masked in place and written as one buffer past the frame encoder.
+        if frame.readerIndex >= FrameWire.headroom, let rawContext = raw.context {
+            FrameWire.mask(&frame, key: key)
+            if FrameWire.prependTextHeader(&frame, maskKey: key) {
+                rawContext.write(NIOAny(frame), promise: nil)
+                return
+            }
+            FrameWire.mask(&frame, key: key)
+        }
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: key, data: frame)), promise: nil)
     }
 
     func flush() {

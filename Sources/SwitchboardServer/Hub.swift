@@ -4,6 +4,7 @@ import HummingbirdCore
 import LocalModel
 import Logging
 import NIOCore
+import NIOPosix
 import OpenAIRealtime
 import SwitchboardAgents
 import SwitchboardCore
@@ -30,6 +31,7 @@ public enum Hub {
             server: HTTPServerBuilder { responder in RealtimeChannel(responder: responder, hub: hub) },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
             onServerRunning: onServerRunning ?? { _ in },
+            eventLoopGroupProvider: eventLoopGroup(configuration),
             logger: logger
         )
     }
@@ -50,8 +52,15 @@ public enum Hub {
             server: HTTPServerBuilder { responder in RealtimeChannel(responder: responder, hub: hub, mode: .modelServer) },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard-model"),
             onServerRunning: onServerRunning ?? { _ in },
+            eventLoopGroupProvider: eventLoopGroup(configuration),
             logger: logger
         )
+    }
+
+    /// The event loops: NIO's shared group (one thread per core) unless a count is configured.
+    static func eventLoopGroup(_ configuration: HubConfiguration) -> EventLoopGroupProvider {
+        guard let threads = configuration.eventLoopThreads else { return .singleton }
+        return .shared(MultiThreadedEventLoopGroup(numberOfThreads: threads))
     }
 
     /// The model the configuration names.

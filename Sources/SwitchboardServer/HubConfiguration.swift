@@ -22,6 +22,8 @@ public struct HubConfiguration: Sendable {
     /// `openai-insecure-api-key.` subprotocol). Empty: no authentication (loopback only).
     public var apiKeys: [String] = []
     public var relay = RelayConfiguration()
+    /// Event loop threads (each session's client and model connections share one). `nil`: one per core.
+    public var eventLoopThreads: Int?
 
     public init() {}
 
@@ -36,6 +38,7 @@ public struct HubConfiguration: Sendable {
             throw ConfigurationError("refusing to listen on \(host) without --api-key: anyone could use the hub; give at least one key or listen on 127.0.0.1")
         }
         guard (0...65535).contains(port) else { throw ConfigurationError("--port must be 0-65535") }
+        if let threads = eventLoopThreads, !(1...256).contains(threads) { throw ConfigurationError("--event-loops must be 1-256") }
         guard historyTurns >= 0 && historyTurns <= 100 else { throw ConfigurationError("--history-turns must be 0-100") }
         guard sessions == "memory" else { throw ConfigurationError("--sessions: only 'memory' is available in this build (got '\(sessions)')") }
         switch model {

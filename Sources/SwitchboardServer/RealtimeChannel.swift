@@ -114,8 +114,7 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
     static func startSession(channel: any Channel, request: ConnectionRequest, hub: HubContext) throws -> UpgradeResult {
         var logger = hub.logger
         logger[metadataKey: "session.key"] = "\(request.sessionKey.redacted)"
-        try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
-            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: hub.configuration.relay.maxEventBytes))
+        // The relay assembles fragmented messages itself: one handler less on every frame's way.
         if let error = request.refusalError {
             hub.metrics.sessionsRefused.increment()
             hub.metrics.error(error.code ?? "refused")
@@ -150,10 +149,18 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
         do {
             switch try await value.upgradeResult.get() {
             case .session(let driver):
-                await driver.run()
-                try? await value.channel.closeFuture.get()
+                await withTaskCancellationHandler {
+                    await driver.run()
+                    try? await value.channel.closeFuture.get()
+                } onCancel: {
+                    value.channel.close(promise: nil)
+                }
             case .refused:
-                try? await value.channel.closeFuture.get()
+                await withTaskCancellationHandler {
+                    try? await value.channel.closeFuture.get()
+                } onCancel: {
+                    value.channel.close(promise: nil)
+                }
             case .notUpgraded(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)
             case .failedUpgrade(let http):

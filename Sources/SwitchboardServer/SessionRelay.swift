@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOWebSocket
+import OpenAIRealtime
 import Prometheus
 import RealtimeProtocol
 import SwitchboardCore
@@ -34,6 +35,8 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     private var modelBacklog = CircularBuffer<ByteBuffer>()
     private var modelBarrier = 0
 
+    /// Frame and byte tallies, added to the shared counters once per read batch rather than per frame.
+    private var tally = (framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0)
     private var clientNeedsFlush = false
     private var modelNeedsFlush = false
     private var stallTimer: Scheduled<Void>?
@@ -62,6 +65,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        publishTally()
         stallTimer?.cancel()
         if case .open(let link) = model { link.close() }
         model = .closed
@@ -73,10 +77,11 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
-        case .text:
-            clientEvent(frame.unmaskedData)
-        case .binary:
-            sendError(.invalidRequest("binary_frame_not_supported", "Binary frames are not supported: send events as JSON text frames."))
+        case .text where frame.fin && fragments == nil:
+            // One copy: unmasked, with room in front for the model frame's header.
+            clientEvent(FrameWire.unmaskedCopy(frame.data, key: frame.maskKey, allocator: context.channel.allocator))
+        case .text, .binary, .continuation:
+            assemble(frame, context: context)
         case .ping:
             guard frame.fin else { return }
             write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
@@ -93,6 +98,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushModel()
         flushClient()
+        publishTally()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -139,6 +145,41 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         }
     }
 
+    /// A message sent in fragments, collected until its last frame.
+    private var fragments: (opcode: WebSocketOpcode, payload: ByteBuffer)?
+
+    private func assemble(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        if frame.opcode == .continuation {
+            guard var current = fragments else {
+                closeClient(code: .protocolError, reason: "continuation frame without a message to continue")
+                return
+            }
+            fragments = nil
+            guard current.payload.readableBytes + frame.length <= configuration.maxEventBytes else {
+                tooLarge()
+                return
+            }
+            var piece = frame.unmaskedData
+            current.payload.writeBuffer(&piece)
+            if frame.fin { complete(current) } else { fragments = current }
+            return
+        }
+        guard fragments == nil else {
+            closeClient(code: .protocolError, reason: "a new message started before the previous one ended")
+            return
+        }
+        let first = (frame.opcode, FrameWire.unmaskedCopy(frame.data, key: frame.maskKey, allocator: context.channel.allocator))
+        if frame.fin { complete(first) } else { fragments = first }
+    }
+
+    private func complete(_ message: (opcode: WebSocketOpcode, payload: ByteBuffer)) {
+        if message.opcode == .text {
+            clientEvent(message.payload)
+        } else {
+            sendError(.invalidRequest("binary_frame_not_supported", "Binary frames are not supported: send events as JSON text frames."))
+        }
+    }
+
     private func tooLarge() {
         metrics.error("message_too_large")
         let limit = configuration.maxEventBytes
@@ -147,9 +188,15 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     }
 
     private func receivedClose(_ frame: WebSocketFrame) {
+        if closing {
+            // The client's answer to our close: the closing handshake is complete.
+            context?.close(promise: nil)
+            return
+        }
         var data = frame.unmaskedData
         let code = data.readWebSocketErrorCode() ?? .normalClosure
-        closeClient(code: code, reason: nil)
+        // Both sides have sent their close frame once ours is out: then the connection closes.
+        closeClient(code: code, reason: nil, handshakeComplete: true)
     }
 
     /// A text frame from the client.
@@ -217,8 +264,8 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         if type == nil, route != .forward { type = TypePeek.typeString(buffer) }
         switch route {
         case .forward:
-            metrics.framesClientToModel.increment()
-            metrics.bytesClientToModel.increment(by: Int64(buffer.readableBytes))
+            tally.framesIn += 1
+            tally.bytesIn += buffer.readableBytes
             link.write(buffer)
             modelNeedsFlush = true
         case .observe, .intercept:
@@ -233,8 +280,8 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
             }
             metrics.event(event.type, direction: "client")
             if route == .observe {
-                metrics.framesClientToModel.increment()
-                metrics.bytesClientToModel.increment(by: Int64(buffer.readableBytes))
+                tally.framesIn += 1
+                tally.bytesIn += buffer.readableBytes
                 link.write(buffer)
                 modelNeedsFlush = true
             } else {
@@ -279,6 +326,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
 
     func modelReadComplete() {
         flushClient()
+        publishTally()
     }
 
     func modelWritabilityChanged(_ isWritable: Bool) {
@@ -333,8 +381,8 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     }
 
     private func forwardToClient(_ buffer: ByteBuffer) {
-        metrics.framesModelToClient.increment()
-        metrics.bytesModelToClient.increment(by: Int64(buffer.readableBytes))
+        tally.framesOut += 1
+        tally.bytesOut += buffer.readableBytes
         if let dialect = renameFor {
             write(WebSocketFrame(fin: true, opcode: .text, data: Self.renamed(buffer, to: dialect)))
         } else {
@@ -372,7 +420,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
                 clientNeedsFlush = true
             case .sendToModel(let event):
                 if case .open(let link) = model {
-                    metrics.framesClientToModel.increment()
+                    tally.framesIn += 1
                     link.write(event.encoded())
                     modelNeedsFlush = true
                 }
@@ -410,6 +458,18 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         context.write(wrapOutboundOut(frame), promise: nil)
     }
 
+    private func publishTally() {
+        if tally.framesIn > 0 {
+            metrics.framesClientToModel.increment(by: Int64(tally.framesIn))
+            metrics.bytesClientToModel.increment(by: Int64(tally.bytesIn))
+        }
+        if tally.framesOut > 0 {
+            metrics.framesModelToClient.increment(by: Int64(tally.framesOut))
+            metrics.bytesModelToClient.increment(by: Int64(tally.bytesOut))
+        }
+        tally = (0, 0, 0, 0)
+    }
+
     private func flushClient() {
         guard clientNeedsFlush, let context else { return }
         clientNeedsFlush = false
@@ -438,7 +498,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     }
 
     /// Sends a close frame with `code` and `reason`, then closes the connection and the model session.
-    func closeClient(code: WebSocketErrorCode, reason: String?) {
+    func closeClient(code: WebSocketErrorCode, reason: String?, handshakeComplete: Bool = false) {
         guard !closing, let context else { return }
         closing = true
         if case .open(let link) = model { link.close() }
@@ -447,10 +507,11 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         data.write(webSocketErrorCode: code)
         if let reason { data.writeString(String(reason.utf8.prefix(120)) ?? "") }
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))).whenComplete { _ in
-            channel.close(promise: nil)
+        // The connection closes when the client answers with its close frame (RFC 6455 §7.1.1),
+        // or after a grace period for a client that does not.
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))).whenComplete { result in
+            if handshakeComplete || (try? result.get()) == nil { channel.close(promise: nil) }
         }
-        // Do not wait forever for a peer that does not read.
         channel.eventLoop.scheduleTask(in: .seconds(5)) { channel.close(promise: nil) }
     }
 

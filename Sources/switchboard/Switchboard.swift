@@ -45,6 +45,8 @@ struct ServerOptions: ParsableArguments {
     var apiKey: [String] = env("API_KEYS")?.split(separator: ",").map(String.init) ?? []
     @Option(help: "Largest event a client may send, in bytes (env SWITCHBOARD_MAX_EVENT_BYTES).")
     var maxEventBytes: Int = env("MAX_EVENT_BYTES").flatMap(Int.init) ?? 15 * 1024 * 1024
+    @Option(help: "Event loop threads; default one per core (env SWITCHBOARD_EVENT_LOOPS).")
+    var eventLoops: Int? = env("EVENT_LOOPS").flatMap(Int.init)
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env SWITCHBOARD_LOG_LEVEL).")
     var logLevel: String = env("LOG_LEVEL") ?? "info"
 
@@ -63,6 +65,7 @@ struct ServerOptions: ParsableArguments {
         c.historyTurns = historyTurns
         c.apiKeys = apiKey
         c.relay.maxEventBytes = maxEventBytes
+        c.eventLoopThreads = eventLoops
         return c
     }
 

@@ -6,7 +6,7 @@ import SwitchboardServer
 import SwitchboardTesting
 import Testing
 
-@Suite("bad input gets a clear error and loses nothing")
+@Suite("bad input gets a clear error and loses nothing", .timeLimit(.minutes(1)))
 struct BadInputTests {
     /// Sends `frame`, expects an error event with `code`, then proves the session still works.
     private func expectError(code: String, after send: @Sendable (RealtimeTestClient) async throws -> Void) async throws {

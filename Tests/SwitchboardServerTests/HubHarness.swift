@@ -47,16 +47,23 @@ private func withApplication<T: Sendable, App: ApplicationProtocol>(
     let app = try build(logger) { channel in portContinuation.yield(channel.localAddress?.port ?? 0) }
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask {
+            // A server that stops (or fails to start) ends the wait for its port.
+            defer { portContinuation.finish() }
             try await app.run()
             return nil
         }
         var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
+        guard let port = await iterator.next() else {
+            _ = try await group.next()
+            throw ServerDidNotStart()
+        }
         let result = try await body(port)
         group.cancelAll()
         return result
     }
 }
+
+struct ServerDidNotStart: Error {}
 
 let textTurn: [String] = [
     #"{"type":"session.update","session":{"type":"realtime","output_modalities":["text"]}}"#,

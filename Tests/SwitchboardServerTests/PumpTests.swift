@@ -1,11 +1,12 @@
 import Foundation
 import NIOCore
+import NIOWebSocket
 import RealtimeProtocol
 import SwitchboardServer
 import SwitchboardTesting
 import Testing
 
-@Suite("the two pumps against a scripted model")
+@Suite("the two pumps against a scripted model", .timeLimit(.minutes(1)))
 struct PumpTests {
     private func waitUntil(_ condition: @Sendable () -> Bool) async throws {
         for _ in 0..<300 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
@@ -67,17 +68,62 @@ struct PumpTests {
             let client = try await RealtimeTestClient.connect(port: port, uri: "/v1/realtime")
             _ = try await client.nextEvent()
             try await client.channel.setOption(ChannelOptions.autoRead, value: false).get()
-            let audio = String(repeating: "A", count: 64 * 1024)
+            let audio = String(repeating: "A", count: 256 * 1024)
             let session = try #require(model.lastSession)
-            for i in 0..<400 {
-                session.send(#"{"type":"response.output_audio.delta","event_id":"d\#(i)","delta":"\#(audio)"}"#)
-                if !session.isReading { break }
-                try await Task.sleep(for: .milliseconds(2))
+            // The model keeps producing; the hub must stop reading it while the client's socket
+            // is full, and disconnect the client once it has not read for the stall timeout.
+            let deadline = ContinuousClock.now + .seconds(20)
+            var paused = false
+            var i = 0
+            while !session.isClosed, ContinuousClock.now < deadline {
+                if session.isReading {
+                    session.send(#"{"type":"response.output_audio.delta","event_id":"d\#(i)","delta":"\#(audio)"}"#)
+                    i += 1
+                } else {
+                    paused = true
+                }
+                try await Task.sleep(for: .milliseconds(1))
             }
-            try await waitUntil { !session.isReading }
-            #expect(!session.isReading)
-            try await waitUntil { session.isClosed }
+            #expect(paused)
             #expect(session.isClosed)
+        }
+    }
+}
+
+@Suite("fragmented messages", .timeLimit(.minutes(1)))
+struct FragmentTests {
+    private func fragments(_ text: String, pieces: Int) -> [WebSocketFrame] {
+        let bytes = Array(text.utf8)
+        let size = (bytes.count + pieces - 1) / pieces
+        return stride(from: 0, to: bytes.count, by: size).enumerated().map { index, start in
+            let end = min(start + size, bytes.count)
+            return WebSocketFrame(fin: end == bytes.count, opcode: index == 0 ? .text : .continuation, maskKey: .random(),
+                                  data: ByteBuffer(bytes: bytes[start..<end]))
+        }
+    }
+
+    @Test("a client event sent in fragments is assembled and answered")
+    func clientFragments() async throws {
+        try await withHub { port in
+            let client = try await RealtimeTestClient.connect(port: port, uri: "/v1/realtime")
+            _ = try await client.nextEvent()
+            for event in textTurn {
+                for frame in fragments(event, pieces: 3) { try await client.write(frame) }
+            }
+            let events = try await client.events(until: "response.done")
+            #expect(events.contains { $0.type == "response.output_text.done" })
+            await client.close()
+        }
+    }
+
+    @Test("fragments past the size limit close with 1009")
+    func fragmentsTooLarge() async throws {
+        try await withHub(testConfiguration { $0.relay.maxEventBytes = 32 * 1024 }) { port in
+            let client = try await RealtimeTestClient.connect(port: port, uri: "/v1/realtime")
+            _ = try await client.nextEvent()
+            let big = #"{"type":"input_audio_buffer.append","audio":""# + String(repeating: "A", count: 60 * 1024) + #""}"#
+            for frame in fragments(big, pieces: 4) { try? await client.write(frame) }
+            #expect(try await client.closeFrame().code == 1009)
         }
     }
 }

@@ -5,7 +5,7 @@ import SwitchboardServer
 import SwitchboardTesting
 import Testing
 
-@Suite("/realtime end to end over loopback WebSockets")
+@Suite("/realtime end to end over loopback WebSockets", .timeLimit(.minutes(1)))
 struct RealtimeEndpointTests {
     @Test("a text turn with the local model, GA dialect")
     func gaTextTurn() async throws {
