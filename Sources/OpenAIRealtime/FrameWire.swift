@@ -30,23 +30,27 @@ public enum FrameWire {
         }
     }
 
+    /// The size of a text frame header for a payload of `length` bytes.
+    public static func textHeaderSize(payloadLength length: Int, masked: Bool) -> Int {
+        2 + (length < 126 ? 0 : (length <= 0xFFFF ? 2 : 8)) + (masked ? 4 : 0)
+    }
+
     /// Prepends a final text frame header (masked with `key` when given) if `buffer` has room
     /// before its payload; returns whether it did.
     public static func prependTextHeader(_ buffer: inout ByteBuffer, maskKey: WebSocketMaskingKey?) -> Bool {
         let length = buffer.readableBytes
-        let lengthBytes = length < 126 ? 0 : (length <= 0xFFFF ? 2 : 8)
-        let headerSize = 2 + lengthBytes + (maskKey == nil ? 0 : 4)
+        let headerSize = textHeaderSize(payloadLength: length, masked: maskKey != nil)
         guard buffer.readerIndex >= headerSize else { return false }
         var index = buffer.readerIndex - headerSize
         buffer.moveReaderIndex(to: index)
         let maskBit: UInt8 = maskKey == nil ? 0 : 0x80
         index += buffer.setInteger(UInt8(0x81), at: index)
-        switch lengthBytes {
-        case 0: index += buffer.setInteger(UInt8(length) | maskBit, at: index)
-        case 2:
+        if length < 126 {
+            index += buffer.setInteger(UInt8(length) | maskBit, at: index)
+        } else if length <= 0xFFFF {
             index += buffer.setInteger(UInt8(126) | maskBit, at: index)
             index += buffer.setInteger(UInt16(length), at: index)
-        default:
+        } else {
             index += buffer.setInteger(UInt8(127) | maskBit, at: index)
             index += buffer.setInteger(UInt64(length), at: index)
         }
@@ -90,4 +94,57 @@ public final class RawFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
 
     public func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     public func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+}
+
+/// Collects a WebSocket message sent in fragments (a first frame without FIN, then
+/// continuations), so a handler can assemble the rare fragmented message itself instead of
+/// routing every frame through an aggregating handler.
+public struct FragmentAssembler {
+    /// What adding a frame gave.
+    public enum Outcome {
+        /// A whole message, unmasked (with `FrameWire.headroom` free before it).
+        case message(opcode: WebSocketOpcode, payload: ByteBuffer)
+        /// More fragments are expected.
+        case pending
+        /// The message would exceed the limit; what was collected is dropped.
+        case tooLarge
+        /// Fragments out of order; what was collected is dropped.
+        case protocolError(String)
+    }
+
+    /// The largest message, in bytes.
+    public let limit: Int
+    private var current: (opcode: WebSocketOpcode, payload: ByteBuffer)?
+
+    public init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Whether a fragmented message is being collected.
+    public var isAssembling: Bool { current != nil }
+
+    /// Adds a text, binary or continuation frame.
+    public mutating func add(_ frame: WebSocketFrame, allocator: ByteBufferAllocator) -> Outcome {
+        var message: (opcode: WebSocketOpcode, payload: ByteBuffer)
+        if frame.opcode == .continuation {
+            guard let started = current else { return .protocolError("continuation frame without a message to continue") }
+            current = nil
+            message = started
+            guard message.payload.readableBytes + frame.length <= limit else { return .tooLarge }
+            var piece = frame.unmaskedData
+            message.payload.writeBuffer(&piece)
+        } else {
+            guard current == nil else {
+                current = nil
+                return .protocolError("a new message started before the previous one ended")
+            }
+            guard frame.length <= limit else { return .tooLarge }
+            message = (frame.opcode, FrameWire.unmaskedCopy(frame.data, key: frame.maskKey, allocator: allocator))
+        }
+        guard frame.fin else {
+            current = message
+            return .pending
+        }
+        return .message(opcode: message.opcode, payload: message.payload)
+    }
 }

@@ -53,14 +53,13 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
 
     private let raw: RawFrameWriter
 
-    private let maxMessageBytes: Int
-    /// A message the model sent in fragments, collected until its last frame.
-    private var fragments: ByteBuffer?
+    /// A message the model sends in fragments (rare), collected until its last frame.
+    private var fragments: FragmentAssembler
 
     init(sink: any ModelSink, raw: RawFrameWriter, maxMessageBytes: Int) {
         self.sink = sink
         self.raw = raw
-        self.maxMessageBytes = maxMessageBytes
+        self.fragments = FragmentAssembler(limit: maxMessageBytes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -70,35 +69,17 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
-        case .text where frame.fin && fragments == nil:
+        case .text where frame.fin && !fragments.isAssembling:
             sink?.modelReceived(frame.unmaskedData)
         case .text, .binary, .continuation:
-            // Fragmented messages are rare; they are assembled here rather than by a handler
-            // every frame would pass through.
-            if frame.opcode == .continuation {
-                guard var current = fragments else {
-                    errorCaught(context: context, error: NIOWebSocketError.fragmentedControlFrame)
-                    return
-                }
-                var piece = frame.unmaskedData
-                guard current.readableBytes + piece.readableBytes <= maxMessageBytes else {
-                    errorCaught(context: context, error: NIOWebSocketError.invalidFrameLength)
-                    return
-                }
-                current.writeBuffer(&piece)
-                if frame.fin {
-                    fragments = nil
-                    sink?.modelReceived(current)
-                } else {
-                    fragments = current
-                }
-            } else if frame.fin {
-                sink?.modelReceived(frame.unmaskedData)
-            } else {
-                fragments = frame.unmaskedData
+            switch fragments.add(frame, allocator: context.channel.allocator) {
+            case .message(_, let payload): sink?.modelReceived(payload)
+            case .pending: break
+            case .tooLarge: errorCaught(context: context, error: NIOWebSocketError.invalidFrameLength)
+            case .protocolError: errorCaught(context: context, error: NIOWebSocketError.fragmentedControlFrame)
             }
         case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: maskingKeys.key(), data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .connectionClose:
             var data = frame.unmaskedData
@@ -149,15 +130,16 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
         guard let context, !closedByUs else { return }
         let key = maskingKeys.key()
         var frame = event
-        // Fast path: the payload was copied with room for a header (FrameWire.unmaskedCopy), so
-        // it is masked in place and written as one buffer past the frame encoder.
-        if frame.readerIndex >= FrameWire.headroom, let rawContext = raw.context {
+        // Fast path: the payload was copied with room for the largest header
+        // (FrameWire.unmaskedCopy), so it is masked in place and written as one buffer past the
+        // frame encoder. Other buffers (the hub's own events) go through the encoder.
+        if let rawContext = raw.context,
+            frame.readerIndex >= FrameWire.textHeaderSize(payloadLength: frame.readableBytes, masked: true)
+        {
             FrameWire.mask(&frame, key: key)
-            if FrameWire.prependTextHeader(&frame, maskKey: key) {
-                rawContext.write(NIOAny(frame), promise: nil)
-                return
-            }
-            FrameWire.mask(&frame, key: key)
+            _ = FrameWire.prependTextHeader(&frame, maskKey: key)
+            rawContext.write(NIOAny(frame), promise: nil)
+            return
         }
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: key, data: frame)), promise: nil)
     }

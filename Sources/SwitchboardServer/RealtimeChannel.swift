@@ -149,18 +149,9 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
         do {
             switch try await value.upgradeResult.get() {
             case .session(let driver):
-                await withTaskCancellationHandler {
-                    await driver.run()
-                    try? await value.channel.closeFuture.get()
-                } onCancel: {
-                    value.channel.close(promise: nil)
-                }
+                await Self.closingOnCancel(value.channel) { await driver.run() }
             case .refused:
-                await withTaskCancellationHandler {
-                    try? await value.channel.closeFuture.get()
-                } onCancel: {
-                    value.channel.close(promise: nil)
-                }
+                await Self.closingOnCancel(value.channel) {}
             case .notUpgraded(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)
             case .failedUpgrade(let http):
@@ -168,6 +159,17 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
             }
         } catch {
             logger.debug("connection ended during setup", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Runs `work`, then waits for the connection to close; a cancelled server task (shutdown)
+    /// closes the connection so the wait ends.
+    private static func closingOnCancel(_ channel: any Channel, _ work: () async -> Void) async {
+        await withTaskCancellationHandler {
+            await work()
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
         }
     }
 

@@ -34,6 +34,8 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     /// Model frames waiting for an intercepted event.
     private var modelBacklog = CircularBuffer<ByteBuffer>()
     private var modelBarrier = 0
+    /// A message the client sends in fragments (rare), collected until its last frame.
+    private var fragments: FragmentAssembler
 
     /// Frame and byte tallies, added to the shared counters once per read batch rather than per frame.
     private var tally = (framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0)
@@ -53,6 +55,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
          inbox: AsyncStream<Conversation.Input>.Continuation) {
         self.eventLoopForTimers = eventLoop
         self.configuration = configuration
+        self.fragments = FragmentAssembler(limit: configuration.maxEventBytes)
         self.metrics = metrics
         self.logger = logger
         self.inbox = inbox
@@ -77,7 +80,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
-        case .text where frame.fin && fragments == nil:
+        case .text where frame.fin && !fragments.isAssembling:
             // One copy: unmasked, with room in front for the model frame's header.
             clientEvent(FrameWire.unmaskedCopy(frame.data, key: frame.maskKey, allocator: context.channel.allocator))
         case .text, .binary, .continuation:
@@ -145,38 +148,18 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         }
     }
 
-    /// A message sent in fragments, collected until its last frame.
-    private var fragments: (opcode: WebSocketOpcode, payload: ByteBuffer)?
-
     private func assemble(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
-        if frame.opcode == .continuation {
-            guard var current = fragments else {
-                closeClient(code: .protocolError, reason: "continuation frame without a message to continue")
-                return
-            }
-            fragments = nil
-            guard current.payload.readableBytes + frame.length <= configuration.maxEventBytes else {
-                tooLarge()
-                return
-            }
-            var piece = frame.unmaskedData
-            current.payload.writeBuffer(&piece)
-            if frame.fin { complete(current) } else { fragments = current }
-            return
-        }
-        guard fragments == nil else {
-            closeClient(code: .protocolError, reason: "a new message started before the previous one ended")
-            return
-        }
-        let first = (frame.opcode, FrameWire.unmaskedCopy(frame.data, key: frame.maskKey, allocator: context.channel.allocator))
-        if frame.fin { complete(first) } else { fragments = first }
-    }
-
-    private func complete(_ message: (opcode: WebSocketOpcode, payload: ByteBuffer)) {
-        if message.opcode == .text {
-            clientEvent(message.payload)
-        } else {
+        switch fragments.add(frame, allocator: context.channel.allocator) {
+        case .message(.text, let payload):
+            clientEvent(payload)
+        case .message:
             sendError(.invalidRequest("binary_frame_not_supported", "Binary frames are not supported: send events as JSON text frames."))
+        case .pending:
+            break
+        case .tooLarge:
+            tooLarge()
+        case .protocolError(let reason):
+            closeClient(code: .protocolError, reason: reason)
         }
     }
 
