@@ -1,6 +1,40 @@
 import Foundation
 import SwitchboardCore
 
+/// What part an agent plays: the router greets and hands over; agents answer in their domain.
+public enum PersonaRole: String, Sendable, Hashable {
+    case router
+    case agent
+}
+
+/// What the model keeps of the conversation when the caller is handed to this agent.
+public enum HandoffContext: String, Sendable, Hashable {
+    /// The whole conversation so far stays in the model's context.
+    case keep
+    /// The earlier items are replaced by a short summary of the turns.
+    case summary
+}
+
+/// A tool an agent may call, by name, with the hints the embedded brain uses to pick it.
+public struct PersonaTool: Sendable, Hashable {
+    /// The tool's name in the hub's registry (`check_flight_status`).
+    public var name: String
+    /// Words and phrases that point an utterance at this tool ("delayed", "gate", "on time").
+    public var triggers: [String]
+    /// Used when no other tool's triggers match (a knowledge search, typically).
+    public var isFallback: Bool
+    /// The check this tool carries out once the caller says yes to its answer
+    /// (`confirm_flight_change` confirms `check_change_flight`).
+    public var confirms: String?
+
+    public init(name: String, triggers: [String] = [], isFallback: Bool = false, confirms: String? = nil) {
+        self.name = name
+        self.triggers = triggers
+        self.isFallback = isFallback
+        self.confirms = confirms
+    }
+}
+
 /// An agent defined by a YAML file in `Personas/`.
 public struct Persona: Sendable, Hashable {
     /// Unique name, used in events and state (`concierge`, `flight`).
@@ -21,6 +55,22 @@ public struct Persona: Sendable, Hashable {
     public var fallback: String
     /// The file it came from.
     public var file: String
+    /// Router or domain agent.
+    public var role: PersonaRole = .agent
+    /// Example utterances that belong to this agent, for the router.
+    public var routingExamples: [String] = []
+    /// Words that point strongly at this agent, for the router.
+    public var routingKeywords: [String] = []
+    /// The tools it may call, by name.
+    public var tools: [PersonaTool] = []
+    /// What it keeps of the conversation when the caller is handed to it.
+    public var handoff: HandoffContext = .keep
+    /// Answer templates for the embedded brain: tool name → outcome → template. Templates use
+    /// `{{field}}`, `{{a.b}}`, `{{field | date}}` and list sections `{{#list}}…{{/list}}`, filled
+    /// only from the tool's output.
+    public var answers: [String: [String: String]] = [:]
+    /// Questions the embedded brain asks for a missing tool argument: parameter name → question.
+    public var questions: [String: String] = [:]
 
     /// The instructions with the customer's details filled in.
     public func renderInstructions(customer: Customer, today: Date = Date()) -> String {
@@ -35,10 +85,12 @@ public struct Persona: Sendable, Hashable {
 
     /// The agent as the conversation sees it, for `customer`.
     public func profile(for customer: Customer) -> AgentProfile {
-        AgentProfile(
+        var profile = AgentProfile(
             name: name, description: description, instructions: renderInstructions(customer: customer),
             voice: voice, tools: [], greeting: greeting, capabilities: capabilities, fallback: fallback
         )
+        profile.summarizesOnHandoff = handoff == .summary
+        return profile
     }
 
     /// The first line of the instructions template, up to any placeholder: what tells this

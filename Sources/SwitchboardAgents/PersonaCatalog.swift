@@ -1,12 +1,21 @@
 import Foundation
-import Yams
 
 /// A problem in a persona file, located as `file:line: message`.
 public struct PersonaProblem: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The persona file's path.
     public var file: String
+    /// The line the problem is on (1-based; 0 when it concerns the whole file or directory).
     public var line: Int
+    /// What is wrong.
     public var message: String
+    /// `file:line: message`.
     public var description: String { "\(file):\(line): \(message)" }
+
+    public init(file: String, line: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
 }
 
 /// The agents loaded from a personas directory, validated.
@@ -21,16 +30,38 @@ public struct PersonaCatalog: Sendable {
         personas.first { $0.name == name }
     }
 
-    /// A catalog of these personas; the first marked default (or the first) is the default.
+    /// The persona with role `router`, if there is one.
+    public var router: Persona? {
+        personas.first { $0.role == .router }
+    }
+
+    /// The domain agents (role `agent`), the ones the router can hand a caller to.
+    public var agents: [Persona] {
+        personas.filter { $0.role == .agent }
+    }
+
+    /// A catalog of these personas. The default is the first marked default, else the router,
+    /// else the first.
     public init(personas: [Persona]) {
         precondition(!personas.isEmpty, "a catalog needs at least one persona")
         self.personas = personas
-        self.defaultPersona = personas.first(where: \.isDefault) ?? personas[0]
+        self.defaultPersona = personas.first(where: \.isDefault) ?? personas.first { $0.role == .router } ?? personas[0]
     }
 
-    /// Loads and validates every `*.yaml` / `*.yml` in `directory`.
-    /// Throws `PersonaCatalogError` listing every problem found, each as `file:line: message`.
+    /// Loads and validates every `*.yaml` / `*.yml` in `directory`, without checking tool names
+    /// against a registry. Throws `PersonaCatalogError` listing every problem found, each as
+    /// `file:line: message`.
     public static func load(directory: String) throws -> PersonaCatalog {
+        try load(directory: directory, tools: nil)
+    }
+
+    /// Loads and validates every `*.yaml` / `*.yml` in `directory`; a persona that names a tool
+    /// not in `knownTools` (the hub's registry) is a problem too.
+    public static func load(directory: String, knownTools: some Sequence<String>) throws -> PersonaCatalog {
+        try load(directory: directory, tools: Set(knownTools))
+    }
+
+    private static func load(directory: String, tools knownTools: Set<String>?) throws -> PersonaCatalog {
         let url = URL(fileURLWithPath: directory)
         let names: [String]
         do {
@@ -39,125 +70,77 @@ public struct PersonaCatalog: Sendable {
         } catch {
             throw PersonaCatalogError(problems: [PersonaProblem(file: directory, line: 0, message: "cannot read the personas directory")])
         }
-        var personas: [Persona] = []
+        var files: [PersonaFile] = []
         var problems: [PersonaProblem] = []
         for name in names {
             let path = url.appendingPathComponent(name).path
             do {
                 let text = try String(contentsOfFile: path, encoding: .utf8)
-                personas.append(try parse(text, file: path))
+                files.append(try PersonaParser(file: path).parse(text))
             } catch let problem as PersonaProblem {
                 problems.append(problem)
             } catch {
                 problems.append(PersonaProblem(file: path, line: 0, message: "cannot read the file: \(error)"))
             }
         }
+        problems += crossFileProblems(files)
+        if let knownTools {
+            problems += unknownTools(files, known: knownTools)
+        }
+        if files.isEmpty && problems.isEmpty {
+            problems.append(PersonaProblem(file: directory, line: 0, message: "no persona files (*.yaml) found"))
+        }
+        guard problems.isEmpty else { throw PersonaCatalogError(problems: problems) }
+        return PersonaCatalog(personas: files.map(\.persona))
+    }
+
+    /// Parses one persona file on its own (tool names are not checked against a registry).
+    public static func parse(_ text: String, file: String) throws(PersonaProblem) -> Persona {
+        try PersonaParser(file: file).parse(text).persona
+    }
+
+    /// Names used twice, more than one default, more than one router.
+    private static func crossFileProblems(_ files: [PersonaFile]) -> [PersonaProblem] {
+        var problems: [PersonaProblem] = []
         var seen: [String: String] = [:]
-        for persona in personas {
+        for file in files {
+            let persona = file.persona
             if let other = seen[persona.name] {
                 problems.append(PersonaProblem(file: persona.file, line: 1, message: "the name '\(persona.name)' is already used by \(other)"))
             }
             seen[persona.name] = persona.file
         }
-        let defaults = personas.filter(\.isDefault)
+        let defaults = files.map(\.persona).filter(\.isDefault)
         if defaults.count > 1 {
             problems.append(PersonaProblem(file: defaults[1].file, line: 1, message: "more than one persona is marked default (also \(defaults[0].file))"))
         }
-        if personas.isEmpty && problems.isEmpty {
-            problems.append(PersonaProblem(file: directory, line: 0, message: "no persona files (*.yaml) found"))
+        let routers = files.filter { $0.persona.role == .router }
+        for extra in routers.dropFirst() {
+            problems.append(PersonaProblem(file: extra.persona.file, line: extra.roleLine,
+                                           message: "only one persona may have role router (also \(routers[0].persona.file))"))
         }
-        guard problems.isEmpty else { throw PersonaCatalogError(problems: problems) }
-        return PersonaCatalog(personas: personas)
+        return problems
     }
 
-    /// Parses one persona file.
-    public static func parse(_ text: String, file: String) throws(PersonaProblem) -> Persona {
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw PersonaProblem(file: file, line: Self.line(of: error), message: "not valid YAML: \(Self.summary(of: error))")
-        } catch {
-            throw PersonaProblem(file: file, line: 1, message: "not valid YAML: \(error)")
-        }
-        guard let root = node, let mapping = root.mapping else {
-            throw PersonaProblem(file: file, line: 1, message: "a persona must be a mapping of fields (name, description, instructions, …)")
-        }
-        let known: Set<String> = ["name", "description", "default", "voice", "instructions", "greeting", "capabilities", "fallback",
-                                  "routing", "tools", "handoff", "answers", "examples", "keywords"]
-        for (key, _) in mapping {
-            guard let name = key.string, known.contains(name) else {
-                throw PersonaProblem(file: file, line: (key.mark?.line ?? 0), message: "unknown field '\(key.string ?? "?")'")
+    /// Every tool a persona names that the registry does not have.
+    private static func unknownTools(_ files: [PersonaFile], known: Set<String>) -> [PersonaProblem] {
+        let list = known.sorted().joined(separator: ", ")
+        return files.flatMap { file in
+            file.toolLines.filter { !known.contains($0.name) }.map {
+                PersonaProblem(file: file.persona.file, line: $0.line, message: "unknown tool '\($0.name)' (known: \(list))")
             }
-        }
-        func string(_ key: String, required: Bool) throws(PersonaProblem) -> String? {
-            guard let value = mapping[key] else {
-                if required { throw PersonaProblem(file: file, line: (root.mark?.line ?? 1), message: "missing required field '\(key)'") }
-                return nil
-            }
-            guard let text = value.scalar?.string, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw PersonaProblem(file: file, line: (value.mark?.line ?? 0), message: "'\(key)' must be non-empty text")
-            }
-            return text
-        }
-        guard let name = try string("name", required: true) else { fatalError("unreachable") }
-        if name.range(of: "^[a-z][a-z0-9_-]*$", options: .regularExpression) == nil {
-            throw PersonaProblem(file: file, line: mapping["name"]?.mark?.line ?? 1,
-                                 message: "'name' must be lowercase letters, digits, '-' or '_' (got '\(name)')")
-        }
-        var isDefault = false
-        if let value = mapping["default"] {
-            guard let flag = value.bool else {
-                throw PersonaProblem(file: file, line: value.mark?.line ?? 0, message: "'default' must be true or false")
-            }
-            isDefault = flag
-        }
-        var capabilities: [String] = []
-        if let value = mapping["capabilities"] {
-            guard let sequence = value.sequence else {
-                throw PersonaProblem(file: file, line: value.mark?.line ?? 0, message: "'capabilities' must be a list of phrases")
-            }
-            for item in sequence {
-                guard let phrase = item.scalar?.string else {
-                    throw PersonaProblem(file: file, line: item.mark?.line ?? 0, message: "each capability must be a phrase")
-                }
-                capabilities.append(phrase)
-            }
-        }
-        return Persona(
-            name: name,
-            description: try string("description", required: true) ?? "",
-            isDefault: isDefault,
-            voice: try string("voice", required: false),
-            instructions: try string("instructions", required: true) ?? "",
-            greeting: try string("greeting", required: false) ?? "Hello! How can I help you today?",
-            capabilities: capabilities,
-            fallback: try string("fallback", required: false) ?? "I'm sorry, I don't know that.",
-            file: file
-        )
-    }
-
-    private static func line(of error: YamlError) -> Int {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
-            return mark.line
-        default:
-            return 1
-        }
-    }
-
-    private static func summary(of error: YamlError) -> String {
-        switch error {
-        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
-            return problem
-        default:
-            return "\(error)"
         }
     }
 }
 
 /// Every problem found in a personas directory.
 public struct PersonaCatalogError: Error, Sendable, CustomStringConvertible {
+    /// The problems, in file order.
     public var problems: [PersonaProblem]
+    /// One `file:line: message` per line.
     public var description: String { problems.map(\.description).joined(separator: "\n") }
+
+    public init(problems: [PersonaProblem]) {
+        self.problems = problems
+    }
 }

@@ -28,5 +28,29 @@ struct PersonaTests {
         let catalog = try PersonaCatalog.load(directory: root.appendingPathComponent("Personas").path)
         #expect(catalog.defaultPersona.name == "concierge")
         #expect(catalog.defaultPersona.renderInstructions(customer: .init(name: "Ada")).contains("Ada"))
+        #expect(catalog.router?.name == "concierge")
+        #expect(catalog.defaultPersona.tools.isEmpty)
+        #expect(catalog.agents.map(\.name) == ["flight", "hotel"])
+    }
+
+    @Test("a persona's new fields are read, and their mistakes located")
+    func newFields() throws {
+        let yaml = """
+            name: desk
+            role: router
+            description: d
+            instructions: i
+            handoff: summary
+
+            """
+        let persona = try PersonaCatalog.parse(yaml, file: "p.yaml")
+        #expect(persona.role == .router)
+        #expect(persona.handoff == .summary)
+        do {
+            _ = try PersonaCatalog.parse(yaml.replacingOccurrences(of: "handoff: summary", with: "handoff: [keep]"), file: "p.yaml")
+            Issue.record("expected a problem")
+        } catch {
+            #expect(error.description == "p.yaml:5: 'handoff' must be keep or summary (got 'a list or mapping')")
+        }
     }
 }

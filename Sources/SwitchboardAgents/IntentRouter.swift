@@ -1,0 +1,125 @@
+import SwitchboardCore
+
+/// Picks the agent for each finished utterance, offline and deterministically.
+///
+/// Each domain agent's routing examples and description form its documents in one BM25 index;
+/// an agent scores its best example plus a part of its second best, plus a boost for each of its
+/// routing keywords the utterance contains. The router is sticky: a turn with no content words
+/// (only yes/no, thanks, greetings, dates, numbers or codes) stays with the current agent, and a
+/// switch needs the best agent above `threshold` and ahead of the current agent by `margin`
+/// (and not tied with another agent).
+/// The router persona is where sessions start, never where an utterance sends them.
+public struct IntentRouter: UtteranceRouter {
+    /// One domain agent as the router sees it.
+    struct Agent: Sendable {
+        var name: String
+        /// Each keyword as lowercased words, matched as a run in the utterance's words (a
+        /// trailing plural "s" in the utterance is allowed: "gates" matches "gate").
+        var keywords: [(text: String, words: [String])]
+        /// The agent's documents in the index, and the example each one is (`nil` for the description).
+        var documents: [(index: Int, example: String?)]
+    }
+
+    /// The thresholds this router decides with.
+    public let settings: RouterSettings
+    private let agents: [Agent]
+    private let index: TextIndex
+
+    /// A router over `catalog`'s domain agents (role `agent`).
+    public init(catalog: PersonaCatalog, settings: RouterSettings = RouterSettings()) {
+        self.settings = settings
+        var texts: [String] = []
+        var agents: [Agent] = []
+        for persona in catalog.agents {
+            var documents: [(index: Int, example: String?)] = []
+            for example in persona.routingExamples {
+                documents.append((texts.count, example))
+                texts.append(example)
+            }
+            documents.append((texts.count, nil))
+            texts.append(persona.description)
+            var keywords: [(text: String, words: [String])] = []
+            for keyword in persona.routingKeywords {
+                let words = TextTokenizer.words(keyword)
+                if !words.isEmpty, !keywords.contains(where: { $0.words == words }) { keywords.append((keyword, words)) }
+            }
+            agents.append(Agent(name: persona.name, keywords: keywords, documents: documents))
+        }
+        self.agents = agents
+        self.index = TextIndex(documents: texts, parameters: settings.bm25)
+    }
+
+    /// The agent that should answer `utterance` while `current` is active, and why.
+    public func route(_ utterance: String, current: String) -> RouteChoice {
+        guard Self.hasContent(utterance) else { return RouteChoice(agent: current, reason: "neutral turn") }
+        let ranked = rank(utterance)
+        guard let best = ranked.first, best.score > 0 else { return RouteChoice(agent: current, reason: "no agent matched") }
+        if best.agent == current { return RouteChoice(agent: current, reason: best.reason) }
+        guard best.score >= settings.threshold else {
+            return RouteChoice(agent: current, reason: "below threshold: \(best.agent) \(Self.format(best.score))")
+        }
+        if ranked.count > 1, ranked[1].agent != current, ranked[1].score >= best.score - 1e-9 {
+            return RouteChoice(agent: current, reason: "tie between \(best.agent) and \(ranked[1].agent)")
+        }
+        let currentScore = ranked.first { $0.agent == current }?.score ?? 0
+        guard best.score - currentScore >= settings.margin else {
+            return RouteChoice(agent: current, reason: "\(best.agent) not ahead of \(current) by the margin (\(Self.format(best.score)) vs \(Self.format(currentScore)))")
+        }
+        return RouteChoice(agent: best.agent, reason: best.reason)
+    }
+
+    /// Every domain agent's score for `utterance`, best first (for diagnostics).
+    public func scores(_ utterance: String) -> [(agent: String, score: Double)] {
+        rank(utterance).map { ($0.agent, $0.score) }
+    }
+
+    /// The agents' evaluations, best first; equal scores keep catalog order.
+    private func rank(_ utterance: String) -> [(agent: String, score: Double, reason: String)] {
+        evaluate(utterance).enumerated()
+            .sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }
+            .map(\.element)
+    }
+
+    /// Each agent's score and the reason it would give, in catalog order.
+    private func evaluate(_ utterance: String) -> [(agent: String, score: Double, reason: String)] {
+        let terms = TextTokenizer.words(utterance).filter { !NeutralWords.contains($0) }.compactMap(TextTokenizer.term)
+        let words = TextTokenizer.words(utterance)
+        return agents.map { agent in
+            let ranked = agent.documents
+                .map { (example: $0.example, score: index.score(terms: terms, document: $0.index)) }
+                .sorted { $0.score > $1.score }
+            let best = ranked.first?.score ?? 0
+            let second = ranked.count > 1 ? ranked[1].score : 0
+            let matched = agent.keywords.filter { Self.contains(words, run: $0.words) }.map(\.text)
+            let score = best + settings.secondExampleWeight * second + settings.keywordBoost * Double(matched.count)
+            let reason: String
+            if !matched.isEmpty {
+                reason = "keywords: \(matched.joined(separator: ", "))"
+            } else if let example = ranked.first(where: { $0.score > 0 }) {
+                reason = example.example.map { "examples: '\($0)'" } ?? "description"
+            } else {
+                reason = "no match"
+            }
+            return (agent.name, score, reason)
+        }
+    }
+
+    /// Whether `utterance` has a word that is neither a stopword nor neutral.
+    static func hasContent(_ utterance: String) -> Bool {
+        TextTokenizer.words(utterance).contains { !NeutralWords.contains($0) && TextTokenizer.term($0) != nil }
+    }
+
+    /// Whether `words` holds `run` contiguously; each word equals the keyword's or is its plural.
+    /// Keywords are matched on words, not stems, so "planned" never meets "plane".
+    private static func contains(_ words: [String], run: [String]) -> Bool {
+        guard !run.isEmpty, words.count >= run.count else { return false }
+        return (0...(words.count - run.count)).contains { start in
+            zip(words[start..<(start + run.count)], run).allSatisfy { $0 == $1 || $0 == $1 + "s" }
+        }
+    }
+
+    private static func format(_ score: Double) -> String {
+        let rounded = (score * 100).rounded() / 100
+        return "\(rounded)"
+    }
+}

@@ -1,0 +1,15 @@
+import Foundation
+
+/// Paths in this repository, for tests that read its personas and knowledge.
+enum Repository {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let personas = root.appendingPathComponent("Personas").path
+    static let knowledge = root.appendingPathComponent("Personas/knowledge").path
+
+    /// The tools the hub's registry provides (the spec's table).
+    static let toolNames: Set<String> = [
+        "load_user_flight_info", "check_flight_status", "check_change_flight", "confirm_flight_change",
+        "search_flight_knowledgebase", "load_user_reservation_info", "check_reservation_status",
+        "check_change_reservation", "confirm_reservation_change", "search_hotel_knowledgebase",
+    ]
+}
