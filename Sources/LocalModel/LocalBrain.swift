@@ -1,12 +1,26 @@
+import RealtimeProtocol
 import SwitchboardAgents
 
 /// The local model's answers: deterministic, rendered from the active persona. No language model.
+///
+/// Each `response.create` gets one `BrainReply`: a function call when the persona has a tool for
+/// what the caller asked (with its arguments taken from what was said), a question when an
+/// argument is missing, the persona's answer template filled from a tool's output, or small talk.
 public struct LocalBrain: Sendable {
+    /// The personas the model answers as.
     public let catalog: PersonaCatalog
+    /// The clock relative dates are resolved against.
+    public let today: @Sendable () -> CalendarDay
 
-    public init(catalog: PersonaCatalog) {
+    /// A brain for `catalog`'s personas, counting relative dates from `today()` (this machine's
+    /// date unless a test fixes it).
+    public init(catalog: PersonaCatalog, today: @escaping @Sendable () -> CalendarDay = CalendarDay.today) {
         self.catalog = catalog
+        self.today = today
     }
+
+    /// What the model says when the caller declines a confirmation.
+    public static let declined = "All right, I haven't changed anything."
 
     /// The persona whose instructions these are (the default when none matches).
     public func persona(forInstructions instructions: String?) -> Persona {
@@ -15,35 +29,47 @@ public struct LocalBrain: Sendable {
         return matches.max(by: { $0.instructionsSignature.count < $1.instructionsSignature.count }) ?? catalog.defaultPersona
     }
 
-    /// The answer to `utterance` as `persona`.
+    /// The small-talk answer to `utterance` as `persona`: a greeting, what it can help with, a
+    /// goodbye, or its fallback.
     public func answer(_ utterance: String, as persona: Persona) -> String {
-        let words = Self.words(utterance)
-        let greetings: Set<String> = ["hello", "hi", "hey", "hiya", "morning", "afternoon", "evening", "good"]
-        let helpWords: Set<String> = ["help", "can", "do", "offer", "services", "options"]
+        let words = Utterance(utterance).words
         if words.isEmpty { return persona.greeting }
-        let askedForHelp = words.contains("help") || (words.contains("what") && !helpWords.isDisjoint(with: words) && words.contains("you"))
-        if askedForHelp {
-            return persona.capabilities.isEmpty ? persona.greeting : "I can help with \(Self.list(persona.capabilities))."
-        }
-        if words.allSatisfy({ greetings.contains($0) || $0 == "there" || $0 == "switchboard" }) {
-            return persona.greeting
-        }
+        if let answer = smallTalk(words, as: persona) { return answer }
+        if asksForHelp(words) { return help(persona) }
+        guard !persona.capabilities.isEmpty else { return persona.fallback }
+        return "\(persona.fallback) I can help with \(AnswerTemplate.spokenList(persona.capabilities))."
+    }
+
+    /// A greeting or a goodbye, when that is all the caller said.
+    func smallTalk(_ words: [String], as persona: Persona) -> String? {
+        let greetings: Set<String> = ["hello", "hi", "hey", "hiya", "morning", "afternoon", "evening", "good", "there", "switchboard"]
+        if words.allSatisfy(greetings.contains) { return persona.greeting }
         if words.allSatisfy({ ["thanks", "thank", "you", "bye", "goodbye", "cheers"].contains($0) }) {
             return "You're welcome. Goodbye!"
         }
-        guard !persona.capabilities.isEmpty else { return persona.fallback }
-        return "\(persona.fallback) I can help with \(Self.list(persona.capabilities))."
+        return nil
     }
 
-    static func words(_ text: String) -> [String] {
-        text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "'" }).map(String.init)
+    func asksForHelp(_ words: [String]) -> Bool {
+        let helpWords: Set<String> = ["help", "can", "do", "offer", "services", "options"]
+        return words.contains("help") || (words.contains("what") && !helpWords.isDisjoint(with: words) && words.contains("you"))
     }
 
-    static func list(_ items: [String]) -> String {
-        switch items.count {
-        case 0: return ""
-        case 1: return items[0]
-        default: return items.dropLast().joined(separator: ", ") + " and " + items[items.count - 1]
+    func help(_ persona: Persona) -> String {
+        persona.capabilities.isEmpty ? persona.greeting : "I can help with \(AnswerTemplate.spokenList(persona.capabilities))."
+    }
+
+    /// The answer template for `tool`'s `outcome`: the persona's own, else another persona's that
+    /// knows the tool (the answer may arrive after a handoff).
+    func template(tool: String, outcome: String, persona: Persona) -> String? {
+        if let own = persona.answers[tool]?[outcome] { return own }
+        return catalog.personas.lazy.compactMap { $0.answers[tool]?[outcome] }.first
+    }
+
+    /// The persona's tools that the session declared, in the persona's order.
+    func usableTools(_ persona: Persona, declared: [FunctionTool]) -> [(hint: PersonaTool, tool: FunctionTool)] {
+        persona.tools.compactMap { hint in
+            declared.first { $0.name == hint.name }.map { (hint, $0) }
         }
     }
 }

@@ -9,8 +9,10 @@ public struct LocalRealtimeModel: RealtimeModel {
     public let name = "local"
     public let brain: LocalBrain
 
-    public init(catalog: PersonaCatalog) {
-        self.brain = LocalBrain(catalog: catalog)
+    /// A local model answering as the personas of `catalog`, with relative dates counted from
+    /// `today` (this machine's date by default).
+    public init(catalog: PersonaCatalog, today: @escaping @Sendable () -> CalendarDay = CalendarDay.today) {
+        self.brain = LocalBrain(catalog: catalog, today: today)
     }
 
     public func connect(_ request: ModelSessionRequest, on eventLoop: any EventLoop, sink: any ModelSink) -> EventLoopFuture<ModelLinkBox> {

@@ -7,11 +7,13 @@ public struct LocalModelSession: Sendable {
     public let dialect: Dialect
     public let sessionID: String
     public let conversationID: String
-    private let brain: LocalBrain
+    let brain: LocalBrain
     private(set) var config: SessionConfig
-    private var items: [JSONObject] = []
+    /// The conversation, in order: user, assistant, function call and output items.
+    var items: [JSONObject] = []
+    /// The brain's working memory: pending questions and confirmations.
+    public internal(set) var memory = BrainMemory()
     private var inputAudioBytes = 0
-    private var responseCount = 0
 
     /// The model names a beta client accepts in `session.model`.
     static let betaModelNames: Set<String> = [
@@ -214,120 +216,9 @@ public struct LocalModelSession: Sendable {
         ])]
     }
 
-    // MARK: Responses
-
-    private mutating func responseCreate(_ event: RealtimeEvent) -> [RealtimeEvent] {
-        let overrides = event["response"]?.objectValue
-        let instructions = overrides?["instructions"]?.stringValue ?? config.instructions
-        let persona = brain.persona(forInstructions: instructions)
-        let userText = lastUserText()
-        let answer = userText == nil && items.isEmpty ? persona.greeting : brain.answer(userText ?? "", as: persona)
-        let modalities = (overrides?[dialect == .ga ? "output_modalities" : "modalities"]?.arrayValue?.compactMap(\.stringValue))
-            ?? config.outputModalities ?? ["text"]
-        let asText = modalities.contains("text")
-        responseCount += 1
-        let responseID = RealtimeID.make("resp")
-        let itemID = RealtimeID.make("item")
-        let textType = asText ? (dialect == .ga ? "output_text" : "text") : (dialect == .ga ? "output_audio" : "audio")
-        let textKey = asText ? "text" : "transcript"
-        let deltaType: ServerEventKind = asText ? .responseOutputTextDelta : .responseOutputAudioTranscriptDelta
-        let doneType: ServerEventKind = asText ? .responseOutputTextDone : .responseOutputAudioTranscriptDone
-
-        func response(status: String, output: [JSONValue]) -> JSONValue {
-            var object = JSONObject([
-                ("object", .string("realtime.response")), ("id", .string(responseID)), ("status", .string(status)),
-                ("status_details", .null), ("output", .array(output)), ("conversation_id", .string(conversationID)),
-            ])
-            if dialect == .ga {
-                object["output_modalities"] = .array(modalities.map(JSONValue.string))
-            } else {
-                object["modalities"] = .array(modalities.map(JSONValue.string))
-            }
-            object["usage"] = status == "completed" ? .object(usage(answer)) : .null
-            object["metadata"] = .null
-            return .object(object)
-        }
-        func item(status: String, content: [JSONValue]) -> JSONObject {
-            JSONObject([
-                ("id", .string(itemID)), ("object", .string("realtime.item")), ("type", .string("message")),
-                ("status", .string(status)), ("role", .string("assistant")), ("content", .array(content)),
-            ])
-        }
-        // Content parts of response events are typed `text` / `audio` in both dialects; the item's
-        // content uses the dialect's own names (GA `output_text`, beta `text`).
-        let partType = asText ? "text" : "audio"
-        let emptyPart = JSONValue.object(JSONObject([("type", .string(partType)), (textKey, .string(""))]))
-        let fullPart = JSONValue.object(JSONObject([("type", .string(partType)), (textKey, .string(answer))]))
-        let itemContent = JSONValue.object(JSONObject([("type", .string(textType)), (textKey, .string(answer))]))
-        let common: [(String, JSONValue)] = [("response_id", .string(responseID)), ("item_id", .string(itemID)), ("output_index", .int(0)), ("content_index", .int(0))]
-        let previous = items.last?["id"] ?? .null
-
-        var out: [RealtimeEvent] = []
-        out.append(RealtimeEvent(type: "response.created", [("event_id", eventID()), ("response", response(status: "in_progress", output: []))]))
-        out.append(RealtimeEvent(type: "response.output_item.added", [
-            ("event_id", eventID()), ("response_id", .string(responseID)), ("output_index", .int(0)),
-            ("item", .object(item(status: "in_progress", content: []))),
-        ]))
-        out.append(RealtimeEvent(type: dialect == .ga ? "conversation.item.added" : "conversation.item.created", [
-            ("event_id", eventID()), ("previous_item_id", previous), ("item", .object(item(status: "in_progress", content: []))),
-        ]))
-        out.append(RealtimeEvent(type: "response.content_part.added", [("event_id", eventID())] + common.filter { $0.0 != "content_index" } + [("content_index", .int(0)), ("part", emptyPart)]))
-        for chunk in Self.chunks(answer) {
-            out.append(RealtimeEvent(type: deltaType.name(in: dialect)!, [("event_id", eventID())] + common + [("delta", .string(chunk))]))
-        }
-        out.append(RealtimeEvent(type: doneType.name(in: dialect)!, [("event_id", eventID())] + common + [(textKey == "text" ? "text" : "transcript", .string(answer))]))
-        out.append(RealtimeEvent(type: "response.content_part.done", [("event_id", eventID())] + common + [("part", fullPart)]))
-        let doneItem = item(status: "completed", content: [itemContent])
-        out.append(RealtimeEvent(type: "response.output_item.done", [
-            ("event_id", eventID()), ("response_id", .string(responseID)), ("output_index", .int(0)), ("item", .object(doneItem)),
-        ]))
-        if dialect == .ga {
-            out.append(RealtimeEvent(type: "conversation.item.done", [("event_id", eventID()), ("previous_item_id", previous), ("item", .object(doneItem))]))
-        }
-        out.append(RealtimeEvent(type: "response.done", [("event_id", eventID()), ("response", response(status: "completed", output: [.object(doneItem)]))]))
-        items.append(doneItem)
-        return out
-    }
-
-    private func lastUserText() -> String? {
-        for item in items.reversed() where item["role"]?.stringValue == "user" {
-            let texts = (item["content"]?.arrayValue ?? []).compactMap { part -> String? in
-                guard let part = part.objectValue else { return nil }
-                return part["text"]?.stringValue ?? part["transcript"]?.stringValue
-            }
-            return texts.joined(separator: " ")
-        }
-        return nil
-    }
-
-    private func usage(_ answer: String) -> JSONObject {
-        let outputTokens = max(1, answer.split(separator: " ").count)
-        let inputTokens = items.count * 8
-        return JSONObject([
-            ("total_tokens", .int(inputTokens + outputTokens)), ("input_tokens", .int(inputTokens)), ("output_tokens", .int(outputTokens)),
-            ("input_token_details", .object(["text_tokens": .int(inputTokens), "audio_tokens": .int(0), "cached_tokens": .int(0)])),
-            ("output_token_details", .object(["text_tokens": .int(outputTokens), "audio_tokens": .int(0)])),
-        ])
-    }
-
-    /// Splits an answer into word-sized deltas.
-    static func chunks(_ text: String) -> [String] {
-        var out: [String] = []
-        var current = ""
-        for character in text {
-            current.append(character)
-            if character == " " {
-                out.append(current)
-                current = ""
-            }
-        }
-        if !current.isEmpty { out.append(current) }
-        return out
-    }
-
     // MARK: Helpers
 
-    private func eventID() -> JSONValue { .string(RealtimeID.event()) }
+    func eventID() -> JSONValue { .string(RealtimeID.event()) }
 
     private func error(_ code: String, _ message: String, param: String? = nil, event: RealtimeEvent) -> RealtimeEvent {
         RealtimeError.invalidRequest(code, message, param: param, eventID: event.eventID).event

@@ -1,0 +1,65 @@
+import RealtimeProtocol
+
+/// The local model's working memory for one session: what it is in the middle of doing.
+/// Forgotten (apart from which calls were answered) when the persona changes.
+public struct BrainMemory: Sendable, Hashable {
+    /// A call the model is still collecting arguments for.
+    public struct Task: Sendable, Hashable {
+        /// The tool to call.
+        public var tool: String
+        /// The arguments found so far.
+        public var slots: JSONObject
+
+        public init(tool: String, slots: JSONObject) {
+            self.tool = tool
+            self.slots = slots
+        }
+    }
+
+    /// A check whose answer asked the caller to confirm.
+    public struct Confirmation: Sendable, Hashable {
+        /// The check that was answered (`check_change_flight`).
+        public var check: String
+        /// The tool a yes calls (`confirm_flight_change`).
+        public var confirm: String
+        /// The check's arguments, which the confirmation reuses.
+        public var arguments: JSONObject
+
+        public init(check: String, confirm: String, arguments: JSONObject) {
+            self.check = check
+            self.confirm = confirm
+            self.arguments = arguments
+        }
+    }
+
+    /// The persona the memory belongs to.
+    public var persona: String?
+    /// The call waiting for a missing argument.
+    public var pending: Task?
+    /// The confirmation waiting for a yes or a no.
+    public var awaiting: Confirmation?
+    /// The last call made, other than a confirmation: a new value for one of its arguments
+    /// ("what about SB311?", a re-read confirmation code) makes it again.
+    public var lastCall: Task?
+    /// The `call_id`s whose outputs have been answered.
+    public var answeredCalls: Set<String> = []
+
+    public init() {}
+
+    /// Switches to `persona`, forgetting unfinished work when it is a different one.
+    mutating func enter(_ persona: String) {
+        guard self.persona != persona else { return }
+        self.persona = persona
+        pending = nil
+        awaiting = nil
+        lastCall = nil
+    }
+}
+
+/// What the local model does in answer to `response.create`.
+public enum BrainReply: Sendable, Hashable {
+    /// Say this text.
+    case say(String)
+    /// Call this tool with these arguments.
+    case call(name: String, arguments: JSONObject)
+}

@@ -1,0 +1,173 @@
+import RealtimeProtocol
+
+extension LocalModelSession {
+    /// Answers `response.create`: the brain decides, and the reply streams as a cloud model's
+    /// would, as an assistant message or as a function call.
+    mutating func responseCreate(_ event: RealtimeEvent) -> [RealtimeEvent] {
+        let overrides = event["response"]?.objectValue
+        let instructions = overrides?["instructions"]?.stringValue ?? config.instructions
+        let persona = brain.persona(forInstructions: instructions)
+        let toolChoice = overrides?["tool_choice"] ?? config.toolChoice
+        let declared = toolChoice?.stringValue == "none" ? [] : FunctionTool.tools(in: overrides?["tools"]?.arrayValue ?? config.tools ?? [])
+        let modalities = (overrides?[dialect == .ga ? "output_modalities" : "modalities"]?.arrayValue?.compactMap(\.stringValue))
+            ?? config.outputModalities ?? ["text"]
+        let stream = ResponseStream(session: self, modalities: modalities)
+        let out: [RealtimeEvent]
+        let item: JSONObject
+        switch brain.reply(to: items, as: persona, tools: declared, memory: &memory) {
+        case .say(let text):
+            (out, item) = stream.message(text)
+        case .call(let name, let arguments):
+            (out, item) = stream.functionCall(name: name, arguments: arguments.jsonString)
+        }
+        items.append(item)
+        return out
+    }
+
+    func usage(outputText: String) -> JSONObject {
+        let outputTokens = max(1, outputText.split(separator: " ").count)
+        let inputTokens = items.count * 8
+        return JSONObject([
+            ("total_tokens", .int(inputTokens + outputTokens)), ("input_tokens", .int(inputTokens)), ("output_tokens", .int(outputTokens)),
+            ("input_token_details", .object(["text_tokens": .int(inputTokens), "audio_tokens": .int(0), "cached_tokens": .int(0)])),
+            ("output_token_details", .object(["text_tokens": .int(outputTokens), "audio_tokens": .int(0)])),
+        ])
+    }
+
+    /// Splits an answer into word-sized deltas.
+    static func chunks(_ text: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        for character in text {
+            current.append(character)
+            if character == " " {
+                out.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    /// Splits function call arguments into deltas of at most `size` characters.
+    static func argumentChunks(_ text: String, size: Int = 16) -> [String] {
+        var out: [String] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            out.append(String(rest.prefix(size)))
+            rest = rest.dropFirst(size)
+        }
+        return out.isEmpty ? [""] : out
+    }
+}
+
+/// The events of one response, in the session's dialect.
+private struct ResponseStream {
+    let session: LocalModelSession
+    let modalities: [String]
+    let responseID = RealtimeID.make("resp")
+    let itemID = RealtimeID.make("item")
+
+    var dialect: Dialect { session.dialect }
+    var previous: JSONValue { session.items.last?["id"] ?? .null }
+
+    func eventID() -> (String, JSONValue) { ("event_id", session.eventID()) }
+
+    func response(status: String, output: [JSONValue], usageText: String) -> JSONValue {
+        var object = JSONObject([
+            ("object", .string("realtime.response")), ("id", .string(responseID)), ("status", .string(status)),
+            ("status_details", .null), ("output", .array(output)), ("conversation_id", .string(session.conversationID)),
+        ])
+        object[dialect == .ga ? "output_modalities" : "modalities"] = .array(modalities.map(JSONValue.string))
+        object["usage"] = status == "completed" ? .object(session.usage(outputText: usageText)) : .null
+        object["metadata"] = .null
+        return .object(object)
+    }
+
+    /// `conversation.item.added` (GA) or `conversation.item.created` (beta).
+    func itemAdded(_ item: JSONObject) -> RealtimeEvent {
+        RealtimeEvent(type: dialect == .ga ? "conversation.item.added" : "conversation.item.created", [
+            eventID(), ("previous_item_id", previous), ("item", .object(item)),
+        ])
+    }
+
+    func itemDone(_ item: JSONObject) -> RealtimeEvent {
+        RealtimeEvent(type: "conversation.item.done", [eventID(), ("previous_item_id", previous), ("item", .object(item))])
+    }
+
+    func outputItem(_ type: String, _ item: JSONObject) -> RealtimeEvent {
+        RealtimeEvent(type: type, [eventID(), ("response_id", .string(responseID)), ("output_index", .int(0)), ("item", .object(item))])
+    }
+
+    /// An assistant message streamed as text, or as an audio transcript when text is not wanted.
+    func message(_ answer: String) -> ([RealtimeEvent], JSONObject) {
+        let asText = modalities.contains("text")
+        let textType = asText ? (dialect == .ga ? "output_text" : "text") : (dialect == .ga ? "output_audio" : "audio")
+        let textKey = asText ? "text" : "transcript"
+        let deltaType: ServerEventKind = asText ? .responseOutputTextDelta : .responseOutputAudioTranscriptDelta
+        let doneType: ServerEventKind = asText ? .responseOutputTextDone : .responseOutputAudioTranscriptDone
+        func item(status: String, content: [JSONValue]) -> JSONObject {
+            JSONObject([
+                ("id", .string(itemID)), ("object", .string("realtime.item")), ("type", .string("message")),
+                ("status", .string(status)), ("role", .string("assistant")), ("content", .array(content)),
+            ])
+        }
+        // Content parts of response events are typed `text` / `audio` in both dialects; the item's
+        // content uses the dialect's own names (GA `output_text`, beta `text`).
+        let partType = asText ? "text" : "audio"
+        let emptyPart = JSONValue.object(JSONObject([("type", .string(partType)), (textKey, .string(""))]))
+        let fullPart = JSONValue.object(JSONObject([("type", .string(partType)), (textKey, .string(answer))]))
+        let itemContent = JSONValue.object(JSONObject([("type", .string(textType)), (textKey, .string(answer))]))
+        let common: [(String, JSONValue)] = [
+            ("response_id", .string(responseID)), ("item_id", .string(itemID)), ("output_index", .int(0)), ("content_index", .int(0)),
+        ]
+        let started = item(status: "in_progress", content: [])
+        var out: [RealtimeEvent] = [
+            RealtimeEvent(type: "response.created", [eventID(), ("response", response(status: "in_progress", output: [], usageText: answer))]),
+            outputItem("response.output_item.added", started),
+            itemAdded(started),
+            RealtimeEvent(type: "response.content_part.added", [eventID()] + common + [("part", emptyPart)]),
+        ]
+        for chunk in LocalModelSession.chunks(answer) {
+            out.append(RealtimeEvent(type: deltaType.name(in: dialect)!, [eventID()] + common + [("delta", .string(chunk))]))
+        }
+        out.append(RealtimeEvent(type: doneType.name(in: dialect)!, [eventID()] + common + [(textKey, .string(answer))]))
+        out.append(RealtimeEvent(type: "response.content_part.done", [eventID()] + common + [("part", fullPart)]))
+        let done = item(status: "completed", content: [itemContent])
+        out.append(outputItem("response.output_item.done", done))
+        if dialect == .ga { out.append(itemDone(done)) }
+        out.append(RealtimeEvent(type: "response.done", [eventID(), ("response", response(status: "completed", output: [.object(done)], usageText: answer))]))
+        return (out, done)
+    }
+
+    /// A function call: the item, its streamed arguments, and the finished response.
+    func functionCall(name: String, arguments: String) -> ([RealtimeEvent], JSONObject) {
+        let callID = RealtimeID.make("call")
+        func item(status: String, arguments: String) -> JSONObject {
+            JSONObject([
+                ("id", .string(itemID)), ("object", .string("realtime.item")), ("type", .string("function_call")),
+                ("status", .string(status)), ("name", .string(name)), ("call_id", .string(callID)), ("arguments", .string(arguments)),
+            ])
+        }
+        let common: [(String, JSONValue)] = [
+            ("response_id", .string(responseID)), ("item_id", .string(itemID)), ("output_index", .int(0)), ("call_id", .string(callID)),
+        ]
+        let started = item(status: "in_progress", arguments: "")
+        var out: [RealtimeEvent] = [
+            RealtimeEvent(type: "response.created", [eventID(), ("response", response(status: "in_progress", output: [], usageText: arguments))]),
+            outputItem("response.output_item.added", started),
+            itemAdded(started),
+        ]
+        for chunk in LocalModelSession.argumentChunks(arguments) {
+            out.append(RealtimeEvent(type: "response.function_call_arguments.delta", [eventID()] + common + [("delta", .string(chunk))]))
+        }
+        out.append(RealtimeEvent(type: "response.function_call_arguments.done", [eventID()] + common + [
+            ("name", .string(name)), ("arguments", .string(arguments)),
+        ]))
+        let done = item(status: "completed", arguments: arguments)
+        if dialect == .ga { out.append(itemDone(done)) }
+        out.append(outputItem("response.output_item.done", done))
+        out.append(RealtimeEvent(type: "response.done", [eventID(), ("response", response(status: "completed", output: [.object(done)], usageText: arguments))]))
+        return (out, done)
+    }
+}

@@ -1,0 +1,135 @@
+import RealtimeProtocol
+
+/// Fills a tool's arguments from what the caller said, driven only by the parameters' JSON
+/// schemas, never by tool names:
+///
+/// - a `pattern` takes a word of the utterance that matches it whole, normalised (uppercase,
+///   punctuation stripped, neighbouring words joined: "sb 204" → "SB204", "B K Q 431" → "BKQ431");
+/// - `format: date` takes a date phrase, resolved against `today`, as `yyyy-MM-dd`;
+/// - `type: integer` (or `number`) takes a number said next to the parameter's name or its
+///   singular ("3 nights", "for three nights", "nights: 3"), within `minimum`…`maximum`;
+/// - `enum` takes a value whose words were said;
+/// - a free-text string named `query`, `question` or `text` takes the whole utterance.
+public struct SlotExtractor: Sendable {
+    /// The day relative dates count from.
+    public var today: CalendarDay
+
+    /// An extractor resolving relative dates against `today`.
+    public init(today: CalendarDay) {
+        self.today = today
+    }
+
+    /// The arguments of `tool` that `utterance` supplies, in the schema's order.
+    public func slots(for tool: FunctionTool, in utterance: Utterance) -> JSONObject {
+        var slots = JSONObject()
+        let dates = self.dates(in: utterance)
+        let dateParameters = tool.parameters.filter { $0.format == "date" }
+        for parameter in tool.parameters {
+            if parameter.format == "date" {
+                // One date parameter takes the last date said ("from Friday to Sunday" → Sunday);
+                // several take the dates in the order said.
+                guard !dates.isEmpty else { continue }
+                let position = dateParameters.firstIndex(of: parameter) ?? 0
+                if dateParameters.count == 1 {
+                    slots[parameter.name] = .string(dates[dates.count - 1].iso)
+                } else if position < dates.count {
+                    slots[parameter.name] = .string(dates[position].iso)
+                }
+            } else if let value = value(for: parameter, in: utterance) {
+                slots[parameter.name] = value
+            }
+        }
+        return slots
+    }
+
+    /// The value `utterance` supplies for a parameter that is not a date.
+    public func value(for parameter: FunctionTool.Parameter, in utterance: Utterance) -> JSONValue? {
+        if let pattern = parameter.pattern {
+            return token(matching: pattern, in: utterance).map(JSONValue.string)
+        }
+        if let options = parameter.schema["enum"]?.arrayValue?.compactMap(\.stringValue) {
+            return options.first { utterance.contains(words: $0.replacingUnderscores) }.map(JSONValue.string)
+        }
+        switch parameter.type {
+        case "integer", "number":
+            let minimum = parameter.schema["minimum"]?.intValue ?? Int.min
+            let maximum = parameter.schema["maximum"]?.intValue ?? Int.max
+            return integer(named: parameter.name, in: utterance).flatMap { (minimum...maximum).contains($0) ? .int($0) : nil }
+        case "string" where parameter.isFreeText:
+            let text = utterance.text.trimmingWhitespace
+            return text.isEmpty ? nil : .string(text)
+        default:
+            return nil
+        }
+    }
+
+    /// Every date `utterance` names, in order, resolved against `today`.
+    public func dates(in utterance: Utterance) -> [CalendarDay] {
+        DatePhrases(today: today).dates(in: utterance.words)
+    }
+
+    /// The first normalised word, or run of up to six neighbouring words, that `pattern` matches
+    /// whole. Single words are tried before joined ones.
+    public func token(matching pattern: String, in utterance: Utterance) -> String? {
+        guard let regex = try? Regex(pattern) else { return nil }
+        let pieces = utterance.text.split(whereSeparator: \.isWhitespace).compactMap { piece -> String? in
+            let kept = piece.filter { $0.isLetter || $0.isNumber }
+            guard !kept.isEmpty else { return nil }
+            return Self.digitWords[kept.lowercased()] ?? kept.uppercased()
+        }
+        func matches(_ candidate: String) -> Bool {
+            (try? regex.wholeMatch(in: candidate)) != nil
+        }
+        if let single = pieces.first(where: matches) { return single }
+        for start in pieces.indices {
+            var candidate = pieces[start]
+            for end in (start + 1)..<min(pieces.count, start + 6) {
+                candidate += pieces[end]
+                if matches(candidate) { return candidate }
+            }
+        }
+        return nil
+    }
+
+    /// A number said right before or after `name` (words split at `_`) or its singular.
+    public func integer(named name: String, in utterance: Utterance) -> Int? {
+        let words = utterance.words
+        let nameWords = name.lowercased().split(separator: "_").map(String.init)
+        guard let last = nameWords.last else { return nil }
+        var forms = [nameWords]
+        if last.count > 1, last.hasSuffix("s") { forms.append(nameWords.dropLast() + [String(last.dropLast())]) }
+        for index in words.indices {
+            guard let form = forms.first(where: { Array(words[index...].prefix($0.count)) == $0 }) else { continue }
+            // Before: "3 nights", "twenty one nights".
+            for length in [2, 1] where index - length >= 0 {
+                if let number = SpokenNumber.value(in: words, at: index - length), number.length == length, !number.ordinal {
+                    return number.value
+                }
+            }
+            // After: "nights 3", "number of nights: three".
+            if let number = SpokenNumber.value(in: words, at: index + form.count), !number.ordinal {
+                return number.value
+            }
+        }
+        return nil
+    }
+
+    /// Single digits said as words, for codes read out one character at a time.
+    static let digitWords: [String: String] = [
+        "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+        "eight": "8", "nine": "9",
+    ]
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        var text = Substring(self)
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return String(text)
+    }
+
+    var replacingUnderscores: String {
+        String(map { $0 == "_" ? " " : $0 })
+    }
+}
