@@ -58,6 +58,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // SQLite from Debian (libsqlite3-dev), through pkg-config.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // Business data behind typed, parameterised queries: SQLite embedded, PostgreSQL later.
+        .target(
+            name: "SwitchboardData",
+            dependencies: [
+                "CSQLite", "SwitchboardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The tools agents call: a registry with JSON-schema validation, flight and hotel tools.
+        .target(
+            name: "SwitchboardTools",
+            dependencies: ["RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardData"],
+            swiftSettings: swiftSettings
+        ),
         // The embedded model: a deterministic realtime model that needs no network.
         .target(
             name: "LocalModel",
@@ -85,7 +107,8 @@ let package = Package(
         .target(
             name: "SwitchboardServer",
             dependencies: [
-                "RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "LocalModel", "OpenAIRealtime",
+                "RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardData", "SwitchboardTools", "LocalModel",
+                "OpenAIRealtime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -118,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardServer", "SwitchboardAgents",
+                "SwitchboardServer", "SwitchboardAgents", "SwitchboardTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -136,9 +159,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SwitchboardAgentsTests",
+            dependencies: ["SwitchboardAgents", "SwitchboardCore"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardToolsTests",
+            dependencies: ["SwitchboardTools", "SwitchboardData", "SwitchboardAgents", "SwitchboardCore", "RealtimeProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LocalModelTests",
+            dependencies: ["LocalModel", "SwitchboardAgents", "SwitchboardCore", "RealtimeProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SwitchboardServerTests",
             dependencies: [
-                "SwitchboardServer", "SwitchboardTesting", "SwitchboardCore", "RealtimeProtocol",
+                "SwitchboardServer", "SwitchboardTesting", "SwitchboardCore", "SwitchboardData", "RealtimeProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),

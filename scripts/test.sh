@@ -5,18 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 
-need_apt=()
-command -v swift >/dev/null || { echo "swift is not on PATH (expected /opt/swift/usr/bin)"; exit 1; }
-command -v curl >/dev/null || need_apt+=(curl)
-command -v git >/dev/null || need_apt+=(git)
-python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_apt[@]}"
-  else
-    echo "missing packages: ${need_apt[*]} (run as root to install them)"; exit 1
-  fi
-fi
+source scripts/deps.sh
+switchboard_install_deps test
 
 echo "== swift build"
 swift build --build-tests 2>&1 | grep -E "error|warning: unre|Compiling switchboard|Build" || true

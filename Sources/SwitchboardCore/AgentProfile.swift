@@ -18,6 +18,9 @@ public struct AgentProfile: Sendable, Hashable {
     public var capabilities: [String]
     /// What it says when it has no answer.
     public var fallback: String
+    /// Whether the conversation so far is replaced by a short summary when the caller is handed
+    /// to this agent (otherwise every item stays in the model's context).
+    public var summarizesOnHandoff: Bool = false
 
     public init(name: String, description: String, instructions: String, voice: String? = nil, tools: [JSONValue] = [],
                 greeting: String = "", capabilities: [String] = [], fallback: String = "I'm sorry, I don't know that.") {

@@ -18,13 +18,25 @@ public struct Conversation: Sendable {
         public var modelDialect: Dialect
         /// How many turns of history to keep.
         public var historyTurns: Int
+        /// Every agent the session can be handed to, by name, with this customer's details filled
+        /// in: a snapshot taken when the session starts.
+        public var agents: [String: AgentProfile]
+        /// Picks the agent for each finished user utterance; `nil` keeps the first agent.
+        public var router: (any UtteranceRouter)?
+        /// The tools the hub runs. A function call for any other name that the client did not
+        /// declare is answered with an error output.
+        public var hubTools: Set<String>
 
-        public init(sessionKey: String, hubEvents: Bool, requestedModel: String?, modelDialect: Dialect, historyTurns: Int) {
+        public init(sessionKey: String, hubEvents: Bool, requestedModel: String?, modelDialect: Dialect, historyTurns: Int,
+                    agents: [String: AgentProfile] = [:], router: (any UtteranceRouter)? = nil, hubTools: Set<String> = []) {
             self.sessionKey = sessionKey
             self.hubEvents = hubEvents
             self.requestedModel = requestedModel
             self.modelDialect = modelDialect
             self.historyTurns = historyTurns
+            self.agents = agents
+            self.router = router
+            self.hubTools = hubTools
         }
     }
 
@@ -44,6 +56,8 @@ public struct Conversation: Sendable {
         case clientClosed
         /// The hub is shutting down or the session was taken over.
         case shutdown(code: UInt16, reason: String)
+        /// A tool the conversation asked for has finished.
+        case toolFinished(ToolCallResult)
     }
 
     /// What the driver should do, in order.
@@ -54,6 +68,10 @@ public struct Conversation: Sendable {
         case save(SessionState)
         /// Close the client connection with this WebSocket close code and reason, and the model session.
         case close(code: UInt16, reason: String)
+        /// Run this tool and hand its result back as `.toolFinished`.
+        case runTool(ToolCallRequest)
+        /// The active agent changed (for logs and metrics; hub clients get an event as well).
+        case agentSwitched(from: String, to: String, reason: String)
     }
 
     public let configuration: Configuration
@@ -72,8 +90,35 @@ public struct Conversation: Sendable {
     private var responseRequestedID: String?
     private var queuedResponseCreate: RealtimeEvent?
     private var currentUserText = ""
+    private var currentAssistantText = ""
+    private var currentTools: [String] = []
     private var userItemIDs: Set<String> = []
     private var closed = false
+
+    /// Function tools the client declared itself; calls to them are the client's to answer.
+    private var clientTools: [JSONValue] = []
+    private var clientToolNames: Set<String> = []
+    /// Whether the client's turn detection starts responses by itself (the model's never does:
+    /// the hub routes each utterance first, then asks for the response).
+    private var clientAutoResponse = false
+    /// A `response.created` not shown yet: a response made only of hub tool calls stays hidden.
+    private var heldResponseCreated: RealtimeEvent?
+    /// Items of hub tool calls and their outputs, hidden from the client.
+    private var hiddenItemIDs: Set<String> = []
+    private var hubCallIDs: Set<String> = []
+    /// Hub tool calls running now.
+    private var runningTools: Set<String> = []
+    /// A tool's output reached the model: the next response must be asked for.
+    private var followUpNeeded = false
+    /// Committed audio whose transcript has not arrived; a response waits for it so the
+    /// utterance is routed first.
+    private var awaitingTranscripts: Set<String> = []
+    /// `input_audio_buffer.clear`s the hub sent whose `cleared` the client must not see.
+    private var hubClears = 0
+    /// The model's conversation items, oldest first (for a summary handoff).
+    private var modelItemIDs: [String] = []
+    /// Items the hub deleted; their `conversation.item.deleted` is not the client's business.
+    private var hubDeletedIDs: Set<String> = []
 
     public init(configuration: Configuration, state: SessionState, agent: AgentProfile, clientDialect: Dialect, resumed: Bool) {
         self.configuration = configuration
@@ -115,6 +160,8 @@ public struct Conversation: Sendable {
         case .shutdown(let code, let reason):
             closed = true
             return saveIfNeeded() + [.close(code: code, reason: reason)]
+        case .toolFinished(let result):
+            return toolFinished(result)
         }
     }
 
@@ -127,17 +174,40 @@ public struct Conversation: Sendable {
         case "response.create":
             var event = event
             if event.eventID == nil { event.eventID = RealtimeID.make("evt_client") }
-            if isResponding {
-                // Single flight: one queued request stands for all that arrive meanwhile.
-                queuedResponseCreate = event
-                return []
+            return requestResponse(event)
+        case "conversation.item.create":
+            var actions: [Action] = route == .intercept ? [.sendToModel(event)] : []
+            if let item = event["item"]?.objectValue, item["type"]?.stringValue ?? "message" == "message",
+               item["role"]?.stringValue == "user" {
+                actions += routeUtterance(Self.text(ofContent: item["content"]?.arrayValue ?? []))
             }
-            responseRequestedID = event.eventID
-            return [.sendToModel(event)]
+            return actions
         default:
             // Observed events were already forwarded; intercepted ones not handled above pass on.
             return route == .intercept ? [.sendToModel(event)] : []
         }
+    }
+
+    /// Asks the model for a response, one at a time: while one is in flight (or an utterance is
+    /// still being transcribed and routed) the request waits, and one waiting request stands for
+    /// all that arrive meanwhile.
+    private mutating func requestResponse(_ event: RealtimeEvent? = nil) -> [Action] {
+        let request = event ?? queuedResponseCreate ?? RealtimeEvent(type: "response.create", [("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt")))])
+        if isResponding || !runningTools.isEmpty || !awaitingTranscripts.isEmpty {
+            queuedResponseCreate = request
+            return []
+        }
+        queuedResponseCreate = nil
+        followUpNeeded = false
+        responseRequestedID = request.eventID
+        return [.sendToModel(request)]
+    }
+
+    /// Sends a waiting response request once nothing stands in its way.
+    private mutating func releaseQueuedResponse() -> [Action] {
+        guard queuedResponseCreate != nil || followUpNeeded else { return [] }
+        guard !isResponding, runningTools.isEmpty, awaitingTranscripts.isEmpty else { return [] }
+        return requestResponse()
     }
 
     private mutating func clientSessionUpdate(_ event: RealtimeEvent) -> [Action] {
@@ -155,24 +225,117 @@ public struct Conversation: Sendable {
             return [.sendToClient(RealtimeError.invalidRequest(
                 "invalid_value", error.message, param: error.param, eventID: event.eventID).event)]
         }
-        // Instructions, voice and tools belong to the active agent.
+        if let tools = update.tools {
+            let names = tools.compactMap { $0["name"]?.stringValue }
+            if let clash = names.first(where: { configuration.hubTools.contains($0) }) {
+                return [.sendToClient(RealtimeError.invalidRequest(
+                    "invalid_value", "The tool name '\(clash)' is reserved by the hub's agents; rename the client tool.",
+                    param: "session.tools", eventID: event.eventID).event)]
+            }
+            clientTools = tools
+            clientToolNames = Set(names)
+        }
+        // Instructions and voice belong to the active agent; tools are the agent's plus the client's.
         update.instructions = nil
         update.voice = nil
         update.tools = nil
         update.toolChoice = nil
         update.model = nil
         clientConfig.merge(update)
-        var effective = update
-        effective.instructions = agent.instructions
-        effective.voice = agent.voice
-        effective.tools = agent.tools
         let eventID = event.eventID ?? RealtimeID.make("evt_client")
         pendingSessionUpdates.append((.client, eventID))
-        let out = RealtimeEvent(type: "session.update", [
+        return [.sendToModel(modelSessionUpdate(eventID: eventID, changes: update))]
+    }
+
+    /// What the model is told: the client's settings (`changes`, or all of them), the active
+    /// agent's instructions, voice and tools, turn detection that leaves responses to the hub,
+    /// and transcription on so every utterance can be routed.
+    private mutating func modelSessionUpdate(eventID: String, changes: SessionConfig? = nil) -> RealtimeEvent {
+        var config = changes ?? clientConfig
+        config.instructions = agent.instructions
+        config.voice = agent.voice
+        config.tools = agent.tools + clientTools
+        if let detection = clientConfig.turnDetection, case .object(var object) = detection {
+            clientAutoResponse = object["create_response"]?.boolValue ?? true
+            object["create_response"] = .bool(false)
+            config.turnDetection = .object(object)
+            if clientConfig.inputTranscription == nil || clientConfig.inputTranscription?.isNull == true {
+                config.inputTranscription = .object(["model": .string(configuration.modelDialect == .ga ? "gpt-4o-mini-transcribe" : "whisper-1")])
+            }
+        } else if clientConfig.turnDetection != nil {
+            clientAutoResponse = false
+        }
+        return RealtimeEvent(type: "session.update", [
             ("event_id", .string(eventID)),
-            ("session", .object(effective.json(in: configuration.modelDialect))),
+            ("session", .object(config.json(in: configuration.modelDialect))),
         ])
-        return [.sendToModel(out)]
+    }
+
+    // MARK: Routing
+
+    /// Runs the router on a finished user utterance and hands the conversation over when the
+    /// utterance belongs to another agent: cancel what is in flight, clear the input buffer,
+    /// give the model the new agent, keep the history. The new agent answers the utterance.
+    private mutating func routeUtterance(_ text: String, itemID: String? = nil) -> [Action] {
+        let utterance = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !utterance.isEmpty, let router = configuration.router else { return [] }
+        let choice = router.route(utterance, current: agent.name)
+        guard choice.agent != agent.name, let next = configuration.agents[choice.agent] else { return [] }
+        var actions: [Action] = []
+        if responseActive {
+            actions.append(.sendToModel(RealtimeEvent(type: "response.cancel", [("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt")))])))
+        }
+        hubClears += 1
+        actions.append(.sendToModel(RealtimeEvent(type: "input_audio_buffer.clear", [("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt")))])))
+        let previous = agent.name
+        agent = next
+        let eventID = RealtimeID.make(Self.hubEventPrefix + "evt")
+        pendingSessionUpdates.append((.hub, eventID))
+        actions.append(.sendToModel(modelSessionUpdate(eventID: eventID)))
+        if next.summarizesOnHandoff {
+            actions += summarizeContext(keeping: itemID, for: next, from: previous)
+        }
+        if configuration.hubEvents {
+            actions.append(.sendToClient(RealtimeEvent(type: "hub.agent.switched", [
+                ("event_id", .string(RealtimeID.event())), ("from", .string(previous)), ("to", .string(next.name)),
+                ("reason", .string(choice.reason)),
+            ])))
+        }
+        actions.append(.agentSwitched(from: previous, to: next.name, reason: choice.reason))
+        return actions
+    }
+
+    /// Replaces the model's items before the utterance with one system message summarising
+    /// the turns so far, for an agent that starts from a summary rather than the whole context.
+    private mutating func summarizeContext(keeping itemID: String?, for next: AgentProfile, from previous: String) -> [Action] {
+        var actions: [Action] = []
+        for id in modelItemIDs where id != itemID {
+            hubDeletedIDs.insert(id)
+            actions.append(.sendToModel(RealtimeEvent(type: "conversation.item.delete", [
+                ("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt"))), ("item_id", .string(id)),
+            ])))
+        }
+        modelItemIDs.removeAll { $0 != itemID }
+        var lines: [String] = []
+        var turns = state.history
+        if !currentUserText.isEmpty || !currentAssistantText.isEmpty {
+            turns.append(Turn(user: currentUserText, assistant: currentAssistantText, agent: previous, tools: currentTools))
+        }
+        for turn in turns.suffix(configuration.historyTurns) {
+            var line = "The caller said: \"\(turn.user)\"."
+            if !turn.assistant.isEmpty { line += " The \(turn.agent) agent answered: \"\(turn.assistant)\"." }
+            lines.append(line)
+        }
+        guard !lines.isEmpty else { return actions }
+        let summary = "Summary of the conversation before the caller was handed to you (\(next.name)): " + lines.joined(separator: " ")
+        let item = JSONObject([
+            ("id", .string(RealtimeID.make(Self.hubItemPrefix))), ("type", .string("message")), ("role", .string("system")),
+            ("content", .array([.object(JSONObject([("type", .string("input_text")), ("text", .string(summary))]))])),
+        ])
+        actions.append(.sendToModel(RealtimeEvent(type: "conversation.item.create", [
+            ("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt"))), ("previous_item_id", .string("root")), ("item", .object(item)),
+        ])))
+        return actions
     }
 
     // MARK: Model events
@@ -192,29 +355,180 @@ public struct Conversation: Sendable {
         case "response.created":
             responseActive = true
             responseRequestedID = nil
+            // Shown with the response's first output the client may see.
+            heldResponseCreated = event
             return []
+        case "response.output_item.added":
+            guard let item = event["item"]?.objectValue else { return pass(event, route) }
+            if isHubCall(item) {
+                if let id = item["id"]?.stringValue { hiddenItemIDs.insert(id) }
+                if let callID = item["call_id"]?.stringValue { hubCallIDs.insert(callID) }
+                return []
+            }
+            return releaseHeldResponse() + pass(event, route)
+        case "response.function_call_arguments.delta":
+            return isHidden(event) ? [] : pass(event, route)
+        case "response.function_call_arguments.done":
+            guard isHidden(event) || (event["name"]?.stringValue).map({ !clientToolNames.contains($0) }) == true else {
+                return pass(event, route)
+            }
+            let callID = event["call_id"]?.stringValue ?? RealtimeID.make("call")
+            if let id = event["item_id"]?.stringValue { hiddenItemIDs.insert(id) }
+            hubCallIDs.insert(callID)
+            runningTools.insert(callID)
+            return [.runTool(ToolCallRequest(callID: callID, name: event["name"]?.stringValue ?? "", arguments: event["arguments"]?.stringValue ?? ""))]
+        case "response.output_item.done":
+            return isHidden(event) ? [] : pass(event, route)
         case "response.done":
-            responseActive = false
-            var actions = finishTurn(response: event["response"]?.objectValue)
-            if let queued = queuedResponseCreate {
-                queuedResponseCreate = nil
-                responseRequestedID = queued.eventID
-                actions.append(.sendToModel(queued))
+            return responseDone(event, route: route)
+        case "conversation.item.deleted":
+            if let id = event["item_id"]?.stringValue {
+                modelItemIDs.removeAll { $0 == id }
+                if hubDeletedIDs.remove(id) != nil { return [] }
             }
-            return actions
-        case "conversation.item.added", "conversation.item.created":
-            if let item = event["item"]?.objectValue, item["role"]?.stringValue == "user" {
-                if let id = item["id"]?.stringValue { userItemIDs.insert(id) }
-                let text = Self.text(ofContent: item["content"]?.arrayValue ?? [])
-                if !text.isEmpty { appendUserText(text) }
+            return pass(event, route)
+        case "conversation.item.added", "conversation.item.created", "conversation.item.done":
+            guard let item = event["item"]?.objectValue else { return pass(event, route) }
+            if event.type != "conversation.item.done", let id = item["id"]?.stringValue, !modelItemIDs.contains(id) {
+                modelItemIDs.append(id)
             }
-            return []
+            if let id = item["id"]?.stringValue, hiddenItemIDs.contains(id) || id.hasPrefix(Self.hubItemPrefix) { return [] }
+            switch item["type"]?.stringValue {
+            case "function_call" where isHubCall(item):
+                if let id = item["id"]?.stringValue { hiddenItemIDs.insert(id) }
+                return []
+            case "function_call_output":
+                if let callID = item["call_id"]?.stringValue, hubCallIDs.contains(callID) {
+                    if let id = item["id"]?.stringValue { hiddenItemIDs.insert(id) }
+                    return []
+                }
+            default:
+                if event.type != "conversation.item.done", item["role"]?.stringValue == "user" {
+                    if let id = item["id"]?.stringValue { userItemIDs.insert(id) }
+                    let text = Self.text(ofContent: item["content"]?.arrayValue ?? [])
+                    if !text.isEmpty { appendUserText(text) }
+                }
+            }
+            return pass(event, route)
+        case "input_audio_buffer.committed":
+            if let id = event["item_id"]?.stringValue, transcriptionOn { awaitingTranscripts.insert(id) }
+            return pass(event, route)
+        case "input_audio_buffer.cleared":
+            if hubClears > 0 {
+                hubClears -= 1
+                return []
+            }
+            return pass(event, route)
         case "conversation.item.input_audio_transcription.completed":
-            if let transcript = event["transcript"]?.stringValue, !transcript.isEmpty { appendUserText(transcript) }
-            return []
+            var actions = pass(event, route)
+            let transcript = event["transcript"]?.stringValue ?? ""
+            if !transcript.isEmpty { appendUserText(transcript) }
+            actions += routeUtterance(transcript, itemID: event["item_id"]?.stringValue)
+            actions += transcriptArrived(event)
+            return actions
+        case "conversation.item.input_audio_transcription.failed":
+            return pass(event, route) + transcriptArrived(event)
         default:
-            return route == .intercept ? [.sendToClient(event)] : []
+            return pass(event, route)
         }
+    }
+
+    /// Whether the model's input transcription is on (the hub turns it on with turn detection).
+    private var transcriptionOn: Bool {
+        clientConfig.turnDetection?.objectValue != nil
+            || (clientConfig.inputTranscription.map { !$0.isNull } ?? false)
+    }
+
+    /// An utterance's transcript (or its failure) arrived: answer it if the client's turn
+    /// detection wants answers, or send the response request that waited for it.
+    private mutating func transcriptArrived(_ event: RealtimeEvent) -> [Action] {
+        let id = event["item_id"]?.stringValue
+        let wasAwaited = id.map { awaitingTranscripts.remove($0) != nil } ?? false
+        if clientAutoResponse && (wasAwaited || id == nil) {
+            return requestResponse()
+        }
+        return releaseQueuedResponse()
+    }
+
+    /// Passes an event the relay held back; observed and forwarded events already went.
+    private func pass(_ event: RealtimeEvent, _ route: EventRoute) -> [Action] {
+        route == .intercept ? [.sendToClient(event)] : []
+    }
+
+    /// Whether a function-call item is the hub's to run: any name the client did not declare.
+    private func isHubCall(_ item: JSONObject) -> Bool {
+        guard item["type"]?.stringValue == "function_call" else { return false }
+        return !clientToolNames.contains(item["name"]?.stringValue ?? "")
+    }
+
+    private func isHidden(_ event: RealtimeEvent) -> Bool {
+        if let id = event["item_id"]?.stringValue, hiddenItemIDs.contains(id) { return true }
+        if let id = event["item"]?["id"]?.stringValue, hiddenItemIDs.contains(id) { return true }
+        return false
+    }
+
+    private mutating func releaseHeldResponse() -> [Action] {
+        guard let held = heldResponseCreated else { return [] }
+        heldResponseCreated = nil
+        return [.sendToClient(held)]
+    }
+
+    private mutating func responseDone(_ event: RealtimeEvent, route: EventRoute) -> [Action] {
+        responseActive = false
+        let response = event["response"]?.objectValue
+        let output = response?["output"]?.arrayValue ?? []
+        let visible = output.filter { item in
+            guard let item = item.objectValue else { return true }
+            if let id = item["id"]?.stringValue, hiddenItemIDs.contains(id) { return false }
+            return !isHubCall(item)
+        }
+        let madeHubCalls = visible.count < output.count
+        collect(output: output)
+        var actions: [Action] = []
+        if madeHubCalls && visible.isEmpty && heldResponseCreated != nil {
+            // A response of hub tool calls only: the client sees the answer that follows instead.
+            heldResponseCreated = nil
+        } else {
+            actions += releaseHeldResponse()
+            var shown = event
+            if madeHubCalls, var object = response {
+                object["output"] = .array(visible)
+                shown["response"] = .object(object)
+            }
+            actions.append(.sendToClient(shown))
+        }
+        if madeHubCalls && response?["status"]?.stringValue == "completed" {
+            followUpNeeded = true
+        } else if !madeHubCalls || response?["status"]?.stringValue != "completed" {
+            actions += finishTurn()
+        }
+        actions += releaseQueuedResponse()
+        return actions
+    }
+
+    /// A tool the hub ran has finished: its output goes to the model, and once every call of
+    /// the response is answered, the model is asked to go on.
+    private mutating func toolFinished(_ result: ToolCallResult) -> [Action] {
+        guard runningTools.remove(result.callID) != nil else { return [] }
+        currentTools.append("\(result.name)(\(result.arguments)) → \(result.outcome)")
+        var actions: [Action] = [.sendToModel(RealtimeEvent(type: "conversation.item.create", [
+            ("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt"))),
+            ("item", .object(JSONObject([
+                ("type", .string("function_call_output")), ("call_id", .string(result.callID)), ("output", .string(result.output)),
+            ]))),
+        ]))]
+        if configuration.hubEvents {
+            let arguments = (try? JSONParser.parse(result.arguments)) ?? .string(result.arguments)
+            let output = (try? JSONParser.parse(result.output)) ?? .string(result.output)
+            actions.append(.sendToClient(RealtimeEvent(type: "hub.tool.result", [
+                ("event_id", .string(RealtimeID.event())), ("agent", .string(agent.name)), ("tool", .string(result.name)),
+                ("call_id", .string(result.callID)), ("arguments", arguments), ("outcome", .string(result.outcome)),
+                ("output", output), ("sources", .array(result.sources)),
+            ])))
+        }
+        followUpNeeded = true
+        actions += releaseQueuedResponse()
+        return actions
     }
 
     private mutating func modelError(_ event: RealtimeEvent) -> [Action] {
@@ -225,20 +539,29 @@ public struct Conversation: Sendable {
                 if origin == .hub { return [] }
             }
             if id == responseRequestedID { responseRequestedID = nil }
-            if id.hasPrefix(Self.hubEventPrefix) { return [] }
+            if id.hasPrefix(Self.hubEventPrefix) { return releaseQueuedResponse() }
         }
-        return [.sendToClient(event)]
+        return [.sendToClient(event)] + releaseQueuedResponse()
     }
 
     private static let hubEventPrefix = "hub_"
+    /// Items the hub itself puts in the model's conversation (summaries) carry ids with this prefix.
+    private static let hubItemPrefix = "hub_item"
 
-    /// The model's session event, as the client should see it: its dialect, its model name.
+    /// The model's session event, as the client should see it: its dialect, its model name,
+    /// its own tools and turn-detection settings.
     private func forClient(sessionEvent event: RealtimeEvent) -> RealtimeEvent {
         var event = event
         guard var session = event["session"]?.objectValue else { return event }
-        if clientDialect != configuration.modelDialect, let config = try? SessionConfig(json: session, dialect: configuration.modelDialect) {
+        if var config = try? SessionConfig(json: session, dialect: configuration.modelDialect) {
+            config.tools = clientTools
+            if case .object(var detection)? = config.turnDetection, detection["create_response"] != nil {
+                detection["create_response"] = .bool(clientAutoResponse)
+                config.turnDetection = .object(detection)
+            }
             var translated = config.json(in: clientDialect)
             for key in ["id", "object", "expires_at"] { if let v = session[key] { translated[key] = v } }
+            if clientDialect == .ga, session["type"] != nil { translated["type"] = session["type"] }
             session = translated
         }
         if let model = configuration.requestedModel { session["model"] = .string(model) }
@@ -248,16 +571,9 @@ public struct Conversation: Sendable {
 
     /// The active agent's instructions, voice and tools, with the client's own settings.
     private mutating func agentSessionUpdate() -> RealtimeEvent {
-        var config = clientConfig
-        config.instructions = agent.instructions
-        config.voice = agent.voice
-        config.tools = agent.tools
         let eventID = RealtimeID.make("hub_evt")
         pendingSessionUpdates.append((.hub, eventID))
-        return RealtimeEvent(type: "session.update", [
-            ("event_id", .string(eventID)),
-            ("session", .object(config.json(in: configuration.modelDialect))),
-        ])
+        return modelSessionUpdate(eventID: eventID)
     }
 
     /// The saved history, replayed into a new model session as conversation items.
@@ -292,31 +608,29 @@ public struct Conversation: Sendable {
         currentUserText = currentUserText.isEmpty ? text : currentUserText + " " + text
     }
 
-    private mutating func finishTurn(response: JSONObject?) -> [Action] {
-        var assistant = ""
-        var tools: [String] = []
-        for item in response?["output"]?.arrayValue ?? [] {
-            guard let item = item.objectValue else { continue }
-            switch item["type"]?.stringValue {
-            case "message":
-                let text = Self.text(ofContent: item["content"]?.arrayValue ?? [])
-                if !text.isEmpty { assistant = assistant.isEmpty ? text : assistant + " " + text }
-            case "function_call":
-                tools.append("\(item["name"]?.stringValue ?? "tool")(\(item["arguments"]?.stringValue ?? ""))")
-            default: break
-            }
+    /// Notes what a response said and which tools it called, for the turn being built.
+    private mutating func collect(output: [JSONValue]) {
+        for item in output {
+            guard let item = item.objectValue, item["type"]?.stringValue == "message" else { continue }
+            let text = Self.text(ofContent: item["content"]?.arrayValue ?? [])
+            if !text.isEmpty { currentAssistantText = currentAssistantText.isEmpty ? text : currentAssistantText + " " + text }
         }
-        guard !assistant.isEmpty || !currentUserText.isEmpty || !tools.isEmpty else { return [] }
-        state.append(Turn(user: currentUserText, assistant: assistant, agent: agent.name, tools: tools), keeping: configuration.historyTurns)
+    }
+
+    /// Closes the turn: the utterance, the answer and the tools called go into the history.
+    private mutating func finishTurn() -> [Action] {
+        guard !currentAssistantText.isEmpty || !currentUserText.isEmpty || !currentTools.isEmpty else { return [] }
+        state.append(Turn(user: currentUserText, assistant: currentAssistantText, agent: agent.name, tools: currentTools),
+                     keeping: configuration.historyTurns)
         currentUserText = ""
+        currentAssistantText = ""
+        currentTools = []
         return [.save(nextVersion())]
     }
 
     private mutating func saveIfNeeded() -> [Action] {
-        guard !currentUserText.isEmpty else { return [] }
-        state.append(Turn(user: currentUserText, assistant: "", agent: agent.name), keeping: configuration.historyTurns)
-        currentUserText = ""
-        return [.save(nextVersion())]
+        guard !currentUserText.isEmpty || !currentAssistantText.isEmpty || !currentTools.isEmpty else { return [] }
+        return finishTurn()
     }
 
     private mutating func nextVersion() -> SessionState {

@@ -23,19 +23,22 @@ extension EventRoute {
         }
     }
 
-    /// The route of a model event.
+    /// The route of a model event. Response and item lifecycle events are held back: the
+    /// conversation hides the hub's own tool calls and shows a response only once it is the
+    /// client's. Audio and text deltas go straight through.
     public static func model(_ type: String) -> EventRoute {
         switch type {
         case "response.output_audio.delta", "response.audio.delta", "response.output_audio_transcript.delta",
-            "response.audio_transcript.delta", "response.output_text.delta", "response.text.delta",
-            "response.function_call_arguments.delta":
+            "response.audio_transcript.delta", "response.output_text.delta", "response.text.delta":
             return .forward
-        case "session.created", "session.updated", "error", "transcription_session.updated":
+        case "session.created", "session.updated", "error", "transcription_session.updated",
+            "response.created", "response.done", "response.output_item.added", "response.output_item.done",
+            "response.function_call_arguments.delta", "response.function_call_arguments.done",
+            "conversation.item.added", "conversation.item.created", "conversation.item.done",
+            "input_audio_buffer.cleared", "conversation.item.deleted":
             return .intercept
-        case "response.created", "response.done", "conversation.item.added", "conversation.item.created",
-            "conversation.item.done", "conversation.item.input_audio_transcription.completed",
-            "input_audio_buffer.speech_started", "response.output_item.done",
-            "response.function_call_arguments.done":
+        case "conversation.item.input_audio_transcription.completed", "conversation.item.input_audio_transcription.failed",
+            "input_audio_buffer.speech_started", "input_audio_buffer.committed":
             return .observe
         default: return .forward
         }

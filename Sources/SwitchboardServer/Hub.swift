@@ -8,22 +8,19 @@ import NIOPosix
 import OpenAIRealtime
 import SwitchboardAgents
 import SwitchboardCore
+import SwitchboardData
+import SwitchboardTools
 
 /// Builds the hub: the realtime endpoint, operations routes, the browser client's files.
 public enum Hub {
     /// Loads personas, picks the model and the store, and returns the application to run.
     public static func buildApplication(
         configuration: HubConfiguration, metrics: HubMetrics = HubMetrics(), logger: Logger,
-        model: (any RealtimeModel)? = nil, store: (any SessionStore)? = nil,
+        model: (any RealtimeModel)? = nil, store: (any SessionStore)? = nil, data: (any BusinessData)? = nil,
         onServerRunning: (@Sendable (any Channel) async -> Void)? = nil
-    ) throws -> some ApplicationProtocol {
+    ) async throws -> some ApplicationProtocol {
         try configuration.validate()
-        let catalog = try PersonaCatalog.load(directory: configuration.personasDirectory)
-        let hub = HubContext(
-            configuration: configuration, catalog: catalog,
-            model: try model ?? makeModel(configuration: configuration, catalog: catalog),
-            store: store ?? MemorySessionStore(), metrics: metrics, logger: logger
-        )
+        let hub = try await makeContext(configuration: configuration, metrics: metrics, logger: logger, model: model, store: store, data: data)
         let router = Router()
         addRoutes(to: router, hub: hub)
         return Application(
@@ -36,6 +33,40 @@ public enum Hub {
         )
     }
 
+    /// Opens the business data, loads the knowledge documents, the tools and the personas
+    /// (checked against the tools), and picks the model and the store.
+    static func makeContext(
+        configuration: HubConfiguration, metrics: HubMetrics, logger: Logger,
+        model: (any RealtimeModel)?, store: (any SessionStore)?, data: (any BusinessData)?
+    ) async throws -> HubContext {
+        let businessData: any BusinessData
+        if let data {
+            businessData = data
+        } else {
+            businessData = try await openData(configuration.data)
+        }
+        let knowledgeDirectory = configuration.knowledgeDirectory
+            ?? URL(fileURLWithPath: configuration.personasDirectory).appendingPathComponent("knowledge").path
+        let knowledge = try KnowledgeBase.load(directory: knowledgeDirectory)
+        let tools = ToolRegistry.standard(data: businessData, knowledge: knowledge)
+        let catalog = try PersonaCatalog.load(directory: configuration.personasDirectory, knownTools: tools.names)
+        return HubContext(
+            configuration: configuration, catalog: catalog,
+            model: try model ?? makeModel(configuration: configuration, catalog: catalog),
+            store: store ?? MemorySessionStore(), metrics: metrics, logger: logger,
+            tools: tools, router: IntentRouter(catalog: catalog), data: businessData
+        )
+    }
+
+    /// Opens the business data a `--data` location names.
+    static func openData(_ location: String) async throws -> any BusinessData {
+        do {
+            return try await DataLocation(parsing: location).open()
+        } catch {
+            throw ConfigurationError("--data \(location): \(error)")
+        }
+    }
+
     /// Builds `switchboard model-server`: the configured model (by default the local one) served
     /// alone at `/v1/realtime`, with `/healthz`.
     public static func buildModelServer(
@@ -44,7 +75,8 @@ public enum Hub {
     ) throws -> some ApplicationProtocol {
         let catalog = try PersonaCatalog.load(directory: configuration.personasDirectory)
         let hub = HubContext(configuration: configuration, catalog: catalog, model: try makeModel(configuration: configuration, catalog: catalog),
-                             store: MemorySessionStore(), metrics: metrics, logger: logger)
+                             store: MemorySessionStore(), metrics: metrics, logger: logger,
+                             tools: ToolRegistry(tools: []), router: IntentRouter(catalog: catalog), data: nil)
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
         return Application(

@@ -16,6 +16,12 @@ public struct HubConfiguration: Sendable {
     /// `memory` (Redis comes with the replicas work).
     public var sessions = "memory"
     public var personasDirectory = "Personas"
+    /// Policy and FAQ documents for the knowledge tools; default `<personas>/knowledge`.
+    public var knowledgeDirectory: String?
+    /// Business data: `sqlite:PATH` (created and seeded with demo data on first start).
+    public var data = "sqlite:data/switchboard.sqlite"
+    /// The customer a session belongs to when the client names none.
+    public var demoCustomerID = "C-1001"
     public var webDirectory = "web-static"
     public var historyTurns = 3
     /// Keys clients must present (`Authorization: Bearer`, `api-key`, or the

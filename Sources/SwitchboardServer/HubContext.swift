@@ -1,8 +1,12 @@
 import Logging
+import RealtimeProtocol
 import SwitchboardAgents
 import SwitchboardCore
+import SwitchboardData
+import SwitchboardTools
 
-/// What every session shares: settings, agents, the model, the store, metrics.
+/// What every session shares: settings, agents, tools and their data, the model, the store,
+/// metrics.
 public struct HubContext: Sendable {
     public let configuration: HubConfiguration
     public let catalog: PersonaCatalog
@@ -10,14 +14,49 @@ public struct HubContext: Sendable {
     public let store: any SessionStore
     public let metrics: HubMetrics
     public let logger: Logger
+    /// The tools agents call, loaded once: every session sees the same snapshot.
+    public let tools: ToolRegistry
+    /// Picks the agent for each utterance.
+    public let router: any UtteranceRouter
+    /// Business data (customers, bookings, reservations); none when serving the model alone.
+    public let data: (any BusinessData)?
 
     public init(configuration: HubConfiguration, catalog: PersonaCatalog, model: any RealtimeModel, store: any SessionStore,
-                metrics: HubMetrics, logger: Logger) {
+                metrics: HubMetrics, logger: Logger, tools: ToolRegistry, router: any UtteranceRouter, data: (any BusinessData)?) {
         self.configuration = configuration
         self.catalog = catalog
         self.model = model
         self.store = store
         self.metrics = metrics
         self.logger = logger
+        self.tools = tools
+        self.router = router
+        self.data = data
+    }
+
+    /// Every agent as a session of `customer` sees it: instructions filled in, tools as
+    /// function definitions from the registry.
+    public func agentProfiles(for customer: Customer) -> [String: AgentProfile] {
+        var profiles: [String: AgentProfile] = [:]
+        for persona in catalog.personas {
+            var profile = persona.profile(for: customer)
+            profile.tools = persona.tools.compactMap { tools.spec(named: $0.name)?.functionTool }
+            profiles[persona.name] = profile
+        }
+        return profiles
+    }
+
+    /// The customer a session belongs to: the demo customer when none was given, with the name
+    /// from the business data when the client did not say it.
+    public func resolveCustomer(_ customer: Customer, logger: Logger) async -> Customer {
+        var customer = customer
+        if customer.id == nil { customer.id = configuration.demoCustomerID }
+        guard customer.name == nil, let id = customer.id, let data else { return customer }
+        do {
+            customer.name = try await data.customer(id: id)?.name
+        } catch {
+            logger.warning("could not look up the customer", metadata: ["error": "\(error)"])
+        }
+        return customer
     }
 }

@@ -17,6 +17,8 @@ public final class HubMetrics: Sendable {
     let modelConnectSeconds: DurationHistogram
     let saves: Counter
     let saveFailures: Counter
+    let agentSwitches: Counter
+    let toolSeconds: DurationHistogram
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -35,6 +37,20 @@ public final class HubMetrics: Sendable {
         )
         saves = registry.makeCounter(name: "switchboard_session_saves_total", help: "Session states saved.")
         saveFailures = registry.makeCounter(name: "switchboard_session_save_failures_total", help: "Session saves that failed.")
+        agentSwitches = registry.makeCounter(name: "switchboard_agent_switches_total", help: "Hand-overs from one agent to another.")
+        toolSeconds = registry.makeDurationHistogram(
+            name: "switchboard_tool_seconds",
+            buckets: [.microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500),
+                      .seconds(1), .seconds(5)],
+            help: "Time to run a tool call."
+        )
+    }
+
+    /// Counts a tool call by tool and outcome, and times it.
+    func toolCall(_ name: String, outcome: String, duration: Duration) {
+        registry.makeCounter(name: "switchboard_tool_calls_total", labels: [("tool", Self.label(name)), ("outcome", Self.label(outcome))],
+                             help: "Tool calls run by the hub.").increment()
+        toolSeconds.record(duration)
     }
 
     /// Counts a control event by type and direction.

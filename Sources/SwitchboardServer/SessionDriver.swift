@@ -4,6 +4,7 @@ import Prometheus
 import RealtimeProtocol
 import SwitchboardAgents
 import SwitchboardCore
+import SwitchboardTools
 
 /// Runs one session's conversation: the single task per connection that feeds the
 /// conversation state machine and carries out what it decides.
@@ -31,11 +32,16 @@ struct SessionDriver: Sendable {
         var state = loaded ?? SessionState(key: key, activeAgent: hub.catalog.defaultPersona.name)
         if request.customer.name != nil { state.customer.name = request.customer.name }
         if request.customer.id != nil { state.customer.id = request.customer.id }
+        state.customer = await hub.resolveCustomer(state.customer, logger: logger)
         let persona = hub.catalog.persona(named: state.activeAgent) ?? hub.catalog.defaultPersona
+        // The session's agents and tools are a snapshot taken now.
+        let agents = hub.agentProfiles(for: state.customer)
+        let toolContext = ToolContext(customer: state.customer, sessionKey: key)
         var conversation = Conversation(
             configuration: .init(sessionKey: key, hubEvents: request.hubEvents, requestedModel: request.model,
-                                 modelDialect: request.dialect, historyTurns: hub.configuration.historyTurns),
-            state: state, agent: persona.profile(for: state.customer), clientDialect: request.dialect,
+                                 modelDialect: request.dialect, historyTurns: hub.configuration.historyTurns,
+                                 agents: agents, router: hub.router, hubTools: hub.tools.names),
+            state: state, agent: agents[persona.name] ?? persona.profile(for: state.customer), clientDialect: request.dialect,
             resumed: loaded != nil && !(loaded?.history.isEmpty ?? true)
         )
         logger.info("session started", metadata: ["agent.name": "\(persona.name)", "session.resumed": "\(conversation.resumed)"])
@@ -44,16 +50,40 @@ struct SessionDriver: Sendable {
         connectModel()
 
         for await input in inbox {
-            let release: EventRoute.Side?
+            var release: EventRoute.Side?
             switch input {
             case .client(_, .intercept): release = .client
             case .model(_, .intercept): release = .model
             default: release = nil
             }
-            let actions = conversation.handle(input)
-            await perform(actions, release: release, conversation: conversation)
+            // Tool results are inputs too: they are handled before the next event from the relay.
+            var inputs = [input]
+            while !inputs.isEmpty {
+                let actions = conversation.handle(inputs.removeFirst())
+                await perform(actions, release: release, conversation: conversation)
+                release = nil
+                for action in actions {
+                    switch action {
+                    case .runTool(let call):
+                        inputs.append(.toolFinished(await runTool(call, context: toolContext)))
+                    case .agentSwitched(let from, let to, let reason):
+                        hub.metrics.agentSwitches.increment()
+                        logger.info("agent switched", metadata: ["agent.from": "\(from)", "agent.to": "\(to)", "agent.reason": "\(reason)"])
+                    default:
+                        break
+                    }
+                }
+            }
         }
         logger.info("session ended")
+    }
+
+    private func runTool(_ call: ToolCallRequest, context: ToolContext) async -> ToolCallResult {
+        let started = ContinuousClock.now
+        let result = await hub.tools.call(call, context: context)
+        hub.metrics.toolCall(hub.tools.names.contains(call.name) ? call.name : "unknown", outcome: result.outcome, duration: ContinuousClock.now - started)
+        logger.info("tool called", metadata: ["tool.name": "\(call.name)", "tool.outcome": "\(result.outcome)"])
+        return result
     }
 
     private func connectModel() {

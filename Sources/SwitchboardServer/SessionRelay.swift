@@ -409,7 +409,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
                 }
             case .close(let code, let reason):
                 closeClient(code: WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
-            case .save:
+            case .save, .runTool, .agentSwitched:
                 break
             }
         }

@@ -37,6 +37,12 @@ struct ServerOptions: ParsableArguments {
     var sessions: String = env("SESSIONS") ?? "memory"
     @Option(help: "Directory of persona YAML files (env SWITCHBOARD_PERSONAS).")
     var personas: String = env("PERSONAS") ?? "Personas"
+    @Option(help: "Policy and FAQ documents for the knowledge tools; default PERSONAS/knowledge (env SWITCHBOARD_KNOWLEDGE).")
+    var knowledge: String? = env("KNOWLEDGE")
+    @Option(help: "Business data, sqlite:PATH; created with demo data on first start (env SWITCHBOARD_DATA).")
+    var data: String = env("DATA") ?? "sqlite:data/switchboard.sqlite"
+    @Option(help: "Customer id of sessions that name none (env SWITCHBOARD_DEMO_CUSTOMER).")
+    var demoCustomer: String = env("DEMO_CUSTOMER") ?? "C-1001"
     @Option(help: "Directory of the browser client served at / (env SWITCHBOARD_WEB).")
     var web: String = env("WEB") ?? "web-static"
     @Option(help: "Turns of history kept per session (env SWITCHBOARD_HISTORY_TURNS).")
@@ -61,6 +67,9 @@ struct ServerOptions: ParsableArguments {
         c.azureAPIVersion = azureAPIVersion
         c.sessions = sessions
         c.personasDirectory = personas
+        c.knowledgeDirectory = knowledge
+        c.data = data
+        c.demoCustomerID = demoCustomer
         c.webDirectory = web
         c.historyTurns = historyTurns
         c.apiKeys = apiKey
@@ -89,7 +98,7 @@ struct Serve: AsyncParsableCommand {
         let logger = options.makeLogger("switchboard")
         let app: any ApplicationProtocol
         do {
-            app = try Hub.buildApplication(configuration: configuration, logger: logger, onServerRunning: { channel in
+            app = try await Hub.buildApplication(configuration: configuration, logger: logger, onServerRunning: { channel in
                 logger.notice("switchboard listening on \(channel.localAddress?.description ?? "?") (model: \(configuration.model))")
             })
         } catch {

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SwitchboardCore
+import SwitchboardData
 import SwitchboardServer
 import SwitchboardTesting
 
@@ -14,8 +15,15 @@ func testConfiguration(_ adjust: (inout HubConfiguration) -> Void = { _ in }) ->
     configuration.port = 0
     configuration.personasDirectory = repositoryRoot.appendingPathComponent("Personas").path
     configuration.webDirectory = repositoryRoot.appendingPathComponent("web-static").path
+    configuration.data = "sqlite:" + FileManager.default.temporaryDirectory
+        .appendingPathComponent("switchboard-test-\(UUID().uuidString)").appendingPathComponent("data.sqlite").path
     adjust(&configuration)
     return configuration
+}
+
+/// Opens the business data a test hub uses, to check what its tools wrote.
+func openTestData(_ configuration: HubConfiguration) async throws -> any BusinessData {
+    try await DataLocation(parsing: configuration.data).open()
 }
 
 /// Runs the real hub on a free loopback port for the duration of `body`.
@@ -24,7 +32,7 @@ func withHub<T: Sendable>(
     metrics: HubMetrics = HubMetrics(), _ body: @Sendable (Int) async throws -> T
 ) async throws -> T {
     try await withApplication(body) { logger, onRunning in
-        try Hub.buildApplication(configuration: configuration, metrics: metrics, logger: logger, model: model, store: store,
+        try await Hub.buildApplication(configuration: configuration, metrics: metrics, logger: logger, model: model, store: store,
                                  onServerRunning: onRunning)
     }
 }
@@ -39,12 +47,12 @@ func withModelServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) asy
 /// Builds an application, runs it until `body` is done, and gives `body` its port.
 private func withApplication<T: Sendable, App: ApplicationProtocol>(
     _ body: @Sendable (Int) async throws -> T,
-    build: (Logger, @escaping @Sendable (any Channel) async -> Void) throws -> App
+    build: (Logger, @escaping @Sendable (any Channel) async -> Void) async throws -> App
 ) async throws -> T {
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     var logger = Logger(label: "test.server")
     logger.logLevel = .warning
-    let app = try build(logger) { channel in portContinuation.yield(channel.localAddress?.port ?? 0) }
+    let app = try await build(logger) { channel in portContinuation.yield(channel.localAddress?.port ?? 0) }
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask {
             // A server that stops (or fails to start) ends the wait for its port.

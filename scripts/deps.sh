@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the hub needs to build and run, when they are missing.
+# Sourced by run.sh and test.sh; `bash scripts/deps.sh test` also installs what tests need.
+set -euo pipefail
+
+switchboard_install_deps() {
+  local purpose="${1:-run}"
+  local need=()
+  command -v swift >/dev/null || { echo "swift is not on PATH (expected /opt/swift/usr/bin)"; return 1; }
+  command -v pkg-config >/dev/null || need+=(pkg-config)
+  pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
+  if [ "$purpose" = test ]; then
+    command -v curl >/dev/null || need+=(curl)
+    command -v git >/dev/null || need+=(git)
+    python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+  fi
+  [ ${#need[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
+  else
+    echo "missing packages: ${need[*]} (run as root to install them)"; return 1
+  fi
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  switchboard_install_deps "${1:-run}"
+fi
