@@ -80,6 +80,35 @@ let package = Package(
             dependencies: ["RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardData"],
             swiftSettings: swiftSettings
         ),
+        // hiredis from Debian (libhiredis-dev), through pkg-config.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // The Redis session store: state, leases and takeover notices shared by replicas.
+        .target(
+            name: "SwitchboardRedis",
+            dependencies: [
+                "CHiredis", "SwitchboardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // speexdsp from Debian (libspeexdsp-dev), through pkg-config.
+        .systemLibrary(
+            name: "CSpeexDSP",
+            pkgConfig: "speexdsp",
+            providers: [.apt(["libspeexdsp-dev"])]
+        ),
+        // Audio for the embedded model and the phone bridges: PCM16, G.711, resampling, VAD.
+        .target(
+            name: "SwitchboardAudio",
+            dependencies: ["CSpeexDSP"],
+            swiftSettings: swiftSettings
+        ),
         // The embedded model: a deterministic realtime model that needs no network.
         .target(
             name: "LocalModel",
@@ -167,6 +196,16 @@ let package = Package(
         .testTarget(
             name: "SwitchboardToolsTests",
             dependencies: ["SwitchboardTools", "SwitchboardData", "SwitchboardAgents", "SwitchboardCore", "RealtimeProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardRedisTests",
+            dependencies: ["SwitchboardRedis", "SwitchboardCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardAudioTests",
+            dependencies: ["SwitchboardAudio"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -9,10 +9,13 @@ switchboard_install_deps() {
   command -v swift >/dev/null || { echo "swift is not on PATH (expected /opt/swift/usr/bin)"; return 1; }
   command -v pkg-config >/dev/null || need+=(pkg-config)
   pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
+  pkg-config --exists hiredis 2>/dev/null || need+=(libhiredis-dev)
+  pkg-config --exists speexdsp 2>/dev/null || need+=(libspeexdsp-dev)
   if [ "$purpose" = test ]; then
     command -v curl >/dev/null || need+=(curl)
     command -v git >/dev/null || need+=(git)
     python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+    command -v redis-server >/dev/null || need+=(redis-server)
   fi
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ]; then

@@ -141,6 +141,29 @@ struct AgentConversationTests {
         }
     }
 
+    @Test("a database that fails mid-session: the tool reports it, the agent says so, the session goes on")
+    func databaseError() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-test-\(UUID().uuidString).sqlite").path
+        let data = try await SQLiteBusinessData.open(path: path)
+        try await withHub(data: data) { port in
+            let client = try await openSession(port)
+            let first = try await say(client, "Is flight SB204 on time tomorrow?")
+            #expect(first.all("hub.tool.result").first?["outcome"] == .string("found"))
+            await data.close()
+            let second = try await say(client, "Is flight SB311 on time tomorrow?")
+            let failed = try #require(second.all("hub.tool.result").first)
+            #expect(failed["outcome"] == .string("error"))
+            #expect(failed["output"]?["error"]?["code"] == .string("data_unavailable"))
+            #expect(second.last?["response"]?["status"] == .string("completed"))
+            #expect(!second.answer.isEmpty)
+            #expect(!second.answer.contains("SB311 from"))
+            // The session still answers what needs no data.
+            let third = try await say(client, "thanks")
+            #expect(third.last?["response"]?["status"] == .string("completed"))
+            await client.close()
+        }
+    }
+
     @Test("an empty utterance changes nothing and gets an answer, not an error")
     func emptyUtterance() async throws {
         try await withHub { port in

@@ -29,11 +29,11 @@ func openTestData(_ configuration: HubConfiguration) async throws -> any Busines
 /// Runs the real hub on a free loopback port for the duration of `body`.
 func withHub<T: Sendable>(
     _ configuration: HubConfiguration = testConfiguration(), model: (any RealtimeModel)? = nil, store: (any SessionStore)? = nil,
-    metrics: HubMetrics = HubMetrics(), _ body: @Sendable (Int) async throws -> T
+    data: (any BusinessData)? = nil, metrics: HubMetrics = HubMetrics(), _ body: @Sendable (Int) async throws -> T
 ) async throws -> T {
     try await withApplication(body) { logger, onRunning in
         try await Hub.buildApplication(configuration: configuration, metrics: metrics, logger: logger, model: model, store: store,
-                                 onServerRunning: onRunning)
+                                       data: data, onServerRunning: onRunning)
     }
 }
 

@@ -1,0 +1,1 @@
+// Audio helpers; see PCM16, G711, Resampler, VoiceActivityDetector.
