@@ -12,8 +12,19 @@ public enum TextTokenizer {
     }
 
     /// The index terms of `text`: its words without stopwords and single letters, stemmed.
+    /// Hyphenated words also give their joined form ("check-in" → "checkin"), so "check-in" and
+    /// "check-out" stay apart even though their parts are stopwords or shared.
     public static func terms(_ text: String) -> [String] {
-        words(text).compactMap(term)
+        words(text).compactMap(term) + compounds(text)
+    }
+
+    /// The joined forms of hyphenated words: "check-in" → "checkin", "carry-on" → "carryon".
+    static func compounds(_ text: String) -> [String] {
+        text.lowercased()
+            .split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "-" })
+            .filter { $0.contains("-") }
+            .map { $0.split(separator: "-").joined() }
+            .filter { $0.count > 2 }
     }
 
     /// The index term for one lowercased word, or `nil` when the word carries no content

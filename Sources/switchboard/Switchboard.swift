@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import SwitchboardAgents
+import SwitchboardTools
 import SwitchboardServer
 
 /// `switchboard`: the realtime session hub.
@@ -132,7 +133,7 @@ struct Personas: ParsableCommand {
 
         func run() throws {
             do {
-                let catalog = try PersonaCatalog.load(directory: directory)
+                let catalog = try PersonaCatalog.load(directory: directory, knownTools: ToolRegistry.standardNames)
                 print("\(catalog.personas.count) persona(s) OK; default: \(catalog.defaultPersona.name)")
             } catch let error as PersonaCatalogError {
                 FileHandle.standardError.write(Data((error.description + "\n").utf8))

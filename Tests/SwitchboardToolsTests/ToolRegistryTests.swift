@@ -57,6 +57,8 @@ struct ToolRegistryTests {
         ])
         #expect(registry.specs.map(\.name) == registry.names.sorted())
         #expect(registry.spec(named: "nope") == nil)
+        // `personas check` validates against this list without opening any data.
+        #expect(ToolRegistry.standardNames == registry.names)
     }
 
     @Test("every spec is a closed object schema with a description")
