@@ -219,6 +219,7 @@ let package = Package(
                 "SwitchboardServer", "SwitchboardTesting", "SwitchboardCore", "SwitchboardData", "RealtimeProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -105,7 +105,7 @@ public struct IntentRouter: UtteranceRouter {
     }
 
     /// Whether `utterance` has a word that is neither a stopword nor neutral.
-    static func hasContent(_ utterance: String) -> Bool {
+    public static func hasContent(_ utterance: String) -> Bool {
         TextTokenizer.words(utterance).contains { !NeutralWords.contains($0) && TextTokenizer.term($0) != nil }
     }
 

@@ -55,3 +55,9 @@ public struct ToolCallResult: Sendable, Equatable {
         self.sources = sources
     }
 }
+
+/// Classifies an utterance with a model (an OpenAI-compatible chat-completions endpoint, for
+/// example). Asked before the offline router; `nil` leaves the decision to the offline router.
+public protocol UtteranceClassifier: Sendable {
+    func classify(_ utterance: String, current: String) async -> RouteChoice?
+}

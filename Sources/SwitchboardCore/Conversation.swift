@@ -113,6 +113,8 @@ public struct Conversation: Sendable {
     /// Committed audio whose transcript has not arrived; a response waits for it so the
     /// utterance is routed first.
     private var awaitingTranscripts: Set<String> = []
+    /// A route decided outside (by a classifier) for the next utterance with this text.
+    private var routeHint: (utterance: String, choice: RouteChoice)?
     /// `input_audio_buffer.clear`s the hub sent whose `cleared` the client must not see.
     private var hubClears = 0
     /// The model's conversation items, oldest first (for a summary handoff).
@@ -273,13 +275,43 @@ public struct Conversation: Sendable {
 
     // MARK: Routing
 
+    /// Decides the route of the next utterance `utterance` ahead of time (a classifier's answer);
+    /// the offline router decides any other.
+    public mutating func provideRoute(_ choice: RouteChoice, for utterance: String) {
+        routeHint = (utterance.trimmingCharacters(in: .whitespacesAndNewlines), choice)
+    }
+
+    /// The finished user utterance an input carries, if any: a user text item from the client
+    /// or the transcript of committed audio.
+    public static func utterance(in input: Input) -> String? {
+        switch input {
+        case .client(let event, _) where event.type == "conversation.item.create":
+            guard let item = event["item"]?.objectValue, item["type"]?.stringValue ?? "message" == "message",
+                  item["role"]?.stringValue == "user" else { return nil }
+            let text = text(ofContent: item["content"]?.arrayValue ?? [])
+            return text.isEmpty ? nil : text
+        case .model(let event, _) where event.type == "conversation.item.input_audio_transcription.completed":
+            return event["transcript"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        default:
+            return nil
+        }
+    }
+
     /// Runs the router on a finished user utterance and hands the conversation over when the
     /// utterance belongs to another agent: cancel what is in flight, clear the input buffer,
     /// give the model the new agent, keep the history. The new agent answers the utterance.
     private mutating func routeUtterance(_ text: String, itemID: String? = nil) -> [Action] {
         let utterance = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !utterance.isEmpty, let router = configuration.router else { return [] }
-        let choice = router.route(utterance, current: agent.name)
+        guard !utterance.isEmpty else { return [] }
+        let choice: RouteChoice
+        if let hint = routeHint, hint.utterance == utterance {
+            routeHint = nil
+            choice = hint.choice
+        } else if let router = configuration.router {
+            choice = router.route(utterance, current: agent.name)
+        } else {
+            return []
+        }
         guard choice.agent != agent.name, let next = configuration.agents[choice.agent] else { return [] }
         var actions: [Action] = []
         if responseActive {

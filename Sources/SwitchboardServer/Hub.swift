@@ -54,7 +54,20 @@ public enum Hub {
             configuration: configuration, catalog: catalog,
             model: try model ?? makeModel(configuration: configuration, catalog: catalog),
             store: store ?? MemorySessionStore(), metrics: metrics, logger: logger,
-            tools: tools, router: IntentRouter(catalog: catalog), data: businessData
+            tools: tools, router: IntentRouter(catalog: catalog), data: businessData,
+            classifier: makeClassifier(configuration: configuration, catalog: catalog, logger: logger)
+        )
+    }
+
+    /// The chat-completions classifier `--router-url` names, over the catalog's domain agents.
+    static func makeClassifier(configuration: HubConfiguration, catalog: PersonaCatalog, logger: Logger) -> (any UtteranceClassifier)? {
+        guard let text = configuration.routerURL, let url = URL(string: text) else { return nil }
+        let agents = catalog.agents.map {
+            ChatCompletionsClassifier.Agent(name: $0.name, description: $0.description, examples: $0.routingExamples)
+        }
+        return ChatCompletionsClassifier(
+            baseURL: url, model: configuration.routerModel, apiKey: configuration.routerAPIKey, agents: agents,
+            timeout: configuration.routerTimeout, hasContent: { IntentRouter.hasContent($0) }, logger: logger
         )
     }
 

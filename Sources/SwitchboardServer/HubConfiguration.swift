@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// Everything `switchboard serve` can be told. Defaults are the embedded ones.
@@ -22,6 +23,15 @@ public struct HubConfiguration: Sendable {
     public var data = "sqlite:data/switchboard.sqlite"
     /// The customer a session belongs to when the client names none.
     public var demoCustomerID = "C-1001"
+    /// An OpenAI-compatible API base (`https://api.openai.com/v1`) whose chat-completions model
+    /// classifies utterances ahead of the offline router; `nil`: the offline router alone.
+    public var routerURL: String?
+    /// The chat model the router asks.
+    public var routerModel = "gpt-4o-mini"
+    /// The router endpoint's key.
+    public var routerAPIKey: String?
+    /// How long the router waits for the classifier before the offline router decides.
+    public var routerTimeout: Duration = .milliseconds(1500)
     public var webDirectory = "web-static"
     public var historyTurns = 3
     /// Keys clients must present (`Authorization: Bearer`, `api-key`, or the
@@ -46,6 +56,9 @@ public struct HubConfiguration: Sendable {
         guard (0...65535).contains(port) else { throw ConfigurationError("--port must be 0-65535") }
         if let threads = eventLoopThreads, !(1...256).contains(threads) { throw ConfigurationError("--event-loops must be 1-256") }
         guard historyTurns >= 0 && historyTurns <= 100 else { throw ConfigurationError("--history-turns must be 0-100") }
+        if let routerURL, URL(string: routerURL)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
+            throw ConfigurationError("--router-url must be an http(s) URL of an OpenAI-compatible API (got '\(routerURL)')")
+        }
         guard sessions == "memory" else { throw ConfigurationError("--sessions: only 'memory' is available in this build (got '\(sessions)')") }
         switch model {
         case "local": break

@@ -20,9 +20,12 @@ public struct HubContext: Sendable {
     public let router: any UtteranceRouter
     /// Business data (customers, bookings, reservations); none when serving the model alone.
     public let data: (any BusinessData)?
+    /// A model that classifies utterances ahead of the offline router, when configured.
+    public let classifier: (any UtteranceClassifier)?
 
     public init(configuration: HubConfiguration, catalog: PersonaCatalog, model: any RealtimeModel, store: any SessionStore,
-                metrics: HubMetrics, logger: Logger, tools: ToolRegistry, router: any UtteranceRouter, data: (any BusinessData)?) {
+                metrics: HubMetrics, logger: Logger, tools: ToolRegistry, router: any UtteranceRouter, data: (any BusinessData)?,
+                classifier: (any UtteranceClassifier)? = nil) {
         self.configuration = configuration
         self.catalog = catalog
         self.model = model
@@ -32,6 +35,7 @@ public struct HubContext: Sendable {
         self.tools = tools
         self.router = router
         self.data = data
+        self.classifier = classifier
     }
 
     /// Every agent as a session of `customer` sees it: instructions filled in, tools as

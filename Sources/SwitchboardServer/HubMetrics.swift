@@ -22,34 +22,25 @@ public final class HubMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        sessionsOpen = registry.makeGauge(name: "switchboard_sessions_open", help: "Realtime sessions open now.")
-        sessionsTotal = registry.makeCounter(name: "switchboard_sessions_total", help: "Realtime sessions opened.")
-        sessionsRefused = registry.makeCounter(name: "switchboard_sessions_refused_total", help: "Connections refused (bad key, bad credentials).")
-        framesClientToModel = registry.makeCounter(name: "switchboard_frames_total", labels: [("direction", "client_to_model")], help: "Frames relayed.")
-        framesModelToClient = registry.makeCounter(name: "switchboard_frames_total", labels: [("direction", "model_to_client")], help: "Frames relayed.")
-        bytesClientToModel = registry.makeCounter(name: "switchboard_bytes_total", labels: [("direction", "client_to_model")], help: "Payload bytes relayed.")
-        bytesModelToClient = registry.makeCounter(name: "switchboard_bytes_total", labels: [("direction", "model_to_client")], help: "Payload bytes relayed.")
-        modelConnectSeconds = registry.makeDurationHistogram(
-            name: "switchboard_model_connect_seconds",
-            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500),
-                      .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)],
-            help: "Time to open a model session."
-        )
-        saves = registry.makeCounter(name: "switchboard_session_saves_total", help: "Session states saved.")
-        saveFailures = registry.makeCounter(name: "switchboard_session_save_failures_total", help: "Session saves that failed.")
-        agentSwitches = registry.makeCounter(name: "switchboard_agent_switches_total", help: "Hand-overs from one agent to another.")
-        toolSeconds = registry.makeDurationHistogram(
-            name: "switchboard_tool_seconds",
-            buckets: [.microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500),
-                      .seconds(1), .seconds(5)],
-            help: "Time to run a tool call."
-        )
+        sessionsOpen = registry.makeGauge(descriptor: Self.name("switchboard_sessions_open", "Realtime sessions open now."))
+        sessionsTotal = registry.makeCounter(descriptor: Self.name("switchboard_sessions_total", "Realtime sessions opened."))
+        sessionsRefused = registry.makeCounter(descriptor: Self.name("switchboard_sessions_refused_total", "Connections refused (bad key, bad credentials)."))
+        framesClientToModel = registry.makeCounter(descriptor: Self.name("switchboard_frames_total", "Frames relayed."), labels: [("direction", "client_to_model")])
+        framesModelToClient = registry.makeCounter(descriptor: Self.name("switchboard_frames_total", "Frames relayed."), labels: [("direction", "model_to_client")])
+        bytesClientToModel = registry.makeCounter(descriptor: Self.name("switchboard_bytes_total", "Payload bytes relayed."), labels: [("direction", "client_to_model")])
+        bytesModelToClient = registry.makeCounter(descriptor: Self.name("switchboard_bytes_total", "Payload bytes relayed."), labels: [("direction", "model_to_client")])
+        modelConnectSeconds = registry.makeDurationHistogram(descriptor: Self.name("switchboard_model_connect_seconds", "Time to open a model session."), buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+                      .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)])
+        saves = registry.makeCounter(descriptor: Self.name("switchboard_session_saves_total", "Session states saved."))
+        saveFailures = registry.makeCounter(descriptor: Self.name("switchboard_session_save_failures_total", "Session saves that failed."))
+        agentSwitches = registry.makeCounter(descriptor: Self.name("switchboard_agent_switches_total", "Hand-overs from one agent to another."))
+        toolSeconds = registry.makeDurationHistogram(descriptor: Self.name("switchboard_tool_seconds", "Time to run a tool call."), buckets: [.microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500),
+                      .seconds(1), .seconds(5)])
     }
 
     /// Counts a tool call by tool and outcome, and times it.
     func toolCall(_ name: String, outcome: String, duration: Duration) {
-        registry.makeCounter(name: "switchboard_tool_calls_total", labels: [("tool", Self.label(name)), ("outcome", Self.label(outcome))],
-                             help: "Tool calls run by the hub.").increment()
+        registry.makeCounter(descriptor: Self.name("switchboard_tool_calls_total", "Tool calls run by the hub."), labels: [("tool", Self.label(name)), ("outcome", Self.label(outcome))]).increment()
         toolSeconds.record(duration)
     }
 
@@ -57,13 +48,17 @@ public final class HubMetrics: Sendable {
     func event(_ type: String, direction: String) {
         // Only known names become labels, so arbitrary client types cannot grow the registry.
         let known = ClientEventKind(rawValue: type) != nil || ServerEventKind.lookup(type) != nil
-        registry.makeCounter(name: "switchboard_events_total", labels: [("type", known ? type : "unknown"), ("direction", direction)],
-                             help: "Control events handled by the conversation.").increment()
+        registry.makeCounter(descriptor: Self.name("switchboard_events_total", "Control events handled by the conversation."), labels: [("type", known ? type : "unknown"), ("direction", direction)]).increment()
     }
 
     /// Counts an error by code.
     func error(_ code: String) {
-        registry.makeCounter(name: "switchboard_errors_total", labels: [("code", Self.label(code))], help: "Errors reported to clients.").increment()
+        registry.makeCounter(descriptor: Self.name("switchboard_errors_total", "Errors reported to clients."), labels: [("code", Self.label(code))]).increment()
+    }
+
+    /// A metric's name and help text (no unit suffix: the names carry their unit).
+    private static func name(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// The Prometheus text exposition.

@@ -56,6 +56,11 @@ struct SessionDriver: Sendable {
             case .model(_, .intercept): release = .model
             default: release = nil
             }
+            // A configured classifier decides the route of an utterance before the conversation sees it.
+            if let classifier = hub.classifier, let utterance = Conversation.utterance(in: input),
+               let choice = await classifier.classify(utterance, current: conversation.agent.name) {
+                conversation.provideRoute(choice, for: utterance)
+            }
             // Tool results are inputs too: they are handled before the next event from the relay.
             var inputs = [input]
             while !inputs.isEmpty {

@@ -26,12 +26,11 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "local | openai | azure | a ws:// or wss:// realtime URL (env SWITCHBOARD_MODEL).")
     var model: String = env("MODEL") ?? "local"
     @Option(help: "API key for the model (env SWITCHBOARD_MODEL_API_KEY, or OPENAI_API_KEY / AZURE_OPENAI_API_KEY).")
-    var modelAPIKey: String? = env("MODEL_API_KEY") ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"]
-        ?? ProcessInfo.processInfo.environment["AZURE_OPENAI_API_KEY"]
+    var modelAPIKey: String?
     @Option(help: "OpenAI model or Azure deployment used when a client names none (env SWITCHBOARD_MODEL_DEPLOYMENT).")
-    var modelDeployment: String? = env("MODEL_DEPLOYMENT")
+    var modelDeployment: String?
     @Option(help: "Azure OpenAI endpoint, https://NAME.openai.azure.com (env SWITCHBOARD_AZURE_ENDPOINT).")
-    var azureEndpoint: String? = env("AZURE_ENDPOINT")
+    var azureEndpoint: String?
     @Option(help: "Azure OpenAI api-version for beta sessions (env SWITCHBOARD_AZURE_API_VERSION).")
     var azureAPIVersion: String = env("AZURE_API_VERSION") ?? "2025-04-01-preview"
     @Option(help: "Session store: memory (env SWITCHBOARD_SESSIONS).")
@@ -39,11 +38,17 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Directory of persona YAML files (env SWITCHBOARD_PERSONAS).")
     var personas: String = env("PERSONAS") ?? "Personas"
     @Option(help: "Policy and FAQ documents for the knowledge tools; default PERSONAS/knowledge (env SWITCHBOARD_KNOWLEDGE).")
-    var knowledge: String? = env("KNOWLEDGE")
+    var knowledge: String?
     @Option(help: "Business data, sqlite:PATH; created with demo data on first start (env SWITCHBOARD_DATA).")
     var data: String = env("DATA") ?? "sqlite:data/switchboard.sqlite"
     @Option(help: "Customer id of sessions that name none (env SWITCHBOARD_DEMO_CUSTOMER).")
     var demoCustomer: String = env("DEMO_CUSTOMER") ?? "C-1001"
+    @Option(help: "OpenAI-compatible API base whose chat model classifies utterances before the offline router, e.g. https://api.openai.com/v1 (env SWITCHBOARD_ROUTER_URL).")
+    var routerURL: String?
+    @Option(help: "Chat model the router asks (env SWITCHBOARD_ROUTER_MODEL).")
+    var routerModel: String = env("ROUTER_MODEL") ?? "gpt-4o-mini"
+    @Option(help: "Key for the router's endpoint (env SWITCHBOARD_ROUTER_API_KEY).")
+    var routerAPIKey: String?
     @Option(help: "Directory of the browser client served at / (env SWITCHBOARD_WEB).")
     var web: String = env("WEB") ?? "web-static"
     @Option(help: "Turns of history kept per session (env SWITCHBOARD_HISTORY_TURNS).")
@@ -53,7 +58,7 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Largest event a client may send, in bytes (env SWITCHBOARD_MAX_EVENT_BYTES).")
     var maxEventBytes: Int = env("MAX_EVENT_BYTES").flatMap(Int.init) ?? 15 * 1024 * 1024
     @Option(help: "Event loop threads; default one per core (env SWITCHBOARD_EVENT_LOOPS).")
-    var eventLoops: Int? = env("EVENT_LOOPS").flatMap(Int.init)
+    var eventLoops: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env SWITCHBOARD_LOG_LEVEL).")
     var logLevel: String = env("LOG_LEVEL") ?? "info"
 
@@ -62,20 +67,24 @@ struct ServerOptions: ParsableArguments {
         c.host = host
         c.port = port
         c.model = model
-        c.modelAPIKey = modelAPIKey
-        c.modelDeployment = modelDeployment
-        c.azureEndpoint = azureEndpoint
+        c.modelAPIKey = modelAPIKey ?? env("MODEL_API_KEY") ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"]
+            ?? ProcessInfo.processInfo.environment["AZURE_OPENAI_API_KEY"]
+        c.modelDeployment = modelDeployment ?? env("MODEL_DEPLOYMENT")
+        c.azureEndpoint = azureEndpoint ?? env("AZURE_ENDPOINT")
         c.azureAPIVersion = azureAPIVersion
         c.sessions = sessions
         c.personasDirectory = personas
-        c.knowledgeDirectory = knowledge
+        c.knowledgeDirectory = knowledge ?? env("KNOWLEDGE")
         c.data = data
         c.demoCustomerID = demoCustomer
+        c.routerURL = routerURL ?? env("ROUTER_URL")
+        c.routerModel = routerModel
+        c.routerAPIKey = routerAPIKey ?? env("ROUTER_API_KEY")
         c.webDirectory = web
         c.historyTurns = historyTurns
         c.apiKeys = apiKey
         c.relay.maxEventBytes = maxEventBytes
-        c.eventLoopThreads = eventLoops
+        c.eventLoopThreads = eventLoops ?? env("EVENT_LOOPS").flatMap(Int.init)
         return c
     }
 

@@ -1,1 +1,0 @@
-// Audio helpers; see PCM16, G711, Resampler, VoiceActivityDetector.
