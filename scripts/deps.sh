@@ -11,11 +11,17 @@ switchboard_install_deps() {
   pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
   pkg-config --exists hiredis 2>/dev/null || need+=(libhiredis-dev)
   pkg-config --exists speexdsp 2>/dev/null || need+=(libspeexdsp-dev)
+  pkg-config --exists pocketsphinx 2>/dev/null || need+=(libpocketsphinx-dev)
+  [ -d /usr/share/pocketsphinx/model/en-us ] || need+=(pocketsphinx-en-us)
+  [ -f /usr/include/flite/flite.h ] || need+=(flite1-dev)
+  pkg-config --exists espeak-ng 2>/dev/null || need+=(libespeak-ng-dev)
   if [ "$purpose" = test ]; then
     command -v curl >/dev/null || need+=(curl)
     command -v git >/dev/null || need+=(git)
     python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
     command -v redis-server >/dev/null || need+=(redis-server)
+    command -v espeak-ng >/dev/null || need+=(espeak-ng)
+    command -v sox >/dev/null || need+=(sox)
   fi
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ]; then

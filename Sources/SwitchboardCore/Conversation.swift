@@ -58,6 +58,8 @@ public struct Conversation: Sendable {
         case shutdown(code: UInt16, reason: String)
         /// A tool the conversation asked for has finished.
         case toolFinished(ToolCallResult)
+        /// Another connection for this session key (here or on another replica) takes over.
+        case takenOver
     }
 
     /// What the driver should do, in order.
@@ -130,6 +132,9 @@ public struct Conversation: Sendable {
         self.resumed = resumed
     }
 
+    /// Whether the session has ended (closed, taken over, shut down): its last state is saved.
+    public var isClosed: Bool { closed }
+
     /// Whether a response is being generated or has been asked for.
     public var isResponding: Bool { responseActive || responseRequestedID != nil }
 
@@ -164,6 +169,19 @@ public struct Conversation: Sendable {
             return saveIfNeeded() + [.close(code: code, reason: reason)]
         case .toolFinished(let result):
             return toolFinished(result)
+        case .takenOver:
+            closed = true
+            let notice: RealtimeEvent
+            if configuration.hubEvents {
+                notice = RealtimeEvent(type: "hub.session.taken_over", [
+                    ("event_id", .string(RealtimeID.event())), ("session_key", .string(configuration.sessionKey)),
+                    ("reason", .string("A new connection for this session took it over.")),
+                ])
+            } else {
+                notice = RealtimeError.invalidRequest(
+                    "session_taken_over", "A new connection for this session key took the session over; this one is closed.").event
+            }
+            return saveIfNeeded() + [.sendToClient(notice), .close(code: Self.takenOverCloseCode, reason: "session taken over")]
         }
     }
 
@@ -577,6 +595,8 @@ public struct Conversation: Sendable {
     }
 
     private static let hubEventPrefix = "hub_"
+    /// The WebSocket close code of a session another connection took over (an application code).
+    public static let takenOverCloseCode: UInt16 = 4000
     /// Items the hub itself puts in the model's conversation (summaries) carry ids with this prefix.
     private static let hubItemPrefix = "hub_item"
 

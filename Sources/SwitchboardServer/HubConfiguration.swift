@@ -30,6 +30,8 @@ public struct HubConfiguration: Sendable {
     public var routerModel = "gpt-4o-mini"
     /// The router endpoint's key.
     public var routerAPIKey: String?
+    /// How long a new connection waits for the one it takes over to save and close.
+    public var takeoverTimeout: Duration = .seconds(3)
     /// How long the router waits for the classifier before the offline router decides.
     public var routerTimeout: Duration = .milliseconds(1500)
     public var webDirectory = "web-static"

@@ -22,6 +22,8 @@ public struct HubContext: Sendable {
     public let data: (any BusinessData)?
     /// A model that classifies utterances ahead of the offline router, when configured.
     public let classifier: (any UtteranceClassifier)?
+    /// The sessions live on this replica.
+    let live = LiveSessions()
 
     public init(configuration: HubConfiguration, catalog: PersonaCatalog, model: any RealtimeModel, store: any SessionStore,
                 metrics: HubMetrics, logger: Logger, tools: ToolRegistry, router: any UtteranceRouter, data: (any BusinessData)?,

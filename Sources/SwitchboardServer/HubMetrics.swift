@@ -18,6 +18,7 @@ public final class HubMetrics: Sendable {
     let saves: Counter
     let saveFailures: Counter
     let agentSwitches: Counter
+    let takeovers: Counter
     let toolSeconds: DurationHistogram
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -33,6 +34,7 @@ public final class HubMetrics: Sendable {
                       .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)])
         saves = registry.makeCounter(descriptor: Self.name("switchboard_session_saves_total", "Session states saved."))
         saveFailures = registry.makeCounter(descriptor: Self.name("switchboard_session_save_failures_total", "Session saves that failed."))
+        takeovers = registry.makeCounter(descriptor: Self.name("switchboard_session_takeovers_total", "Sessions taken over by a new connection."))
         agentSwitches = registry.makeCounter(descriptor: Self.name("switchboard_agent_switches_total", "Hand-overs from one agent to another."))
         toolSeconds = registry.makeDurationHistogram(descriptor: Self.name("switchboard_tool_seconds", "Time to run a tool call."), buckets: [.microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500),
                       .seconds(1), .seconds(5)])

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import Prometheus
@@ -22,6 +23,25 @@ struct SessionDriver: Sendable {
         metrics.sessionsTotal.increment()
         defer { metrics.sessionsOpen.decrement() }
         let key = request.sessionKey.rawValue
+
+        // One connection drives a session: an earlier one for this key saves and closes first.
+        let ended = eventLoop.makePromise(of: Void.self)
+        let entryID = UUID()
+        let relay = self.relay
+        let loop = eventLoop
+        let previous = hub.live.register(key, LiveSessions.Entry(
+            id: entryID, takeOver: { loop.execute { relay.value.takeOver() } }, ended: ended.futureResult))
+        var endedSignalled = false
+        defer {
+            hub.live.remove(key, id: entryID)
+            if !endedSignalled { ended.succeed(()) }
+        }
+        if let previous {
+            logger.info("taking the session over from an earlier connection")
+            hub.metrics.takeovers.increment()
+            previous.takeOver()
+            await Self.wait(for: previous.ended, upTo: hub.configuration.takeoverTimeout)
+        }
 
         var loaded: SessionState? = nil
         do {
@@ -67,6 +87,11 @@ struct SessionDriver: Sendable {
                 let actions = conversation.handle(inputs.removeFirst())
                 await perform(actions, release: release, conversation: conversation)
                 release = nil
+                if conversation.isClosed && !endedSignalled {
+                    // Saved and closing: a connection waiting to take over may go on.
+                    endedSignalled = true
+                    ended.succeed(())
+                }
                 for action in actions {
                     switch action {
                     case .runTool(let call):
@@ -81,6 +106,16 @@ struct SessionDriver: Sendable {
             }
         }
         logger.info("session ended")
+    }
+
+    /// Waits for `future`, at most `limit`.
+    private static func wait(for future: EventLoopFuture<Void>, upTo limit: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await future.get() }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     private func runTool(_ call: ToolCallRequest, context: ToolContext) async -> ToolCallResult {

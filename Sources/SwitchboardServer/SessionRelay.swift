@@ -427,6 +427,11 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         flushClient()
     }
 
+    /// Another connection takes this session over: the conversation saves and closes.
+    func takeOver() {
+        yield(.takenOver)
+    }
+
     /// The model session could not be opened.
     func modelFailed(_ error: ModelError) {
         guard case .connecting = model else { return }

@@ -181,3 +181,46 @@ struct AgentConversationTests {
 private extension TurnResult {
     var last: RealtimeEvent? { events.last }
 }
+
+@Suite("one live connection per session", .timeLimit(.minutes(1)))
+struct TakeoverTests {
+    @Test("a second connection takes the session over: the first saves its last words, is told why and closed")
+    func takeover() async throws {
+        try await withHub { port in
+            let key = UUID().uuidString
+            let first = try await openSession(port, key: key)
+            _ = try await say(first, "Is flight SB204 on time tomorrow?")
+            // Words the first connection said but never heard an answer to.
+            try await first.send(#"{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"and what about my hotel"}]}}"#)
+            _ = try await first.events(until: "conversation.item.added")
+
+            let second = try await RealtimeTestClient.connect(port: port, uri: "/v1/realtime?hub_events=1&session_state_key=\(key)")
+            let notice = try await first.events(until: "hub.session.taken_over")
+            #expect(notice.last?["session_key"] == .string(key.lowercased()))
+            #expect(try await first.closeFrame().code == 4000)
+
+            let ready = try await second.nextEvent()
+            #expect(ready.type == "hub.session.ready")
+            #expect(ready["resumed"] == .bool(true))
+            let users = ready["history"]?.arrayValue?.compactMap { $0["user"]?.stringValue } ?? []
+            #expect(users == ["Is flight SB204 on time tomorrow?", "and what about my hotel"])
+            #expect(try await second.nextEvent().type == "session.created")
+            await second.close()
+        }
+    }
+
+    @Test("a client without hub events is told with an error event")
+    func takeoverPlainClient() async throws {
+        try await withHub { port in
+            let key = UUID().uuidString
+            let first = try await RealtimeTestClient.connect(port: port, uri: "/v1/realtime?session_state_key=\(key)")
+            #expect(try await first.nextEvent().type == "session.created")
+            let second = try await RealtimeTestClient.connect(port: port, uri: "/v1/realtime?session_state_key=\(key)")
+            let events = try await first.events(until: "error")
+            #expect(RealtimeError(event: events.last!)?.code == "session_taken_over")
+            #expect(try await first.closeFrame().code == 4000)
+            #expect(try await second.nextEvent().type == "session.created")
+            await second.close()
+        }
+    }
+}
