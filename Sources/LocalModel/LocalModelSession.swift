@@ -162,8 +162,21 @@ public struct LocalModelSession: Sendable {
         item.removeValue(forKey: "object")
         normalised["status"] = .string("completed")
         for (key, value) in item where key != "status" { normalised[key] = value }
-        let previous = items.last?["id"] ?? .null
-        items.append(normalised)
+        // `previous_item_id`: "root" puts the item first, an item's id right after it; absent, last.
+        let position: Int
+        switch event["previous_item_id"] {
+        case .string("root")?:
+            position = 0
+        case .string(let id)?:
+            guard let index = items.firstIndex(where: { $0["id"]?.stringValue == id }) else {
+                return [error("item_not_found", "No item with id '\(id)' to insert after.", param: "previous_item_id", event: event)]
+            }
+            position = index + 1
+        default:
+            position = items.count
+        }
+        let previous = position > 0 ? (items[position - 1]["id"] ?? .null) : .null
+        items.insert(normalised, at: position)
         return itemAdded(normalised, previous: previous)
     }
 

@@ -20,7 +20,9 @@ public struct AudioError: Error, Hashable, CustomStringConvertible, Sendable {
         self.description = description
     }
 
+    /// Whether two errors are of the same kind (details aside).
     public static func == (lhs: AudioError, rhs: AudioError) -> Bool { lhs.kind == rhs.kind }
+    /// Hashes the kind only, consistently with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(kind) }
 
     /// PCM16 bytes whose count is odd: half a sample.

@@ -1,3 +1,11 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 extension PCM16 {
     /// The root mean square of `samples` as a fraction of full scale (a full-scale square wave
     /// is 1, a full-scale sine ≈ 0.707); 0 for no samples.

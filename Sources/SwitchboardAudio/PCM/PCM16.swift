@@ -42,7 +42,9 @@ public enum PCM16 {
     ///
     /// - Throws: ``AudioError/oddByteCount`` when `bytes` ends in half a sample.
     public static func samples(fromLittleEndian bytes: [UInt8]) throws(AudioError) -> [Int16] {
-        try bytes.withUnsafeBytes { (raw) throws(AudioError) -> [Int16] in try samples(fromLittleEndian: raw) }
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(AudioError) in try samples(fromLittleEndian: raw) }
+        }.get()
     }
 
     /// Appends `samples` encoded little-endian to `bytes`.
