@@ -1,13 +1,26 @@
-/// Where the business data lives, as given on the command line (`--data sqlite:PATH`).
+/// Where the business data lives, as given on the command line (`--data sqlite:PATH` or
+/// `--data postgres://USER:PASSWORD@HOST:PORT/DATABASE`).
+///
+/// `open` opens SQLite only: PostgreSQL lives in the `SwitchboardPostgres` module, which
+/// depends on this one, so the server opens a `.postgres` location itself with
+/// `PostgresBusinessData.connect(url:)`.
 public enum DataLocation: Sendable, Hashable, CustomStringConvertible {
     /// An SQLite file, created and seeded with the demo data on first use.
     case sqlite(path: String)
+    /// A PostgreSQL database shared by every replica, given as the URL it was written as
+    /// (`postgres://` or `postgresql://`); the schema and the demo data are created on first use.
+    case postgres(url: String)
 
-    /// Parses `sqlite:PATH` (also `sqlite://PATH` and `sqlite:///absolute/path`).
-    /// Throws a `DataError.unavailable` naming the accepted form for anything else.
+    /// The forms `--data` accepts, for messages.
+    static let acceptedForms = "use sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+
+    /// Parses `sqlite:PATH` (also `sqlite://PATH` and `sqlite:///absolute/path`) and
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (also `postgresql://`; user, password and
+    /// port may be left out). Throws a `DataError.unavailable` naming the accepted forms for
+    /// anything else.
     public init(parsing text: String) throws(DataError) {
         guard let colon = text.firstIndex(of: ":") else {
-            throw DataError.unavailable("data location \"\(text)\" has no scheme; use sqlite:PATH")
+            throw DataError.unavailable("data location \"\(text)\" has no scheme; \(Self.acceptedForms)")
         }
         let scheme = text[..<colon].lowercased()
         var rest = Substring(text[text.index(after: colon)...])
@@ -15,19 +28,40 @@ public enum DataLocation: Sendable, Hashable, CustomStringConvertible {
         case "sqlite":
             if rest.hasPrefix("//") { rest = rest.dropFirst(2) }
             guard !rest.isEmpty else {
-                throw DataError.unavailable("data location \"\(text)\" has no file path; use sqlite:PATH")
+                throw DataError.unavailable("data location \"\(text)\" has no file path; \(Self.acceptedForms)")
             }
             self = .sqlite(path: String(rest))
         case "postgres", "postgresql":
-            throw DataError.unavailable("PostgreSQL business data is not supported yet; use sqlite:PATH")
+            guard rest.hasPrefix("//") else {
+                throw DataError.unavailable("data location \"\(Self.redacted(text))\" is not a URL; \(Self.acceptedForms)")
+            }
+            let authority = rest.dropFirst(2).prefix { $0 != "/" && $0 != "?" }
+            let host = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
+            guard !host.isEmpty, !host.hasPrefix(":") else {
+                throw DataError.unavailable("data location \"\(Self.redacted(text))\" has no host; \(Self.acceptedForms)")
+            }
+            self = .postgres(url: text)
         default:
-            throw DataError.unavailable("unknown data scheme \"\(scheme)\" in \"\(text)\"; use sqlite:PATH")
+            throw DataError.unavailable("unknown data scheme \"\(scheme)\" in \"\(Self.redacted(text))\"; \(Self.acceptedForms)")
         }
     }
 
+    /// The location as written, with a PostgreSQL password replaced by `***` so that it can be
+    /// logged.
     public var description: String {
         switch self {
         case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let url): Self.redacted(url)
         }
+    }
+
+    /// `url` with the password of its user information (`user:password@`) replaced by `***`.
+    public static func redacted(_ url: String) -> String {
+        guard let start = url.firstRange(of: "://")?.upperBound else { return url }
+        let authorityEnd = url[start...].firstIndex { $0 == "/" || $0 == "?" } ?? url.endIndex
+        guard let at = url[start..<authorityEnd].lastIndex(of: "@"),
+              let colon = url[start..<at].firstIndex(of: ":")
+        else { return url }
+        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
     }
 }

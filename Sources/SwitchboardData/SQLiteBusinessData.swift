@@ -127,10 +127,13 @@ public final class SQLiteBusinessData: BusinessData {
 }
 
 extension DataLocation {
-    /// Opens the business data at this location (see `SQLiteBusinessData.open`).
+    /// Opens the business data at this location (see `SQLiteBusinessData.open`). A `.postgres`
+    /// location throws `DataError.unavailable`: it is opened by the server with
+    /// `PostgresBusinessData.connect(url:)`, which this module cannot depend on.
     public func open(today: Date = Date()) async throws -> any BusinessData {
         switch self {
         case .sqlite(let path): try await SQLiteBusinessData.open(path: path, today: today)
+        case .postgres: throw DataError.unavailable("\(self) is opened with PostgresBusinessData.connect(url:), not DataLocation.open")
         }
     }
 }

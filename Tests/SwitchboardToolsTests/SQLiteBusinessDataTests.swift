@@ -190,7 +190,6 @@ struct DataLocationTests {
     }
 
     @Test("other schemes are refused with a clear message", arguments: [
-        ("postgres://db.example.com/switchboard", "not supported yet"),
         ("mysql://host/db", "unknown data scheme \"mysql\""),
         ("business.sqlite", "no scheme"),
         ("sqlite:", "no file path"),
