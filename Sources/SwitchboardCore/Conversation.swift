@@ -181,7 +181,10 @@ public struct Conversation: Sendable {
                 notice = RealtimeError.invalidRequest(
                     "session_taken_over", "A new connection for this session key took the session over; this one is closed.").event
             }
-            return saveIfNeeded() + [.sendToClient(notice), .close(code: Self.takenOverCloseCode, reason: "session taken over")]
+            // Always saved: the new owner waits for this write before it loads the state.
+            let save = saveIfNeeded()
+            return (save.isEmpty ? [.save(nextVersion())] : save)
+                + [.sendToClient(notice), .close(code: Self.takenOverCloseCode, reason: "session taken over")]
         }
     }
 

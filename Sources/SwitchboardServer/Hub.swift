@@ -9,6 +9,8 @@ import OpenAIRealtime
 import SwitchboardAgents
 import SwitchboardCore
 import SwitchboardData
+import SwitchboardPostgres
+import SwitchboardRedis
 import SwitchboardTools
 
 /// Builds the hub: the realtime endpoint, operations routes, the browser client's files.
@@ -20,10 +22,11 @@ public enum Hub {
         onServerRunning: (@Sendable (any Channel) async -> Void)? = nil
     ) async throws -> some ApplicationProtocol {
         try configuration.validate()
-        let hub = try await makeContext(configuration: configuration, metrics: metrics, logger: logger, model: model, store: store, data: data)
+        let (sessionStore, redis) = try await makeStore(configuration: configuration, given: store, logger: logger)
+        let hub = try await makeContext(configuration: configuration, metrics: metrics, logger: logger, model: model, store: sessionStore, data: data)
         let router = Router()
         addRoutes(to: router, hub: hub)
-        return Application(
+        var app = Application(
             router: router,
             server: HTTPServerBuilder { responder in RealtimeChannel(responder: responder, hub: hub) },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
@@ -31,6 +34,32 @@ public enum Hub {
             eventLoopGroupProvider: eventLoopGroup(configuration),
             logger: logger
         )
+        app.addServices(SessionStoreService(store: hub.store, live: hub.live, replicaID: configuration.replicaID, redis: redis, logger: logger))
+        return app
+    }
+
+    /// The session store `--sessions` names: in memory, or Redis (checked at start: a hub that
+    /// cannot reach its Redis refuses to start rather than run with sessions no replica can see).
+    static func makeStore(configuration: HubConfiguration, given: (any SessionStore)?, logger: Logger) async throws
+        -> (any SessionStore, RedisClient?) {
+        if let given { return (given, nil) }
+        guard configuration.sessions.hasPrefix("redis://") else { return (MemorySessionStore(), nil) }
+        let redisConfiguration: RedisConfiguration
+        do {
+            redisConfiguration = try RedisConfiguration(url: configuration.sessions)
+        } catch {
+            throw ConfigurationError("--sessions \(configuration.sessions): \(error)")
+        }
+        let client = RedisClient(configuration: redisConfiguration, logger: logger)
+        let store = RedisSessionStore(client: client, configuration: .init(keyPrefix: configuration.sessionsPrefix, timeToLive: configuration.sessionTTL),
+                                      logger: logger)
+        do {
+            try await store.ping()
+        } catch {
+            try? await client.shutdown()
+            throw ConfigurationError("cannot reach Redis at \(redisConfiguration.endpoint): \(error)")
+        }
+        return (store, client)
     }
 
     /// Opens the business data, loads the knowledge documents, the tools and the personas
@@ -43,7 +72,7 @@ public enum Hub {
         if let data {
             businessData = data
         } else {
-            businessData = try await openData(configuration.data)
+            businessData = try await openData(configuration.data, logger: logger)
         }
         let knowledgeDirectory = configuration.knowledgeDirectory
             ?? URL(fileURLWithPath: configuration.personasDirectory).appendingPathComponent("knowledge").path
@@ -71,12 +100,18 @@ public enum Hub {
         )
     }
 
-    /// Opens the business data a `--data` location names.
-    static func openData(_ location: String) async throws -> any BusinessData {
+    /// Opens the business data a `--data` location names: SQLite (created and seeded on first
+    /// start) or PostgreSQL (schema and seed created on first start, once across replicas).
+    static func openData(_ location: String, logger: Logger) async throws -> any BusinessData {
         do {
-            return try await DataLocation(parsing: location).open()
+            switch try DataLocation(parsing: location) {
+            case .sqlite(let path):
+                return try await SQLiteBusinessData.open(path: path)
+            case .postgres(let url):
+                return try await PostgresBusinessData.connect(url: url, logger: logger)
+            }
         } catch {
-            throw ConfigurationError("--data \(location): \(error)")
+            throw ConfigurationError("--data \(DataLocation.redacted(location)): \(error)")
         }
     }
 
@@ -135,8 +170,19 @@ public enum Hub {
 
     static func addRoutes(to router: Router<BasicRequestContext>, hub: HubContext) {
         router.get("/healthz") { _, _ in "ok\n" }
-        router.get("/readyz") { _, _ in
-            "ready: model=\(hub.model.name) personas=\(hub.catalog.personas.count)\n"
+        router.get("/readyz") { _, _ -> Response in
+            var store = "memory"
+            if let redis = hub.store as? RedisSessionStore {
+                do {
+                    try await redis.ping()
+                    store = "redis"
+                } catch {
+                    return Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
+                                    body: .init(byteBuffer: ByteBuffer(string: "not ready: session store unreachable: \(error)\n")))
+                }
+            }
+            let text = "ready: model=\(hub.model.name) personas=\(hub.catalog.personas.count) sessions=\(store) replica=\(hub.configuration.replicaID)\n"
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

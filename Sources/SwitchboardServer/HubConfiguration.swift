@@ -14,8 +14,17 @@ public struct HubConfiguration: Sendable {
     /// Azure deployment (or the OpenAI model used when the client names none).
     public var modelDeployment: String?
     public var azureAPIVersion = "2025-04-01-preview"
-    /// `memory` (Redis comes with the replicas work).
+    /// `memory`, or `redis://[:password@]host:port[/db]` for replicas sharing sessions.
     public var sessions = "memory"
+    /// Prepended to every Redis key and channel.
+    public var sessionsPrefix = "switchboard:"
+    /// How long a session's state is kept after its last save.
+    public var sessionTTL: Duration = .seconds(24 * 3600)
+    /// How long a session's lease lasts without renewal (it is renewed every third of it): the
+    /// longest a crashed replica can keep a session before another takes it over unasked.
+    public var leaseTTL: Duration = .seconds(6)
+    /// This replica's name in leases and takeover notices; unique per process.
+    public var replicaID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
     public var personasDirectory = "Personas"
     /// Policy and FAQ documents for the knowledge tools; default `<personas>/knowledge`.
     public var knowledgeDirectory: String?
@@ -30,6 +39,8 @@ public struct HubConfiguration: Sendable {
     public var routerModel = "gpt-4o-mini"
     /// The router endpoint's key.
     public var routerAPIKey: String?
+    /// How long an ending session keeps trying to save its state when the store is unreachable.
+    public var finalSaveTimeout: Duration = .seconds(5)
     /// How long a new connection waits for the one it takes over to save and close.
     public var takeoverTimeout: Duration = .seconds(3)
     /// How long the router waits for the classifier before the offline router decides.
@@ -61,7 +72,9 @@ public struct HubConfiguration: Sendable {
         if let routerURL, URL(string: routerURL)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
             throw ConfigurationError("--router-url must be an http(s) URL of an OpenAI-compatible API (got '\(routerURL)')")
         }
-        guard sessions == "memory" else { throw ConfigurationError("--sessions: only 'memory' is available in this build (got '\(sessions)')") }
+        guard sessions == "memory" || sessions.hasPrefix("redis://") else {
+            throw ConfigurationError("--sessions must be memory or redis://host:port[/db] (got '\(sessions)')")
+        }
         switch model {
         case "local": break
         case "openai":

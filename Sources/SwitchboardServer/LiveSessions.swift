@@ -33,6 +33,11 @@ final class LiveSessions: Sendable {
         }
     }
 
+    /// Tells the session live here for `key`, if any, that it was taken over elsewhere.
+    func takeOver(_ key: String) {
+        entries.withLockedValue { $0[key] }?.takeOver()
+    }
+
     /// How many sessions are live here.
     var count: Int { entries.withLockedValue { $0.count } }
 }

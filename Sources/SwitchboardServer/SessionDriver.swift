@@ -43,6 +43,14 @@ struct SessionDriver: Sendable {
             await Self.wait(for: previous.ended, upTo: hub.configuration.takeoverTimeout)
         }
 
+        // Across replicas: take the session's lease; a previous owner elsewhere is told through
+        // the store and saves its last turn, which this connection waits for before loading.
+        let saver = SessionSaver(store: hub.store, metrics: metrics, logger: logger)
+        let lease = await acquireLease(key)
+        let renewal = lease.map(startRenewing)
+        defer { renewal?.cancel() }
+        var takenOver = false
+
         var loaded: SessionState? = nil
         do {
             loaded = try await hub.store.load(key)
@@ -66,7 +74,7 @@ struct SessionDriver: Sendable {
         )
         logger.info("session started", metadata: ["agent.name": "\(persona.name)", "session.resumed": "\(conversation.resumed)"])
 
-        await perform(conversation.handle(.started), release: nil, conversation: conversation)
+        await perform(conversation.handle(.started), release: nil, conversation: conversation, saver: saver, fence: lease)
         connectModel()
 
         for await input in inbox {
@@ -81,11 +89,13 @@ struct SessionDriver: Sendable {
                let choice = await classifier.classify(utterance, current: conversation.agent.name) {
                 conversation.provideRoute(choice, for: utterance)
             }
+            // Taken over: the last save is not fenced (the new owner holds the lease and waits for it).
+            if case .takenOver = input { takenOver = true }
             // Tool results are inputs too: they are handled before the next event from the relay.
             var inputs = [input]
             while !inputs.isEmpty {
                 let actions = conversation.handle(inputs.removeFirst())
-                await perform(actions, release: release, conversation: conversation)
+                await perform(actions, release: release, conversation: conversation, saver: saver, fence: takenOver ? nil : lease)
                 release = nil
                 if conversation.isClosed && !endedSignalled {
                     // Saved and closing: a connection waiting to take over may go on.
@@ -105,7 +115,57 @@ struct SessionDriver: Sendable {
                 }
             }
         }
+        await saver.finish(fence: takenOver ? nil : lease, limit: hub.configuration.finalSaveTimeout)
+        if let lease, !takenOver {
+            _ = try? await hub.store.releaseLease(lease)
+        }
         logger.info("session ended")
+    }
+
+    /// Takes the session's lease for this replica. When another replica held it, waits (at most
+    /// the takeover timeout) for that replica to save the session's last turn.
+    private func acquireLease(_ key: String) async -> SessionLease? {
+        let before = try? await hub.store.load(key)
+        let lease: SessionLease
+        do {
+            lease = try await hub.store.acquireLease(key: key, owner: hub.configuration.replicaID, ttl: hub.configuration.leaseTTL)
+        } catch {
+            logger.warning("could not take the session's lease; going on without one", metadata: ["error": "\(error)"])
+            return nil
+        }
+        guard let previous = lease.previousOwner, previous != hub.configuration.replicaID else { return lease }
+        logger.info("taking the session over from another replica", metadata: ["session.previous_owner": "\(previous)"])
+        hub.metrics.takeovers.increment()
+        let deadline = ContinuousClock.now + hub.configuration.takeoverTimeout
+        while ContinuousClock.now < deadline {
+            let now = try? await hub.store.load(key)
+            if let version = now?.version, version > (before?.version ?? -1) { break }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        return lease
+    }
+
+    /// Renews `lease` every third of its life; a lease another connection took ends this one.
+    private func startRenewing(_ lease: SessionLease) -> Task<Void, Never> {
+        let store = hub.store
+        let relay = self.relay
+        let loop = eventLoop
+        let logger = self.logger
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: lease.ttl / 3)
+                if Task.isCancelled { return }
+                do {
+                    try await store.renewLease(lease)
+                } catch let error as SessionStoreError where error.isLeaseLost {
+                    logger.info("the session's lease was taken over", metadata: ["error": "\(error)"])
+                    loop.execute { relay.value.takeOver() }
+                    return
+                } catch {
+                    logger.warning("could not renew the session's lease", metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 
     /// Waits for `future`, at most `limit`.
@@ -153,14 +213,13 @@ struct SessionDriver: Sendable {
         }
     }
 
-    private func perform(_ actions: [Conversation.Action], release: EventRoute.Side?, conversation: Conversation) async {
+    private func perform(_ actions: [Conversation.Action], release: EventRoute.Side?, conversation: Conversation,
+                         saver: SessionSaver, fence: SessionLease?) async {
         for case .save(let state) in actions {
-            do {
-                try await hub.store.save(state)
-                hub.metrics.saves.increment()
-            } catch {
-                hub.metrics.saveFailures.increment()
-                logger.error("could not save session state", metadata: ["error": "\(error)"])
+            if await saver.save(state, fence: fence) == .superseded, !conversation.isClosed {
+                // Another connection owns the session now: this one ends.
+                let relay = self.relay
+                eventLoop.execute { relay.value.takeOver() }
             }
         }
         let clientDialect = conversation.clientDialect

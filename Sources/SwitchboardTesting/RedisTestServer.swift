@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import SwitchboardRedis
 
 #if canImport(Glibc)
@@ -14,10 +13,10 @@ import Darwin
 ///
 /// The tests need `/usr/bin/redis-server` (Debian `redis-server`; `REDIS_SERVER` names another
 /// binary): without it they fail, they do not skip.
-actor RedisTestServer {
-    static let executable = ProcessInfo.processInfo.environment["REDIS_SERVER"] ?? "/usr/bin/redis-server"
+public actor RedisTestServer {
+    public static let executable = ProcessInfo.processInfo.environment["REDIS_SERVER"] ?? "/usr/bin/redis-server"
 
-    let port: Int
+    public nonisolated let port: Int
     private let extraArguments: [String]
     private let logFile: URL
     private var process: Process?
@@ -29,7 +28,7 @@ actor RedisTestServer {
     }
 
     /// Starts a server on a free port (trying another port if the chosen one was taken meanwhile).
-    static func start(extraArguments: [String] = []) async throws -> RedisTestServer {
+    public static func start(extraArguments: [String] = []) async throws -> RedisTestServer {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw RedisTestSetupError(
                 "redis-server not found at \(executable): the Redis tests need a real server. Install it "
@@ -49,14 +48,14 @@ actor RedisTestServer {
     }
 
     /// A client configuration for this server, with short timeouts for tests.
-    nonisolated func configuration(password: String? = nil, database: Int = 0) -> RedisConfiguration {
+    public nonisolated func configuration(password: String? = nil, database: Int = 0) -> RedisConfiguration {
         RedisConfiguration(host: "127.0.0.1", port: port, password: password, database: database,
                            connectTimeout: .seconds(1), commandTimeout: .seconds(2), poolSize: 4,
                            reconnectBackoff: .milliseconds(20), maxReconnectBackoff: .milliseconds(200))
     }
 
     /// Kills the server at once (`SIGKILL`), as a crash would, and waits for it to be gone.
-    func kill() async {
+    public func kill() async {
         guard let process, process.isRunning else { return }
         _ = sendSignal(process.processIdentifier, SIGKILL)
         await waitForExit(process)
@@ -64,7 +63,7 @@ actor RedisTestServer {
     }
 
     /// Starts the server again on the same port, empty (nothing is persisted).
-    func restart() async throws {
+    public func restart() async throws {
         await kill()
         try await launch()
     }
@@ -72,7 +71,7 @@ actor RedisTestServer {
     /// Stops the server and removes its log. `SIGKILL`, because a child spawned by `Process` from
     /// a Swift concurrency thread inherits that thread's signal mask, where `SIGTERM` is blocked;
     /// nothing is persisted, so nothing is lost.
-    func stop() async {
+    public func stop() async {
         await kill()
         try? FileManager.default.removeItem(at: logFile)
     }
@@ -108,13 +107,13 @@ actor RedisTestServer {
     }
 }
 
-struct RedisTestSetupError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct RedisTestSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Runs `body` with a fresh redis-server, stopped afterwards whatever happens.
-func withRedisServer<Result: Sendable>(
+public func withRedisServer<Result: Sendable>(
     extraArguments: [String] = [], _ body: (RedisTestServer) async throws -> Result
 ) async throws -> Result {
     let server = try await RedisTestServer.start(extraArguments: extraArguments)
@@ -128,8 +127,6 @@ func withRedisServer<Result: Sendable>(
     }
 }
 
-/// A logger that prints nothing: the tests assert on errors, not on logs.
-let quietLogger = Logger(label: "switchboard.redis.tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// `kill(2)`, named so it does not clash with `RedisTestServer.kill()`.
 private func sendSignal(_ pid: Int32, _ signal: Int32) -> Int32 {

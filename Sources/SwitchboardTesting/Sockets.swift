@@ -7,9 +7,9 @@ import Darwin
 #endif
 
 /// Small blocking socket helpers that do not go through the code under test.
-enum Sockets {
+public enum Sockets {
     /// A TCP port nobody listens on right now: bind port 0 on the loopback, read it, close.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let socket = try makeSocket()
         defer { close(socket) }
         var address = loopback(port: 0)
@@ -22,7 +22,7 @@ enum Sockets {
     }
 
     /// Whether something on `port` answers `PING` like Redis (`+PONG`, or `-NOAUTH` when it wants a password).
-    static func answersPing(port: Int) -> Bool {
+    public static func answersPing(port: Int) -> Bool {
         guard let socket = try? makeSocket() else { return false }
         defer { close(socket) }
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
@@ -39,7 +39,7 @@ enum Sockets {
     }
 
     /// A listening socket that never accepts nor answers: connections succeed, commands time out.
-    static func silentListener() throws -> (socket: Int32, port: Int) {
+    public static func silentListener() throws -> (socket: Int32, port: Int) {
         let socket = try makeSocket()
         var address = loopback(port: 0)
         guard withSockaddr(&address, { bind(socket, $0, $1) }) == 0, listen(socket, 16) == 0 else {
@@ -78,7 +78,7 @@ enum Sockets {
     }
 }
 
-struct SocketError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct SocketError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -33,8 +33,14 @@ struct ServerOptions: ParsableArguments {
     var azureEndpoint: String?
     @Option(help: "Azure OpenAI api-version for beta sessions (env SWITCHBOARD_AZURE_API_VERSION).")
     var azureAPIVersion: String = env("AZURE_API_VERSION") ?? "2025-04-01-preview"
-    @Option(help: "Session store: memory (env SWITCHBOARD_SESSIONS).")
+    @Option(help: "Session store: memory, or redis://[:password@]host:port[/db] for replicas (env SWITCHBOARD_SESSIONS).")
     var sessions: String = env("SESSIONS") ?? "memory"
+    @Option(help: "Prefix of every Redis key and channel (env SWITCHBOARD_SESSIONS_PREFIX).")
+    var sessionsPrefix: String = env("SESSIONS_PREFIX") ?? "switchboard:"
+    @Option(help: "Seconds a session's state is kept after its last save (env SWITCHBOARD_SESSION_TTL).")
+    var sessionTTL: Int = env("SESSION_TTL").flatMap(Int.init) ?? 24 * 3600
+    @Option(help: "This replica's name in session leases; default host-pid-random (env SWITCHBOARD_REPLICA_ID).")
+    var replicaID: String?
     @Option(help: "Directory of persona YAML files (env SWITCHBOARD_PERSONAS).")
     var personas: String = env("PERSONAS") ?? "Personas"
     @Option(help: "Policy and FAQ documents for the knowledge tools; default PERSONAS/knowledge (env SWITCHBOARD_KNOWLEDGE).")
@@ -73,6 +79,9 @@ struct ServerOptions: ParsableArguments {
         c.azureEndpoint = azureEndpoint ?? env("AZURE_ENDPOINT")
         c.azureAPIVersion = azureAPIVersion
         c.sessions = sessions
+        c.sessionsPrefix = sessionsPrefix
+        c.sessionTTL = .seconds(sessionTTL)
+        if let id = replicaID ?? env("REPLICA_ID") { c.replicaID = id }
         c.personasDirectory = personas
         c.knowledgeDirectory = knowledge ?? env("KNOWLEDGE")
         c.data = data

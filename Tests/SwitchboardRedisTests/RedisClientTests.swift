@@ -1,4 +1,5 @@
 import SwitchboardRedis
+import SwitchboardTesting
 import Testing
 
 @Suite("RedisConfiguration")

@@ -1,6 +1,7 @@
 import Foundation
 import SwitchboardCore
 import SwitchboardRedis
+import SwitchboardTesting
 import Testing
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import Foundation
 import SwitchboardCore
 import SwitchboardRedis
+import SwitchboardTesting
 import Testing
 
 /// What every `SessionStore` must do, run against the memory store and against Redis.

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import SwitchboardCore
 import SwitchboardRedis
+import SwitchboardTesting
 
 /// The stores the conformance suite runs against.
 enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -87,3 +88,6 @@ func sameState(_ a: SessionState?, _ b: SessionState?) -> Bool {
 
 /// A unique session key, so tests never share state.
 func freshKey(_ label: String = "session") -> String { "\(label)-\(UUID().uuidString)" }
+
+/// A logger that prints nothing: the tests assert on errors, not on logs.
+let quietLogger = Logger(label: "switchboard.redis.tests", factory: { _ in SwiftLogNoOpLogHandler() })
