@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure protocol model: OpenAI Realtime events in both dialects, JSON values, the `type` peek.
@@ -80,6 +81,16 @@ let package = Package(
             dependencies: ["RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardData"],
             swiftSettings: swiftSettings
         ),
+        // Business data on PostgreSQL (postgres-nio), for replicas sharing one database.
+        .target(
+            name: "SwitchboardPostgres",
+            dependencies: [
+                "SwitchboardData", "SwitchboardCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // hiredis from Debian (libhiredis-dev), through pkg-config.
         .systemLibrary(
             name: "CHiredis",
@@ -107,6 +118,36 @@ let package = Package(
         .target(
             name: "SwitchboardAudio",
             dependencies: ["CSpeexDSP"],
+            swiftSettings: swiftSettings
+        ),
+        // PocketSphinx 5prealpha from Debian (libpocketsphinx-dev): its headers, reachable without
+        // sphinxbase's directory on the search path, and a shim for the variadic cmd_ln_init.
+        .target(
+            name: "CPocketSphinx",
+            linkerSettings: [.linkedLibrary("pocketsphinx"), .linkedLibrary("sphinxbase")]
+        ),
+        // flite from Debian (flite1-dev, no pkg-config file): a shim that registers the US English
+        // voices and synthesizes text to samples.
+        .target(
+            name: "CFlite",
+            linkerSettings: [
+                .linkedLibrary("flite_cmu_us_kal16"), .linkedLibrary("flite_cmu_us_kal"),
+                .linkedLibrary("flite_cmu_us_slt"), .linkedLibrary("flite_cmu_us_rms"),
+                .linkedLibrary("flite_cmu_us_awb"), .linkedLibrary("flite_usenglish"),
+                .linkedLibrary("flite_cmulex"), .linkedLibrary("flite"), .linkedLibrary("m"),
+            ]
+        ),
+        // eSpeak NG from Debian (libespeak-ng-dev), through pkg-config.
+        .systemLibrary(
+            name: "CEspeakNG",
+            pkgConfig: "espeak-ng",
+            providers: [.apt(["libespeak-ng-dev"])]
+        ),
+        // Speech for the embedded model: PocketSphinx recognition on a grammar and language model
+        // generated from the domain, flite and eSpeak NG synthesis.
+        .target(
+            name: "SwitchboardSpeech",
+            dependencies: ["CPocketSphinx", "CFlite", "CEspeakNG"],
             swiftSettings: swiftSettings
         ),
         // The embedded model: a deterministic realtime model that needs no network.
@@ -137,7 +178,7 @@ let package = Package(
             name: "SwitchboardServer",
             dependencies: [
                 "RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardData", "SwitchboardTools", "LocalModel",
-                "OpenAIRealtime",
+                "OpenAIRealtime", "SwitchboardRedis", "SwitchboardPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -158,7 +199,7 @@ let package = Package(
         .target(
             name: "SwitchboardTesting",
             dependencies: [
-                "RealtimeProtocol", "SwitchboardCore", "OpenAIRealtime",
+                "RealtimeProtocol", "SwitchboardCore", "OpenAIRealtime", "SwitchboardRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -200,12 +241,22 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardRedisTests",
-            dependencies: ["SwitchboardRedis", "SwitchboardCore"],
+            dependencies: ["SwitchboardRedis", "SwitchboardCore", "SwitchboardTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardPostgresTests",
+            dependencies: ["SwitchboardPostgres", "SwitchboardData", "SwitchboardCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SwitchboardAudioTests",
             dependencies: ["SwitchboardAudio"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardSpeechTests",
+            dependencies: ["SwitchboardSpeech"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

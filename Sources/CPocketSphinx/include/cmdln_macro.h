@@ -1,0 +1,8 @@
+/* Debian installs PocketSphinx's headers in /usr/include/pocketsphinx, and pocketsphinx.h includes
+ * its siblings as <cmdln_macro.h>. This forwarder lets <pocketsphinx/pocketsphinx.h> compile without adding
+ * /usr/include/pocketsphinx (or sphinxbase's directory, whose err.h would shadow the C library's)
+ * to every dependent's header search path. */
+#ifndef SWITCHBOARD_FORWARD_CMDLN_MACRO_H
+#define SWITCHBOARD_FORWARD_CMDLN_MACRO_H
+#include <pocketsphinx/cmdln_macro.h>
+#endif

@@ -1,0 +1,40 @@
+/// What the recognizer made of one utterance.
+public struct SpeechRecognition: Sendable, Hashable {
+    /// Which search produced the transcript.
+    public enum Source: String, Sendable, Hashable {
+        /// The domain's grammar: the utterance is one the domain lists.
+        case grammar
+        /// The language model: words of the domain in an order the grammar does not list.
+        case languageModel
+        /// Nothing was heard (silence, noise), or too little to be trusted.
+        case none
+    }
+
+    /// The transcript with codes in their written form ("Is flight SB204 on time"); empty when
+    /// the utterance was not understood.
+    public var text: String
+    /// The recognizer's words as decoded, spelled letters as `b.` (empty when not understood).
+    public var words: [String]
+    /// How sure the recognizer is, 0 … 1.
+    public var confidence: Double
+    /// Whether the confidence reached the recognizer's threshold. When it did not, ``text`` is
+    /// empty and ``bestGuess`` holds what the recognizer would have said.
+    public var isUnderstood: Bool
+    /// The search behind the transcript.
+    public var source: Source
+    /// The best transcript whatever the confidence (for logs and diagnostics).
+    public var bestGuess: String
+
+    /// A recognition of `text` from `source`.
+    public init(text: String, words: [String], confidence: Double, isUnderstood: Bool, source: Source, bestGuess: String) {
+        self.text = text
+        self.words = words
+        self.confidence = confidence
+        self.isUnderstood = isUnderstood
+        self.source = source
+        self.bestGuess = bestGuess
+    }
+
+    /// Nothing heard.
+    static let nothing = SpeechRecognition(text: "", words: [], confidence: 0, isUnderstood: false, source: .none, bestGuess: "")
+}

@@ -1,0 +1,206 @@
+import Foundation
+
+/// Speech to text with PocketSphinx, on a grammar and a language model generated from a
+/// ``SpeechDomain``.
+///
+/// Each utterance is decoded twice: with the grammar, which knows the domain's utterances
+/// exactly, and with the language model, which accepts the domain's words in any order. The
+/// grammar's result is taken when the language model heard much the same words, or when the
+/// grammar's path explains the audio clearly better than the language model's; otherwise the
+/// language model's result is, with its words' mean lattice posterior as the confidence. When
+/// neither reaches its threshold (``Configuration/threshold``,
+/// ``Configuration/languageModelThreshold``) the utterance is not understood.
+/// Codes are written back in their written form: the transcript says "SB204", not
+/// "S B two oh four".
+///
+/// Audio is PCM16 mono at 16 kHz (``sampleRate``), one whole utterance per call, cut by the
+/// caller's VAD: **the caller resamples** (24 kHz realtime audio, 8 kHz telephony) before
+/// calling. Decoding blocks a thread for a fraction of the utterance's length; it runs on the
+/// decoders' own serial queues, never on Swift's cooperative threads. PocketSphinx decoders are
+/// not thread-safe, so the recognizer keeps a pool of ``Configuration/decoders`` of them and
+/// lends each to one recognition at a time: that many recognitions run at once, others wait.
+/// The recognizer itself may be shared by every session.
+public final class SpeechRecognizer: Sendable {
+    /// The only sample rate the recognizer takes.
+    public static let sampleRate = 16_000
+
+    /// How the recognizer is built and decides.
+    public struct Configuration: Sendable {
+        /// Debian's US English acoustic model (`pocketsphinx-en-us`).
+        public static let defaultAcousticModel = "/usr/share/pocketsphinx/model/en-us/en-us"
+        /// Debian's CMU pronouncing dictionary (`pocketsphinx-en-us`).
+        public static let defaultDictionary = "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict"
+
+        /// The acoustic model's directory.
+        public var acousticModel = Configuration.defaultAcousticModel
+        /// The CMU pronouncing dictionary the vocabulary's pronunciations come from.
+        public var dictionary = Configuration.defaultDictionary
+        /// How many decoders to keep: how many utterances are decoded at once. Each holds the
+        /// acoustic model (≈ 20 MB) and takes about a second to load.
+        public var decoders = 2
+        /// The confidence below which the grammar's result is not taken.
+        public var threshold = 0.5
+        /// The mean word posterior below which the language model's result is not taken: the
+        /// utterance is then not understood.
+        public var languageModelThreshold = 0.7
+        /// The per-frame score gain of the grammar's path over the language model's (PocketSphinx
+        /// score units) at which the grammar's fit counts for a confidence of one half, and how
+        /// quickly the confidence rises with the gain around it.
+        public var grammarGainMidpoint = 1.5
+        public var grammarGainScale = 1.0
+        /// Audio quieter than this (dBFS, RMS) is silence and is not decoded.
+        public var silenceLevel = -50.0
+        /// The level (dBFS, RMS) of the faint noise added to every utterance before decoding, or
+        /// nil for none. Digital silence (runs of exact zeros, as synthesizers and muted
+        /// microphones produce) throws PocketSphinx's front end off badly; a noise floor far
+        /// below any real line's removes the problem and changes nothing else.
+        public var noiseFloor: Double? = -66
+        /// The language model's order.
+        public var languageModelOrder = 3
+        /// How many sentences are generated for the language model per utterance with slots.
+        public var expansions = 12
+        /// PocketSphinx's beam widths and weights (`-beam`, `-wbeam`, `-lw`, `-wip`).
+        public var beam = 1e-48
+        public var wordBeam = 7e-29
+        public var languageWeight = 6.5
+        public var wordInsertionPenalty = 0.65
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// The configuration it was built with.
+    public let configuration: Configuration
+    /// The grammar, language model and dictionary generated from the domain.
+    public let model: SpeechModel
+    private let pool: DecoderPool
+    private let writer: TranscriptWriter
+
+    /// A recognizer for `domain`: generates the models, then loads ``Configuration/decoders``
+    /// decoders. Blocks for about a second per decoder; build it once at start-up.
+    public convenience init(domain: SpeechDomain, configuration: Configuration = Configuration()) throws(SpeechError) {
+        let model = try SpeechModel(
+            domain: domain, cmudict: configuration.dictionary, order: configuration.languageModelOrder,
+            expansions: configuration.expansions
+        )
+        try self.init(model: model, configuration: configuration)
+    }
+
+    /// A recognizer for a model already generated.
+    public init(model: SpeechModel, configuration: Configuration = Configuration()) throws(SpeechError) {
+        let decoders = try PocketSphinxDecoder.load(
+            count: max(1, configuration.decoders), grammar: model.grammar, languageModel: model.languageModel.arpa,
+            dictionary: model.dictionary, configuration: configuration
+        )
+        self.configuration = configuration
+        self.model = model
+        self.pool = DecoderPool(decoders)
+        self.writer = TranscriptWriter(corpus: model.corpus)
+    }
+
+    /// What was said in `samples`: PCM16 mono at 16 kHz, one utterance.
+    ///
+    /// - Throws: ``SpeechError/engineFailure`` when PocketSphinx fails.
+    public func recognize(_ samples: [Int16]) async throws -> SpeechRecognition {
+        guard Self.level(samples) >= configuration.silenceLevel else { return .nothing }
+        let prepared = configuration.noiseFloor.map { Self.addingNoise(to: samples, level: $0) } ?? samples
+        let (grammar, languageModel) = try await hypotheses(prepared)
+        return decide(grammar: grammar, languageModel: languageModel)
+    }
+
+    /// The grammar's and the language model's hypotheses for `samples`.
+    func hypotheses(_ samples: [Int16]) async throws -> (grammar: DecoderHypothesis, languageModel: DecoderHypothesis) {
+        try await pool.withDecoder { decoder in
+            let grammar = try decoder.decode(samples, search: PocketSphinxDecoder.grammarSearch)
+            let languageModel = try decoder.decode(samples, search: PocketSphinxDecoder.languageModelSearch)
+            return (grammar, languageModel)
+        }
+    }
+
+    /// Chooses between the two hypotheses and writes the transcript.
+    ///
+    /// The grammar's result is as trustworthy as its agreement with the language model's words,
+    /// or as its fit: a logistic of how much better per frame its path scores than the
+    /// unconstrained language model's. A code (a spelled run such as "b. k. q. four three one")
+    /// counts on its fit only when the language model heard the same code, since the grammar's
+    /// code rules can soak up almost any sound. The grammar's result is taken when trusted
+    /// enough; otherwise the language model's, trusted as far as its words' mean lattice
+    /// posterior goes.
+    func decide(grammar: DecoderHypothesis, languageModel: DecoderHypothesis) -> SpeechRecognition {
+        guard !grammar.words.isEmpty || !languageModel.words.isEmpty else { return .nothing }
+        var grammarConfidence = 0.0
+        if !grammar.words.isEmpty {
+            let gain = Double(grammar.pathScore - languageModel.pathScore) / Double(max(1, languageModel.frames))
+            let fit = 1 / (1 + exp(-(gain - configuration.grammarGainMidpoint) / configuration.grammarGainScale))
+            let codesHeard = Set(writer.codes(in: grammar.words)).isSubset(of: writer.codes(in: languageModel.words))
+            grammarConfidence = max(agreement(grammar.words, languageModel.words), codesHeard ? fit : 0)
+        }
+        let languageModelConfidence = languageModel.words.isEmpty ? 0 : languageModel.wordPosterior
+        let source: SpeechRecognition.Source
+        let chosen: DecoderHypothesis
+        let confidence: Double
+        if !grammar.words.isEmpty && grammarConfidence >= configuration.threshold {
+            (source, chosen, confidence) = (.grammar, grammar, grammarConfidence)
+        } else if !languageModel.words.isEmpty && languageModelConfidence >= configuration.languageModelThreshold {
+            (source, chosen, confidence) = (.languageModel, languageModel, languageModelConfidence)
+        } else {
+            let guess = grammarConfidence >= languageModelConfidence && !grammar.words.isEmpty ? grammar : languageModel
+            return SpeechRecognition(
+                text: "", words: [], confidence: max(grammarConfidence, languageModelConfidence), isUnderstood: false,
+                source: .none, bestGuess: writer.text(guess.words)
+            )
+        }
+        let text = writer.text(chosen.words)
+        return SpeechRecognition(
+            text: text, words: chosen.words, confidence: confidence, isUnderstood: true, source: source, bestGuess: text
+        )
+    }
+
+    /// The share of `a`'s words that `b` has in the same order (1 − word error rate, floored at 0).
+    private func agreement(_ a: [String], _ b: [String]) -> Double {
+        guard !a.isEmpty else { return 0 }
+        return max(0, 1 - Double(EditDistance.words(a, b)) / Double(a.count))
+    }
+
+    /// `samples` with white noise at `level` dBFS RMS added, the same noise every time.
+    static func addingNoise(to samples: [Int16], level: Double) -> [Int16] {
+        var generator = SplitMix64(seed: 0x5EED_5B20_4B51)
+        // The difference of two uniform values (triangular noise) has an RMS of amplitude / √6.
+        let amplitude = pow(10, level / 20) * 32768 * 6.0.squareRoot()
+        let scale = amplitude / Double(UInt64.max)
+        return samples.map { sample in
+            let noise = (Double(generator.next()) - Double(generator.next())) * scale
+            return Int16(clamping: Int((Double(sample) + noise).rounded()))
+        }
+    }
+
+    /// The RMS level of `samples` in dBFS (-infinity for silence).
+    static func level(_ samples: [Int16]) -> Double {
+        guard !samples.isEmpty else { return -.infinity }
+        var sum = 0.0
+        for sample in samples {
+            let value = Double(sample) / 32768
+            sum += value * value
+        }
+        return 10 * log10(sum / Double(samples.count))
+    }
+}
+
+/// Levenshtein distance over words.
+enum EditDistance {
+    /// Substitutions, insertions and deletions that turn `reference` into `hypothesis`.
+    static func words(_ reference: [String], _ hypothesis: [String]) -> Int {
+        if reference.isEmpty { return hypothesis.count }
+        if hypothesis.isEmpty { return reference.count }
+        var previous = Array(0...hypothesis.count)
+        var current = previous
+        for (i, word) in reference.enumerated() {
+            current[0] = i + 1
+            for (j, other) in hypothesis.enumerated() {
+                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (word == other ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[hypothesis.count]
+    }
+}
