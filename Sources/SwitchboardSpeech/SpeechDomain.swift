@@ -7,7 +7,7 @@
 /// braces: a code's ``SpokenCode/name`` or one of the word classes in ``classes``
 /// (`{date}`, `{weekday}`, `{month}`, `{ordinal}`, `{number}` by default).
 public struct SpeechDomain: Sendable {
-    /// Whole utterances: the personas' routing examples, typical questions.
+    /// Whole utterances: the personas' routing examples, typical caller questions.
     public var sentences: [String]
     /// Short replies that do not depend on the question: "yes", "no thanks", "that's right".
     public var phrases: [String]
@@ -34,9 +34,9 @@ public struct SpeechDomain: Sendable {
         self.classes = classes
     }
 
-    /// The Switchboard travel domain: `sentences` (the personas' routing examples and questions),
-    /// the common phrases and date templates, flight numbers, booking codes and hotel
-    /// confirmation numbers with the templates callers use to give them.
+    /// The Switchboard travel domain: `sentences` (the personas' routing examples), the common
+    /// phrases and date templates, flight numbers, booking codes and hotel confirmation numbers
+    /// (with the demo data's codes as examples) and the templates callers use to give them.
     public static func travel(sentences: [String]) -> SpeechDomain {
         SpeechDomain(
             sentences: sentences,

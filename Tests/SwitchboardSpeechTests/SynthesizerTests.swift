@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SwitchboardSpeech
 
-@Suite struct SynthesizerTests {
+@Suite(.serialized) struct SynthesizerTests {
     private static let sentence = "This is the Switchboard Air flight desk. How can I help with your flight?"
     private static let wordCount = 14
 
@@ -52,8 +52,7 @@ import Testing
             try await SpeechSynthesizer().synthesize("Hello", voice: nil, language: "xx-nowhere")
         }
         await #expect(throws: SpeechError.unknownVoice) {
-            try await SpeechSynthesizer().synthesize("Hello", voice: "kal16", language: "en", engine: .flite)
-            return try await FliteEngine.shared.synthesize("Hello", voice: "nobody", durationStretch: 1)
+            try await FliteEngine.shared.synthesize("Hello", voice: "nobody", durationStretch: 1)
         }
     }
 
@@ -83,12 +82,19 @@ import Testing
     @Test(arguments: [SpeechSynthesizer.Engine.flite, .espeak])
     func stream_yields_a_chunk_per_sentence_before_the_end(engine: SpeechSynthesizer.Engine) async throws {
         let text = """
-            I can move booking BKQ431 from Friday to flight SB204 on Saturday. It departs at 8:15 from gate B12. \
-            The change fee is $75 and the fare difference is $20, so the total is $95. Your seat stays the same. \
-            Shall I make the change?
+            Sure. I can move booking BKQ431 from Friday the twentieth to flight SB204 on Saturday the twenty first, \
+            departing at 8:15 in the morning from gate B12 at San Francisco International Airport. \
+            The change fee for your economy fare is $75 and the fare difference is $20, so the total comes to $95 \
+            and will be charged to the card you booked with. Your seat, 14C by the aisle, stays the same on the new flight. \
+            Shall I go ahead and make the change for you now, or would you like to hear about other flights first?
             """
         let synthesizer = SpeechSynthesizer()
         let clock = ContinuousClock()
+        // Warm up (eSpeak NG loads the voice), then time the whole text in one piece.
+        _ = try await synthesizer.synthesize("Sure.", voice: "verse", language: "en", engine: engine)
+        let wholeStart = clock.now
+        let whole = try await synthesizer.synthesize(text, voice: "verse", language: "en", engine: engine)
+        let wholeTime = wholeStart.duration(to: clock.now)
         let start = clock.now
         var arrivals: [Duration] = []
         var chunks: [SpeechChunk] = []
@@ -98,13 +104,13 @@ import Testing
         }
         let done = start.duration(to: clock.now)
         #expect(chunks.map(\.text) == SpokenText.sentences(in: text))
-        #expect(chunks.count == 5)
+        #expect(chunks.count >= 5)
+        #expect(chunks.first?.text == "Sure.")
         #expect(chunks.allSatisfy { !$0.samples.isEmpty })
         let first = try #require(arrivals.first)
-        print("\(engine) stream: first chunk after \(first), all \(chunks.count) after \(done); first chunk \(chunks[0].duration) s of \(chunks.map(\.duration).reduce(0, +)) s")
+        print("\(engine) stream: first chunk after \(first), all \(chunks.count) after \(done) (the whole text in one piece: \(wholeTime)); first chunk \(chunks[0].duration) s of \(chunks.map(\.duration).reduce(0, +)) s")
         #expect(first < done)
-        #expect(first * 2 < done, "the first sentence should take well under half of the whole")
-        let whole = try await synthesizer.synthesize(text, voice: "verse", language: "en", engine: engine)
+        #expect(first * 2 < wholeTime, "the first sentence comes well before the whole text could")
         let streamed = chunks.map(\.samples.count).reduce(0, +)
         #expect(abs(Double(streamed) / Double(whole.samples.count) - 1) < 0.25)
     }

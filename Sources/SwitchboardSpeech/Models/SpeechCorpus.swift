@@ -33,6 +33,9 @@ struct SpeechCorpus: Sendable {
             guard !code.pattern.isEmpty, code.pattern.allSatisfy({ $0 == "@" || $0 == "#" || ($0.isASCII && $0.isLetter) }) else {
                 throw .invalidDomain("code \(code.name) has an invalid pattern \(code.pattern)")
             }
+            if let example = code.examples.first(where: { !code.matches(written: $0) }) {
+                throw .invalidDomain("example \(example) of code \(code.name) does not match \(code.pattern)")
+            }
             codes[code.name] = code
         }
         var classes = Self.intrinsicClasses

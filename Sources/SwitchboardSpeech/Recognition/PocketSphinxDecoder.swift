@@ -1,5 +1,6 @@
 import CPocketSphinx
 import Foundation
+import Synchronization
 
 /// What one PocketSphinx search made of an utterance.
 struct DecoderHypothesis: Sendable, Hashable {
@@ -69,9 +70,15 @@ final class PocketSphinxDecoder: @unchecked Sendable {
         _ = ps_free(decoder)
     }
 
+    /// Held while decoders load: sphinxbase sorts an ARPA file's n-grams with a comparator
+    /// (`ngram_comparator`) whose n-gram order is a process-wide static, so two language models
+    /// must never load at once.
+    private static let loading = Mutex(())
+
     /// `count` decoders for a grammar (JSGF text), a language model (ARPA text) and a
     /// dictionary (PocketSphinx's format). The language model and the dictionary go through
-    /// temporary files, removed once the decoders have read them.
+    /// temporary files, removed once the decoders have read them. Loads one decoder at a time in
+    /// the whole process.
     static func load(
         count: Int, grammar: String, languageModel: String, dictionary: String,
         configuration: SpeechRecognizer.Configuration
@@ -93,11 +100,14 @@ final class PocketSphinxDecoder: @unchecked Sendable {
         }
         var decoders: [PocketSphinxDecoder] = []
         for index in 0..<count {
-            decoders.append(try PocketSphinxDecoder(
-                acousticModel: configuration.acousticModel, dictionaryPath: dictionaryPath,
-                languageModelPath: languageModelPath, grammar: grammar, options: configuration,
-                label: "switchboard.speech.decoder.\(index)"
-            ))
+            let decoder = try loading.withLock { _ throws(SpeechError) in
+                try PocketSphinxDecoder(
+                    acousticModel: configuration.acousticModel, dictionaryPath: dictionaryPath,
+                    languageModelPath: languageModelPath, grammar: grammar, options: configuration,
+                    label: "switchboard.speech.decoder.\(index)"
+                )
+            }
+            decoders.append(decoder)
         }
         return decoders
     }
@@ -137,7 +147,14 @@ final class PocketSphinxDecoder: @unchecked Sendable {
             }
             segment = ps_seg_next(current)
         }
-        let wordPosterior = words.isEmpty || posteriors.isEmpty ? (words.isEmpty ? 0 : 1) : posteriors.reduce(0, +) / Double(posteriors.count)
+        let wordPosterior: Double
+        if words.isEmpty {
+            wordPosterior = 0
+        } else if posteriors.isEmpty {
+            wordPosterior = 1
+        } else {
+            wordPosterior = posteriors.reduce(0, +) / Double(posteriors.count)
+        }
         return DecoderHypothesis(
             words: words, pathScore: Int(pathScore), wordPosterior: wordPosterior, frames: Int(ps_get_n_frames(decoder))
         )

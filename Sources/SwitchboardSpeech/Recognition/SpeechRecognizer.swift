@@ -49,7 +49,7 @@ public final class SpeechRecognizer: Sendable {
         public var grammarGainMidpoint = 1.5
         public var grammarGainScale = 1.0
         /// Audio quieter than this (dBFS, RMS) is silence and is not decoded.
-        public var silenceLevel = -50.0
+        public var silenceLevel = -55.0
         /// The level (dBFS, RMS) of the faint noise added to every utterance before decoding, or
         /// nil for none. Digital silence (runs of exact zeros, as synthesizers and muted
         /// microphones produce) throws PocketSphinx's front end off badly; a noise floor far

@@ -1,7 +1,8 @@
 /// Text prepared for the synthesizers: codes spelled out, sentences split for streaming.
 public enum SpokenText {
     /// `text` with every code (uppercase letters and digits mixed, "SB204", "BKQ431", "H204518",
-    /// "14C") spelled out letter by letter and digit by digit: "S B two oh four".
+    /// "14C") spelled out character by character, "S B 2 0 4", which every engine reads as letter
+    /// and digit names in its own language.
     public static func spellingCodes(in text: String) -> String {
         var result = ""
         var token = ""
@@ -30,11 +31,7 @@ public enum SpokenText {
         guard core.count >= 3, trailing.allSatisfy({ !($0.isLetter || $0.isNumber) }),
               core.contains(where: \.isLetter), core.contains(where: \.isNumber),
               core.allSatisfy({ $0.isNumber || $0.isUppercase }) else { return nil }
-        let words = core.map { character -> String in
-            if let value = character.wholeNumberValue { return value == 0 ? "oh" : SpokenWords.digitNames[value] }
-            return String(character)
-        }
-        return leading + words.joined(separator: " ") + trailing
+        return leading + core.map(String.init).joined(separator: " ") + trailing
     }
 
     /// `text` cut into sentences (after `.`, `!`, `?`, `;` or a line break followed by a space),

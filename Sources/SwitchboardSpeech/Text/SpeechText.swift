@@ -38,12 +38,11 @@ struct SpeechText {
     ]
 
     private func pieces(ofToken raw: String) -> [SpeechPiece] {
-        var token = Substring(raw)
-        if token.hasPrefix("{"), token.hasSuffix("}") || token.dropLast().hasSuffix("}") {
-            let name = token.dropFirst().prefix { $0 != "}" }
-            let rest = token.drop { $0 != "}" }.dropFirst()
-            return [.slot(String(name))] + (rest.isEmpty ? [] : pieces(ofToken: String(rest)))
+        if let open = raw.firstIndex(of: "{"), let close = raw[open...].firstIndex(of: "}") {
+            let name = String(raw[raw.index(after: open)..<close])
+            return pieces(ofToken: String(raw[..<open])) + [.slot(name)] + pieces(ofToken: String(raw[raw.index(after: close)...]))
         }
+        var token = Substring(raw)
         while let first = token.first, Self.edgePunctuation.contains(first) { token = token.dropFirst() }
         while let last = token.last, Self.edgePunctuation.contains(last) { token = token.dropLast() }
         guard !token.isEmpty else { return [] }
@@ -84,7 +83,7 @@ struct SpeechText {
         }
         for suffix in ["am", "pm"] where lower.hasSuffix(suffix) {
             if let value = Int(lower.dropLast(2)), (1...12).contains(value) {
-                return SpokenWords.cardinal(value) + SpokenCode.spoken(String(suffix)).map { $0 }
+                return SpokenWords.cardinal(value) + SpokenCode.spoken(String(suffix))
             }
         }
         let plain = word.replacingOccurrences(of: ",", with: "")

@@ -92,14 +92,27 @@ public struct SpokenCode: Sendable, Hashable {
         return (written, pattern.count)
     }
 
-    /// The pattern as a JSGF rule body: `s. b. <digit> <digit> <digit>`.
+    /// The pattern as a JSGF rule body: `s. b. <digit> <digit> <digit>`. With examples, each
+    /// example (zero said "oh" or "zero") is an alternative too, and the examples together weigh
+    /// as much as the pattern: codes the domain knows are likelier than any others, but any code
+    /// of the kind can still be heard.
     var grammarBody: String {
-        pattern.map { slot -> String in
+        let generic = pattern.map { slot -> String in
             switch slot {
             case "@": return "<letter>"
             case "#": return "<digit>"
             default: return SpokenWords.letterToken(slot)
             }
         }.joined(separator: " ")
+        let known = Array(Set(examples.filter(matches(written:)))).sorted()
+        guard !known.isEmpty else { return generic }
+        var alternatives: [String] = []
+        for example in known {
+            let forms = Set([Self.spoken(example, zero: "oh"), Self.spoken(example, zero: "zero")])
+            for form in forms.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                alternatives.append("/1/ " + form.joined(separator: " "))
+            }
+        }
+        return (alternatives + ["/\(alternatives.count)/ " + generic]).joined(separator: " | ")
     }
 }
