@@ -21,6 +21,9 @@ switchboard_install_deps() {
     python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
     command -v redis-server >/dev/null || need+=(redis-server)
     command -v espeak-ng >/dev/null || need+=(espeak-ng)
+    [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+    command -v haproxy >/dev/null || need+=(haproxy)
+    command -v redis-cli >/dev/null || need+=(redis-tools)
     command -v sox >/dev/null || need+=(sox)
   fi
   [ ${#need[@]} -eq 0 ] && return 0

@@ -15,7 +15,7 @@ extension PostgresTests {
             }
             #expect(error?.kind == .unavailable)
             #expect(error?.message.contains("127.0.0.1:\(port)") == true, "\(error?.message ?? "")")
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(20), "fails instead of waiting for the pool (60 s)")
         }
 
         @Test("a wrong password is unavailable, and the message does not show it")
@@ -48,7 +48,7 @@ extension PostgresTests {
                 let started = ContinuousClock.now
                 let error = await #expect(throws: DataError.self) { _ = try await data.customer(id: "C-1001") }
                 #expect(error?.kind == .unavailable)
-                #expect(ContinuousClock.now - started < .seconds(5))
+                #expect(ContinuousClock.now - started < .seconds(20))
                 let change = await #expect(throws: DataError.self) {
                     _ = try await data.changeFlight(confirmation: "BKQ431", customerID: "C-1001", newDate: Fixture.day(6), today: Fixture.today)
                 }
