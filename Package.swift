@@ -154,7 +154,7 @@ let package = Package(
         .target(
             name: "LocalModel",
             dependencies: [
-                "RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents",
+                "RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardAudio", "SwitchboardSpeech",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -261,13 +261,19 @@ let package = Package(
         ),
         .testTarget(
             name: "LocalModelTests",
-            dependencies: ["LocalModel", "SwitchboardAgents", "SwitchboardCore", "RealtimeProtocol"],
+            dependencies: [
+                "LocalModel", "SwitchboardAgents", "SwitchboardCore", "RealtimeProtocol", "SwitchboardAudio", "SwitchboardSpeech",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SwitchboardServerTests",
             dependencies: [
                 "SwitchboardServer", "SwitchboardTesting", "SwitchboardCore", "SwitchboardData", "RealtimeProtocol",
+                "SwitchboardAudio", "SwitchboardSpeech",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -2,24 +2,30 @@ import Logging
 import NIOCore
 import RealtimeProtocol
 import SwitchboardAgents
+import SwitchboardAudio
 import SwitchboardCore
+import SwitchboardSpeech
 
 /// The model built into the hub: deterministic, offline, answering from the personas.
 public struct LocalRealtimeModel: RealtimeModel {
     public let name = "local"
     public let brain: LocalBrain
+    /// The recognizer and synthesizer every session shares.
+    public let speech: LocalSpeech
 
     /// A local model answering as the personas of `catalog`, with relative dates counted from
-    /// `today` (this machine's date by default).
-    public init(catalog: PersonaCatalog, today: @escaping @Sendable () -> CalendarDay = CalendarDay.today) {
+    /// `today` (this machine's date by default), hearing and speaking through `speech` (by
+    /// default the process-wide one for the catalog's domain, built on first audio).
+    public init(catalog: PersonaCatalog, today: @escaping @Sendable () -> CalendarDay = CalendarDay.today, speech: LocalSpeech? = nil) {
         self.brain = LocalBrain(catalog: catalog, today: today)
+        self.speech = speech ?? LocalSpeech.shared(for: catalog)
     }
 
     public func connect(_ request: ModelSessionRequest, on eventLoop: any EventLoop, sink: any ModelSink) -> EventLoopFuture<ModelLinkBox> {
         eventLoop.assertInEventLoop()
         let link = LocalModelLink(
             session: LocalModelSession(dialect: request.dialect, model: request.model, brain: brain),
-            eventLoop: eventLoop, sink: sink
+            eventLoop: eventLoop, sink: sink, speech: speech
         )
         link.start()
         return eventLoop.makeSucceededFuture(ModelLinkBox(link))
@@ -28,6 +34,11 @@ public struct LocalRealtimeModel: RealtimeModel {
 
 /// A local model session bound to an event loop. Answers are delivered on a later tick of the
 /// loop, never from inside `write`, so the caller is never re-entered.
+///
+/// The session's effects run off the loop: recognition on the recognizer's decoders (results
+/// handed back in the order the utterances were committed), synthesis on the synthesizer's
+/// engine queues, converted to the output format in the synthesis task. Results come back on
+/// the loop; once the link is closed they are dropped.
 final class LocalModelLink: ModelLink, @unchecked Sendable {
     private var session: LocalModelSession
     private let eventLoop: any EventLoop
@@ -38,15 +49,101 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     private var deliveryScheduled = false
     private var closed = false
     private let allocator = ByteBufferAllocator()
+    private let speech: LocalSpeech
+    /// The latest transcription: the next one delivers after it.
+    private var transcriptionTail: Task<Void, Never>?
+    /// Syntheses under way, by response id.
+    private var syntheses: [String: Task<Void, Never>] = [:]
 
-    init(session: LocalModelSession, eventLoop: any EventLoop, sink: any ModelSink) {
+    init(session: LocalModelSession, eventLoop: any EventLoop, sink: any ModelSink, speech: LocalSpeech) {
         self.session = session
         self.eventLoop = eventLoop
         self.sink = sink
+        self.speech = speech
     }
 
     func start() {
         emit(session.start())
+    }
+
+    /// Applies a result to the session on the loop, emits what it says and runs what it asks.
+    private func receive(_ apply: (inout LocalModelSession) -> [RealtimeEvent]) {
+        guard !closed else { return }
+        emit(apply(&session))
+        runEffects()
+    }
+
+    private func runEffects() {
+        for effect in session.takeEffects() {
+            switch effect {
+            case .warmUp:
+                speech.warmUp()
+            case .transcribe(let itemID, let samples, let sampleRate):
+                transcribe(itemID: itemID, samples: samples, sampleRate: sampleRate)
+            case .speak(let responseID, let text, let voice, let format):
+                speak(responseID: responseID, text: text, voice: voice, format: format)
+            case .stopSpeaking(let responseID):
+                syntheses.removeValue(forKey: responseID)?.cancel()
+            }
+        }
+    }
+
+    private func transcribe(itemID: String, samples: [Int16], sampleRate: Int) {
+        let previous = transcriptionTail
+        let speech = speech
+        let loop = eventLoop
+        let this = NIOLoopBound(self, eventLoop: eventLoop)
+        transcriptionTail = Task {
+            let outcome = await Self.recognize(samples, sampleRate: sampleRate, speech: speech)
+            await previous?.value
+            loop.execute { this.value.receive { $0.transcribed(itemID: itemID, outcome: outcome) } }
+        }
+    }
+
+    /// The transcript of an utterance: resampled to the recognizer's rate, then recognised.
+    static func recognize(_ samples: [Int16], sampleRate: Int, speech: LocalSpeech) async -> TranscriptionOutcome {
+        do {
+            let recognizer = try await speech.recognizer()
+            var audio = samples
+            if sampleRate != SpeechRecognizer.sampleRate {
+                let resampler = try Resampler(from: sampleRate, to: SpeechRecognizer.sampleRate)
+                audio = resampler.process(samples)
+                resampler.flush(appendingTo: &audio)
+            }
+            let result = try await recognizer.recognize(audio)
+            return .transcript(result.isUnderstood ? result.text : "")
+        } catch {
+            return .failed("Speech recognition failed: \(error)")
+        }
+    }
+
+    private func speak(responseID: String, text: String, voice: String?, format: AudioFormat) {
+        let synthesizer = speech.synthesizer
+        let loop = eventLoop
+        let this = NIOLoopBound(self, eventLoop: eventLoop)
+        syntheses[responseID] = Task {
+            var failure: String?
+            do {
+                let encoder = OutputAudioEncoder(format: format)
+                for try await chunk in synthesizer.stream(text, voice: voice, language: "en-US") {
+                    try Task.checkCancellation()
+                    let (pieces, count) = try encoder.encode(chunk.samples, sampleRate: chunk.sampleRate)
+                    loop.execute {
+                        this.value.receive { $0.spoken(responseID: responseID, sentence: chunk.text, audio: pieces, sampleCount: count) }
+                    }
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                failure = "Speech synthesis failed: \(error)"
+            }
+            let reason = failure
+            loop.execute {
+                this.value.syntheses[responseID] = nil
+                this.value.receive { $0.speechFinished(responseID: responseID, failure: reason) }
+            }
+        }
     }
 
     func write(_ event: ByteBuffer) {
@@ -67,6 +164,7 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
                 continue
             }
             emit(session.handle(event))
+            runEffects()
         }
     }
 
@@ -82,6 +180,8 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
         closed = true
         pending.removeAll()
         outbox.removeAll()
+        for task in syntheses.values { task.cancel() }
+        syntheses.removeAll()
         let sink = NIOLoopBound(self.sink, eventLoop: eventLoop)
         eventLoop.execute { sink.value?.modelClosed(nil) }
     }
@@ -106,5 +206,41 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
             sink.modelReceived(outbox.removeFirst())
         }
         sink.modelReadComplete()
+    }
+}
+
+/// Converts synthesized speech to a response's output format, in deltas of about 100 ms. Owned
+/// by one synthesis task.
+final class OutputAudioEncoder {
+    let format: AudioFormat
+    private var resampler: Resampler?
+
+    init(format: AudioFormat) {
+        self.format = format
+    }
+
+    /// `samples` at `sampleRate` in the output format, as base64 deltas, and how many samples
+    /// of the output format they hold.
+    func encode(_ samples: [Int16], sampleRate: Int) throws(AudioError) -> (deltas: [String], sampleCount: Int) {
+        var converted = samples
+        if sampleRate != format.sampleRate {
+            if resampler?.inputRate != sampleRate { resampler = try Resampler(from: sampleRate, to: format.sampleRate) }
+            converted = resampler!.process(samples)
+            // Each sentence ends in silence: drain the filter so the sentence's audio is complete.
+            resampler!.flush(appendingTo: &converted)
+        }
+        let perDelta = format.sampleRate / 10
+        var deltas: [String] = []
+        var start = 0
+        while start < converted.count {
+            let piece = Array(converted[start..<min(converted.count, start + perDelta)])
+            switch format {
+            case .pcm16: deltas.append(Base64Audio.encodePCM16(piece))
+            case .g711ulaw: deltas.append(Base64Audio.encode(G711Law.muLaw.encode(piece)))
+            case .g711alaw: deltas.append(Base64Audio.encode(G711Law.aLaw.encode(piece)))
+            }
+            start += perDelta
+        }
+        return (deltas, converted.count)
     }
 }

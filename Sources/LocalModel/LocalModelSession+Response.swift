@@ -1,9 +1,14 @@
 import RealtimeProtocol
+import SwitchboardAgents
 
 extension LocalModelSession {
     /// Answers `response.create`: the brain decides, and the reply streams as a cloud model's
     /// would, as an assistant message or as a function call.
     mutating func responseCreate(_ event: RealtimeEvent) -> [RealtimeEvent] {
+        if speaking != nil {
+            return [error("conversation_already_has_active_response",
+                          "Conversation already has an active response in progress; wait until it is done.", event: event)]
+        }
         let overrides = event["response"]?.objectValue
         let instructions = overrides?["instructions"]?.stringValue ?? config.instructions
         let persona = brain.persona(forInstructions: instructions)
@@ -14,7 +19,15 @@ extension LocalModelSession {
         let stream = ResponseStream(session: self, modalities: modalities)
         let out: [RealtimeEvent]
         let item: JSONObject
-        switch brain.reply(to: items, as: persona, tools: declared, memory: &memory) {
+        let reply: BrainReply = lastUtteranceUnheard ? .say(Self.didNotCatch) : brain.reply(to: items, as: persona, tools: declared, memory: &memory)
+        switch reply {
+        case .say(let text) where modalities.contains("audio"):
+            let voice = config.voice ?? persona.voice
+            let format = config.outputFormat ?? .pcm16
+            speaking = SpokenResponse(responseID: stream.responseID, itemID: stream.itemID, text: text, modalities: modalities,
+                                      format: format, previous: stream.previous)
+            effects.append(.speak(responseID: stream.responseID, text: text, voice: voice, format: format))
+            (out, item) = stream.audioMessageStart()
         case .say(let text):
             (out, item) = stream.message(text)
         case .call(let name, let arguments):
@@ -22,6 +35,19 @@ extension LocalModelSession {
         }
         items.append(item)
         return out
+    }
+
+    /// What the model says to audio it could not make out.
+    public static let didNotCatch = "Sorry, I didn't catch that. Could you say it again?"
+
+    /// Whether the last thing in the conversation is the caller's audio with no transcript (the
+    /// recognizer did not understand it, or transcription is off).
+    var lastUtteranceUnheard: Bool {
+        guard let last = items.last, LocalBrain.isUserMessage(last),
+              let content = last["content"]?.arrayValue, !content.isEmpty else { return false }
+        return content.allSatisfy { part in
+            part["type"]?.stringValue == "input_audio" && (part["transcript"]?.stringValue ?? "").trimmingWhitespace.isEmpty
+        }
     }
 
     func usage(outputText: String) -> JSONObject {
@@ -62,21 +88,23 @@ extension LocalModelSession {
 }
 
 /// The events of one response, in the session's dialect.
-private struct ResponseStream {
+struct ResponseStream {
     let session: LocalModelSession
     let modalities: [String]
-    let responseID = RealtimeID.make("resp")
-    let itemID = RealtimeID.make("item")
+    var responseID = RealtimeID.make("resp")
+    var itemID = RealtimeID.make("item")
+    /// The item before the response's, when it is not the conversation's last one.
+    var previousID: JSONValue? = nil
 
     var dialect: Dialect { session.dialect }
-    var previous: JSONValue { session.items.last?["id"] ?? .null }
+    var previous: JSONValue { previousID ?? session.items.last?["id"] ?? .null }
 
     func eventID() -> (String, JSONValue) { ("event_id", session.eventID()) }
 
-    func response(status: String, output: [JSONValue], usageText: String) -> JSONValue {
+    func response(status: String, output: [JSONValue], usageText: String, details: JSONValue = .null) -> JSONValue {
         var object = JSONObject([
             ("object", .string("realtime.response")), ("id", .string(responseID)), ("status", .string(status)),
-            ("status_details", .null), ("output", .array(output)), ("conversation_id", .string(session.conversationID)),
+            ("status_details", details), ("output", .array(output)), ("conversation_id", .string(session.conversationID)),
         ])
         object[dialect == .ga ? "output_modalities" : "modalities"] = .array(modalities.map(JSONValue.string))
         object["usage"] = status == "completed" ? .object(session.usage(outputText: usageText)) : .null

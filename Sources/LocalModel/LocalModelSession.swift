@@ -1,19 +1,33 @@
 import RealtimeProtocol
 import SwitchboardAgents
+import SwitchboardAudio
 
 /// One session of the local model: takes client events, answers with server events, in one
 /// dialect. A value type with no I/O.
+///
+/// Audio goes through it too: appends are decoded in the input format and cut into turns by a
+/// voice activity detector when turn detection is on; committed utterances and answers to speak
+/// become ``LocalModelEffect``s (``takeEffects()``) that its runner carries out off the event
+/// loop, handing the results back (``transcribed(itemID:outcome:)``,
+/// ``spoken(responseID:sentence:audio:sampleCount:)``, ``speechFinished(responseID:failure:)``).
 public struct LocalModelSession: Sendable {
     public let dialect: Dialect
     public let sessionID: String
     public let conversationID: String
     let brain: LocalBrain
-    private(set) var config: SessionConfig
+    var config: SessionConfig
     /// The conversation, in order: user, assistant, function call and output items.
     var items: [JSONObject] = []
     /// The brain's working memory: pending questions and confirmations.
     public internal(set) var memory = BrainMemory()
-    private var inputAudioBytes = 0
+    /// Audio appended and not yet committed, and the turn detector.
+    var input = InputAudio()
+    /// The spoken response under way, if any.
+    var speaking: SpokenResponse?
+    /// The audio of finished spoken answers, by item id, for `conversation.item.truncate`.
+    var spokenAudio: [String: SpokenAudio] = [:]
+    /// Work for the link to do off the event loop (recognition, synthesis), in order.
+    var effects: [LocalModelEffect] = []
 
     /// The model names a beta client accepts in `session.model`.
     static let betaModelNames: Set<String> = [
@@ -22,7 +36,7 @@ public struct LocalModelSession: Sendable {
         "gpt-4o-mini-realtime-preview-2024-12-17",
     ]
 
-    /// Largest audio accepted in the input buffer before a commit (15 minutes of pcm16).
+    /// Largest audio accepted in the input buffer before a commit (15 minutes of pcm16), in bytes.
     static let maximumBufferedAudio = 15 * 60 * 48_000
 
     public init(dialect: Dialect, model: String?, brain: LocalBrain) {
@@ -58,7 +72,7 @@ public struct LocalModelSession: Sendable {
         case "input_audio_buffer.append": return append(event)
         case "input_audio_buffer.commit": return commit(event)
         case "input_audio_buffer.clear":
-            inputAudioBytes = 0
+            clearInputAudio()
             return [RealtimeEvent(type: "input_audio_buffer.cleared", [("event_id", eventID())])]
         case "conversation.item.create": return itemCreate(event)
         case "conversation.item.retrieve": return itemRetrieve(event)
@@ -66,7 +80,10 @@ public struct LocalModelSession: Sendable {
         case "conversation.item.truncate": return itemTruncate(event)
         case "response.create": return responseCreate(event)
         case "response.cancel":
-            return [error("response_cancel_not_active", "There is no active response to cancel.", event: event)]
+            guard speaking != nil else {
+                return [error("response_cancel_not_active", "There is no active response to cancel.", event: event)]
+            }
+            return cancelSpeech(reason: "client_cancelled")
         case "output_audio_buffer.clear":
             return [RealtimeEvent(type: "output_audio_buffer.cleared", [("event_id", eventID()), ("response_id", .null)])]
         default:
@@ -87,6 +104,7 @@ public struct LocalModelSession: Sendable {
             next.model = config.model
             next.extra = JSONObject()
             config = next
+            applyAudioConfiguration()
         } catch {
             return [self.error("invalid_value", error.message, param: error.param, event: event)]
         }
@@ -102,42 +120,6 @@ public struct LocalModelSession: Sendable {
         // Beta clients validate `session.model` against a closed list of names: name only those.
         if dialect == .beta, let model = config.model, !Self.betaModelNames.contains(model) { object["model"] = nil }
         return object
-    }
-
-    // MARK: Audio input
-
-    private mutating func append(_ event: RealtimeEvent) -> [RealtimeEvent] {
-        guard let audio = event["audio"]?.stringValue else {
-            return [error("missing_required_parameter", "input_audio_buffer.append needs 'audio' (base64).", param: "audio", event: event)]
-        }
-        guard let decoded = Base64.decodedCount(audio) else {
-            return [error("invalid_base64", "'audio' is not valid base64.", param: "audio", event: event)]
-        }
-        guard inputAudioBytes + decoded <= Self.maximumBufferedAudio else {
-            return [error("input_audio_buffer_full", "The input audio buffer is full; commit or clear it.", param: "audio", event: event)]
-        }
-        inputAudioBytes += decoded
-        return []
-    }
-
-    private mutating func commit(_ event: RealtimeEvent) -> [RealtimeEvent] {
-        guard inputAudioBytes > 0 else {
-            return [error("input_audio_buffer_commit_empty", "The input audio buffer is empty.", event: event)]
-        }
-        inputAudioBytes = 0
-        let itemID = RealtimeID.make("item")
-        let previous = items.last?["id"] ?? .null
-        let item = JSONObject([
-            ("id", .string(itemID)), ("object", .string("realtime.item")), ("type", .string("message")),
-            ("status", .string("completed")), ("role", .string("user")),
-            ("content", .array([.object(["type": .string("input_audio"), "transcript": .null])])),
-        ])
-        items.append(item)
-        var out = [RealtimeEvent(type: "input_audio_buffer.committed", [
-            ("event_id", eventID()), ("previous_item_id", previous), ("item_id", .string(itemID)),
-        ])]
-        out.append(contentsOf: itemAdded(item, previous: previous))
-        return out
     }
 
     // MARK: Items
@@ -180,7 +162,7 @@ public struct LocalModelSession: Sendable {
         return itemAdded(normalised, previous: previous)
     }
 
-    private func itemAdded(_ item: JSONObject, previous: JSONValue) -> [RealtimeEvent] {
+    func itemAdded(_ item: JSONObject, previous: JSONValue) -> [RealtimeEvent] {
         switch dialect {
         case .beta:
             return [RealtimeEvent(type: "conversation.item.created", [
@@ -209,31 +191,11 @@ public struct LocalModelSession: Sendable {
         return [RealtimeEvent(type: "conversation.item.deleted", [("event_id", eventID()), ("item_id", .string(id))])]
     }
 
-    private func itemTruncate(_ event: RealtimeEvent) -> [RealtimeEvent] {
-        guard let id = event["item_id"]?.stringValue, let item = items.first(where: { $0["id"]?.stringValue == id }) else {
-            return [error("item_not_found", "No item with that item_id.", param: "item_id", event: event)]
-        }
-        guard item["role"]?.stringValue == "assistant" else {
-            return [error("invalid_value", "Only assistant items can be truncated.", param: "item_id", event: event)]
-        }
-        guard let end = event["audio_end_ms"]?.intValue, end >= 0 else {
-            return [error("invalid_value", "'audio_end_ms' must be a non-negative integer.", param: "audio_end_ms", event: event)]
-        }
-        // Answers carry no audio until speech synthesis is enabled: any position past 0 is past the end.
-        guard end == 0 else {
-            return [error("invalid_value", "audio_end_ms is past the end of the item's audio.", param: "audio_end_ms", event: event)]
-        }
-        return [RealtimeEvent(type: "conversation.item.truncated", [
-            ("event_id", eventID()), ("item_id", .string(id)), ("content_index", .int(event["content_index"]?.intValue ?? 0)),
-            ("audio_end_ms", .int(end)),
-        ])]
-    }
-
     // MARK: Helpers
 
     func eventID() -> JSONValue { .string(RealtimeID.event()) }
 
-    private func error(_ code: String, _ message: String, param: String? = nil, event: RealtimeEvent) -> RealtimeEvent {
+    func error(_ code: String, _ message: String, param: String? = nil, event: RealtimeEvent) -> RealtimeEvent {
         RealtimeError.invalidRequest(code, message, param: param, eventID: event.eventID).event
     }
 }
