@@ -22,3 +22,7 @@ mkdir -p test-artifacts
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
 SWITCHBOARD_PERSONAS="$root/Personas" SWITCHBOARD_WEB="$root/web-static" \
   "$root/.venv/bin/python" -m pytest -q Tests/sdk
+
+echo "== replicas behind haproxy: Redis sessions, kill -9, takeover, PostgreSQL data"
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
+  "$root/.venv/bin/python" -m pytest -q Tests/replicas
