@@ -456,7 +456,9 @@ public struct Conversation: Sendable {
                     return []
                 }
             default:
-                if event.type != "conversation.item.done", item["role"]?.stringValue == "user" {
+                // Replayed history is not something the caller just said.
+                if event.type != "conversation.item.done", item["role"]?.stringValue == "user",
+                   item["id"]?.stringValue?.hasPrefix(Self.historyItemPrefix) != true {
                     if let id = item["id"]?.stringValue { userItemIDs.insert(id) }
                     let text = Self.text(ofContent: item["content"]?.arrayValue ?? [])
                     if !text.isEmpty { appendUserText(text) }
@@ -600,6 +602,8 @@ public struct Conversation: Sendable {
     private static let hubEventPrefix = "hub_"
     /// The WebSocket close code of a session another connection took over (an application code).
     public static let takenOverCloseCode: UInt16 = 4000
+    /// User items replayed from the saved history carry ids with this prefix.
+    private static let historyItemPrefix = "hub_hist"
     /// Items the hub itself puts in the model's conversation (summaries) carry ids with this prefix.
     private static let hubItemPrefix = "hub_item"
 
@@ -637,7 +641,8 @@ public struct Conversation: Sendable {
         let assistantContentType = configuration.modelDialect == .ga ? "output_text" : "text"
         for turn in state.history {
             if !turn.user.isEmpty {
-                actions.append(.sendToModel(Self.itemCreate(role: "user", contentType: "input_text", text: turn.user)))
+                actions.append(.sendToModel(Self.itemCreate(role: "user", contentType: "input_text", text: turn.user,
+                                                            id: RealtimeID.make(Self.historyItemPrefix))))
             }
             if !turn.assistant.isEmpty {
                 actions.append(.sendToModel(Self.itemCreate(role: "assistant", contentType: assistantContentType, text: turn.assistant)))
@@ -646,14 +651,15 @@ public struct Conversation: Sendable {
         return actions
     }
 
-    private static func itemCreate(role: String, contentType: String, text: String) -> RealtimeEvent {
-        RealtimeEvent(type: "conversation.item.create", [
+    private static func itemCreate(role: String, contentType: String, text: String, id: String? = nil) -> RealtimeEvent {
+        var item = JSONObject()
+        if let id { item["id"] = .string(id) }
+        item["type"] = .string("message")
+        item["role"] = .string(role)
+        item["content"] = .array([.object(JSONObject([("type", .string(contentType)), ("text", .string(text))]))])
+        return RealtimeEvent(type: "conversation.item.create", [
             ("event_id", .string(RealtimeID.make("hub_evt"))),
-            ("item", .object(JSONObject([
-                ("type", .string("message")),
-                ("role", .string(role)),
-                ("content", .array([.object(JSONObject([("type", .string(contentType)), ("text", .string(text))]))])),
-            ]))),
+            ("item", .object(item)),
         ])
     }
 

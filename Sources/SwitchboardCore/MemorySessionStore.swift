@@ -62,9 +62,10 @@ public actor MemorySessionStore: SessionStore {
         let token = (tokens[key] ?? 0) + 1
         tokens[key] = token
         leases[key] = LeaseRecord(owner: owner, token: token, expires: now + ttl)
-        if let previous, previous != owner { listeners.notify(owner: previous, key: key) }
+        var notified = false
+        if let previous, previous != owner { notified = listeners.notify(owner: previous, key: key) }
         pruneTokens(now: now)
-        return SessionLease(key: key, owner: owner, token: token, previousOwner: previous, ttl: ttl)
+        return SessionLease(key: key, owner: owner, token: token, previousOwner: previous, ttl: ttl, previousOwnerNotified: notified)
     }
 
     public func renewLease(_ lease: SessionLease) async throws {
@@ -137,8 +138,11 @@ private final class TakeoverListeners: Sendable {
         return stream
     }
 
-    func notify(owner: String, key: String) {
+    /// Tells `owner`'s listeners; returns whether there was any.
+    @discardableResult
+    func notify(owner: String, key: String) -> Bool {
         let continuations = streams.withLock { Array(($0.byOwner[owner] ?? [:]).values) }
         for continuation in continuations { continuation.yield(key) }
+        return !continuations.isEmpty
     }
 }

@@ -68,13 +68,18 @@ public struct SessionLease: Sendable, Hashable {
     public var previousOwner: String?
     /// How long the lease lasts without a renewal.
     public var ttl: Duration
+    /// Whether the previous owner (another one) was listening for its takeover notice: when it
+    /// was not (a crashed replica), there is no last save to wait for.
+    public var previousOwnerNotified: Bool
 
-    public init(key: String, owner: String, token: Int, previousOwner: String? = nil, ttl: Duration) {
+    public init(key: String, owner: String, token: Int, previousOwner: String? = nil, ttl: Duration,
+                previousOwnerNotified: Bool = false) {
         self.key = key
         self.owner = owner
         self.token = token
         self.previousOwner = previousOwner
         self.ttl = ttl
+        self.previousOwnerNotified = previousOwnerNotified
     }
 }
 

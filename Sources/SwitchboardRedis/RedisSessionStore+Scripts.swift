@@ -29,7 +29,8 @@ extension RedisSessionStore {
             """#)
 
         /// Takes the session over. KEYS: lease, token counter. ARGV: owner, lease TTL ms, counter
-        /// TTL ms, takeover channel prefix, session key. Returns {token, previous owner or nil}.
+        /// TTL ms, takeover channel prefix, session key. Returns {token, previous owner or false,
+        /// how many listeners the takeover notice reached}.
         static let acquire = RedisScript(#"""
             local previous = redis.call('HGET', KEYS[1], 'owner')
             local token = redis.call('INCR', KEYS[2])
@@ -37,10 +38,11 @@ extension RedisSessionStore {
             redis.call('DEL', KEYS[1])
             redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', token)
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            local listeners = 0
             if previous and previous ~= ARGV[1] then
-              redis.call('PUBLISH', ARGV[4] .. previous, ARGV[5])
+              listeners = redis.call('PUBLISH', ARGV[4] .. previous, ARGV[5])
             end
-            return {token, previous}
+            return {token, previous, listeners}
             """#)
 
         /// Extends a lease, or takes a lapsed one back if nobody acquired the key since.

@@ -101,7 +101,9 @@ public struct RedisSessionStore: SessionStore {
             ])
         guard let parts = reply.array, parts.count >= 1, let token = parts[0].integer else { throw unexpected("acquire", reply) }
         let previous = parts.count > 1 ? parts[1].string : nil
-        return SessionLease(key: key, owner: owner, token: Int(token), previousOwner: previous, ttl: ttl)
+        let listeners = parts.count > 2 ? (parts[2].integer ?? 0) : 0
+        return SessionLease(key: key, owner: owner, token: Int(token), previousOwner: previous, ttl: ttl,
+                            previousOwnerNotified: listeners > 0)
     }
 
     public func renewLease(_ lease: SessionLease) async throws {

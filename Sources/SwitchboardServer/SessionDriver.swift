@@ -136,6 +136,8 @@ struct SessionDriver: Sendable {
         guard let previous = lease.previousOwner, previous != hub.configuration.replicaID else { return lease }
         logger.info("taking the session over from another replica", metadata: ["session.previous_owner": "\(previous)"])
         hub.metrics.takeovers.increment()
+        // A previous owner nobody heard (a crashed replica) has no last turn to save.
+        guard lease.previousOwnerNotified else { return lease }
         let deadline = ContinuousClock.now + hub.configuration.takeoverTimeout
         while ContinuousClock.now < deadline {
             let now = try? await hub.store.load(key)

@@ -92,6 +92,19 @@ struct ConversationTests {
         #expect(saved.last?.history.last?.assistant == "ok three")
     }
 
+    @Test("replayed history is not taken for new words: a resumed session that hears nothing saves nothing")
+    func replayIsNotNewWords() {
+        var c = conversation(history: [Turn(user: "hi", assistant: "hello", agent: "concierge")])
+        let actions = c.handle(.model(event(#"{"type":"session.created","event_id":"e","session":{"type":"realtime"}}"#), route: .intercept))
+        let replayed = sentToModel(actions).first { $0.type == "conversation.item.create" && $0["item"]?["role"] == .string("user") }
+        let id = replayed?["item"]?["id"]?.stringValue ?? ""
+        #expect(id.hasPrefix("hub_hist"))
+        // The model echoes the replayed item; the client may see it, the history does not grow.
+        let echo = c.handle(.model(event(#"{"type":"conversation.item.added","event_id":"e","item":{"id":"\#(id)","type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}}"#), route: .intercept))
+        #expect(sentToClient(echo).count == 1)
+        #expect(c.handle(.clientClosed).allSatisfy { if case .save = $0 { return false } else { return true } })
+    }
+
     @Test("the model failing ends the session with a reason")
     func modelFails() {
         var c = conversation()
