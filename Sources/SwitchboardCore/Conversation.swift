@@ -102,7 +102,10 @@ public struct Conversation: Sendable {
     private var clientToolNames: Set<String> = []
     /// Whether the client's turn detection starts responses by itself (the model's never does:
     /// the hub routes each utterance first, then asks for the response).
-    private var clientAutoResponse = false
+    private var clientAutoResponse: Bool {
+        guard case .object(let detection)? = clientConfig.turnDetection else { return false }
+        return detection["create_response"]?.boolValue ?? true
+    }
     /// A `response.created` not shown yet: a response made only of hub tool calls stays hidden.
     private var heldResponseCreated: RealtimeEvent?
     /// Items of hub tool calls and their outputs, hidden from the client.
@@ -273,20 +276,17 @@ public struct Conversation: Sendable {
     /// What the model is told: the client's settings (`changes`, or all of them), the active
     /// agent's instructions, voice and tools, turn detection that leaves responses to the hub,
     /// and transcription on so every utterance can be routed.
-    private mutating func modelSessionUpdate(eventID: String, changes: SessionConfig? = nil) -> RealtimeEvent {
+    private func modelSessionUpdate(eventID: String, changes: SessionConfig? = nil) -> RealtimeEvent {
         var config = changes ?? clientConfig
         config.instructions = agent.instructions
         config.voice = agent.voice
         config.tools = agent.tools + clientTools
-        if let detection = clientConfig.turnDetection, case .object(var object) = detection {
-            clientAutoResponse = object["create_response"]?.boolValue ?? true
+        if case .object(var object)? = clientConfig.turnDetection {
             object["create_response"] = .bool(false)
             config.turnDetection = .object(object)
             if clientConfig.inputTranscription == nil || clientConfig.inputTranscription?.isNull == true {
                 config.inputTranscription = .object(["model": .string(configuration.modelDialect == .ga ? "gpt-4o-mini-transcribe" : "whisper-1")])
             }
-        } else if clientConfig.turnDetection != nil {
-            clientAutoResponse = false
         }
         return RealtimeEvent(type: "session.update", [
             ("event_id", .string(eventID)),
