@@ -46,16 +46,19 @@ struct SessionDriver: Sendable {
         // Across replicas: take the session's lease; a previous owner elsewhere is told through
         // the store and saves its last turn, which this connection waits for before loading.
         let saver = SessionSaver(store: hub.store, metrics: metrics, logger: logger)
-        let lease = await acquireLease(key)
+        let taken = await acquireLease(key)
+        let lease = taken.lease
         let renewal = lease.map(startRenewing)
         defer { renewal?.cancel() }
         var takenOver = false
 
-        var loaded: SessionState? = nil
-        do {
-            loaded = try await hub.store.load(key)
-        } catch {
-            logger.error("could not load session state; starting afresh", metadata: ["error": "\(error)"])
+        var loaded: SessionState? = taken.state ?? nil
+        if case .none = taken.state {
+            do {
+                loaded = try await hub.store.load(key)
+            } catch {
+                logger.error("could not load session state; starting afresh", metadata: ["error": "\(error)"])
+            }
         }
         var state = loaded ?? SessionState(key: key, activeAgent: hub.catalog.defaultPersona.name)
         if request.customer.name != nil { state.customer.name = request.customer.name }
@@ -123,28 +126,34 @@ struct SessionDriver: Sendable {
     }
 
     /// Takes the session's lease for this replica. When another replica held it, waits (at most
-    /// the takeover timeout) for that replica to save the session's last turn.
-    private func acquireLease(_ key: String) async -> SessionLease? {
-        let before = try? await hub.store.load(key)
+    /// the takeover timeout) for that replica to save the session's last turn. Returns the lease
+    /// and, when it is known to be current, the saved state (`.some(nil)`: nothing saved), so
+    /// the session does not read it a second time.
+    private func acquireLease(_ key: String) async -> (lease: SessionLease?, state: SessionState??) {
+        // `nil` when the read failed, `.some(nil)` when nothing is saved.
+        let before: SessionState??
+        do { before = .some(try await hub.store.load(key)) } catch { before = nil }
         let lease: SessionLease
         do {
             lease = try await hub.store.acquireLease(key: key, owner: hub.configuration.replicaID, ttl: hub.configuration.leaseTTL)
         } catch {
             logger.warning("could not take the session's lease; going on without one", metadata: ["error": "\(error)"])
-            return nil
+            return (nil, nil)
         }
-        guard let previous = lease.previousOwner, previous != hub.configuration.replicaID else { return lease }
+        // Nobody held the session (or this replica did, and its session has saved): what was
+        // read before taking the lease is current.
+        guard let previous = lease.previousOwner, previous != hub.configuration.replicaID else { return (lease, before) }
         logger.info("taking the session over from another replica", metadata: ["session.previous_owner": "\(previous)"])
         hub.metrics.takeovers.increment()
         // A previous owner nobody heard (a crashed replica) has no last turn to save.
-        guard lease.previousOwnerNotified else { return lease }
+        guard lease.previousOwnerNotified else { return (lease, nil) }
         let deadline = ContinuousClock.now + hub.configuration.takeoverTimeout
         while ContinuousClock.now < deadline {
             let now = try? await hub.store.load(key)
-            if let version = now?.version, version > (before?.version ?? -1) { break }
+            if let state = now, state.version > ((before ?? nil)?.version ?? -1) { return (lease, .some(state)) }
             try? await Task.sleep(for: .milliseconds(25))
         }
-        return lease
+        return (lease, nil)
     }
 
     /// Renews `lease` every third of its life; a lease another connection took ends this one.
