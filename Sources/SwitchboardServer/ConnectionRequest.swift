@@ -61,6 +61,19 @@ struct ConnectionRequest: Sendable {
         }
     }
 
+    /// A phone call's session: keyed by the caller's number (a call from a number that is not
+    /// E.164 gets a session of its own), GA dialect, no hub events (a phone shows none).
+    init(call: CallStart) {
+        sessionKey = call.caller ?? SessionKey.random()
+        keyGenerated = call.caller == nil
+        model = nil
+        customer = Customer(name: nil, id: nil)
+        hubEvents = false
+        dialect = .ga
+        subprotocol = nil
+        refusal = nil
+    }
+
     /// The error a refused client is sent.
     var refusalError: RealtimeError? {
         switch refusal {

@@ -194,6 +194,7 @@ public enum Hub {
                          body: .init(byteBuffer: ByteBuffer(string: "Connect with a WebSocket client (OpenAI Realtime protocol).\n")))
             }
         }
+        TwilioWebhook.addRoutes(to: router, hub: hub)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: hub.configuration.webDirectory, isDirectory: &isDirectory), isDirectory.boolValue {
             router.add(middleware: FileMiddleware(hub.configuration.webDirectory, searchForIndexHtml: true, logger: hub.logger))

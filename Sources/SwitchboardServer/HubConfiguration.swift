@@ -51,6 +51,13 @@ public struct HubConfiguration: Sendable {
     /// `openai-insecure-api-key.` subprotocol). Empty: no authentication (loopback only).
     public var apiKeys: [String] = []
     public var relay = RelayConfiguration()
+    /// The hub's address as the outside world reaches it (`https://hub.example.com`): the phone
+    /// bridges put it in the TwiML they answer and Twilio signs requests with it. `nil`: taken
+    /// from each request's `Host` and `X-Forwarded-Proto`.
+    public var publicURL: String?
+    /// The Twilio account's auth token: webhooks and media streams must carry a valid
+    /// `X-Twilio-Signature`. Without one, the Twilio routes only answer on a loopback address.
+    public var twilioAuthToken: String?
     /// Event loop threads (each session's client and model connections share one). `nil`: one per core.
     public var eventLoopThreads: Int?
 
@@ -65,6 +72,9 @@ public struct HubConfiguration: Sendable {
     public func validate() throws(ConfigurationError) {
         if !isLoopback && apiKeys.isEmpty {
             throw ConfigurationError("refusing to listen on \(host) without --api-key: anyone could use the hub; give at least one key or listen on 127.0.0.1")
+        }
+        if let publicURL, URL(string: publicURL)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
+            throw ConfigurationError("--public-url must be the hub's http(s) address as callers reach it (got '\(publicURL)')")
         }
         guard (0...65535).contains(port) else { throw ConfigurationError("--port must be 0-65535") }
         if let threads = eventLoopThreads, !(1...256).contains(threads) { throw ConfigurationError("--event-loops must be 1-256") }

@@ -46,6 +46,16 @@ public final class HubMetrics: Sendable {
         toolSeconds.record(duration)
     }
 
+    /// Counts a phone call by the bridge that carries it (`twilio`, `sip`).
+    func calls(channel: String) {
+        registry.makeCounter(descriptor: Self.name("switchboard_calls_total", "Phone calls started."), labels: [("channel", Self.label(channel))]).increment()
+    }
+
+    /// Counts a phone call's message or packet the hub dropped, by reason.
+    func callDropped(_ reason: String) {
+        registry.makeCounter(descriptor: Self.name("switchboard_call_messages_dropped_total", "Phone messages or packets dropped as unreadable."), labels: [("reason", Self.label(reason))]).increment()
+    }
+
     /// Counts a control event by type and direction.
     func event(_ type: String, direction: String) {
         // Only known names become labels, so arbitrary client types cannot grow the registry.

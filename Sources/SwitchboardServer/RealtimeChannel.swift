@@ -17,9 +17,11 @@ import SwitchboardCore
 struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
     enum UpgradeResult: Sendable {
         case session(SessionDriver)
+        /// A phone call: its session starts once the call says who is calling (`nil`: it ended first).
+        case call(EventLoopFuture<SessionDriver?>)
         case refused
         case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, forbidden: String?)
     }
 
     struct Value: ServerChildChannelValue {
@@ -28,6 +30,8 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     static let paths: Set<Substring> = ["/realtime", "/v1/realtime"]
+    /// The Twilio Media Streams WebSocket (the hub's answer to the voice webhook points here).
+    static let twilioMediaPath: Substring = "/twilio/media"
 
     /// What an upgraded connection is given to.
     enum Mode: Sendable {
@@ -63,11 +67,21 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
         return channel.eventLoop.makeCompletedFuture {
             let attempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let parsed = NIOLoopBoundBox<ConnectionRequest?>(nil, eventLoop: channel.eventLoop)
+            let isCall = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+            let forbidden = NIOLoopBoundBox<String?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: hub.configuration.relay.maxEventBytes,
                 enableAutomaticErrorHandling: false,
                 shouldUpgrade: { channel, head in
                     attempted.value = true
+                    if mode == .hub, ConnectionRequest.path(of: head.uri) == Self.twilioMediaPath {
+                        if let refusal = TwilioWebhook.mediaRefusal(head: head, hub: hub) {
+                            forbidden.value = refusal
+                            return channel.eventLoop.makeSucceededFuture(nil)
+                        }
+                        isCall.value = true
+                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                    }
                     guard Self.paths.contains(ConnectionRequest.path(of: head.uri)) else {
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
@@ -80,6 +94,7 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
+                        if isCall.value { return try Self.startTwilioCall(channel: channel, hub: hub) }
                         guard let request = parsed.value else { throw ChannelError.inappropriateOperationForState }
                         switch mode {
                         case .hub:
@@ -97,7 +112,7 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        return attempted.value ? .failedUpgrade(asyncChannel) : .notUpgraded(asyncChannel)
+                        return attempted.value ? .failedUpgrade(asyncChannel, forbidden: forbidden.value) : .notUpgraded(asyncChannel)
                     }
                 }
             )
@@ -122,13 +137,44 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
             try channel.pipeline.syncOperations.addHandler(RefusalHandler(error: error))
             return .refused
         }
+        return .session(try attachSession(channel: channel, request: request, hub: hub, logger: logger))
+    }
+
+    /// Puts a session relay at the end of `channel`'s pipeline and returns the driver to run.
+    static func attachSession(channel: any Channel, request: ConnectionRequest, hub: HubContext, logger: Logger) throws -> SessionDriver {
         let (stream, continuation) = AsyncStream.makeStream(of: Conversation.Input.self)
         let relay = SessionRelay(configuration: hub.configuration.relay, metrics: hub.metrics, logger: logger,
                                  eventLoop: channel.eventLoop, inbox: continuation)
         try channel.pipeline.syncOperations.addHandler(relay)
-        let driver = SessionDriver(hub: hub, request: request, relay: NIOLoopBound(relay, eventLoop: channel.eventLoop),
-                                   eventLoop: channel.eventLoop, inbox: stream, logger: logger)
-        return .session(driver)
+        return SessionDriver(hub: hub, request: request, relay: NIOLoopBound(relay, eventLoop: channel.eventLoop),
+                             eventLoop: channel.eventLoop, inbox: stream, logger: logger)
+    }
+
+    /// A Twilio media stream: its wire format, the call bridge, and, once `start` names the
+    /// caller, the caller's session.
+    static func startTwilioCall(channel: any Channel, hub: HubContext) throws -> UpgradeResult {
+        let started = channel.eventLoop.makePromise(of: SessionDriver?.self)
+        try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
+            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: hub.configuration.relay.maxEventBytes))
+        try channel.pipeline.syncOperations.addHandler(TwilioMediaStream(logger: hub.logger, metrics: hub.metrics))
+        try channel.pipeline.syncOperations.addHandler(CallBridge(logger: hub.logger) { call, context in
+            guard let call else {
+                started.succeed(nil)
+                return
+            }
+            var logger = hub.logger
+            logger[metadataKey: "session.key"] = "\(call.caller?.redacted ?? "new")"
+            logger[metadataKey: "call.channel"] = "\(call.channel)"
+            logger.info("call started", metadata: ["call.id": "\(call.callID)"])
+            hub.metrics.calls(channel: call.channel)
+            do {
+                started.succeed(try attachSession(channel: context.channel, request: ConnectionRequest(call: call), hub: hub, logger: logger))
+            } catch {
+                started.succeed(nil)
+                throw error
+            }
+        })
+        return .call(started.futureResult)
     }
 
     /// Serves the hub's model directly to the client.
@@ -150,12 +196,16 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
             switch try await value.upgradeResult.get() {
             case .session(let driver):
                 await Self.closingOnCancel(value.channel) { await driver.run() }
+            case .call(let started):
+                await Self.closingOnCancel(value.channel) {
+                    if let driver = try? await started.get() { await driver.run() }
+                }
             case .refused:
                 await Self.closingOnCancel(value.channel) {}
             case .notUpgraded(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)
-            case .failedUpgrade(let http):
-                await Self.writeBadUpgrade(http)
+            case .failedUpgrade(let http, let forbidden):
+                await Self.writeBadUpgrade(http, forbidden: forbidden)
             }
         } catch {
             logger.debug("connection ended during setup", metadata: ["error": "\(error)"])
@@ -173,10 +223,10 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
         }
     }
 
-    private static func writeBadUpgrade(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>) async {
+    private static func writeBadUpgrade(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, forbidden: String?) async {
         try? await http.executeThenClose { _, outbound in
-            let body = "WebSocket upgrades are served at /realtime and /v1/realtime.\n"
-            try await outbound.write(.head(HTTPResponse(status: .notFound, headerFields: [
+            let body = forbidden.map { $0 + "\n" } ?? "WebSocket upgrades are served at /realtime, /v1/realtime and /twilio/media.\n"
+            try await outbound.write(.head(HTTPResponse(status: forbidden == nil ? .notFound : .forbidden, headerFields: [
                 .connection: "close", .contentLength: "\(body.utf8.count)", .contentType: "text/plain; charset=utf-8",
             ])))
             try await outbound.write(.body(ByteBuffer(string: body)))

@@ -65,6 +65,10 @@ struct ServerOptions: ParsableArguments {
     var maxEventBytes: Int = env("MAX_EVENT_BYTES").flatMap(Int.init) ?? 15 * 1024 * 1024
     @Option(help: "Event loop threads; default one per core (env SWITCHBOARD_EVENT_LOOPS).")
     var eventLoops: Int?
+    @Option(help: "The hub's public http(s) address, used in TwiML and Twilio signatures (env SWITCHBOARD_PUBLIC_URL).")
+    var publicURL: String?
+    @Option(help: "Twilio auth token: webhooks and media streams must be signed with it (env TWILIO_AUTH_TOKEN).")
+    var twilioAuthToken: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env SWITCHBOARD_LOG_LEVEL).")
     var logLevel: String = env("LOG_LEVEL") ?? "info"
 
@@ -94,6 +98,8 @@ struct ServerOptions: ParsableArguments {
         c.apiKeys = apiKey
         c.relay.maxEventBytes = maxEventBytes
         c.eventLoopThreads = eventLoops ?? env("EVENT_LOOPS").flatMap(Int.init)
+        c.publicURL = publicURL ?? env("PUBLIC_URL")
+        c.twilioAuthToken = twilioAuthToken ?? ProcessInfo.processInfo.environment["TWILIO_AUTH_TOKEN"]
         return c
     }
 

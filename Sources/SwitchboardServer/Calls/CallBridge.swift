@@ -1,0 +1,271 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+import RealtimeProtocol
+
+/// Turns a phone call into a realtime client of its session: it sits between a phone bridge's
+/// wire format (Twilio Media Streams, RTP) and the session relay, which sees an ordinary
+/// realtime client. The caller's audio goes on as `input_audio_buffer.append` in the call's own
+/// G.711 codec (the model is asked for that format, so nothing is re-encoded); the agent's audio
+/// comes back as play commands followed by marks; a barge-in clears the phone's queue at once
+/// and truncates the answer where the caller stopped hearing it; DTMF keys become a user turn.
+final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
+    typealias InboundIn = CallEvent
+    typealias InboundOut = WebSocketFrame
+    typealias OutboundIn = WebSocketFrame
+    typealias OutboundOut = CallCommand
+
+    /// Called once, on the loop: with the call when it starts (attach the session after this
+    /// handler), or with `nil` when the call ends before it started.
+    typealias Start = (CallStart?, ChannelHandlerContext) throws -> Void
+
+    struct Settings: Sendable {
+        /// Keys pressed with no more than this between them form one entry (`#` ends it early).
+        var dtmfGap: TimeAmount = .milliseconds(1500)
+        /// The server VAD's silence before the end of a turn.
+        var silenceDurationMilliseconds = 500
+    }
+
+    private let settings: Settings
+    private let logger: Logger
+    private var onStart: Start?
+    private var call: CallStart?
+    private var playback = CallPlayback()
+    private var digits = ""
+    private var dtmfTimer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+
+    init(settings: Settings = Settings(), logger: Logger, onStart: @escaping Start) {
+        self.settings = settings
+        self.logger = logger
+        self.onStart = onStart
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        dtmfTimer?.cancel()
+        self.context = nil
+    }
+
+    // MARK: Caller → session
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .started(let start):
+            guard call == nil, let onStart else { return }
+            self.onStart = nil
+            call = start
+            do {
+                try onStart(start, context)
+            } catch {
+                logger.error("could not start the call's session", metadata: ["error": "\(error)"])
+                context.close(promise: nil)
+                return
+            }
+            send(Self.sessionUpdate(codec: start.codec, silence: settings.silenceDurationMilliseconds), context: context)
+        case .audio(let audio):
+            guard call != nil else { return }
+            send(Self.append(audio, allocator: context.channel.allocator), context: context)
+        case .dtmf(let key):
+            guard call != nil else { return }
+            pressed(key, context: context)
+        case .played(let mark):
+            playback.played(mark: mark)
+        case .ended:
+            // The phone side ends the call its way (a close frame, a BYE), then the connection closes.
+            context.writeAndFlush(wrapOutboundOut(.hangUp), promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        dtmfTimer?.cancel()
+        if let onStart {
+            self.onStart = nil
+            try? onStart(nil, context)
+        }
+        context.fireChannelInactive()
+    }
+
+    private func send(_ event: ByteBuffer, context: ChannelHandlerContext) {
+        context.fireChannelRead(wrapInboundOut(WebSocketFrame(fin: true, opcode: .text, data: event)))
+    }
+
+    /// The caller's pressed keys: sent as one user turn at `#` or after a pause.
+    private func pressed(_ key: Character, context: ChannelHandlerContext) {
+        dtmfTimer?.cancel()
+        dtmfTimer = nil
+        if key != "#" { digits.append(key) }
+        if key == "#" || digits.count >= 32 {
+            flushDigits(context: context)
+            return
+        }
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        dtmfTimer = context.eventLoop.scheduleTask(in: settings.dtmfGap) {
+            guard let context = this.value.context else { return }
+            this.value.flushDigits(context: context)
+        }
+    }
+
+    private func flushDigits(context: ChannelHandlerContext) {
+        dtmfTimer = nil
+        guard !digits.isEmpty else { return }
+        let text = digits
+        digits = ""
+        logger.info("caller pressed keys", metadata: ["call.dtmf_count": "\(text.count)"])
+        let item = RealtimeEvent(type: "conversation.item.create", [
+            ("item", .object(JSONObject([
+                ("type", .string("message")), ("role", .string("user")),
+                ("content", .array([.object(JSONObject([("type", .string("input_text")), ("text", .string(text))]))])),
+            ]))),
+        ])
+        send(item.encoded(allocator: context.channel.allocator), context: context)
+        send(RealtimeEvent(type: "response.create").encoded(allocator: context.channel.allocator), context: context)
+        context.fireChannelReadComplete()
+    }
+
+    // MARK: Session → caller
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let frame = unwrapOutboundIn(data)
+        switch frame.opcode {
+        case .text:
+            event(frame.data, context: context)
+            promise?.succeed(())
+        case .connectionClose:
+            context.write(wrapOutboundOut(.hangUp), promise: promise)
+        default:
+            promise?.succeed(())
+        }
+    }
+
+    private enum Kind { case audio, speechStarted, error, other }
+
+    private func event(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        let kind = buffer.withUnsafeReadableBytes { raw -> Kind in
+            guard case .type(let range) = TypePeek.peek(raw) else { return .other }
+            if TypePeek.matches(raw, range, "response.output_audio.delta") || TypePeek.matches(raw, range, "response.audio.delta") {
+                return .audio
+            }
+            if TypePeek.matches(raw, range, "input_audio_buffer.speech_started") { return .speechStarted }
+            if TypePeek.matches(raw, range, "error") { return .error }
+            return .other
+        }
+        switch kind {
+        case .audio:
+            let found = buffer.withUnsafeReadableBytes { raw -> (item: String, delta: Range<Int>)? in
+                guard let delta = MemberPeek.string("delta", in: raw), let item = MemberPeek.string("item_id", in: raw) else { return nil }
+                return (String(decoding: UnsafeRawBufferPointer(rebasing: raw[item]), as: UTF8.self), delta)
+            }
+            guard let found, !found.delta.isEmpty else { return }
+            let audio = buffer.getSlice(at: buffer.readerIndex + found.delta.lowerBound, length: found.delta.count)!
+            let mark = playback.sent(item: found.item, bytes: Self.decodedLength(audio))
+            context.write(wrapOutboundOut(.play(audio)), promise: nil)
+            context.write(wrapOutboundOut(.mark(mark)), promise: nil)
+        case .speechStarted:
+            guard let cut = playback.interrupt() else { return }
+            context.write(wrapOutboundOut(.clear), promise: nil)
+            context.flush()
+            let truncate = RealtimeEvent(type: "conversation.item.truncate", [
+                ("item_id", .string(cut.item)), ("content_index", .int(0)), ("audio_end_ms", .int(cut.audioEndMilliseconds)),
+            ])
+            logger.debug("caller barged in", metadata: ["call.heard_ms": "\(cut.audioEndMilliseconds)"])
+            send(truncate.encoded(allocator: context.channel.allocator), context: context)
+            context.fireChannelReadComplete()
+        case .error:
+            let message = (try? RealtimeEvent.decode(buffer)).flatMap { RealtimeError(event: $0) }
+            logger.warning("the session reported an error", metadata: ["error.code": "\(message?.code ?? "")", "error.message": "\(message?.message ?? "")"])
+        case .other:
+            break
+        }
+    }
+
+    /// Bytes a base64 text decodes to.
+    static func decodedLength(_ text: ByteBuffer) -> Int {
+        let count = text.readableBytes
+        guard count >= 4 else { return count * 3 / 4 }
+        var padding = 0
+        if text.getInteger(at: text.readerIndex + count - 1, as: UInt8.self) == UInt8(ascii: "=") { padding += 1 }
+        if text.getInteger(at: text.readerIndex + count - 2, as: UInt8.self) == UInt8(ascii: "=") { padding += 1 }
+        return count / 4 * 3 - padding
+    }
+
+    // MARK: Events the bridge writes
+
+    /// The call's session settings: G.711 both ways, server VAD that answers and can be
+    /// interrupted, transcription of the caller.
+    static func sessionUpdate(codec: CallCodec, silence: Int) -> ByteBuffer {
+        let format = JSONValue.object(JSONObject([("type", .string(codec.realtimeFormat))]))
+        let turnDetection = JSONValue.object(JSONObject([
+            ("type", .string("server_vad")), ("silence_duration_ms", .int(silence)),
+            ("create_response", .bool(true)), ("interrupt_response", .bool(true)),
+        ]))
+        let session = JSONObject([
+            ("type", .string("realtime")),
+            ("output_modalities", .array([.string("audio")])),
+            ("audio", .object(JSONObject([
+                ("input", .object(JSONObject([
+                    ("format", format),
+                    ("transcription", .object(JSONObject([("model", .string("whisper-1"))]))),
+                    ("turn_detection", turnDetection),
+                ]))),
+                ("output", .object(JSONObject([("format", format)]))),
+            ]))),
+        ])
+        return RealtimeEvent(type: "session.update", [("session", .object(session))]).encoded()
+    }
+
+    private static let appendPrefix = Array(#"{"type":"input_audio_buffer.append","audio":""#.utf8)
+    private static let appendSuffix = Array(#""}"#.utf8)
+
+    /// `input_audio_buffer.append` with the caller's audio: base64 copied as it came, raw bytes encoded.
+    static func append(_ audio: CallAudio, allocator: ByteBufferAllocator) -> ByteBuffer {
+        switch audio {
+        case .base64(let text):
+            var out = allocator.buffer(capacity: appendPrefix.count + text.readableBytes + appendSuffix.count)
+            out.writeBytes(appendPrefix)
+            out.writeImmutableBuffer(text)
+            out.writeBytes(appendSuffix)
+            return out
+        case .raw(let bytes):
+            var out = allocator.buffer(capacity: appendPrefix.count + (bytes.readableBytes + 2) / 3 * 4 + appendSuffix.count)
+            out.writeBytes(appendPrefix)
+            out.writeBase64(of: bytes)
+            out.writeBytes(appendSuffix)
+            return out
+        }
+    }
+}
+
+extension ByteBuffer {
+    private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Writes the standard base64 (with padding) of `bytes`' readable bytes.
+    mutating func writeBase64(of bytes: ByteBuffer) {
+        let alphabet = Self.base64Alphabet
+        bytes.withUnsafeReadableBytes { raw in
+            var i = 0
+            let n = raw.count
+            while i + 3 <= n {
+                let v = UInt32(raw[i]) << 16 | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2])
+                writeInteger(alphabet[Int(v >> 18 & 63)])
+                writeInteger(alphabet[Int(v >> 12 & 63)])
+                writeInteger(alphabet[Int(v >> 6 & 63)])
+                writeInteger(alphabet[Int(v & 63)])
+                i += 3
+            }
+            let rest = n - i
+            if rest > 0 {
+                let v = UInt32(raw[i]) << 16 | (rest == 2 ? UInt32(raw[i + 1]) << 8 : 0)
+                writeInteger(alphabet[Int(v >> 18 & 63)])
+                writeInteger(alphabet[Int(v >> 12 & 63)])
+                writeInteger(rest == 2 ? alphabet[Int(v >> 6 & 63)] : UInt8(ascii: "="))
+                writeInteger(UInt8(ascii: "="))
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import NIOCore
+import SwitchboardCore
+
+/// The audio codec of a phone call: G.711 at 8 kHz, 20 ms = 160 bytes.
+enum CallCodec: String, Sendable {
+    case pcmu
+    case pcma
+
+    /// The realtime `session.update` format (GA) that carries this codec unchanged end to end.
+    var realtimeFormat: String { self == .pcmu ? "audio/pcmu" : "audio/pcma" }
+
+    /// Bytes of audio per millisecond (8 kHz, one byte a sample).
+    static let bytesPerMillisecond = 8
+}
+
+/// How a call begins: who is calling (the session key) and in which codec.
+struct CallStart: Sendable {
+    /// The caller's number in E.164, when it is one: the session key, so calling back resumes.
+    var caller: SessionKey?
+    /// The provider's id for the call (Twilio's `CallSid`, SIP's `Call-ID`), for logs.
+    var callID: String
+    var codec: CallCodec
+    /// Which bridge carries the call (`twilio`, `sip`), for logs and metrics.
+    var channel: String
+}
+
+/// Audio of a call as it travels: Twilio carries base64 text, RTP carries raw bytes.
+enum CallAudio: Sendable {
+    case base64(ByteBuffer)
+    case raw(ByteBuffer)
+}
+
+/// What a phone bridge's wire format hands the call bridge.
+enum CallEvent: Sendable {
+    /// The call is up; audio may follow.
+    case started(CallStart)
+    /// The caller's audio, in the call's codec.
+    case audio(CallAudio)
+    /// One DTMF key the caller pressed (`0`–`9`, `*`, `#`, `A`–`D`).
+    case dtmf(Character)
+    /// The audio sent before the mark with this name has been played to the caller.
+    case played(mark: String)
+    /// The caller hung up or the stream stopped.
+    case ended
+}
+
+/// What the call bridge asks a phone bridge's wire format to do.
+enum CallCommand: Sendable {
+    /// Play this audio (base64 text of the call's codec) after what is queued.
+    case play(ByteBuffer)
+    /// Report `played(mark:)` once everything queued before it has been played.
+    case mark(String)
+    /// Drop all audio queued for playback at once (barge-in).
+    case clear
+    /// End the call.
+    case hangUp
+}

@@ -1,0 +1,212 @@
+"""The Twilio Media Streams bridge against the real hub: the signed webhook, a scripted stream
+that speaks synthesized μ-law and hears the spoken answer, marks, barge-in, DTMF, calling back,
+and the bad inputs a stream can carry."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+
+import pytest
+import websockets
+
+from audio import SILENCE_FRAME, rms, spoken_mulaw
+from twilio_peer import TwilioPeer, twilio_signature
+
+QUESTION = "Is my flight on time"
+
+
+def post_webhook(hub, params: dict[str, str], signature: str | None):
+    url = f"{hub.http_base}/twilio/voice"
+    body = urllib.parse.urlencode(params).encode()
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    if signature is not None:
+        request.add_header("X-Twilio-Signature", signature)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+async def session_ready(hub, key: str) -> dict:
+    """What the hub holds for `key`, read the way a resuming client sees it."""
+    url = f"{hub.ws_base}/realtime?session_state_key={urllib.parse.quote(key)}&hub_events=1"
+    async with websockets.connect(url) as ws:
+        while True:
+            event = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            if event["type"] == "hub.session.ready":
+                return event
+
+
+def run(coroutine):
+    return asyncio.run(asyncio.wait_for(coroutine, 120))
+
+
+CALL_PARAMS = {"CallSid": "CA0123456789abcdef0123456789abcdef", "AccountSid": "AC" + "0" * 32,
+               "From": "+15550100001", "To": "+15550199999", "CallStatus": "ringing", "Direction": "inbound"}
+
+
+def test_webhook_answers_signed_calls_with_a_stream_that_carries_the_caller(hub):
+    url = f"{hub.http_base}/twilio/voice"
+    status, body = post_webhook(hub, CALL_PARAMS, twilio_signature(url, CALL_PARAMS))
+    assert status == 200, body
+    root = ET.fromstring(body)
+    stream = root.find("./Connect/Stream")
+    assert stream is not None, body
+    assert stream.get("url") == f"{hub.ws_base}/twilio/media"
+    parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    assert parameters["from"] == "+15550100001"
+    assert parameters["callSid"] == CALL_PARAMS["CallSid"]
+
+
+def test_webhook_refuses_a_wrong_or_missing_signature(hub):
+    url = f"{hub.http_base}/twilio/voice"
+    wrong = twilio_signature(url, CALL_PARAMS, token="not-the-token")
+    assert post_webhook(hub, CALL_PARAMS, wrong)[0] == 403
+    assert post_webhook(hub, CALL_PARAMS, None)[0] == 403
+    # Signed for other parameters: a forged caller is refused.
+    forged = dict(CALL_PARAMS, From="+15550100002")
+    assert post_webhook(hub, forged, twilio_signature(url, CALL_PARAMS))[0] == 403
+
+
+def test_media_stream_refuses_an_unsigned_upgrade(hub):
+    async def scenario():
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await TwilioPeer.connect(hub.ws_base, "+15550100003", sign=False)
+        assert refused.value.response.status_code == 403
+    run(scenario())
+
+
+def test_a_call_hears_a_spoken_answer_and_calling_back_resumes(hub):
+    caller = "+15550100010"
+    question = spoken_mulaw(QUESTION)
+
+    async def scenario():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        await peer.speak(question, pace=0.005)
+        await peer.speak(SILENCE_FRAME * 50, pace=0.005)
+        heard = await peer.wait_for_answer()
+        await peer.stop()
+        return heard
+
+    heard = run(scenario())
+    seconds = len(heard.audio) / 8000
+    assert seconds > 1.5, f"only {seconds:.2f} s of answer"
+    assert rms(heard.audio) > 300, "the answer is silence"
+    assert heard.marks, "no marks after the agent's audio"
+    assert set(heard.echoed) <= set(heard.marks)
+
+    ready = run(session_ready(hub, caller))
+    assert ready["resumed"] is True
+    assert ready["agent"] == "flight"
+    last = ready["history"][-1]
+    assert "flight" in last["user"].lower(), last
+    # The flight agent asks which flight: it understood the question.
+    assert "flight number" in last["assistant"].lower(), last
+
+    # Calling back: the same number's next call continues with the flight agent and its history.
+    async def call_back():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        await peer.speak(spoken_mulaw("S B 2 0 4"), pace=0.005)
+        await peer.speak(SILENCE_FRAME * 50, pace=0.005)
+        heard = await peer.wait_for_answer()
+        await peer.stop()
+        return heard
+
+    again = run(call_back())
+    assert len(again.audio) / 8000 > 1.0
+    ready = run(session_ready(hub, caller))
+    assert ready["agent"] == "flight"
+    assert len(ready["history"]) >= 2
+    assert ready["history"][-2]["assistant"] == last["assistant"]
+
+
+def test_talking_over_the_agent_clears_its_audio_at_once(hub):
+    caller = "+15550100020"
+
+    async def scenario():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        await peer.speak(spoken_mulaw("What is the status of my hotel reservation H 2 0 4 5 1 8"), pace=0.005)
+        await peer.speak(SILENCE_FRAME * 50, pace=0.005)
+        while peer.heard.first_audio_at is None:
+            await asyncio.sleep(0.02)
+        # The caller hears the start of the answer, then talks over it in real time.
+        await asyncio.sleep(0.6)
+        await peer.speak(spoken_mulaw("wait, stop please", lead_ms=0, tail_ms=0), pace=0.02)
+        for _ in range(200):
+            if peer.heard.clears:
+                break
+            await asyncio.sleep(0.02)
+        heard = peer.heard
+        await peer.stop()
+        return heard
+
+    heard = run(scenario())
+    assert heard.clears >= 1, "no clear after the caller talked over the agent"
+    # Marks already echoed were for audio before the barge-in only: none names audio the caller
+    # was never going to hear.
+    assert heard.clear_at is not None and heard.first_audio_at is not None
+    assert "the session reported an error" not in hub.log(), "the truncate was refused"
+
+
+def test_dtmf_keys_reach_the_conversation(hub):
+    caller = "+15550100030"
+
+    async def scenario():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        await peer.speak(SILENCE_FRAME * 10, pace=0.005)
+        for digit in "2040#":
+            await peer.send({"event": "dtmf", "dtmf": {"track": "inbound_track", "digit": digit}})
+        heard = await peer.wait_for_answer()
+        await peer.stop()
+        return heard
+
+    heard = run(scenario())
+    assert len(heard.audio) > 0
+    ready = run(session_ready(hub, caller))
+    assert ready["history"][-1]["user"] == "2040"
+
+
+def test_bad_messages_are_dropped_and_the_call_goes_on(hub):
+    caller = "+15550100040"
+
+    async def scenario():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        await peer.ws.send("this is not json")
+        await peer.ws.send(json.dumps({"event": "no-such-event"}))
+        await peer.ws.send(json.dumps({"event": "media", "media": {"track": "inbound"}}))
+        await peer.ws.send(json.dumps({"event": "dtmf", "dtmf": {"digit": "12"}}))
+        await peer.ws.send(json.dumps({"event": "start", "start": {"streamSid": "MZother"}}))
+        await peer.ws.send(b"\x00\x01binary")
+        await peer.ws.send(json.dumps([1, 2, 3]))
+        await peer.speak(spoken_mulaw(QUESTION), pace=0.005)
+        await peer.speak(SILENCE_FRAME * 50, pace=0.005)
+        heard = await peer.wait_for_answer()
+        await peer.stop()
+        return heard
+
+    heard = run(scenario())
+    assert len(heard.audio) / 8000 > 1.0
+    with urllib.request.urlopen(f"{hub.http_base}/metrics", timeout=5) as response:
+        metrics = response.read().decode()
+    for reason in ("twilio_invalid_message", "twilio_invalid_media", "twilio_invalid_dtmf",
+                   "twilio_duplicate_start", "twilio_binary_frame"):
+        assert f'reason="{reason}"' in metrics, reason
+
+
+def test_a_stream_in_another_audio_format_is_ended(hub):
+    async def scenario():
+        peer = await TwilioPeer.connect(hub.ws_base, "+15550100050",
+                                        media_format={"encoding": "audio/x-l16", "sampleRate": 16000, "channels": 1})
+        await asyncio.wait_for(peer.ws.wait_closed(), 10)
+        await peer.close()
+        return peer.ws.close_code, peer.ws.close_reason
+    code, reason = run(scenario())
+    assert code == 1003
+    assert "audio/x-mulaw" in reason

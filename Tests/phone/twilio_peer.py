@@ -1,0 +1,140 @@
+"""A scripted Twilio Media Streams peer: it opens the stream the way Twilio does (signed
+upgrade, `connected`, `start`), speaks μ-law in 20 ms `media` frames, plays the hub's audio on a
+simulated clock and echoes each `mark` when playback reaches it, and honours `clear`."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import websockets
+
+from conftest import AUTH_TOKEN
+
+
+def twilio_signature(url: str, params: dict[str, str] | None = None, token: str = AUTH_TOKEN) -> str:
+    text = url + "".join(k + v for k, v in sorted((params or {}).items()))
+    return base64.b64encode(hmac.new(token.encode(), text.encode(), hashlib.sha1).digest()).decode()
+
+
+@dataclass
+class Heard:
+    audio: bytearray = field(default_factory=bytearray)
+    media_frames: int = 0
+    marks: list[str] = field(default_factory=list)
+    echoed: list[str] = field(default_factory=list)
+    clears: int = 0
+    first_audio_at: float | None = None
+    last_audio_at: float | None = None
+    clear_at: float | None = None
+    other: list[dict] = field(default_factory=list)
+
+
+class TwilioPeer:
+    def __init__(self, ws, stream_sid: str):
+        self.ws = ws
+        self.stream_sid = stream_sid
+        self.heard = Heard()
+        self.play_until = 0.0  # monotonic time the simulated playback queue runs out
+        self.pending: list[tuple[float, str]] = []  # (time it plays, mark name)
+        self.honour_marks = True
+        self._reader = asyncio.create_task(self._read())
+        self._marker = asyncio.create_task(self._echo_marks())
+
+    @classmethod
+    async def connect(cls, base: str, caller: str | None, media_format: dict | None = None, sign: bool = True):
+        url = f"{base}/twilio/media"
+        headers = {"X-Twilio-Signature": twilio_signature(url)} if sign else {}
+        ws = await websockets.connect(url, additional_headers=headers, max_size=2**22)
+        stream_sid = "MZ" + uuid.uuid4().hex
+        await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        start = {
+            "streamSid": stream_sid, "accountSid": "AC" + "0" * 32, "callSid": "CA" + uuid.uuid4().hex,
+            "tracks": ["inbound"],
+            "customParameters": {"from": caller} if caller else {},
+            "mediaFormat": media_format or {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+        }
+        await ws.send(json.dumps({"event": "start", "sequenceNumber": "1", "start": start, "streamSid": stream_sid}))
+        return cls(ws, stream_sid)
+
+    async def _read(self):
+        try:
+            async for message in self.ws:
+                event = json.loads(message)
+                assert event.get("streamSid") == self.stream_sid, event
+                now = time.monotonic()
+                kind = event["event"]
+                if kind == "media":
+                    chunk = base64.b64decode(event["media"]["payload"])
+                    self.heard.audio += chunk
+                    self.heard.media_frames += 1
+                    self.heard.first_audio_at = self.heard.first_audio_at or now
+                    self.heard.last_audio_at = now
+                    self.play_until = max(self.play_until, now) + len(chunk) / 8000
+                elif kind == "mark":
+                    name = event["mark"]["name"]
+                    self.heard.marks.append(name)
+                    self.pending.append((max(self.play_until, now), name))
+                elif kind == "clear":
+                    self.heard.clears += 1
+                    self.heard.clear_at = now
+                    self.play_until = now
+                    self.pending.clear()
+                else:
+                    self.heard.other.append(event)
+        except websockets.ConnectionClosed:
+            pass
+
+    async def _echo_marks(self):
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            due = [p for p in self.pending if p[0] <= now]
+            if not due or not self.honour_marks:
+                continue
+            self.pending = [p for p in self.pending if p[0] > now]
+            for _, name in due:
+                self.heard.echoed.append(name)
+                await self.send({"event": "mark", "mark": {"name": name}})
+
+    async def send(self, message: dict):
+        message.setdefault("streamSid", self.stream_sid)
+        await self.ws.send(json.dumps(message))
+
+    async def speak(self, mulaw: bytes, pace: float = 0.02):
+        """Sends `mulaw` in 20 ms frames, one every `pace` seconds."""
+        chunk = 0
+        for offset in range(0, len(mulaw), 160):
+            chunk += 1
+            frame = mulaw[offset:offset + 160].ljust(160, b"\xff")
+            await self.send({"event": "media", "sequenceNumber": str(chunk + 1),
+                             "media": {"track": "inbound", "chunk": str(chunk), "timestamp": str(chunk * 20),
+                                       "payload": base64.b64encode(frame).decode()}})
+            await asyncio.sleep(pace)
+
+    async def wait_for_answer(self, timeout: float = 30, quiet: float = 1.5) -> Heard:
+        """Waits for the agent's audio to start, then to stop coming for `quiet` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            last = self.heard.last_audio_at
+            if last is not None and time.monotonic() - last > quiet:
+                return self.heard
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no complete answer within {timeout} s (heard {len(self.heard.audio)} bytes)")
+
+    async def stop(self):
+        await self.send({"event": "stop", "stop": {"accountSid": "AC" + "0" * 32, "callSid": "CA"}})
+        await self.close()
+
+    async def close(self):
+        self._marker.cancel()
+        try:
+            await asyncio.wait_for(self.ws.close(), 5)
+        finally:
+            await asyncio.wait_for(self._reader, 5)
