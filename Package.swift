@@ -174,12 +174,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // SIP signalling (RFC 3261 user agent over UDP: transactions, dialogs, SDP offer/answer)
+        // and RTP (packets, jitter buffer, RFC 4733 DTMF) as deterministic state machines, no I/O.
+        .target(
+            name: "SwitchboardSIP",
+            swiftSettings: swiftSettings
+        ),
         // Hummingbird wiring, the /realtime fast path, operations endpoints.
         .target(
             name: "SwitchboardServer",
             dependencies: [
                 "RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardData", "SwitchboardTools", "LocalModel",
-                "OpenAIRealtime", "SwitchboardRedis", "SwitchboardPostgres",
+                "OpenAIRealtime", "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardSIP", "SwitchboardAudio",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -282,6 +289,11 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardSIPTests",
+            dependencies: ["SwitchboardSIP"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -35,6 +35,10 @@ public enum Hub {
             logger: logger
         )
         app.addServices(SessionStoreService(store: hub.store, live: hub.live, replicaID: configuration.replicaID, redis: redis, logger: logger))
+        if let sipPort = configuration.sipPort {
+            let sipHost = configuration.sipHost ?? configuration.host
+            app.addServices(SIPService(hub: hub, host: sipHost, port: sipPort, advertisedHost: configuration.sipPublicHost ?? sipHost))
+        }
         return app
     }
 

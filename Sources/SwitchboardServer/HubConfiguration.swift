@@ -58,6 +58,13 @@ public struct HubConfiguration: Sendable {
     /// The Twilio account's auth token: webhooks and media streams must carry a valid
     /// `X-Twilio-Signature`. Without one, the Twilio routes only answer on a loopback address.
     public var twilioAuthToken: String?
+    /// The SIP bridge's UDP port (`nil`: no SIP bridge; 0 picks a free port).
+    public var sipPort: Int?
+    /// The address the SIP and RTP sockets bind to; default the hub's `host`.
+    public var sipHost: String?
+    /// The address put in SDP and Contact headers, as callers reach this machine; default the
+    /// bind address (which must then be a concrete IP, not 0.0.0.0).
+    public var sipPublicHost: String?
     /// Event loop threads (each session's client and model connections share one). `nil`: one per core.
     public var eventLoopThreads: Int?
 
@@ -75,6 +82,10 @@ public struct HubConfiguration: Sendable {
         }
         if let publicURL, URL(string: publicURL)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
             throw ConfigurationError("--public-url must be the hub's http(s) address as callers reach it (got '\(publicURL)')")
+        }
+        if let sipPort, !(0...65535).contains(sipPort) { throw ConfigurationError("--sip-port must be 0-65535") }
+        if sipPort != nil, sipPublicHost == nil, ["0.0.0.0", "::"].contains(sipHost ?? host) {
+            throw ConfigurationError("--sip-public-host is needed when SIP listens on every address: callers must be told one IP to send media to")
         }
         guard (0...65535).contains(port) else { throw ConfigurationError("--port must be 0-65535") }
         if let threads = eventLoopThreads, !(1...256).contains(threads) { throw ConfigurationError("--event-loops must be 1-256") }

@@ -69,6 +69,12 @@ struct ServerOptions: ParsableArguments {
     var publicURL: String?
     @Option(help: "Twilio auth token: webhooks and media streams must be signed with it (env TWILIO_AUTH_TOKEN).")
     var twilioAuthToken: String?
+    @Option(help: "UDP port of the SIP bridge; off when not given, 0 picks a free port (env SWITCHBOARD_SIP_PORT).")
+    var sipPort: Int?
+    @Option(help: "Address the SIP and RTP sockets bind to; default --host (env SWITCHBOARD_SIP_HOST).")
+    var sipHost: String?
+    @Option(help: "IP callers send SIP and media to, put in SDP and Contact; default the SIP bind address (env SWITCHBOARD_SIP_PUBLIC_HOST).")
+    var sipPublicHost: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env SWITCHBOARD_LOG_LEVEL).")
     var logLevel: String = env("LOG_LEVEL") ?? "info"
 
@@ -99,6 +105,9 @@ struct ServerOptions: ParsableArguments {
         c.relay.maxEventBytes = maxEventBytes
         c.eventLoopThreads = eventLoops ?? env("EVENT_LOOPS").flatMap(Int.init)
         c.publicURL = publicURL ?? env("PUBLIC_URL")
+        c.sipPort = sipPort ?? env("SIP_PORT").flatMap(Int.init)
+        c.sipHost = sipHost ?? env("SIP_HOST")
+        c.sipPublicHost = sipPublicHost ?? env("SIP_PUBLIC_HOST")
         c.twilioAuthToken = twilioAuthToken ?? ProcessInfo.processInfo.environment["TWILIO_AUTH_TOKEN"]
         return c
     }

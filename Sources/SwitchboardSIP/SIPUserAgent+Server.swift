@@ -1,0 +1,337 @@
+extension SIPUserAgent {
+    /// Methods defined by SIP RFCs that this agent recognises (405 rather than 501 when not allowed).
+    static let knownMethods: Set<String> = [
+        "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH",
+        "INFO", "REFER", "MESSAGE", "UPDATE",
+    ]
+
+    // MARK: - Requests
+
+    mutating func handleRequest(_ request: SIPMessage, from source: SIPEndpoint, now: ContinuousClock.Instant) -> [SIPAction] {
+        guard let method = request.method, let via = request.topVia else { return [] }
+        let key = transactionKey(for: request, via: via)
+        if let transaction = serverTransactions[key] {
+            if method == "ACK" {
+                if transaction.isInvite, transaction.state == .completed {
+                    var confirmed = transaction
+                    confirmed.state = .confirmed
+                    confirmed.retransmitAt = nil
+                    confirmed.expiresAt = now + configuration.t4  // Timer I
+                    serverTransactions[key] = confirmed
+                    return []
+                }
+                if transaction.state != .accepted { return [] }
+                // An ACK reusing the INVITE's branch for a 2xx: handled by the dialog below.
+            } else {
+                // A retransmitted request: repeat the last response.
+                return transaction.response.map { [.send($0, to: transaction.destination)] } ?? []
+            }
+        }
+        if method == "ACK" { return handleAck(request, now: now) }
+
+        if let problem = missingHeaderProblem(request, method: method) {
+            return respond(to: request, source: source, status: 400, reason: problem, now: now)
+        }
+        guard configuration.allowedMethods.contains(method) else {
+            let known = Self.knownMethods.contains(method)
+            return respond(to: request, source: source, status: known ? 405 : 501,
+                           reason: known ? "Method Not Allowed" : "Not Implemented",
+                           extraHeaders: [("Allow", allowValue)], now: now)
+        }
+        switch method {
+        case "INVITE": return handleInvite(request, from: source, now: now)
+        case "CANCEL": return handleCancel(request, from: source, via: via, now: now)
+        case "BYE": return handleBye(request, from: source, now: now)
+        case "OPTIONS":
+            return respond(to: request, source: source, status: 200, reason: "OK",
+                           extraHeaders: [("Contact", contactValue), ("Allow", allowValue), ("Accept", "application/sdp"),
+                                          ("Accept-Language", "en"), ("Supported", "")], now: now)
+        default:
+            return respond(to: request, source: source, status: 200, reason: "OK", now: now)
+        }
+    }
+
+    /// The 400 reason phrase for a request missing or garbling a mandatory header, or nil.
+    private func missingHeaderProblem(_ request: SIPMessage, method: String) -> String? {
+        for name in ["From", "To", "Call-ID", "CSeq"] where request.headers[name] == nil {
+            return "Missing \(name) Header"
+        }
+        if request.from == nil { return "Malformed From Header" }
+        if request.to == nil { return "Malformed To Header" }
+        guard let cseq = request.cseq else { return "Malformed CSeq Header" }
+        if cseq.method != method { return "CSeq Method Does Not Match Request" }
+        if request.requestURI == nil { return "Malformed Request-URI" }
+        if let maxForwards = request.headers["Max-Forwards"], Int(maxForwards) == nil { return "Malformed Max-Forwards Header" }
+        return nil
+    }
+
+    private mutating func handleInvite(_ request: SIPMessage, from source: SIPEndpoint, now: ContinuousClock.Instant) -> [SIPAction] {
+        guard let callID = request.callID, let from = request.from, let to = request.to, let cseq = request.cseq else { return [] }
+        if let toTag = to.tag {
+            guard let call = calls[callID], call.localTag == toTag, call.remoteTag == from.tag else {
+                return respond(to: request, source: source, status: 481, reason: "Call/Transaction Does Not Exist", now: now)
+            }
+            return handleReInvite(request, call: call, cseq: cseq.number, from: source, now: now)
+        }
+        if calls[callID] != nil {
+            return respond(to: request, source: source, status: 482, reason: "Loop Detected", now: now)
+        }
+        let required = request.headers.values("Require")
+        if !required.isEmpty {
+            return respond(to: request, source: source, status: 420, reason: "Bad Extension",
+                           extraHeaders: [("Unsupported", required.joined(separator: ", "))], now: now)
+        }
+        let offer: SessionDescription
+        let media: SIPMedia
+        switch readOffer(request) {
+        case .failure(let rejection):
+            return respond(to: request, source: source, status: rejection.status, reason: rejection.reason,
+                           extraHeaders: rejection.headers, now: now)
+        case .success(let result):
+            (offer, media) = result
+        }
+
+        let localTag = RandomToken.make()
+        var localParty = to
+        localParty.parameters.set("tag", localTag)
+        let call = SIPCall(
+            id: callID, direction: .inbound, state: .offered, peer: source, localTag: localTag, remoteTag: from.tag,
+            localParty: localParty.description, remoteParty: request.headers["From"] ?? from.description,
+            remoteTarget: request.contact?.uriText ?? from.uriText, routeSet: request.headers.values("Record-Route"),
+            localCSeq: 1, remoteCSeq: cseq.number, pendingInvite: request, pendingInviteSource: source, offer: offer,
+            sdpSessionID: Self.randomSessionID(), sdpVersion: 1, media: media)
+        calls[callID] = call
+
+        var actions = respond(to: request, source: source, status: 100, reason: "Trying", now: now)
+        actions += respond(to: request, source: source, status: 180, reason: "Ringing", toTag: localTag,
+                           extraHeaders: [("Contact", contactValue)], now: now)
+        let calledUser = request.requestURI?.user ?? to.uri?.user
+        let offerInfo = SIPCallOffer(
+            callID: callID, callerNumber: callerNumber(of: request), callerDisplayName: from.displayName, callerURI: from.uriText,
+            calledNumber: calledUser.flatMap { e164Number($0.split(separator: ";").first.map(String.init) ?? $0) },
+            calledUser: calledUser, media: media, source: source)
+        actions.append(.incomingCall(offerInfo))
+        return actions
+    }
+
+    /// Why an offer cannot be used: the response to send.
+    struct OfferRejection: Error {
+        var status: Int
+        var reason: String
+        var headers: [(String, String)]
+    }
+
+    /// Checks the INVITE body and negotiates it against a placeholder local address.
+    private func readOffer(_ request: SIPMessage) -> Result<(SessionDescription, SIPMedia), OfferRejection> {
+        let warningHost = configuration.localHost
+        guard !request.body.isEmpty else {
+            return .failure(OfferRejection(status: 488, reason: "Not Acceptable Here",
+                                           headers: [("Accept", "application/sdp"),
+                                                     ("Warning", "399 \(warningHost) \"SDP offer required\"")]))
+        }
+        if let type = request.contentType, type != "application/sdp" {
+            return .failure(OfferRejection(status: 415, reason: "Unsupported Media Type", headers: [("Accept", "application/sdp")]))
+        }
+        let offer: SessionDescription
+        do {
+            offer = try SessionDescription(parsing: request.bodyText)
+        } catch {
+            return .failure(OfferRejection(status: 400, reason: "Bad Request (Malformed SDP: \(error.message))", headers: []))
+        }
+        let placeholder = SIPEndpoint(host: configuration.localHost, port: 0)
+        switch SDPAnswer.negotiate(offer: offer, local: placeholder, sessionID: 0, sessionVersion: 0) {
+        case .accepted(let answer):
+            return .success((offer, answer.media))
+        case .notAcceptable(let reason):
+            return .failure(OfferRejection(status: 488, reason: "Not Acceptable Here",
+                                           headers: [("Accept", "application/sdp"),
+                                                     ("Warning", "305 \(warningHost) \"\(reason)\"")]))
+        }
+    }
+
+    private mutating func handleReInvite(_ request: SIPMessage, call existing: SIPCall, cseq: UInt32, from source: SIPEndpoint,
+                                         now: ContinuousClock.Instant) -> [SIPAction] {
+        var call = existing
+        guard call.state == .established, call.pendingSuccess == nil else {
+            return respond(to: request, source: source, status: 500, reason: "Server Internal Error",
+                           extraHeaders: [("Retry-After", "1")], now: now)
+        }
+        guard cseq > call.remoteCSeq else {
+            return respond(to: request, source: source, status: 500, reason: "Server Internal Error (CSeq Out of Order)", now: now)
+        }
+        call.remoteCSeq = cseq
+        if let target = request.contact?.uriText { call.remoteTarget = target }
+        guard let localRTP = call.localRTP ?? call.media.map({ _ in SIPEndpoint(host: configuration.localHost, port: 0) }) else {
+            calls[call.id] = call
+            return respond(to: request, source: source, status: 488, reason: "Not Acceptable Here", now: now)
+        }
+        var actions: [SIPAction] = []
+        let body: String
+        if request.body.isEmpty {
+            // No offer: we offer in the 200 OK and read the answer from the ACK.
+            call.sdpVersion += 1
+            body = SDPAnswer.offer(local: localRTP, sessionID: call.sdpSessionID, sessionVersion: call.sdpVersion)
+            call.awaitingAnswerInAck = true
+        } else {
+            if let type = request.contentType, type != "application/sdp" {
+                calls[call.id] = call
+                return respond(to: request, source: source, status: 415, reason: "Unsupported Media Type",
+                               extraHeaders: [("Accept", "application/sdp")], now: now)
+            }
+            guard let offer = try? SessionDescription(parsing: request.bodyText) else {
+                calls[call.id] = call
+                return respond(to: request, source: source, status: 400, reason: "Bad Request (Malformed SDP)", now: now)
+            }
+            let result = SDPAnswer.negotiate(offer: offer, local: localRTP, sessionID: call.sdpSessionID,
+                                             sessionVersion: call.sdpVersion + 1, preferredCodec: call.media?.codec)
+            guard case .accepted(let answer) = result else {
+                calls[call.id] = call
+                return respond(to: request, source: source, status: 488, reason: "Not Acceptable Here",
+                               extraHeaders: [("Accept", "application/sdp")], now: now)
+            }
+            call.sdpVersion += 1
+            call.offer = offer
+            body = answer.text
+            if answer.media != call.media {
+                actions.append(.mediaChanged(callID: call.id, media: answer.media))
+            }
+            call.media = answer.media
+        }
+        actions = sendSuccess(to: request, call: &call, source: source, sdp: body, now: now) + actions
+        calls[call.id] = call
+        return actions
+    }
+
+    /// Sends a 2xx with SDP to an INVITE and arms its retransmission until the ACK arrives.
+    mutating func sendSuccess(to request: SIPMessage, call: inout SIPCall, source: SIPEndpoint, sdp: String,
+                              now: ContinuousClock.Instant) -> [SIPAction] {
+        let actions = respond(to: request, source: source, status: 200, reason: "OK", toTag: call.localTag,
+                              extraHeaders: [("Contact", contactValue), ("Allow", allowValue), ("Supported", ""),
+                                             ("Content-Type", "application/sdp")],
+                              body: Array(sdp.utf8), now: now)
+        if case .send(let bytes, let destination)? = actions.first {
+            call.pendingSuccess = PendingSuccess(bytes: bytes, destination: destination, cseq: request.cseq?.number ?? 0,
+                                                 interval: configuration.t1, nextAt: now + configuration.t1,
+                                                 giveUpAt: now + timeout64)
+        }
+        return actions
+    }
+
+    private mutating func handleAck(_ request: SIPMessage, now: ContinuousClock.Instant) -> [SIPAction] {
+        guard let callID = request.callID, var call = calls[callID], let cseq = request.cseq,
+              request.to?.tag == call.localTag, let pending = call.pendingSuccess, pending.cseq == cseq.number else { return [] }
+        call.pendingSuccess = nil
+        call.state = .established
+        var actions: [SIPAction] = []
+        if call.awaitingAnswerInAck {
+            call.awaitingAnswerInAck = false
+            if let answer = try? SessionDescription(parsing: request.bodyText), let media = SDPAnswer.media(fromAnswer: answer),
+               media != call.media {
+                call.media = media
+                actions.append(.mediaChanged(callID: callID, media: media))
+            }
+        }
+        if call.hangUpAfterAck {
+            actions += sendBye(&call, now: now)
+            calls[callID] = nil
+            return actions
+        }
+        calls[callID] = call
+        return actions
+    }
+
+    private mutating func handleCancel(_ request: SIPMessage, from source: SIPEndpoint, via: SIPVia,
+                                       now: ContinuousClock.Instant) -> [SIPAction] {
+        var inviteKey = transactionKey(for: request, via: via)
+        inviteKey.method = "INVITE"
+        guard let invite = serverTransactions[inviteKey], invite.isInvite else {
+            return respond(to: request, source: source, status: 481, reason: "Call/Transaction Does Not Exist", now: now)
+        }
+        let call = invite.callID.flatMap { calls[$0] }
+        var actions = respond(to: request, source: source, status: 200, reason: "OK", toTag: call?.localTag, now: now)
+        guard invite.state == .proceeding, let call, call.state == .offered, let pendingInvite = call.pendingInvite,
+              let inviteSource = call.pendingInviteSource else { return actions }
+        actions += respond(to: pendingInvite, source: inviteSource, status: 487, reason: "Request Terminated", toTag: call.localTag, now: now)
+        calls[call.id] = nil
+        actions.append(.callEnded(callID: call.id, reason: .cancelled))
+        return actions
+    }
+
+    private mutating func handleBye(_ request: SIPMessage, from source: SIPEndpoint, now: ContinuousClock.Instant) -> [SIPAction] {
+        guard let callID = request.callID, let call = calls[callID], request.to?.tag == call.localTag,
+              call.remoteTag == nil || request.from?.tag == call.remoteTag else {
+            return respond(to: request, source: source, status: 481, reason: "Call/Transaction Does Not Exist", now: now)
+        }
+        var actions = respond(to: request, source: source, status: 200, reason: "OK", now: now)
+        if call.state == .offered, let invite = call.pendingInvite, let inviteSource = call.pendingInviteSource {
+            actions += respond(to: invite, source: inviteSource, status: 487, reason: "Request Terminated", toTag: call.localTag, now: now)
+        }
+        calls[callID] = nil
+        if !call.endReported { actions.append(.callEnded(callID: callID, reason: .remoteHangUp)) }
+        return actions
+    }
+
+    // MARK: - Responding
+
+    /// The server transaction key for a request; ACK maps to its INVITE. Requests without an
+    /// RFC 3261 branch (RFC 2543 peers) are keyed by Call-ID, CSeq number and From tag.
+    func transactionKey(for request: SIPMessage, via: SIPVia) -> ServerTransactionKey {
+        var method = request.method ?? ""
+        if method == "ACK" { method = "INVITE" }
+        let branch: String
+        if let value = via.branch, value.hasPrefix("z9hG4bK") {
+            branch = value
+        } else {
+            branch = [request.callID ?? "", String(request.cseq?.number ?? 0), request.from?.tag ?? ""].joined(separator: "|")
+        }
+        return ServerTransactionKey(branch: branch, sentBy: via.sentBy.lowercased(), method: method)
+    }
+
+    /// Sends a response through the request's server transaction (creating or updating it), so
+    /// retransmitted requests are answered again and non-2xx finals to INVITE are retransmitted.
+    mutating func respond(to request: SIPMessage, source: SIPEndpoint, status: Int, reason: String, toTag: String? = nil,
+                          extraHeaders: [(String, String)] = [], body: [UInt8] = [], now: ContinuousClock.Instant) -> [SIPAction] {
+        guard let via = request.topVia, let destination = request.responseDestination(source: source) else { return [] }
+        var response = request.response(status: status, reason: reason, toTag: toTag ?? RandomToken.make(), source: source)
+        for (name, value) in extraHeaders { response.headers.add(name, value) }
+        response.headers.add("Server", configuration.userAgent)
+        response.body = body
+        let bytes = response.serialized()
+
+        let key = transactionKey(for: request, via: via)
+        let isInvite = request.method == "INVITE"
+        var transaction = serverTransactions[key] ?? ServerTransaction(
+            state: .proceeding, isInvite: isInvite, callID: request.callID, response: nil, destination: destination,
+            retransmitInterval: configuration.t1, retransmitAt: nil, expiresAt: nil)
+        transaction.response = bytes
+        switch status {
+        case 100..<200:
+            transaction.state = .proceeding
+        case 200..<300 where isInvite:
+            transaction.state = .accepted
+            transaction.expiresAt = now + timeout64
+        default:
+            transaction.state = .completed
+            if isInvite {
+                transaction.retransmitInterval = configuration.t1
+                transaction.retransmitAt = now + configuration.t1  // Timer G
+                transaction.expiresAt = now + timeout64  // Timer H
+            } else {
+                transaction.expiresAt = now + timeout64  // Timer J
+            }
+        }
+        serverTransactions[key] = transaction
+        return [.send(bytes, to: destination)]
+    }
+
+    /// A 400 for a request too broken to open a transaction for.
+    func respondStatelessly(to request: SIPMessage, source: SIPEndpoint, status: Int, reason: String) -> [SIPAction] {
+        guard let destination = request.responseDestination(source: source) else { return [] }
+        var response = request.response(status: status, reason: reason, toTag: RandomToken.make(), source: source)
+        response.headers.add("Server", configuration.userAgent)
+        return [.send(response.serialized(), to: destination)]
+    }
+
+    /// The Allow header value.
+    var allowValue: String { configuration.allowedMethods.joined(separator: ", ") }
+}

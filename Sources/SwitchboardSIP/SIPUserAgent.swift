@@ -1,0 +1,202 @@
+/// A deterministic SIP user agent over UDP: an RFC 3261 UAS plus a minimal UAC for outbound calls.
+///
+/// It performs no I/O and reads no clock: feed it datagrams with `receive`, call `tick` when
+/// `nextDeadline` passes, and carry out the returned `SIPAction`s in order.
+///
+/// Incoming calls: an INVITE is answered at once with 100 Trying and 180 Ringing, then reported as
+/// `.incomingCall`; `accept` sends 200 OK with the SDP answer, `reject` a final error. Every call
+/// reported by `.incomingCall` or started with `call(...)` ends with exactly one `.callEnded`.
+/// In-dialog requests (BYE) are sent to the address the INVITE came from (inbound) or to the
+/// peer given to `call` (outbound), which is what NAT traversal needs; no DNS is involved.
+public struct SIPUserAgent: Sendable {
+    /// Addresses, identity and RFC 3261 timer values.
+    public struct Configuration: Sendable, Hashable {
+        /// The IP address Switchboard's SIP socket is reachable at (used in Via, Contact, SDP o=).
+        public var localHost: String
+        /// The SIP UDP port.
+        public var localPort: Int
+        /// The User-Agent / Server header value.
+        public var userAgent: String = "Switchboard"
+        /// RTT estimate (Timer T1).
+        public var t1: Duration = .milliseconds(500)
+        /// Maximum retransmission interval for non-INVITE requests and INVITE responses (T2).
+        public var t2: Duration = .seconds(4)
+        /// Maximum time a message stays in the network (T4).
+        public var t4: Duration = .seconds(5)
+        /// Methods answered; others get 405 (known SIP methods) or 501 (unknown).
+        public var allowedMethods = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"]
+
+        /// Creates a configuration.
+        public init(localHost: String, localPort: Int, userAgent: String = "Switchboard", t1: Duration = .milliseconds(500),
+                    t2: Duration = .seconds(4), t4: Duration = .seconds(5),
+                    allowedMethods: [String] = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"]) {
+            self.localHost = localHost
+            self.localPort = localPort
+            self.userAgent = userAgent
+            self.t1 = t1
+            self.t2 = t2
+            self.t4 = t4
+            self.allowedMethods = allowedMethods
+        }
+    }
+
+    /// The configuration.
+    public let configuration: Configuration
+
+    var calls: [String: SIPCall] = [:]
+    var serverTransactions: [ServerTransactionKey: ServerTransaction] = [:]
+    var clientTransactions: [String: ClientTransaction] = [:]
+
+    /// Creates a user agent with no calls.
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Call-IDs of calls currently known (offered, ringing, established or being torn down).
+    public var activeCallIDs: [String] { calls.keys.sorted() }
+
+    /// The negotiated media of a call, once known.
+    public func media(callID: String) -> SIPMedia? { calls[callID]?.media }
+
+    /// A datagram arrived.
+    public mutating func receive(_ datagram: [UInt8], from source: SIPEndpoint, now: ContinuousClock.Instant) -> [SIPAction] {
+        // Empty datagrams and CRLF keep-alives (RFC 5626 §3.5.1) are ignored.
+        if datagram.allSatisfy({ $0 == 13 || $0 == 10 || $0 == 32 || $0 == 9 }) { return [] }
+        let message: SIPMessage
+        do {
+            message = try SIPMessage(parsing: datagram)
+        } catch {
+            guard let partial = error.partial, partial.isRequest, partial.method != "ACK", partial.topVia != nil else { return [] }
+            return respondStatelessly(to: partial, source: source, status: 400, reason: "Bad Request (\(error.message))")
+        }
+        if message.isRequest {
+            return handleRequest(message, from: source, now: now)
+        }
+        return handleResponse(message, now: now)
+    }
+
+    /// Timers: call whenever `nextDeadline` passes (calling more often is fine).
+    public mutating func tick(now: ContinuousClock.Instant) -> [SIPAction] {
+        var actions: [SIPAction] = []
+        actions += tickServerTransactions(now: now)
+        actions += tickClientTransactions(now: now)
+        actions += tickCalls(now: now)
+        return actions
+    }
+
+    /// The earliest instant at which `tick` has work to do.
+    public var nextDeadline: ContinuousClock.Instant? {
+        var deadlines: [ContinuousClock.Instant] = []
+        for transaction in serverTransactions.values {
+            if let at = transaction.retransmitAt { deadlines.append(at) }
+            if let at = transaction.expiresAt { deadlines.append(at) }
+        }
+        for transaction in clientTransactions.values {
+            if let at = transaction.retransmitAt { deadlines.append(at) }
+            if let at = transaction.timeoutAt { deadlines.append(at) }
+            if let at = transaction.expiresAt { deadlines.append(at) }
+        }
+        for call in calls.values {
+            if let pending = call.pendingSuccess { deadlines.append(min(pending.nextAt, pending.giveUpAt)) }
+            if let at = call.successAckExpiresAt { deadlines.append(at) }
+        }
+        return deadlines.min()
+    }
+
+    // MARK: - Timers
+
+    private mutating func tickServerTransactions(now: ContinuousClock.Instant) -> [SIPAction] {
+        var actions: [SIPAction] = []
+        for key in serverTransactions.keys.sorted() {
+            guard var transaction = serverTransactions[key] else { continue }
+            if let expiry = transaction.expiresAt, expiry <= now {
+                serverTransactions[key] = nil
+                continue
+            }
+            if let at = transaction.retransmitAt, at <= now, let response = transaction.response {
+                actions.append(.send(response, to: transaction.destination))
+                transaction.retransmitInterval = min(transaction.retransmitInterval * 2, configuration.t2)
+                transaction.retransmitAt = now + transaction.retransmitInterval
+            }
+            serverTransactions[key] = transaction
+        }
+        return actions
+    }
+
+    private mutating func tickClientTransactions(now: ContinuousClock.Instant) -> [SIPAction] {
+        var actions: [SIPAction] = []
+        for key in clientTransactions.keys.sorted() {
+            guard var transaction = clientTransactions[key] else { continue }
+            if let expiry = transaction.expiresAt, expiry <= now {
+                clientTransactions[key] = nil
+                continue
+            }
+            if let timeout = transaction.timeoutAt, timeout <= now {
+                clientTransactions[key] = nil
+                if transaction.method == "INVITE", let call = calls.removeValue(forKey: transaction.callID), !call.endReported {
+                    actions.append(.callEnded(callID: call.id, reason: .timeout))
+                }
+                continue
+            }
+            if let at = transaction.retransmitAt, at <= now {
+                actions.append(.send(transaction.request, to: transaction.destination))
+                let doubled = transaction.retransmitInterval * 2
+                transaction.retransmitInterval = transaction.method == "INVITE" ? doubled : min(doubled, configuration.t2)
+                transaction.retransmitAt = now + transaction.retransmitInterval
+            }
+            clientTransactions[key] = transaction
+        }
+        return actions
+    }
+
+    private mutating func tickCalls(now: ContinuousClock.Instant) -> [SIPAction] {
+        var actions: [SIPAction] = []
+        for id in calls.keys.sorted() {
+            guard var call = calls[id] else { continue }
+            if let expiry = call.successAckExpiresAt, expiry <= now {
+                call.successAck = nil
+                call.successAckExpiresAt = nil
+            }
+            if var pending = call.pendingSuccess {
+                if pending.giveUpAt <= now {
+                    // No ACK for our 2xx: the dialog is confirmed and then ended with BYE (§13.3.1.4).
+                    call.pendingSuccess = nil
+                    call.state = .established
+                    actions += sendBye(&call, now: now)
+                    calls[id] = nil
+                    if !call.endReported { actions.append(.callEnded(callID: id, reason: .noAck)) }
+                    continue
+                }
+                if pending.nextAt <= now {
+                    actions.append(.send(pending.bytes, to: pending.destination))
+                    pending.interval = min(pending.interval * 2, configuration.t2)
+                    pending.nextAt = now + pending.interval
+                    call.pendingSuccess = pending
+                }
+            }
+            calls[id] = call
+        }
+        return actions
+    }
+
+    // MARK: - Shared helpers
+
+    /// `<sip:switchboard@host:port>`.
+    var contactValue: String {
+        "<sip:switchboard@" + SIPEndpoint(host: configuration.localHost, port: configuration.localPort).description + ">"
+    }
+
+    /// A Via for a new request from this agent.
+    func newVia(branch: String) -> String {
+        SIPVia(host: configuration.localHost, port: configuration.localPort, branch: branch, rport: true).description
+    }
+
+    /// `64 × T1`, the transaction timeout.
+    var timeout64: Duration { configuration.t1 * 64 }
+
+    /// Random 32-bit-sized value for SDP session ids.
+    static func randomSessionID() -> UInt64 {
+        var generator = SystemRandomNumberGenerator()
+        return UInt64.random(in: 1...0xFFFF_FFFF, using: &generator)
+    }
+}

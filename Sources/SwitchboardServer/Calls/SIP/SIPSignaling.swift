@@ -1,0 +1,165 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SwitchboardCore
+import SwitchboardSIP
+
+/// The hub's SIP user agent on its UDP socket: it feeds datagrams and timers to the
+/// deterministic `SIPUserAgent` and carries out what it asks (send, answer, hang up). Each
+/// accepted call gets its own RTP socket whose pipeline is the call's media, the call bridge
+/// and, once started, the caller's session, exactly as a Twilio stream's is.
+final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    struct Call {
+        var channel: (any Channel)?
+        var handler: RTPCallHandler?
+    }
+
+    /// Made when the socket is bound, so headers carry the port it got.
+    private var agent: SIPUserAgent
+    private let hub: HubContext
+    private let mediaHost: String
+    private let advertisedHost: String
+    /// Hands each call's session driver to the service, which runs it.
+    private let sessions: AsyncStream<SessionDriver>.Continuation
+    private var calls: [String: Call] = [:]
+    private var timer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+    private var logger: Logger
+
+    init(hub: HubContext, mediaHost: String, advertisedHost: String, sessions: AsyncStream<SessionDriver>.Continuation) {
+        self.agent = SIPUserAgent(configuration: .init(localHost: advertisedHost, localPort: 0))
+        self.hub = hub
+        self.mediaHost = mediaHost
+        self.advertisedHost = advertisedHost
+        self.sessions = sessions
+        logger = hub.logger
+        logger[metadataKey: "call.channel"] = "sip"
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func channelActive(context: ChannelHandlerContext) {
+        agent = SIPUserAgent(configuration: .init(localHost: advertisedHost, localPort: context.channel.localAddress?.port ?? 0))
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard let host = envelope.remoteAddress.ipAddress, let port = envelope.remoteAddress.port else { return }
+        let datagram = Array(envelope.data.readableBytesView)
+        perform(agent.receive(datagram, from: SIPEndpoint(host: host, port: port), now: .now))
+    }
+
+    /// Ends every call (BYE), for shutdown.
+    func hangUpAll() {
+        for callID in calls.keys { perform(agent.hangUp(callID: callID, now: .now)) }
+    }
+
+    /// The session asked to end the call (its connection closed): BYE, then its media closes.
+    func hangUp(callID: String) {
+        guard calls[callID] != nil else { return }
+        perform(agent.hangUp(callID: callID, now: .now))
+    }
+
+    private func perform(_ actions: [SIPAction]) {
+        guard let context else { return }
+        var wrote = false
+        for action in actions {
+            switch action {
+            case .send(let bytes, let to):
+                guard let address = try? SocketAddress(ipAddress: to.host, port: to.port) else {
+                    logger.warning("cannot send SIP to an address that is not an IP", metadata: ["sip.to": "\(to)"])
+                    continue
+                }
+                var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+                buffer.writeBytes(bytes)
+                context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
+                wrote = true
+            case .incomingCall(let offer):
+                answer(offer, context: context)
+            case .callAnswered(let callID, let media), .mediaChanged(let callID, let media):
+                if let handler = calls[callID]?.handler, let channel = calls[callID]?.channel {
+                    channel.eventLoop.execute { handler.update(media) }
+                }
+            case .callEnded(let callID, let reason):
+                logger.info("call ended", metadata: ["call.id": "\(callID)", "call.reason": "\(reason)"])
+                calls.removeValue(forKey: callID)?.channel?.close(promise: nil)
+            }
+        }
+        if wrote { context.flush() }
+        rescheduleTimer(context: context)
+    }
+
+    private func rescheduleTimer(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        guard let deadline = agent.nextDeadline else { return }
+        let wait = max(.zero, deadline - .now)
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(wait.components.seconds) * 1_000_000_000 + wait.components.attoseconds / 1_000_000_000)) {
+            this.value.perform(this.value.agent.tick(now: .now))
+        }
+    }
+
+    /// Opens the call's RTP socket; once it is bound the call is answered with its port.
+    private func answer(_ offer: SIPCallOffer, context: ChannelHandlerContext) {
+        let callID = offer.callID
+        let caller = offer.callerNumber.flatMap(SessionKey.init).flatMap { $0.kind == .phoneNumber ? $0 : nil }
+        logger.info("call offered", metadata: ["call.id": "\(callID)", "session.key": "\(caller?.redacted ?? "new")",
+                                               "call.codec": "\(offer.codec.rawValue)"])
+        calls[callID] = Call()
+        let hub = self.hub
+        let sessions = self.sessions
+        let logger = self.logger
+        let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let signalingLoop = context.eventLoop
+        let handlerBox = NIOLockedValueBox<RTPCallHandler?>(nil)
+        let bootstrap = DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton.next())
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let media = RTPCallHandler(callID: callID, caller: caller, media: offer.media, metrics: hub.metrics, logger: logger) { id in
+                        signalingLoop.execute { signaling.value.hangUp(callID: id) }
+                    }
+                    handlerBox.withLockedValue { $0 = media }
+                    try channel.pipeline.syncOperations.addHandler(media)
+                    try channel.pipeline.syncOperations.addHandler(CallBridge(logger: logger) { call, bridgeContext in
+                        guard let call else { return }
+                        var sessionLogger = logger
+                        sessionLogger[metadataKey: "session.key"] = "\(call.caller?.redacted ?? "new")"
+                        hub.metrics.calls(channel: call.channel)
+                        let driver = try RealtimeChannel.attachSession(channel: bridgeContext.channel, request: ConnectionRequest(call: call),
+                                                                       hub: hub, logger: sessionLogger)
+                        sessions.yield(driver)
+                    })
+                }
+            }
+        bootstrap.bind(host: mediaHost, port: 0).whenComplete { result in
+            signalingLoop.execute {
+                let this = signaling.value
+                switch result {
+                case .success(let channel):
+                    guard this.calls[callID] != nil, let port = channel.localAddress?.port else {
+                        // Cancelled while the socket was opening.
+                        channel.close(promise: nil)
+                        return
+                    }
+                    this.calls[callID] = Call(channel: channel, handler: handlerBox.withLockedValue { $0 })
+                    this.perform(this.agent.accept(callID: callID, rtp: SIPEndpoint(host: this.advertisedHost, port: port), now: .now))
+                case .failure(let error):
+                    this.logger.error("could not open the call's RTP socket", metadata: ["error": "\(error)"])
+                    this.calls[callID] = nil
+                    this.perform(this.agent.reject(callID: callID, status: 503, reason: "Service Unavailable", now: .now))
+                }
+            }
+        }
+    }
+}
