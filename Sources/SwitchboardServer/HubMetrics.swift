@@ -51,6 +51,11 @@ public final class HubMetrics: Sendable {
         registry.makeCounter(descriptor: Self.name("switchboard_calls_total", "Phone calls started."), labels: [("channel", Self.label(channel))]).increment()
     }
 
+    /// Counts a caller talking over the agent (its queued audio cleared, the answer truncated).
+    func callBargeIn(channel: String) {
+        registry.makeCounter(descriptor: Self.name("switchboard_call_barge_ins_total", "Callers who talked over the agent."), labels: [("channel", Self.label(channel))]).increment()
+    }
+
     /// Counts a phone call's message or packet the hub dropped, by reason.
     func callDropped(_ reason: String) {
         registry.makeCounter(descriptor: Self.name("switchboard_call_messages_dropped_total", "Phone messages or packets dropped as unreadable."), labels: [("reason", Self.label(reason))]).increment()

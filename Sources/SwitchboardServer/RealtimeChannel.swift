@@ -157,7 +157,7 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
         try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
             minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: hub.configuration.relay.maxEventBytes))
         try channel.pipeline.syncOperations.addHandler(TwilioMediaStream(logger: hub.logger, metrics: hub.metrics))
-        try channel.pipeline.syncOperations.addHandler(CallBridge(logger: hub.logger) { call, context in
+        try channel.pipeline.syncOperations.addHandler(CallBridge(logger: hub.logger, metrics: hub.metrics) { call, context in
             guard let call else {
                 started.succeed(nil)
                 return

@@ -28,6 +28,7 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
 
     private let settings: Settings
     private let logger: Logger
+    private let metrics: HubMetrics?
     private var onStart: Start?
     private var call: CallStart?
     private var playback = CallPlayback()
@@ -35,9 +36,10 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     private var dtmfTimer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
-    init(settings: Settings = Settings(), logger: Logger, onStart: @escaping Start) {
+    init(settings: Settings = Settings(), logger: Logger, metrics: HubMetrics? = nil, onStart: @escaping Start) {
         self.settings = settings
         self.logger = logger
+        self.metrics = metrics
         self.onStart = onStart
     }
 
@@ -174,6 +176,7 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
                 ("item_id", .string(cut.item)), ("content_index", .int(0)), ("audio_end_ms", .int(cut.audioEndMilliseconds)),
             ])
             logger.debug("caller barged in", metadata: ["call.heard_ms": "\(cut.audioEndMilliseconds)"])
+            if let call { metrics?.callBargeIn(channel: call.channel) }
             send(truncate.encoded(allocator: context.channel.allocator), context: context)
             context.fireChannelReadComplete()
         case .error:

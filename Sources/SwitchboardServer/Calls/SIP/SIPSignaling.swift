@@ -131,7 +131,7 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
                     }
                     handlerBox.withLockedValue { $0 = media }
                     try channel.pipeline.syncOperations.addHandler(media)
-                    try channel.pipeline.syncOperations.addHandler(CallBridge(logger: logger) { call, bridgeContext in
+                    try channel.pipeline.syncOperations.addHandler(CallBridge(logger: logger, metrics: hub.metrics) { call, bridgeContext in
                         guard let call else { return }
                         var sessionLogger = logger
                         sessionLogger[metadataKey: "session.key"] = "\(call.caller?.redacted ?? "new")"

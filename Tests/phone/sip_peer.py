@@ -1,0 +1,146 @@
+"""A scripted SIP caller over UDP for the SIP bridge tests: INVITE with an SDP offer, ACK,
+RTP both ways on its own socket (20 ms μ-law packets), DTMF as RFC 4733 events, BYE."""
+
+from __future__ import annotations
+
+import random
+import re
+import socket
+import struct
+import threading
+import time
+import uuid
+
+
+class SIPCaller:
+    def __init__(self, hub_port: int, number: str, codec: str = "PCMU"):
+        self.hub = ("127.0.0.1", hub_port)
+        self.number = number
+        self.sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sip.bind(("127.0.0.1", 0))
+        self.sip.settimeout(5)
+        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rtp.bind(("127.0.0.1", 0))
+        self.rtp.settimeout(0.2)
+        self.call_id = uuid.uuid4().hex + "@127.0.0.1"
+        self.tag = uuid.uuid4().hex[:8]
+        self.cseq = 1
+        self.codec = codec
+        self.remote_rtp: tuple[str, int] | None = None
+        self.to_header = ""
+        self.received: list[tuple[float, bytes]] = []  # (arrival time, payload) of audio packets
+        self.packets: list[bytes] = []
+        self._stop = threading.Event()
+        self._listener: threading.Thread | None = None
+        self.seq = random.randint(0, 1000)
+        self.ts = random.randint(0, 100000)
+        self.ssrc = random.getrandbits(32)
+
+    @property
+    def sip_port(self) -> int:
+        return self.sip.getsockname()[1]
+
+    def _request(self, method: str, body: str = "", cseq: int | None = None, branch: str | None = None) -> str:
+        branch = branch or "z9hG4bK" + uuid.uuid4().hex[:12]
+        to = self.to_header or f"<sip:agent@127.0.0.1:{self.hub[1]}>"
+        lines = [
+            f"{method} sip:agent@127.0.0.1:{self.hub[1]} SIP/2.0",
+            f"Via: SIP/2.0/UDP 127.0.0.1:{self.sip_port};branch={branch};rport",
+            "Max-Forwards: 70",
+            f"From: \"Test Caller\" <sip:{self.number}@127.0.0.1>;tag={self.tag}",
+            f"To: {to}",
+            f"Call-ID: {self.call_id}",
+            f"CSeq: {cseq or self.cseq} {method}",
+            f"Contact: <sip:{self.number}@127.0.0.1:{self.sip_port}>",
+        ]
+        if body:
+            lines.append("Content-Type: application/sdp")
+        lines.append(f"Content-Length: {len(body.encode())}")
+        return "\r\n".join(lines) + "\r\n\r\n" + body
+
+    def send_raw(self, data: bytes) -> None:
+        self.sip.sendto(data, self.hub)
+
+    def receive(self, timeout: float = 5) -> str:
+        self.sip.settimeout(timeout)
+        data, _ = self.sip.recvfrom(65535)
+        return data.decode(errors="replace")
+
+    def invite(self) -> str:
+        pt = 0 if self.codec == "PCMU" else 8
+        port = self.rtp.getsockname()[1]
+        sdp = (f"v=0\r\no=caller 1 1 IN IP4 127.0.0.1\r\ns=call\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               f"m=audio {port} RTP/AVP {pt} 101\r\na=rtpmap:{pt} {self.codec}/8000\r\n"
+               f"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n")
+        self.send_raw(self._request("INVITE", sdp).encode())
+        while True:
+            response = self.receive(10)
+            status = int(response.split(" ", 2)[1])
+            if status < 200:
+                continue
+            if status >= 300:
+                return response
+            self.to_header = re.search(r"^To: (.*)$", response, re.M).group(1).strip()
+            m = re.search(r"^m=audio (\d+)", response, re.M)
+            c = re.search(r"^c=IN IP4 (\S+)", response, re.M)
+            self.remote_rtp = (c.group(1), int(m.group(1)))
+            self.send_raw(self._request("ACK", cseq=1).encode())
+            self._listener = threading.Thread(target=self._listen, daemon=True)
+            self._listener.start()
+            return response
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, _ = self.rtp.recvfrom(2048)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.packets.append(data)
+            if len(data) >= 12 and data[1] & 0x7F in (0, 8):
+                self.received.append((time.monotonic(), data[12:]))
+
+    def send_rtp(self, payload: bytes, pt: int | None = None, marker: bool = False) -> None:
+        pt = (0 if self.codec == "PCMU" else 8) if pt is None else pt
+        header = struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, self.seq & 0xFFFF, self.ts & 0xFFFFFFFF, self.ssrc)
+        self.rtp.sendto(header + payload, self.remote_rtp)
+        self.seq += 1
+        if pt in (0, 8):
+            self.ts += len(payload)
+
+    def speak(self, mulaw: bytes, pace: float = 0.02) -> None:
+        """Sends `mulaw` as 20 ms packets, one every `pace` seconds."""
+        next_at = time.monotonic()
+        for offset in range(0, len(mulaw), 160):
+            self.send_rtp(mulaw[offset:offset + 160].ljust(160, b"\xff"))
+            next_at += pace
+            time.sleep(max(0, next_at - time.monotonic()))
+
+    def press(self, digit: str) -> None:
+        """One RFC 4733 key press: three event packets, the end packet sent three times."""
+        event = "0123456789*#ABCD".index(digit)
+        for duration, end in ((160, False), (320, False), (480, True), (480, True), (480, True)):
+            payload = struct.pack("!BBH", event, (0x80 if end else 0) | 10, duration)
+            header = struct.pack("!BBHII", 0x80, 101, self.seq & 0xFFFF, self.ts, self.ssrc)
+            self.rtp.sendto(header + payload, self.remote_rtp)
+            self.seq += 1
+            time.sleep(0.02)
+        self.ts += 480
+
+    def audio_since(self, start: float) -> bytes:
+        return b"".join(p for t, p in self.received if t >= start)
+
+    def bye(self) -> str:
+        self.cseq += 1
+        self.send_raw(self._request("BYE", cseq=self.cseq).encode())
+        response = self.receive(5)
+        self.close()
+        return response
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._listener:
+            self._listener.join(2)
+        self.rtp.close()
+        self.sip.close()

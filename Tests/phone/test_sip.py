@@ -1,0 +1,220 @@
+"""The SIP bridge against the real hub: calls placed by a scripted UDP caller, by sipp and by
+baresip (a WAV as its microphone), answered with a spoken reply; calling back resumes; barge-in,
+RFC 4733 DTMF; malformed SIP and RTP garbage change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+import wave
+from pathlib import Path
+
+import pytest
+import websockets
+
+from audio import SILENCE_FRAME, rms, spoken_mulaw
+from conftest import ARTIFACTS, free_port, start_hub, stop_hub
+import pcm_level as pcm
+from sip_peer import SIPCaller
+
+QUESTION = "Is my flight on time"
+
+
+@pytest.fixture(scope="module")
+def sip_hub(tmp_path_factory: pytest.TempPathFactory):
+    port = free_port(socket.SOCK_DGRAM)
+    instance = start_hub(tmp_path_factory.mktemp("sip-hub"), "sip", ["--sip-port", str(port)])
+    instance.sip_port = port
+    yield instance
+    stop_hub(instance)
+
+
+def history(hub, key: str) -> dict:
+    async def read():
+        url = f"{hub.ws_base}/realtime?session_state_key={urllib.parse.quote(key)}&hub_events=1"
+        async with websockets.connect(url) as ws:
+            while True:
+                event = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if event["type"] == "hub.session.ready":
+                    return event
+    return asyncio.run(read())
+
+
+def metric(hub, name: str, label: str) -> float:
+    with urllib.request.urlopen(f"{hub.http_base}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(name) and label in line:
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def wait_for_answer(caller: SIPCaller, since: float, timeout: float = 20, quiet: float = 1.2) -> bytes:
+    """The agent's audio after `since`: waits until it started and then went quiet."""
+    deadline = time.monotonic() + timeout
+    started = None
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        loud = [t for t, p in caller.received if t >= since and rms(p) > 200]
+        if loud:
+            started = started or loud[0]
+            if time.monotonic() - loud[-1] > quiet:
+                return b"".join(p for t, p in caller.received if loud[0] <= t <= loud[-1])
+    raise AssertionError(f"no complete answer within {timeout} s (answer started: {started is not None})")
+
+
+def call_and_ask(hub, number: str, text: str) -> bytes:
+    caller = SIPCaller(hub.sip_port, number)
+    response = caller.invite()
+    assert response.startswith("SIP/2.0 200"), response
+    start = time.monotonic()
+    caller.speak(spoken_mulaw(text) + SILENCE_FRAME * 60)
+    answer = wait_for_answer(caller, start)
+    assert caller.bye().startswith("SIP/2.0 200")
+    return answer
+
+
+def test_a_sip_call_hears_a_spoken_answer_and_calling_back_resumes(sip_hub):
+    number = "+15550200001"
+    answer = call_and_ask(sip_hub, number, QUESTION)
+    assert len(answer) / 8000 > 1.5, f"only {len(answer) / 8000:.2f} s of answer"
+    ready = history(sip_hub, number)
+    assert ready["agent"] == "flight"
+    assert "flight" in ready["history"][-1]["user"].lower()
+    assert "flight number" in ready["history"][-1]["assistant"].lower()
+
+    again = call_and_ask(sip_hub, number, "S B 2 0 4")
+    assert len(again) > 0
+    ready = history(sip_hub, number)
+    assert ready["agent"] == "flight" and len(ready["history"]) == 2
+
+
+def test_talking_over_the_agent_stops_its_audio_at_once(sip_hub):
+    caller = SIPCaller(sip_hub.sip_port, "+15550200002")
+    assert caller.invite().startswith("SIP/2.0 200")
+    before = metric(sip_hub, "switchboard_call_barge_ins_total", 'channel="sip"')
+    caller.speak(spoken_mulaw("What is the status of my hotel reservation H 2 0 4 5 1 8") + SILENCE_FRAME * 40)
+    deadline = time.monotonic() + 20
+    while not any(rms(p) > 200 for _, p in caller.received) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert time.monotonic() < deadline, "the agent never answered"
+    time.sleep(0.6)
+    barge = time.monotonic()
+    caller.speak(spoken_mulaw("no wait", lead_ms=0, tail_ms=0))
+    time.sleep(1.0)
+    after = metric(sip_hub, "switchboard_call_barge_ins_total", 'channel="sip"')
+    # Once the hub heard the caller, the agent's audio stopped: a stretch of silence follows
+    # within a second and a half of the caller starting to talk.
+    packets = [(t, p) for t, p in caller.received if barge <= t <= barge + 1.5]
+    quiet = [t for t, p in packets if rms(p) < 50]
+    caller.bye()
+    assert after == before + 1
+    assert len(quiet) >= 10, "the agent kept talking over the caller"
+
+
+def test_dtmf_keys_reach_the_conversation(sip_hub):
+    number = "+15550200003"
+    caller = SIPCaller(sip_hub.sip_port, number)
+    assert caller.invite().startswith("SIP/2.0 200")
+    caller.speak(SILENCE_FRAME * 10)
+    for digit in "2040#":
+        caller.press(digit)
+    start = time.monotonic()
+    wait_for_answer(caller, start)
+    caller.bye()
+    assert history(sip_hub, number)["history"][-1]["user"] == "2040"
+
+
+def test_malformed_sip_is_answered_400_or_dropped_and_the_bridge_goes_on(sip_hub):
+    probe = SIPCaller(sip_hub.sip_port, "+15550200004")
+    for garbage in (b"\x00\xff\x10 not sip at all", b"\r\n\r\n", b"INVITE\r\n", bytes(range(256)) * 4):
+        probe.send_raw(garbage)
+    with pytest.raises(socket.timeout):
+        probe.receive(1)
+    # A request that can be answered but lacks its mandatory headers gets 400 with the reason.
+    probe.send_raw((f"INVITE sip:agent@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{probe.sip_port};branch=z9hG4bKbad1\r\n"
+                    "Content-Length: 0\r\n\r\n").encode())
+    response = probe.receive(5)
+    assert response.startswith("SIP/2.0 400"), response
+    # A Content-Length longer than the datagram.
+    probe.send_raw((f"OPTIONS sip:agent@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{probe.sip_port};branch=z9hG4bKbad2\r\n"
+                    "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 500\r\n\r\nshort").encode())
+    response = probe.receive(5)
+    assert response.startswith("SIP/2.0 400"), response
+    # A well-formed OPTIONS is still answered.
+    probe.send_raw(probe._request("OPTIONS").encode())
+    response = probe.receive(5)
+    assert response.startswith("SIP/2.0 200"), response
+    assert "INVITE" in re.search(r"^Allow: (.*)$", response, re.M).group(1)
+    probe.close()
+
+
+def test_rtp_garbage_is_dropped_and_the_call_goes_on(sip_hub):
+    number = "+15550200005"
+    caller = SIPCaller(sip_hub.sip_port, number)
+    assert caller.invite().startswith("SIP/2.0 200")
+    before = metric(sip_hub, "switchboard_call_messages_dropped_total", 'reason="rtp_malformed"')
+    for garbage in (b"", b"\x00", b"\x40" + bytes(20), bytes(11), b"\x80\x00\x00\x01" + bytes(4), os.urandom(200)):
+        caller.rtp.sendto(garbage, caller.remote_rtp)
+    caller.send_rtp(bytes(160), pt=96)  # a payload type nobody negotiated
+    start = time.monotonic()
+    caller.speak(spoken_mulaw(QUESTION) + SILENCE_FRAME * 60)
+    answer = wait_for_answer(caller, start)
+    caller.bye()
+    assert len(answer) / 8000 > 1.0
+    assert metric(sip_hub, "switchboard_call_messages_dropped_total", 'reason="rtp_malformed"') >= before + 4
+
+
+@pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp (Debian sip-tester) is not installed")
+def test_sipp_calls_are_answered_and_hung_up(sip_hub, tmp_path):
+    result = subprocess.run(
+        ["sipp", "-sn", "uac", f"127.0.0.1:{sip_hub.sip_port}", "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
+         "-m", "5", "-r", "5", "-d", "1000", "-timeout", "30", "-timeout_error", "-trace_err", "-nostdin"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    errors = "".join(p.read_text() for p in tmp_path.glob("*_errors.log"))
+    assert result.returncode == 0, f"sipp exit {result.returncode}\n{result.stdout[-2000:]}\n{errors}"
+
+
+@pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip is not installed")
+def test_a_baresip_call_with_a_wav_microphone_hears_the_answer(sip_hub, tmp_path):
+    number = "+15550200006"
+    wav = tmp_path / "question.wav"
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(tmp_path / "q.wav"), QUESTION], check=True)
+    subprocess.run(["sox", str(tmp_path / "q.wav"), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(wav),
+                    "pad", "0.5", "9"], check=True)
+    config = tmp_path / "baresip"
+    dumps = tmp_path / "dumps"
+    config.mkdir()
+    dumps.mkdir()
+    (config / "config").write_text("\n".join([
+        "poll_method epoll", f"sip_listen 127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
+        "audio_player aubridge,nowhere", f"audio_source aufile,{wav}", "audio_alert aubridge,nowhere",
+        "audio_srate 8000", "audio_channels 1", "module_path /usr/lib/baresip/modules",
+        "module g711.so", "module aufile.so", "module aubridge.so", "module sndfile.so",
+        "module_app account.so", "module_app menu.so", f"snd_path {dumps}", ""]))
+    (config / "accounts").write_text(f"<sip:{number}@127.0.0.1>;regint=0;audio_codecs=PCMU\n")
+    (config / "contacts").write_text("\n")
+    log = ARTIFACTS / "baresip.log"
+    with open(log, "w") as out:
+        subprocess.run(["baresip", "-f", str(config), "-e", f"/dial sip:agent@127.0.0.1:{sip_hub.sip_port}", "-t", "16"],
+                       stdout=out, stderr=subprocess.STDOUT, timeout=40)
+    text = log.read_text(errors="replace")
+    assert "Call established" in text, text[-2000:]
+    decoded = list(dumps.glob("*-dec.wav"))
+    assert decoded, "baresip dumped no received audio"
+    shutil.copy(decoded[0], ARTIFACTS / "baresip-heard.wav")
+    with wave.open(str(decoded[0])) as heard:
+        frames = heard.readframes(heard.getnframes())
+        rate = heard.getframerate()
+    seconds_loud = pcm.loud_seconds(frames, rate)
+    assert seconds_loud > 1.5, f"baresip heard {seconds_loud:.2f} s of answer"
+    ready = history(sip_hub, number)
+    assert ready["agent"] == "flight"
+    assert "flight" in ready["history"][-1]["user"].lower()
