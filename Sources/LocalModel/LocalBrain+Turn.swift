@@ -1,5 +1,6 @@
 import RealtimeProtocol
 import SwitchboardAgents
+import SwitchboardCore
 
 extension LocalBrain {
     /// The reply to a `response.create`, given the conversation's items and the tools the
@@ -19,7 +20,7 @@ extension LocalBrain {
         if !unanswered.isEmpty {
             return .say(unanswered.map { answer(output: $0, items: items, persona: persona, tools: tools, memory: &memory) }.joined(separator: " "))
         }
-        guard let lastUser else { return .say(persona.greeting) }
+        guard let lastUser else { return .say(opening(items, persona: persona)) }
         let utterance = Utterance(Self.text(of: items[lastUser]))
         guard !utterance.isEmpty else { return .say(persona.fallback) }
         let earlier = items[..<lastUser].filter(Self.isUserMessage).reversed().map { Utterance(Self.text(of: $0)) }
@@ -46,6 +47,15 @@ extension LocalBrain {
         guard let output, let template = template(tool: name, outcome: outcome, persona: persona),
               let text = AnswerTemplate.render(template, with: output) else { return persona.fallback }
         return text
+    }
+
+    /// What the agent says before anyone else has spoken: its greeting, and on a call it is
+    /// making, why it is calling.
+    func opening(_ items: [JSONObject], persona: Persona) -> String {
+        let purpose = items.lazy.filter { $0["role"]?.stringValue == "system" }
+            .compactMap { OutboundCall.purpose(in: Self.text(of: $0)) }.last
+        guard let purpose else { return persona.greeting }
+        return "Hello, I'm calling about " + purpose + ". " + persona.greeting
     }
 
     static func isUserMessage(_ item: JSONObject) -> Bool {

@@ -66,7 +66,9 @@ public struct HTTPJSONClient: Sendable {
         }
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path)
         head.headers.add(name: "Host", value: url.port.map { "\(host):\($0)" } ?? host)
-        head.headers.add(name: "Content-Type", value: "application/json")
+        if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+            head.headers.add(name: "Content-Type", value: "application/json")
+        }
         head.headers.add(name: "Content-Length", value: "\(body.count)")
         head.headers.add(name: "Connection", value: "close")
         for (name, value) in headers { head.headers.add(name: name, value: value) }

@@ -21,6 +21,8 @@ struct ConnectionRequest: Sendable {
     /// `realtime` when the client offered that subprotocol (browsers do).
     var subprotocol: String?
     var refusal: Refusal?
+    /// The agent the session must start with (an outbound call placed for that agent).
+    var agent: String?
 
     /// Reads the request target and headers.
     init(uri: String, headers: HTTPHeaders, apiKeys: [String]) {
@@ -72,6 +74,7 @@ struct ConnectionRequest: Sendable {
         dialect = .ga
         subprotocol = nil
         refusal = nil
+        agent = call.outbound?.agent
     }
 
     /// The error a refused client is sent.

@@ -25,7 +25,9 @@ public enum Hub {
         let (sessionStore, redis) = try await makeStore(configuration: configuration, given: store, logger: logger)
         let hub = try await makeContext(configuration: configuration, metrics: metrics, logger: logger, model: model, store: sessionStore, data: data)
         let router = Router()
+        let sip = configuration.sipPort == nil ? nil : SIPBridge()
         addRoutes(to: router, hub: hub)
+        OutboundCalls.addRoutes(to: router, hub: hub, sip: sip)
         var app = Application(
             router: router,
             server: HTTPServerBuilder { responder in RealtimeChannel(responder: responder, hub: hub) },
@@ -37,7 +39,7 @@ public enum Hub {
         app.addServices(SessionStoreService(store: hub.store, live: hub.live, replicaID: configuration.replicaID, redis: redis, logger: logger))
         if let sipPort = configuration.sipPort {
             let sipHost = configuration.sipHost ?? configuration.host
-            app.addServices(SIPService(hub: hub, host: sipHost, port: sipPort, advertisedHost: configuration.sipPublicHost ?? sipHost))
+            app.addServices(SIPService(hub: hub, host: sipHost, port: sipPort, advertisedHost: configuration.sipPublicHost ?? sipHost, bridge: sip))
         }
         return app
     }

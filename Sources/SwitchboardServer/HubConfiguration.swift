@@ -65,6 +65,17 @@ public struct HubConfiguration: Sendable {
     /// The address put in SDP and Contact headers, as callers reach this machine; default the
     /// bind address (which must then be a concrete IP, not 0.0.0.0).
     public var sipPublicHost: String?
+    /// Where SIP calls to numbers go (`host:port` of a trunk or PBX); calls to `sip:` URIs go
+    /// straight to their host.
+    public var sipTrunk: String?
+    /// The user part of `From` on calls the hub places over SIP.
+    public var sipCallerID = "switchboard"
+    /// Twilio account for outbound calls (`POST /calls`), with `twilioAuthToken` and `twilioFrom`.
+    public var twilioAccountSID: String?
+    /// The Twilio number outbound calls come from.
+    public var twilioFrom: String?
+    /// Twilio's REST API base.
+    public var twilioAPIURL = "https://api.twilio.com"
     /// Event loop threads (each session's client and model connections share one). `nil`: one per core.
     public var eventLoopThreads: Int?
 

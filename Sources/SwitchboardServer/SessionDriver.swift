@@ -61,6 +61,7 @@ struct SessionDriver: Sendable {
             }
         }
         var state = loaded ?? SessionState(key: key, activeAgent: hub.catalog.defaultPersona.name)
+        if let agent = request.agent, hub.catalog.persona(named: agent) != nil { state.activeAgent = agent }
         if request.customer.name != nil { state.customer.name = request.customer.name }
         if request.customer.id != nil { state.customer.id = request.customer.id }
         state.customer = await hub.resolveCustomer(state.customer, logger: logger)

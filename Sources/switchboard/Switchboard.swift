@@ -75,6 +75,16 @@ struct ServerOptions: ParsableArguments {
     var sipHost: String?
     @Option(help: "IP callers send SIP and media to, put in SDP and Contact; default the SIP bind address (env SWITCHBOARD_SIP_PUBLIC_HOST).")
     var sipPublicHost: String?
+    @Option(help: "host:port where SIP calls to numbers are sent (a trunk or PBX) (env SWITCHBOARD_SIP_TRUNK).")
+    var sipTrunk: String?
+    @Option(help: "User part of From on calls the hub places over SIP (env SWITCHBOARD_SIP_CALLER_ID).")
+    var sipCallerID: String?
+    @Option(help: "Twilio account SID for outbound calls (env TWILIO_ACCOUNT_SID).")
+    var twilioAccountSID: String?
+    @Option(help: "Twilio number outbound calls come from (env TWILIO_FROM).")
+    var twilioFrom: String?
+    @Option(name: .customLong("twilio-api-url"), help: "Twilio REST API base (env SWITCHBOARD_TWILIO_API_URL).")
+    var twilioAPIURL: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env SWITCHBOARD_LOG_LEVEL).")
     var logLevel: String = env("LOG_LEVEL") ?? "info"
 
@@ -108,6 +118,11 @@ struct ServerOptions: ParsableArguments {
         c.sipPort = sipPort ?? env("SIP_PORT").flatMap(Int.init)
         c.sipHost = sipHost ?? env("SIP_HOST")
         c.sipPublicHost = sipPublicHost ?? env("SIP_PUBLIC_HOST")
+        c.sipTrunk = sipTrunk ?? env("SIP_TRUNK")
+        if let id = sipCallerID ?? env("SIP_CALLER_ID") { c.sipCallerID = id }
+        c.twilioAccountSID = twilioAccountSID ?? ProcessInfo.processInfo.environment["TWILIO_ACCOUNT_SID"]
+        c.twilioFrom = twilioFrom ?? ProcessInfo.processInfo.environment["TWILIO_FROM"]
+        if let url = twilioAPIURL ?? env("TWILIO_API_URL") { c.twilioAPIURL = url }
         c.twilioAuthToken = twilioAuthToken ?? ProcessInfo.processInfo.environment["TWILIO_AUTH_TOKEN"]
         return c
     }

@@ -6,12 +6,14 @@ Environment: SWITCHBOARD_BIN (default .build/debug/switchboard).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,8 +89,56 @@ def stop_hub(hub: Hub) -> None:
             hub.process.wait()
 
 
+class TwilioAPIStandIn:
+    """Stands in for Twilio's REST API (which cannot be reached from here): records each call
+    request and answers as Twilio does, 201 with the new call's sid."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        self.requests: list[dict] = []
+        recorded = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+                recorded.append({"path": self.path, "headers": dict(self.headers), "form": urllib.parse.parse_qs(body)})
+                answer = json.dumps({"sid": f"CA{len(recorded):032d}", "status": "queued"}).encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+
+
+TWILIO_ACCOUNT = "AC" + "1" * 32
+TWILIO_FROM = "+15550199999"
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory):
-    instance = start_hub(tmp_path_factory.mktemp("phone-hub"), "twilio", [])
+def twilio_api():
+    stand_in = TwilioAPIStandIn()
+    yield stand_in
+    stand_in.close()
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory, twilio_api: TwilioAPIStandIn):
+    instance = start_hub(tmp_path_factory.mktemp("phone-hub"), "twilio", [
+        "--twilio-account-sid", TWILIO_ACCOUNT, "--twilio-from", TWILIO_FROM, "--twilio-api-url", twilio_api.url])
     yield instance
     stop_hub(instance)

@@ -182,6 +182,40 @@ def test_sipp_calls_are_answered_and_hung_up(sip_hub, tmp_path):
     assert result.returncode == 0, f"sipp exit {result.returncode}\n{result.stdout[-2000:]}\n{errors}"
 
 
+def baresip(tmp_path: Path, number: str, wav: Path, seconds: int, commands: list[str], answer: bool = False):
+    """Runs baresip as `number` with `wav` as its microphone; returns its log and the received audio."""
+    config = tmp_path / "baresip"
+    dumps = tmp_path / "dumps"
+    config.mkdir()
+    dumps.mkdir()
+    port = free_port(socket.SOCK_DGRAM)
+    (config / "config").write_text("\n".join([
+        "poll_method epoll", f"sip_listen 127.0.0.1:{port}",
+        "audio_player aubridge,nowhere", f"audio_source aufile,{wav}", "audio_alert aubridge,nowhere",
+        "audio_srate 8000", "audio_channels 1", "module_path /usr/lib/baresip/modules",
+        "module g711.so", "module aufile.so", "module aubridge.so", "module sndfile.so",
+        "module_app account.so", "module_app menu.so", f"snd_path {dumps}", ""]))
+    mode = ";answermode=auto" if answer else ""
+    (config / "accounts").write_text(f"<sip:{number}@127.0.0.1>;regint=0;audio_codecs=PCMU{mode}\n")
+    (config / "contacts").write_text("\n")
+    argv = ["baresip", "-f", str(config), "-t", str(seconds)]
+    for command in commands:
+        argv += ["-e", command]
+    log = ARTIFACTS / f"baresip-{number.lstrip('+')}.log"
+    process = subprocess.Popen(argv, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    return process, port, log, dumps
+
+
+def heard(dumps: Path, name: str) -> float:
+    decoded = list(dumps.glob("*-dec.wav"))
+    assert decoded, "baresip dumped no received audio"
+    shutil.copy(decoded[0], ARTIFACTS / name)
+    with wave.open(str(decoded[0])) as received:
+        frames = received.readframes(received.getnframes())
+        rate = received.getframerate()
+    return pcm.loud_seconds(frames, rate)
+
+
 @pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip is not installed")
 def test_a_baresip_call_with_a_wav_microphone_hears_the_answer(sip_hub, tmp_path):
     number = "+15550200006"
@@ -189,32 +223,35 @@ def test_a_baresip_call_with_a_wav_microphone_hears_the_answer(sip_hub, tmp_path
     subprocess.run(["espeak-ng", "-s", "150", "-w", str(tmp_path / "q.wav"), QUESTION], check=True)
     subprocess.run(["sox", str(tmp_path / "q.wav"), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(wav),
                     "pad", "0.5", "9"], check=True)
-    config = tmp_path / "baresip"
-    dumps = tmp_path / "dumps"
-    config.mkdir()
-    dumps.mkdir()
-    (config / "config").write_text("\n".join([
-        "poll_method epoll", f"sip_listen 127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
-        "audio_player aubridge,nowhere", f"audio_source aufile,{wav}", "audio_alert aubridge,nowhere",
-        "audio_srate 8000", "audio_channels 1", "module_path /usr/lib/baresip/modules",
-        "module g711.so", "module aufile.so", "module aubridge.so", "module sndfile.so",
-        "module_app account.so", "module_app menu.so", f"snd_path {dumps}", ""]))
-    (config / "accounts").write_text(f"<sip:{number}@127.0.0.1>;regint=0;audio_codecs=PCMU\n")
-    (config / "contacts").write_text("\n")
-    log = ARTIFACTS / "baresip.log"
-    with open(log, "w") as out:
-        subprocess.run(["baresip", "-f", str(config), "-e", f"/dial sip:agent@127.0.0.1:{sip_hub.sip_port}", "-t", "16"],
-                       stdout=out, stderr=subprocess.STDOUT, timeout=40)
+    process, _, log, dumps = baresip(tmp_path, number, wav, 16, [f"/dial sip:agent@127.0.0.1:{sip_hub.sip_port}"])
+    process.wait(timeout=40)
     text = log.read_text(errors="replace")
     assert "Call established" in text, text[-2000:]
-    decoded = list(dumps.glob("*-dec.wav"))
-    assert decoded, "baresip dumped no received audio"
-    shutil.copy(decoded[0], ARTIFACTS / "baresip-heard.wav")
-    with wave.open(str(decoded[0])) as heard:
-        frames = heard.readframes(heard.getnframes())
-        rate = heard.getframerate()
-    seconds_loud = pcm.loud_seconds(frames, rate)
+    seconds_loud = heard(dumps, "baresip-heard.wav")
     assert seconds_loud > 1.5, f"baresip heard {seconds_loud:.2f} s of answer"
     ready = history(sip_hub, number)
     assert ready["agent"] == "flight"
     assert "flight" in ready["history"][-1]["user"].lower()
+
+
+@pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip is not installed")
+def test_the_hub_calls_a_sip_phone_and_its_agent_opens_with_the_purpose(sip_hub, tmp_path):
+    number = "+15550200007"
+    wav = tmp_path / "silence.wav"
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(wav), "trim", "0", "12"], check=True)
+    process, port, log, dumps = baresip(tmp_path, number, wav, 12, [], answer=True)
+    time.sleep(1.5)  # baresip is listening
+    request = urllib.request.Request(f"{sip_hub.http_base}/calls", method="POST", headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"to": f"sip:{number}@127.0.0.1:{port}", "agent": "flight",
+                                                      "purpose": "a change to your flight SB204"}).encode())
+    with urllib.request.urlopen(request, timeout=15) as response:
+        assert response.status == 202
+        answer = json.loads(response.read())
+    assert answer["via"] == "sip" and answer["session_key"] == number
+    process.wait(timeout=40)
+    text = log.read_text(errors="replace")
+    assert "Call established" in text, text[-2000:]
+    assert heard(dumps, "baresip-called.wav") > 1.5
+    ready = history(sip_hub, number)
+    assert ready["agent"] == "flight"
+    assert "calling about a change to your flight SB204" in ready["history"][-1]["assistant"]

@@ -5,6 +5,7 @@ and the bad inputs a stream can carry."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import urllib.error
 import urllib.parse
@@ -210,3 +211,53 @@ def test_a_stream_in_another_audio_format_is_ended(hub):
     code, reason = run(scenario())
     assert code == 1003
     assert "audio/x-mulaw" in reason
+
+
+def post_call(hub, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(f"{hub.http_base}/calls", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_an_outbound_call_through_twilio_opens_with_the_agent_and_its_purpose(hub, twilio_api):
+    from conftest import AUTH_TOKEN, TWILIO_ACCOUNT, TWILIO_FROM
+    callee = "+15550100060"
+    status, answer = post_call(hub, {"to": callee, "agent": "hotel", "purpose": "your stay at the Harbor View Hotel"})
+    assert status == 202, answer
+    assert answer["via"] == "twilio" and answer["session_key"] == callee
+    request = twilio_api.requests[-1]
+    assert request["path"] == f"/2010-04-01/Accounts/{TWILIO_ACCOUNT}/Calls.json"
+    expected = "Basic " + base64.b64encode(f"{TWILIO_ACCOUNT}:{AUTH_TOKEN}".encode()).decode()
+    assert request["headers"]["Authorization"] == expected
+    assert request["form"]["To"] == [callee] and request["form"]["From"] == [TWILIO_FROM]
+    stream = ET.fromstring(request["form"]["Twiml"][0]).find("./Connect/Stream")
+    assert stream.get("url") == f"{hub.ws_base}/twilio/media"
+    parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    assert parameters == {"from": callee, "direction": "outbound", "agent": "hotel",
+                          "purpose": "your stay at the Harbor View Hotel"}
+
+    # Twilio connects the answered call to the stream with those parameters: the agent speaks first.
+    async def scenario():
+        peer = await TwilioPeer.connect_with(hub.ws_base, parameters)
+        heard = await peer.wait_for_answer()
+        await peer.stop()
+        return heard
+
+    heard = run(scenario())
+    assert len(heard.audio) / 8000 > 1.5
+    ready = run(session_ready(hub, callee))
+    assert ready["agent"] == "hotel"
+    assert "calling about your stay at the Harbor View Hotel" in ready["history"][-1]["assistant"]
+
+
+def test_outbound_call_requests_are_checked(hub):
+    assert post_call(hub, {"to": "12345"})[0] == 400
+    assert post_call(hub, {"to": "+15550100061", "agent": "nobody"})[0] == 400
+    assert "unknown agent" in post_call(hub, {"to": "+15550100061", "agent": "nobody"})[1]["error"]["message"]
+    assert post_call(hub, {"agent": "flight"})[0] == 400
+    assert post_call(hub, {"to": "+15550100061", "via": "sip"})[0] == 503, "this hub runs no SIP bridge"
+    assert post_call(hub, {"to": "+15550100061", "via": "pigeon"})[0] == 400

@@ -49,6 +49,10 @@ class TwilioPeer:
 
     @classmethod
     async def connect(cls, base: str, caller: str | None, media_format: dict | None = None, sign: bool = True):
+        return await cls.connect_with(base, {"from": caller} if caller else {}, media_format, sign)
+
+    @classmethod
+    async def connect_with(cls, base: str, parameters: dict, media_format: dict | None = None, sign: bool = True):
         url = f"{base}/twilio/media"
         headers = {"X-Twilio-Signature": twilio_signature(url)} if sign else {}
         ws = await websockets.connect(url, additional_headers=headers, max_size=2**22)
@@ -57,7 +61,7 @@ class TwilioPeer:
         start = {
             "streamSid": stream_sid, "accountSid": "AC" + "0" * 32, "callSid": "CA" + uuid.uuid4().hex,
             "tracks": ["inbound"],
-            "customParameters": {"from": caller} if caller else {},
+            "customParameters": parameters,
             "mediaFormat": media_format or {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
         }
         await ws.send(json.dumps({"event": "start", "sequenceNumber": "1", "start": start, "streamSid": stream_sid}))

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import RealtimeProtocol
+import SwitchboardCore
 
 /// Turns a phone call into a realtime client of its session: it sits between a phone bridge's
 /// wire format (Twilio Media Streams, RTP) and the session relay, which sees an ordinary
@@ -66,6 +67,14 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
                 return
             }
             send(Self.sessionUpdate(codec: start.codec, silence: settings.silenceDurationMilliseconds), context: context)
+            if let plan = start.outbound {
+                // The hub placed this call: the agent speaks first, saying why it calls.
+                if let purpose = plan.purpose, !purpose.isEmpty {
+                    send(Self.systemMessage(OutboundCall.instruction(purpose: purpose)).encoded(allocator: context.channel.allocator), context: context)
+                }
+                send(RealtimeEvent(type: "response.create").encoded(allocator: context.channel.allocator), context: context)
+            }
+            context.fireChannelReadComplete()
         case .audio(let audio):
             guard call != nil else { return }
             send(Self.append(audio, allocator: context.channel.allocator), context: context)
@@ -220,6 +229,15 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             ]))),
         ])
         return RealtimeEvent(type: "session.update", [("session", .object(session))]).encoded()
+    }
+
+    static func systemMessage(_ text: String) -> RealtimeEvent {
+        RealtimeEvent(type: "conversation.item.create", [
+            ("item", .object(JSONObject([
+                ("type", .string("message")), ("role", .string("system")),
+                ("content", .array([.object(JSONObject([("type", .string("input_text")), ("text", .string(text))]))])),
+            ]))),
+        ])
     }
 
     private static let appendPrefix = Array(#"{"type":"input_audio_buffer.append","audio":""#.utf8)

@@ -22,6 +22,17 @@ struct CallStart: Sendable {
     var codec: CallCodec
     /// Which bridge carries the call (`twilio`, `sip`), for logs and metrics.
     var channel: String
+    /// A call the hub placed: the agent to talk with, and why the hub is calling (the agent
+    /// speaks first, saying so).
+    var outbound: OutboundCallPlan?
+}
+
+/// What an outbound call is for.
+struct OutboundCallPlan: Sendable, Equatable {
+    /// The persona that makes the call; `nil`: the session's current agent.
+    var agent: String?
+    /// Why the hub is calling, told to the agent.
+    var purpose: String?
 }
 
 /// Audio of a call as it travels: Twilio carries base64 text, RTP carries raw bytes.

@@ -140,7 +140,11 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
         let from = parameters?["from"]?.stringValue ?? parameters?["From"]?.stringValue
         let caller = from.flatMap(SessionKey.init).flatMap { $0.kind == .phoneNumber ? $0 : nil }
         if from != nil, caller == nil { logger.info("the caller's number is not in E.164; the call gets a session of its own") }
-        return .started(CallStart(caller: caller, callID: start["callSid"]?.stringValue ?? sid, codec: .pcmu, channel: "twilio"))
+        var plan: OutboundCallPlan?
+        if parameters?["direction"]?.stringValue == "outbound" {
+            plan = OutboundCallPlan(agent: parameters?["agent"]?.stringValue, purpose: parameters?["purpose"]?.stringValue)
+        }
+        return .started(CallStart(caller: caller, callID: start["callSid"]?.stringValue ?? sid, codec: .pcmu, channel: "twilio", outbound: plan))
     }
 
     private func object(_ payload: ByteBuffer) -> JSONObject? {

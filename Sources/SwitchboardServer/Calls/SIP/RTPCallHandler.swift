@@ -21,8 +21,13 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     static let packetBytes = 160
     static let packetInterval: TimeAmount = .milliseconds(20)
 
-    let callID: String
+    /// The call's SIP Call-ID (an outbound call's is known once its INVITE is made).
+    var callID: String { callIDSource() }
+    private let callIDSource: @Sendable () -> String
     private let caller: SessionKey?
+    private let outbound: OutboundCallPlan?
+    /// An outbound call's media waits for the answer; an inbound call's starts at once.
+    private var answered: Bool
     private var media: SIPMedia
     private let metrics: HubMetrics
     private let logger: Logger
@@ -43,10 +48,12 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     private(set) var packetsReceived = 0
     private(set) var packetsSent = 0
 
-    init(callID: String, caller: SessionKey?, media: SIPMedia, metrics: HubMetrics, logger: Logger,
+    init(callID: @escaping @Sendable () -> String, caller: SessionKey?, media: SIPMedia, outbound: OutboundCallPlan? = nil, metrics: HubMetrics, logger: Logger,
          onHangUp: @escaping @Sendable (String) -> Void) {
-        self.callID = callID
+        self.callIDSource = callID
         self.caller = caller
+        self.outbound = outbound
+        self.answered = outbound == nil
         self.media = media
         self.metrics = metrics
         self.logger = logger
@@ -63,9 +70,21 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func channelActive(context: ChannelHandlerContext) {
-        remote = try? SocketAddress(ipAddress: media.remote.host, port: media.remote.port)
         context.fireChannelActive()
-        context.fireChannelRead(wrapInboundOut(.started(CallStart(caller: caller, callID: callID, codec: codec, channel: "sip"))))
+        if answered { start(context: context) }
+    }
+
+    /// The called party answered an outbound call with this media.
+    func answer(_ media: SIPMedia) {
+        guard !answered, let context else { return }
+        answered = true
+        update(media)
+        start(context: context)
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        remote = try? SocketAddress(ipAddress: media.remote.host, port: media.remote.port)
+        context.fireChannelRead(wrapInboundOut(.started(CallStart(caller: caller, callID: callID, codec: codec, channel: "sip", outbound: outbound))))
         context.fireChannelReadComplete()
         nextTick = .now() + Self.packetInterval
         scheduleTick(context: context)
@@ -98,6 +117,7 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
+        guard answered else { return }
         let bytes = envelope.data.readableBytesView
         if RTPPacket.looksLikeRTCP(bytes) { return }
         let packet: RTPPacket

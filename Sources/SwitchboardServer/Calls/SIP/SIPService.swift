@@ -12,6 +12,8 @@ struct SIPService: Service {
     let host: String
     let port: Int
     let advertisedHost: String
+    /// Where HTTP requests find the bridge to place calls.
+    var bridge: SIPBridge?
     /// Called with the bound port once the socket is open (port 0 picks a free one).
     var onBound: (@Sendable (Int) -> Void)?
 
@@ -22,12 +24,15 @@ struct SIPService: Service {
         let hub = self.hub
         let advertisedHost = self.advertisedHost
         let host = self.host
+        let bridge = self.bridge
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = SIPSignaling(hub: hub, mediaHost: host, advertisedHost: advertisedHost, sessions: continuation)
-                    signalingBox.withLockedValue { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
+                    let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+                    signalingBox.withLockedValue { $0 = bound }
+                    bridge?.attach(bound)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

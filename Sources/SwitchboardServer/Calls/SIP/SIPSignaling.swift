@@ -16,7 +16,12 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     struct Call {
         var channel: (any Channel)?
         var handler: RTPCallHandler?
+        /// An outbound call not answered in time is given up.
+        var ringTimer: Scheduled<Void>?
     }
+
+    /// How long an outbound call may ring.
+    static let ringTimeout: TimeAmount = .seconds(45)
 
     /// Made when the socket is bound, so headers carry the port it got.
     private var agent: SIPUserAgent
@@ -86,13 +91,21 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
                 wrote = true
             case .incomingCall(let offer):
                 answer(offer, context: context)
-            case .callAnswered(let callID, let media), .mediaChanged(let callID, let media):
+            case .callAnswered(let callID, let media):
+                logger.info("outbound call answered", metadata: ["call.id": "\(callID)"])
+                calls[callID]?.ringTimer?.cancel()
+                if let handler = calls[callID]?.handler, let channel = calls[callID]?.channel {
+                    channel.eventLoop.execute { handler.answer(media) }
+                }
+            case .mediaChanged(let callID, let media):
                 if let handler = calls[callID]?.handler, let channel = calls[callID]?.channel {
                     channel.eventLoop.execute { handler.update(media) }
                 }
             case .callEnded(let callID, let reason):
                 logger.info("call ended", metadata: ["call.id": "\(callID)", "call.reason": "\(reason)"])
-                calls.removeValue(forKey: callID)?.channel?.close(promise: nil)
+                let call = calls.removeValue(forKey: callID)
+                call?.ringTimer?.cancel()
+                call?.channel?.close(promise: nil)
             }
         }
         if wrote { context.flush() }
@@ -117,20 +130,73 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
         logger.info("call offered", metadata: ["call.id": "\(callID)", "session.key": "\(caller?.redacted ?? "new")",
                                                "call.codec": "\(offer.codec.rawValue)"])
         calls[callID] = Call()
+        let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
+        openMedia(callID: { callID }, party: caller, media: offer.media, outbound: nil, signalingLoop: context.eventLoop).whenComplete { result in
+            let this = signaling.value
+            switch result {
+            case .success(let (channel, handler)):
+                guard this.calls[callID] != nil, let port = channel.localAddress?.port else {
+                    // Cancelled while the socket was opening.
+                    channel.close(promise: nil)
+                    return
+                }
+                this.calls[callID] = Call(channel: channel, handler: handler)
+                this.perform(this.agent.accept(callID: callID, rtp: SIPEndpoint(host: this.advertisedHost, port: port), now: .now))
+            case .failure(let error):
+                this.logger.error("could not open the call's RTP socket", metadata: ["error": "\(error)"])
+                this.calls[callID] = nil
+                this.perform(this.agent.reject(callID: callID, status: 503, reason: "Service Unavailable", now: .now))
+            }
+        }
+    }
+
+    /// Places a call to `destination` (a number or `sip:` URI) through `peer`: its RTP socket is
+    /// opened first, so the INVITE's offer names its port. The called number is the session's key.
+    func placeCall(to destination: String, peer: SIPEndpoint, from number: String, callee: SessionKey?,
+                   plan: OutboundCallPlan) -> EventLoopFuture<String> {
+        guard let context else { return MultiThreadedEventLoopGroup.singleton.next().makeFailedFuture(ChannelError.ioOnClosedChannel) }
+        let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let placeholder = SIPMedia(remote: peer, codec: .pcmu, payloadType: 0, telephoneEventPayloadType: nil)
+        let callIDBox = NIOLockedValueBox("")
+        return openMedia(callID: { callIDBox.withLockedValue { $0 } }, party: callee, media: placeholder, outbound: plan,
+                         signalingLoop: context.eventLoop).flatMapThrowing { channel, handler in
+            let this = signaling.value
+            guard let port = channel.localAddress?.port else {
+                channel.close(promise: nil)
+                throw ChannelError.ioOnClosedChannel
+            }
+            let (callID, actions) = this.agent.call(to: destination, from: number, via: peer,
+                                                    rtp: SIPEndpoint(host: this.advertisedHost, port: port), now: .now)
+            callIDBox.withLockedValue { $0 = callID }
+            let timer = context.eventLoop.scheduleTask(in: Self.ringTimeout) {
+                this.logger.info("outbound call not answered; giving up", metadata: ["call.id": "\(callID)"])
+                this.hangUp(callID: callID)
+            }
+            this.calls[callID] = Call(channel: channel, handler: handler, ringTimer: timer)
+            this.logger.info("placing a call", metadata: ["call.id": "\(callID)", "session.key": "\(callee?.redacted ?? "new")"])
+            this.perform(actions)
+            return callID
+        }
+    }
+
+    /// Binds a call's RTP socket with its pipeline: media, call bridge, and the session once started.
+    private func openMedia(callID: @escaping @Sendable () -> String, party: SessionKey?, media: SIPMedia, outbound: OutboundCallPlan?,
+                           signalingLoop: any EventLoop) -> EventLoopFuture<(any Channel, RTPCallHandler)> {
         let hub = self.hub
         let sessions = self.sessions
         let logger = self.logger
-        let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let signalingLoop = context.eventLoop
+        let signaling = NIOLoopBound(self, eventLoop: signalingLoop)
         let handlerBox = NIOLockedValueBox<RTPCallHandler?>(nil)
         let bootstrap = DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton.next())
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let media = RTPCallHandler(callID: callID, caller: caller, media: offer.media, metrics: hub.metrics, logger: logger) { id in
+                    let handler = RTPCallHandler(callID: callID, caller: party, media: media, outbound: outbound,
+                                                 metrics: hub.metrics, logger: logger) { _ in
+                        let id = callID()
                         signalingLoop.execute { signaling.value.hangUp(callID: id) }
                     }
-                    handlerBox.withLockedValue { $0 = media }
-                    try channel.pipeline.syncOperations.addHandler(media)
+                    handlerBox.withLockedValue { $0 = handler }
+                    try channel.pipeline.syncOperations.addHandler(handler)
                     try channel.pipeline.syncOperations.addHandler(CallBridge(logger: logger, metrics: hub.metrics) { call, bridgeContext in
                         guard let call else { return }
                         var sessionLogger = logger
@@ -142,24 +208,9 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
                     })
                 }
             }
-        bootstrap.bind(host: mediaHost, port: 0).whenComplete { result in
-            signalingLoop.execute {
-                let this = signaling.value
-                switch result {
-                case .success(let channel):
-                    guard this.calls[callID] != nil, let port = channel.localAddress?.port else {
-                        // Cancelled while the socket was opening.
-                        channel.close(promise: nil)
-                        return
-                    }
-                    this.calls[callID] = Call(channel: channel, handler: handlerBox.withLockedValue { $0 })
-                    this.perform(this.agent.accept(callID: callID, rtp: SIPEndpoint(host: this.advertisedHost, port: port), now: .now))
-                case .failure(let error):
-                    this.logger.error("could not open the call's RTP socket", metadata: ["error": "\(error)"])
-                    this.calls[callID] = nil
-                    this.perform(this.agent.reject(callID: callID, status: 503, reason: "Service Unavailable", now: .now))
-                }
-            }
+        return bootstrap.bind(host: mediaHost, port: 0).hop(to: signalingLoop).flatMapThrowing { channel in
+            guard let handler = handlerBox.withLockedValue({ $0 }) else { throw ChannelError.ioOnClosedChannel }
+            return (channel, handler)
         }
     }
 }

@@ -1,0 +1,217 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import OpenAIRealtime
+import RealtimeProtocol
+import SwitchboardAgents
+import SwitchboardCore
+import SwitchboardSIP
+
+/// The running SIP bridge, for placing calls from HTTP requests.
+final class SIPBridge: Sendable {
+    private let signaling = NIOLockedValueBox<NIOLoopBound<SIPSignaling>?>(nil)
+
+    func attach(_ handler: NIOLoopBound<SIPSignaling>) { signaling.withLockedValue { $0 = handler } }
+
+    /// Places a call on the bridge's event loop.
+    func placeCall(to destination: String, peer: SIPEndpoint, from number: String, callee: SessionKey?,
+                   plan: OutboundCallPlan) async throws -> String {
+        guard let bound = signaling.withLockedValue({ $0 }) else { throw OutboundCallError(status: .serviceUnavailable, "the SIP bridge is not running yet") }
+        return try await bound.eventLoop.flatSubmit {
+            bound.value.placeCall(to: destination, peer: peer, from: number, callee: callee, plan: plan)
+        }.get()
+    }
+}
+
+/// Why a call could not be placed: an HTTP status and a message for the caller of the API.
+struct OutboundCallError: Error {
+    var status: HTTPResponse.Status
+    var message: String
+    init(status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+}
+
+/// `POST /calls`: the hub phones someone, with a given agent and purpose: through Twilio's REST
+/// API when a Twilio account is configured, else with a SIP INVITE (to a `sip:` URI, or to a
+/// number through `--sip-trunk`). The called number is the session's key, so the conversation
+/// continues if they call back. Body: `{"to": "+15551234567" | "sip:…", "agent": "flight",
+/// "purpose": "…", "via": "twilio" | "sip"}`; answers 202 with `{call_id, via, session_key}`.
+enum OutboundCalls {
+    static func addRoutes(to router: Router<BasicRequestContext>, hub: HubContext, sip: SIPBridge?) {
+        router.post("/calls") { request, _ -> Response in
+            do {
+                try authorize(request, hub: hub)
+                let body = try await request.body.collect(upTo: 16 * 1024)
+                let placed = try await place(body: body, hub: hub, sip: sip)
+                return json(.accepted, [("call_id", .string(placed.callID)), ("via", .string(placed.via)),
+                                        ("session_key", placed.key.map { .string($0.rawValue) } ?? .null)])
+            } catch let error as OutboundCallError {
+                hub.logger.info("outbound call refused", metadata: ["reason": "\(error.message)"])
+                return json(error.status, [("error", .object(JSONObject([("message", .string(error.message))])))])
+            }
+        }
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ members: [(String, JSONValue)]) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(string: JSONValue.object(JSONObject(members)).jsonString + "\n")))
+    }
+
+    private static func authorize(_ request: Request, hub: HubContext) throws {
+        let keys = hub.configuration.apiKeys
+        guard !keys.isEmpty else { return }
+        let header = request.headers[.authorization] ?? ""
+        let presented = header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)) : ""
+        guard keys.contains(where: { ConnectionRequest.constantTimeEquals($0, presented) }) else {
+            throw OutboundCallError(status: .unauthorized, "Missing or wrong API key: send 'Authorization: Bearer <key>'.")
+        }
+    }
+
+    private static func place(body: ByteBuffer, hub: HubContext, sip: SIPBridge?) async throws -> (callID: String, via: String, key: SessionKey?) {
+        guard let object = (try? JSONParser.parse(body.readableBytesView))?.objectValue else {
+            throw OutboundCallError(status: .badRequest, "the body must be a JSON object: {\"to\": \"+15551234567\", \"agent\": \"flight\", \"purpose\": \"…\"}")
+        }
+        guard let to = object["to"]?.stringValue?.trimmingCharacters(in: .whitespaces), !to.isEmpty else {
+            throw OutboundCallError(status: .badRequest, "'to' is required: a number in E.164 (+15551234567) or a sip: URI")
+        }
+        let agent = object["agent"]?.stringValue
+        if let agent, hub.catalog.persona(named: agent) == nil {
+            let names = hub.catalog.personas.map(\.name).joined(separator: ", ")
+            throw OutboundCallError(status: .badRequest, "unknown agent '\(agent)'; the agents are: \(names)")
+        }
+        let purpose = object["purpose"]?.stringValue
+        if let purpose, purpose.count > 500 { throw OutboundCallError(status: .badRequest, "'purpose' must be at most 500 characters") }
+        let plan = OutboundCallPlan(agent: agent, purpose: purpose)
+        let number = SessionKey(to).flatMap { $0.kind == .phoneNumber ? $0 : nil }
+        let sipURI = to.lowercased().hasPrefix("sip:") ? try? SIPURI(parsing: to) : nil
+        guard number != nil || sipURI != nil else {
+            throw OutboundCallError(status: .badRequest, "'to' must be a number in E.164 (+15551234567) or a sip: URI (got '\(to.prefix(64))')")
+        }
+        let twilio = TwilioCalls(configuration: hub.configuration)
+        let via = object["via"]?.stringValue ?? (twilio != nil && number != nil ? "twilio" : "sip")
+        switch via {
+        case "twilio":
+            guard let twilio else {
+                throw OutboundCallError(status: .serviceUnavailable, "Twilio calls need --twilio-account-sid, --twilio-auth-token and --twilio-from")
+            }
+            guard let number else { throw OutboundCallError(status: .badRequest, "Twilio calls a number in E.164, not a SIP URI") }
+            return (try await twilio.call(number, plan: plan, hub: hub), "twilio", number)
+        case "sip":
+            guard let sip, hub.configuration.sipPort != nil else {
+                throw OutboundCallError(status: .serviceUnavailable, "no phone bridge can place this call: start the hub with --sip-port (and --sip-trunk for numbers) or configure Twilio")
+            }
+            let peer: SIPEndpoint
+            var callee = number
+            if let sipURI {
+                peer = SIPEndpoint(host: sipURI.host, port: sipURI.port ?? 5060)
+                callee = sipURI.user.flatMap { e164Number($0) }.flatMap(SessionKey.init)
+            } else if let trunk = hub.configuration.sipTrunk, let endpoint = Self.endpoint(trunk) {
+                peer = endpoint
+            } else {
+                throw OutboundCallError(status: .serviceUnavailable, "calling a number over SIP needs --sip-trunk HOST:PORT")
+            }
+            do {
+                let id = try await sip.placeCall(to: to, peer: peer, from: hub.configuration.sipCallerID, callee: callee, plan: plan)
+                return (id, "sip", callee)
+            } catch let error as OutboundCallError {
+                throw error
+            } catch {
+                throw OutboundCallError(status: .serviceUnavailable, "could not place the SIP call: \(error)")
+            }
+        default:
+            throw OutboundCallError(status: .badRequest, "'via' must be 'twilio' or 'sip'")
+        }
+    }
+
+    /// `host:port` (an IP literal; IPv6 in brackets).
+    static func endpoint(_ text: String) -> SIPEndpoint? {
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            let host = String(text[text.index(after: text.startIndex)..<close])
+            let port = text[close...].dropFirst().hasPrefix(":") ? Int(text[close...].dropFirst(2)) : 5060
+            return port.map { SIPEndpoint(host: host, port: $0) }
+        }
+        let parts = text.split(separator: ":")
+        guard parts.count <= 2, let host = parts.first else { return nil }
+        let port = parts.count == 2 ? Int(parts[1]) : 5060
+        return port.map { SIPEndpoint(host: String(host), port: $0) }
+    }
+}
+
+/// Twilio's REST API for outbound calls: the call is created with TwiML that connects it to the
+/// hub's media stream, carrying the called number (the session key), the agent and the purpose.
+struct TwilioCalls {
+    let accountSID: String
+    let authToken: String
+    let from: String
+    let apiBase: String
+    let publicURL: String?
+
+    init?(configuration: HubConfiguration) {
+        guard let sid = configuration.twilioAccountSID, let token = configuration.twilioAuthToken, let from = configuration.twilioFrom else { return nil }
+        accountSID = sid
+        authToken = token
+        self.from = from
+        apiBase = configuration.twilioAPIURL
+        publicURL = configuration.publicURL
+    }
+
+    func call(_ number: SessionKey, plan: OutboundCallPlan, hub: HubContext) async throws -> String {
+        guard let publicURL else {
+            throw OutboundCallError(status: .serviceUnavailable, "Twilio calls need --public-url: Twilio must reach the hub's media stream")
+        }
+        var parameters: [(String, String)] = [("from", number.rawValue), ("direction", "outbound")]
+        if let agent = plan.agent { parameters.append(("agent", agent)) }
+        if let purpose = plan.purpose { parameters.append(("purpose", purpose)) }
+        let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        let twiml = TwilioWebhook.twiML(streamURL: TwilioWebhook.mediaURL(base: base), parameters: parameters)
+        let form = [("To", number.rawValue), ("From", from), ("Twiml", twiml)]
+            .map { "\(Self.formEncoded($0.0))=\(Self.formEncoded($0.1))" }.joined(separator: "&")
+        guard let url = URL(string: "\(apiBase)/2010-04-01/Accounts/\(accountSID)/Calls.json") else {
+            throw OutboundCallError(status: .internalServerError, "bad Twilio API URL")
+        }
+        let credentials = Data("\(accountSID):\(authToken)".utf8).base64EncodedString()
+        let response: HTTPJSONClient.Response
+        do {
+            response = try await HTTPJSONClient().post(url, headers: [
+                ("Authorization", "Basic \(credentials)"), ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
+            ], body: Array(form.utf8), timeout: .seconds(10))
+        } catch {
+            throw OutboundCallError(status: .badGateway, "Twilio could not be reached: \(error)")
+        }
+        let answer = (try? JSONParser.parse(response.body))?.objectValue
+        guard (200..<300).contains(response.status), let sid = answer?["sid"]?.stringValue else {
+            let message = answer?["message"]?.stringValue ?? "status \(response.status)"
+            throw OutboundCallError(status: .badGateway, "Twilio refused the call: \(message)")
+        }
+        hub.logger.info("placing a call through Twilio", metadata: ["call.id": "\(sid)", "session.key": "\(number.redacted)"])
+        return sid
+    }
+
+    /// `application/x-www-form-urlencoded` encoding of one name or value.
+    static func formEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "*"):
+                out.append(Character(UnicodeScalar(byte)))
+            case UInt8(ascii: " "):
+                out.append("+")
+            default:
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
