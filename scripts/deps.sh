@@ -25,6 +25,11 @@ switchboard_install_deps() {
     command -v haproxy >/dev/null || need+=(haproxy)
     command -v redis-cli >/dev/null || need+=(redis-tools)
     command -v sox >/dev/null || need+=(sox)
+    command -v chromium >/dev/null || need+=(chromium)
+    command -v chromedriver >/dev/null || need+=(chromium-driver)
+    command -v node >/dev/null || need+=(nodejs)
+    command -v sipp >/dev/null || need+=(sip-tester)
+    command -v baresip >/dev/null || need+=(baresip)
   fi
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ]; then

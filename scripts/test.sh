@@ -23,6 +23,17 @@ SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
 SWITCHBOARD_PERSONAS="$root/Personas" SWITCHBOARD_WEB="$root/web-static" \
   "$root/.venv/bin/python" -m pytest -q Tests/sdk
 
+echo "== browser client in headless Chromium"
+bash scripts/browser-venv.sh >/dev/null
+node --test Tests/browser/
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
+SWITCHBOARD_PERSONAS="$root/Personas" SWITCHBOARD_WEB="$root/web-static" \
+  "$root/.venv/bin/python" -m pytest -q Tests/browser
+
+echo "== phone calls: Twilio Media Streams, SIP with sipp and baresip"
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
+  "$root/.venv/bin/python" -m pytest -q Tests/phone
+
 echo "== replicas behind haproxy: Redis sessions, kill -9, takeover, PostgreSQL data"
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
   "$root/.venv/bin/python" -m pytest -q Tests/replicas
