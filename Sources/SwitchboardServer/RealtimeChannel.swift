@@ -120,6 +120,7 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.enablePipelining = false
             configuration.enableErrorHandling = false
             configuration.enableResponseHeaderValidation = false
+            try channel.pipeline.syncOperations.addHandler(IdleOnQuiesceHandler())
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
             return Value(upgradeResult: result, channel: channel)
         }
@@ -193,7 +194,13 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
 
     func handle(value: Value, logger: Logger) async {
         do {
-            switch try await value.upgradeResult.get() {
+            // A connection that never sends its request must not hold up a shutdown.
+            let result = try await withTaskCancellationHandler {
+                try await value.upgradeResult.get()
+            } onCancel: {
+                value.channel.close(promise: nil)
+            }
+            switch result {
             case .session(let driver):
                 await Self.closingOnCancel(value.channel) { await driver.run() }
             case .call(let started):
@@ -261,5 +268,28 @@ final class RefusalHandler: ChannelInboundHandler, Sendable {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed { context.close(promise: nil) }
+    }
+}
+
+/// Closes a connection that has not sent a byte when the server starts shutting down (a
+/// browser's spare connection, a port scan): nothing on it can be lost, and it would otherwise
+/// keep the shutdown waiting. Connections with a request or a session handle the shutdown
+/// themselves (sessions save their state first).
+final class IdleOnQuiesceHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Bytes arrived: the connection is in use; the handler steps aside for good.
+        context.fireChannelRead(data)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

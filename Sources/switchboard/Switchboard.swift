@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import UnixSignals
 import SwitchboardAgents
 import SwitchboardTools
 import SwitchboardServer
@@ -85,6 +87,8 @@ struct ServerOptions: ParsableArguments {
     var twilioFrom: String?
     @Option(name: .customLong("twilio-api-url"), help: "Twilio REST API base (env SWITCHBOARD_TWILIO_API_URL).")
     var twilioAPIURL: String?
+    @Option(help: "Seconds a shutdown waits for sessions to save and connections to close before it closes them (env SWITCHBOARD_SHUTDOWN_TIMEOUT).")
+    var shutdownTimeout: Int = env("SHUTDOWN_TIMEOUT").flatMap(Int.init) ?? 10
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env SWITCHBOARD_LOG_LEVEL).")
     var logLevel: String = env("LOG_LEVEL") ?? "info"
 
@@ -153,8 +157,18 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        try await app.runService()
+        try await runUntilSignalled(app, options: options, logger: logger)
     }
+}
+
+/// Runs `app` until SIGTERM or SIGINT, then shuts down gracefully: new connections are refused,
+/// sessions save and close; connections still open after the shutdown timeout (an idle client
+/// that never sent a request) are closed then.
+func runUntilSignalled(_ app: any ApplicationProtocol, options: ServerOptions, logger: Logger) async throws {
+    var configuration = ServiceGroupConfiguration(
+        services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+    configuration.maximumGracefulShutdownDuration = .seconds(max(1, options.shutdownTimeout))
+    try await ServiceGroup(configuration: configuration).run()
 }
 
 struct ModelServer: AsyncParsableCommand {
@@ -167,7 +181,7 @@ struct ModelServer: AsyncParsableCommand {
         let app = try Hub.buildModelServer(configuration: options.hubConfiguration, logger: logger, onServerRunning: { channel in
             logger.notice("model server listening on \(channel.localAddress?.description ?? "?")")
         })
-        try await app.runService()
+        try await runUntilSignalled(app, options: options, logger: logger)
     }
 }
 

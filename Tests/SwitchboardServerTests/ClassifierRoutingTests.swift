@@ -80,6 +80,8 @@ struct ClassifierRoutingTests {
             let configuration = testConfiguration {
                 $0.routerURL = "http://127.0.0.1:\(chatPort)/v1"
                 $0.routerModel = "test-router"
+                // Generous: under a loaded test run the stand-in answers late, and a timeout hands the turn to the offline router.
+                $0.routerTimeout = .seconds(20)
             }
             try await withHub(configuration) { port in
                 let client = try await session(port)
