@@ -60,6 +60,10 @@ public struct Conversation: Sendable {
         case toolFinished(ToolCallResult)
         /// Another connection for this session key (here or on another replica) takes over.
         case takenOver
+        /// Audio the relay passed from the model straight to the client since the model event
+        /// it handed over last: how many delta events, and their size in bytes. It tells how
+        /// long an answer's audio is, to know how much of it a user heard who talked over it.
+        case modelAudio(events: Int, bytes: Int)
     }
 
     /// What the driver should do, in order.
@@ -92,8 +96,11 @@ public struct Conversation: Sendable {
     private var responseRequestedID: String?
     private var queuedResponseCreate: RealtimeEvent?
     private var currentUserText = ""
-    private var currentAssistantText = ""
+    /// The answers of this connection's turns, item by item, with what the user heard of them.
+    private var answers = AnswerLedger()
+    private var currentAssistantText: String { answers.answer().text }
     private var currentTools: [String] = []
+    private var currentToolSources: [ToolSources] = []
     private var userItemIDs: Set<String> = []
     private var closed = false
 
@@ -172,6 +179,9 @@ public struct Conversation: Sendable {
             return saveIfNeeded() + [.close(code: code, reason: reason)]
         case .toolFinished(let result):
             return toolFinished(result)
+        case .modelAudio(let events, let bytes):
+            answers.audioSent(milliseconds: audioMilliseconds(events: events, bytes: bytes))
+            return []
         case .takenOver:
             closed = true
             let notice: RealtimeEvent
@@ -372,7 +382,8 @@ public struct Conversation: Sendable {
         var lines: [String] = []
         var turns = state.history
         if !currentUserText.isEmpty || !currentAssistantText.isEmpty {
-            turns.append(Turn(user: currentUserText, assistant: currentAssistantText, agent: previous, tools: currentTools))
+            turns.append(Turn(user: currentUserText, assistant: currentAssistantText, agent: previous, tools: currentTools,
+                              sources: currentToolSources))
         }
         for turn in turns.suffix(configuration.historyTurns) {
             var line = "The caller said: \"\(turn.user)\"."
@@ -418,6 +429,7 @@ public struct Conversation: Sendable {
                 if let callID = item["call_id"]?.stringValue { hubCallIDs.insert(callID) }
                 return []
             }
+            if item["type"]?.stringValue == "message", let id = item["id"]?.stringValue { answers.itemStarted(id) }
             return releaseHeldResponse() + pass(event, route)
         case "response.function_call_arguments.delta":
             return isHidden(event) ? [] : pass(event, route)
@@ -483,6 +495,8 @@ public struct Conversation: Sendable {
             return actions
         case "conversation.item.input_audio_transcription.failed":
             return pass(event, route) + transcriptArrived(event)
+        case "conversation.item.truncated":
+            return pass(event, route) + itemTruncated(event)
         default:
             return pass(event, route)
         }
@@ -566,6 +580,10 @@ public struct Conversation: Sendable {
     private mutating func toolFinished(_ result: ToolCallResult) -> [Action] {
         guard runningTools.remove(result.callID) != nil else { return [] }
         currentTools.append("\(result.name)(\(result.arguments)) → \(result.outcome)")
+        if currentToolSources.count < ToolSources.maximumResultsPerTurn {
+            let room = ToolSources.maximumPerTurn - currentToolSources.reduce(0) { $0 + $1.sources.count }
+            currentToolSources.append(ToolSources(tool: result.name, outcome: result.outcome, sources: Array(result.sources.prefix(max(0, room)))))
+        }
         var actions: [Action] = [.sendToModel(RealtimeEvent(type: "conversation.item.create", [
             ("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt"))),
             ("item", .object(JSONObject([
@@ -673,26 +691,54 @@ public struct Conversation: Sendable {
     private mutating func collect(output: [JSONValue]) {
         for item in output {
             guard let item = item.objectValue, item["type"]?.stringValue == "message" else { continue }
-            let text = Self.text(ofContent: item["content"]?.arrayValue ?? [])
-            if !text.isEmpty { currentAssistantText = currentAssistantText.isEmpty ? text : currentAssistantText + " " + text }
+            answers.collect(itemID: item["id"]?.stringValue, text: Self.text(ofContent: item["content"]?.arrayValue ?? []))
         }
     }
 
-    /// Closes the turn: the utterance, the answer and the tools called go into the history.
+    /// Closes the turn: the utterance, what the user heard of the answer, the tools called and
+    /// their sources go into the history.
     private mutating func finishTurn() -> [Action] {
-        guard !currentAssistantText.isEmpty || !currentUserText.isEmpty || !currentTools.isEmpty else { return [] }
-        state.append(Turn(user: currentUserText, assistant: currentAssistantText, agent: agent.name, tools: currentTools),
+        guard answers.hasCurrentAnswer || !currentUserText.isEmpty || !currentTools.isEmpty else { return [] }
+        let answer = answers.answer()
+        state.append(Turn(user: currentUserText, assistant: answer.text, agent: agent.name, tools: currentTools,
+                          sources: currentToolSources, interrupted: answer.interrupted, heardMs: answer.heardMs),
                      keeping: configuration.historyTurns)
+        answers.finishTurn()
         currentUserText = ""
-        currentAssistantText = ""
         currentTools = []
+        currentToolSources = []
         return [.save(nextVersion())]
     }
 
     private mutating func saveIfNeeded() -> [Action] {
-        guard !currentUserText.isEmpty || !currentAssistantText.isEmpty || !currentTools.isEmpty else { return [] }
+        guard !currentUserText.isEmpty || answers.hasCurrentAnswer || !currentTools.isEmpty else { return [] }
         return finishTurn()
     }
+
+    /// The model cut an assistant item's audio where the user stopped hearing it: the turn
+    /// keeps only the words heard. A turn already in the history is changed and saved again.
+    private mutating func itemTruncated(_ event: RealtimeEvent) -> [Action] {
+        guard let id = event["item_id"]?.stringValue, let heard = event["audio_end_ms"]?.intValue else { return [] }
+        guard case .finished(let back) = answers.truncate(itemID: id, heardMs: heard) else { return [] }
+        let index = state.history.count - back
+        guard state.history.indices.contains(index) else { return [] }
+        let answer = answers.answer(back: back)
+        state.history[index].assistant = answer.text
+        state.history[index].interrupted = answer.interrupted
+        state.history[index].heardMs = answer.heardMs
+        return [.save(nextVersion())]
+    }
+
+    /// How long the audio of `events` audio deltas of `bytes` bytes in all plays, in the
+    /// output format the model was given: the base64 payload is the event less its JSON framing.
+    private func audioMilliseconds(events: Int, bytes: Int) -> Double {
+        let payload = max(0, bytes - events * Self.audioDeltaFramingBytes)
+        let format = clientConfig.outputFormat ?? .pcm16
+        return Double(payload) * 3 / 4 / Double(format.sampleRate * format.bytesPerSample) * 1000
+    }
+
+    /// The JSON around the audio of one delta event (type, ids, indexes), about 200 bytes.
+    private static let audioDeltaFramingBytes = 200
 
     private mutating func nextVersion() -> SessionState {
         state.version += 1
@@ -714,11 +760,17 @@ public struct Conversation: Sendable {
 
     private func hubSessionReady() -> RealtimeEvent {
         let history: [JSONValue] = state.history.map { turn in
-            .object(JSONObject([
+            var item = JSONObject([
                 ("user", .string(turn.user)),
                 ("assistant", .string(turn.assistant)),
                 ("agent", .string(turn.agent)),
-            ]))
+                ("tools", .array(turn.sources.map(\.json))),
+            ])
+            if turn.interrupted {
+                item["interrupted"] = .bool(true)
+                if let heard = turn.heardMs { item["heard_ms"] = .int(heard) }
+            }
+            return .object(item)
         }
         return RealtimeEvent(type: "hub.session.ready", [
             ("event_id", .string(RealtimeID.event())),

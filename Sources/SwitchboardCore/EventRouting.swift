@@ -38,7 +38,7 @@ extension EventRoute {
             "input_audio_buffer.cleared", "conversation.item.deleted":
             return .intercept
         case "conversation.item.input_audio_transcription.completed", "conversation.item.input_audio_transcription.failed",
-            "input_audio_buffer.speech_started", "input_audio_buffer.committed":
+            "input_audio_buffer.speech_started", "input_audio_buffer.committed", "conversation.item.truncated":
             return .observe
         default: return .forward
         }

@@ -39,6 +39,9 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
 
     /// Frame and byte tallies, added to the shared counters once per read batch rather than per frame.
     private var tally = (framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0)
+    /// Audio deltas from the model forwarded since the last model event handed to the
+    /// conversation: it learns from them how long each answer's audio is.
+    private var audioSinceEvent = (events: 0, bytes: 0)
     private var clientNeedsFlush = false
     private var modelNeedsFlush = false
     private var stallTimer: Scheduled<Void>?
@@ -329,6 +332,8 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
             return TypePeek.matches(raw, range, "response.output_audio.delta") || TypePeek.matches(raw, range, "response.audio.delta")
         }
         if isAudio {
+            audioSinceEvent.events += 1
+            audioSinceEvent.bytes += buffer.readableBytes
             forwardToClient(buffer)
             return
         }
@@ -347,6 +352,10 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
                 return
             }
             metrics.event(type, direction: "model")
+            if audioSinceEvent.events > 0 {
+                yield(.modelAudio(events: audioSinceEvent.events, bytes: audioSinceEvent.bytes))
+                audioSinceEvent = (0, 0)
+            }
             if route == .observe {
                 forwardToClient(buffer)
             } else {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RealtimeProtocol
 import Synchronization
 import SwitchboardCore
 import SwitchboardRedis
@@ -70,6 +71,11 @@ func sampleState(key: String, version: Int, agent: String = "flights") -> Sessio
         history: [
             Turn(user: "Is SB12 on time?", assistant: "SB12 is on time.", agent: agent, tools: ["lookup_flight(SB12) → on time"]),
             Turn(user: "Thanks — ünïcödé ✓", assistant: "You're welcome.", agent: agent),
+            Turn(user: "And my bags?", assistant: "You can check", agent: agent, tools: ["search_flight_knowledgebase(bags) → found"],
+                 sources: [ToolSources(tool: "search_flight_knowledgebase", outcome: "found", sources: [
+                     .object(["source": .string("flight/baggage.md"), "title": .string("Checked bags"), "rank": .int(1), "score": .double(0.75)]),
+                 ])],
+                 interrupted: true, heardMs: 850),
         ],
         version: version)
 }
@@ -82,7 +88,8 @@ func sameState(_ a: SessionState?, _ b: SessionState?) -> Bool {
           close(a.createdAt, b.createdAt), close(a.updatedAt, b.updatedAt), a.history.count == b.history.count
     else { return false }
     return zip(a.history, b.history).allSatisfy { x, y in
-        x.user == y.user && x.assistant == y.assistant && x.agent == y.agent && x.tools == y.tools && close(x.at, y.at)
+        x.user == y.user && x.assistant == y.assistant && x.agent == y.agent && x.tools == y.tools && x.sources == y.sources
+            && x.interrupted == y.interrupted && x.heardMs == y.heardMs && close(x.at, y.at)
     }
 }
 
