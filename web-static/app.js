@@ -4,7 +4,7 @@
 import { RealtimeClient } from './realtime-client.js';
 import { Microphone, Player, base64ToPcm16, pcm16ToBase64, SOURCE_RATE } from './audio.js';
 import { View, agentLabel } from './ui.js';
-import { loadSessionKey, newSessionKey, rememberGrounding, recallGrounding } from './session-store.js';
+import { loadSessionKey, newSessionKey } from './session-store.js';
 
 const SESSION_CONFIG = {
   type: 'realtime',
@@ -169,13 +169,16 @@ class VoiceSession {
     }
   }
 
+  // A turn of the hub's history: the words heard of the answer (cut where the user talked over
+  // it, and marked so) and the tool results with their sources.
   renderHistoryTurn(turn) {
     const id = `history-${Math.random().toString(36).slice(2)}`;
+    const tools = Array.isArray(turn.tools) ? turn.tools : [];
     if (turn.user) this.view.userTurn(null, turn.user, { earlier: true });
-    if (turn.assistant) {
-      this.view.assistantTurn(id, turn.agent, { text: turn.assistant, pending: false, earlier: true });
-      this.view.sources(id, recallGrounding(this.key, turn.assistant));
-    }
+    if (!turn.assistant && !turn.interrupted && tools.length === 0) return;
+    this.view.assistantTurn(id, turn.agent, { text: turn.assistant || '', pending: false, earlier: true });
+    this.view.sources(id, tools);
+    if (turn.interrupted) this.view.markEarlierInterrupted(id, turn.heard_ms);
   }
 
   onError(event) {
@@ -240,8 +243,6 @@ class VoiceSession {
     this.ensureAnswer(event.item_id);
     const text = event.transcript !== undefined ? event.transcript : event.text;
     this.view.assistantDone(event.item_id, text);
-    const info = this.items.get(event.item_id);
-    rememberGrounding(this.key, this.view.assistantText(event.item_id), info.grounding);
   }
 
   onAudioDelta(event) {

@@ -1,9 +1,10 @@
-// What the browser remembers between visits: the session key, and the sources behind recent
-// answers (the hub's history carries the words but not the sources).
+// What the browser remembers between visits: the session key. Everything else (the words of
+// earlier turns, whether an answer was interrupted, the sources behind it) comes back from the
+// hub's history in hub.session.ready.
 
 const KEY_ITEM = 'switchboard.sessionKey';
-const GROUNDING_PREFIX = 'switchboard.grounding.';
-const GROUNDING_KEPT = 20;
+/** Sources earlier versions of the page cached here; the hub's history carries them now. */
+const OLD_GROUNDING_PREFIX = 'switchboard.grounding.';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function storage() {
@@ -23,9 +24,17 @@ function randomUUID() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+function forgetOldGrounding(store) {
+  for (let index = store.length - 1; index >= 0; index -= 1) {
+    const name = store.key(index);
+    if (name && name.startsWith(OLD_GROUNDING_PREFIX)) store.removeItem(name);
+  }
+}
+
 /** The session key kept in localStorage; a new one is made when there is none. */
 export function loadSessionKey() {
   const store = storage();
+  if (store) forgetOldGrounding(store);
   const saved = store && store.getItem(KEY_ITEM);
   if (saved && UUID.test(saved)) return saved;
   return newSessionKey();
@@ -35,39 +44,6 @@ export function loadSessionKey() {
 export function newSessionKey() {
   const key = randomUUID();
   const store = storage();
-  if (store) {
-    const old = store.getItem(KEY_ITEM);
-    if (old) store.removeItem(GROUNDING_PREFIX + old);
-    store.setItem(KEY_ITEM, key);
-  }
+  if (store) store.setItem(KEY_ITEM, key);
   return key;
-}
-
-function readGrounding(key) {
-  const store = storage();
-  try {
-    const list = JSON.parse((store && store.getItem(GROUNDING_PREFIX + key)) || '[]');
-    return Array.isArray(list) ? list : [];
-  } catch {
-    return [];
-  }
-}
-
-/** Remembers the tool results behind an answer, keyed by the answer's words. */
-export function rememberGrounding(key, answer, grounding) {
-  const store = storage();
-  if (!store || !answer || grounding.length === 0) return;
-  const list = readGrounding(key).filter((entry) => entry.answer !== answer);
-  list.push({ answer, grounding });
-  try {
-    store.setItem(GROUNDING_PREFIX + key, JSON.stringify(list.slice(-GROUNDING_KEPT)));
-  } catch {
-    // Storage full or disabled: sources simply won't come back after a reload.
-  }
-}
-
-/** The tool results remembered for an answer, or an empty list. */
-export function recallGrounding(key, answer) {
-  const entry = readGrounding(key).find((candidate) => candidate.answer === answer);
-  return entry ? entry.grounding : [];
 }

@@ -190,17 +190,22 @@ export class View {
     item.setAttribute('aria-busy', 'false');
   }
 
-  assistantText(id) {
-    const item = this.turns.get(id);
-    return item ? item.querySelector('.text').textContent : '';
-  }
-
   markInterrupted(id, heardMs) {
     const item = this.turns.get(id);
     if (!item || item.classList.contains('interrupted')) return;
     item.classList.add('interrupted');
     const flag = element('p', 'flag', `Interrupted after ${(heardMs / 1000).toFixed(1)} s`);
     item.querySelector('.bubble').append(flag);
+  }
+
+  /** An answer from the history that the user talked over: only the words heard are shown. */
+  markEarlierInterrupted(id, heardMs) {
+    const item = this.turns.get(id);
+    if (!item || item.classList.contains('interrupted')) return;
+    item.classList.add('interrupted');
+    const after = Number.isFinite(heardMs) && heardMs > 0 ? ` after ${(heardMs / 1000).toFixed(1)} s` : '';
+    const heard = item.querySelector('.text').textContent ? '' : ' before any of it was heard';
+    item.querySelector('.bubble').append(element('p', 'flag', `(interrupted${after || heard})`));
   }
 
   note(text, kind = 'info') {

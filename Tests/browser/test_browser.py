@@ -117,6 +117,15 @@ def test_spoken_question_is_transcribed_answered_played_interrupted_and_resumed(
     driver.find_element(By.ID, "mic").click()
     wait_for(driver, lambda d: body_data(d, "mic") == "off", TEXT_TIMEOUT_S, "the microphone did not stop")
 
+    full_answer = interrupted.find_element(By.CSS_SELECTOR, ".text").text
+
+    # The page keeps nothing but the session key: the sources after a reload must come from the
+    # hub's history (hub.session.ready), not from a cache in the browser.
+    driver.execute_script(
+        "Object.keys(localStorage).filter(k => k.startsWith('switchboard.grounding.'))"
+        ".forEach(k => localStorage.removeItem(k))")
+    assert driver.execute_script("return Object.keys(localStorage)") == ["switchboard.sessionKey"]
+
     # A reload resumes the same session and shows its history, with the sources.
     driver.refresh()
     open_client(driver, hub)
@@ -128,6 +137,14 @@ def test_spoken_question_is_transcribed_answered_played_interrupted_and_resumed(
     earlier = wait_for(driver, lambda d: finished_turn(d, "assistant", r"Flight SB204 from SFO to JFK", earlier=True),
                        TEXT_TIMEOUT_S, "the answer was not in the resumed history")
     assert "check_flight_status → found" in earlier.find_element(By.CSS_SELECTOR, ".sources").text
+    assert "sqlite:flights" in earlier.find_element(By.CSS_SELECTOR, ".sources").text
+    # The answer the user talked over keeps only the words heard, and says it was interrupted.
+    cut_answers = [turn for turn in turns(driver, "assistant", earlier=True)
+                   if "(interrupted" in turn.text]
+    assert cut_answers, [turn.text for turn in turns(driver, "assistant", earlier=True)]
+    heard = cut_answers[0].find_element(By.CSS_SELECTOR, ".text").text
+    assert f"after {cut['audio_end_ms'] / 1000:.1f} s" in cut_answers[0].text, cut_answers[0].text
+    assert heard and len(heard) < len(full_answer) and full_answer.startswith(heard.rstrip(".")), (heard, full_answer)
     screenshot(driver, "voice-resumed")
 
 
