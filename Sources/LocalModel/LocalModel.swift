@@ -101,16 +101,19 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     }
 
     /// The transcript of an utterance: resampled to the recognizer's rate, then recognised.
+    /// Its band is told by the input's rate (G.711 is narrowband) or measured at that rate,
+    /// before resampling: telephone audio handed over as 16 or 24 kHz PCM is narrowband too.
     static func recognize(_ samples: [Int16], sampleRate: Int, speech: LocalSpeech) async -> TranscriptionOutcome {
         do {
             let recognizer = try await speech.recognizer()
+            let bandwidth = Bandwidth.of(samples, sampleRate: sampleRate)
             var audio = samples
             if sampleRate != SpeechRecognizer.sampleRate {
                 let resampler = try Resampler(from: sampleRate, to: SpeechRecognizer.sampleRate)
                 audio = resampler.process(samples)
                 resampler.flush(appendingTo: &audio)
             }
-            let result = try await recognizer.recognize(audio)
+            let result = try await recognizer.recognize(audio, bandwidth: bandwidth)
             return .transcript(result.isUnderstood ? result.text : "")
         } catch {
             return .failed("Speech recognition failed: \(error)")

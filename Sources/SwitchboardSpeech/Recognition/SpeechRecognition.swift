@@ -24,6 +24,8 @@ public struct SpeechRecognition: Sendable, Hashable {
     public var source: Source
     /// The best transcript whatever the confidence (for logs and diagnostics).
     public var bestGuess: String
+    /// The band the audio was judged as.
+    public var bandwidth: Bandwidth = .wideband
 
     /// A recognition of `text` from `source`.
     public init(text: String, words: [String], confidence: Double, isUnderstood: Bool, source: Source, bestGuess: String) {
