@@ -21,6 +21,9 @@ extension LocalBrain {
             return .say(unanswered.map { answer(output: $0, items: items, persona: persona, tools: tools, memory: &memory) }.joined(separator: " "))
         }
         guard let lastUser else { return .say(opening(items, persona: persona)) }
+        if memory.pending == nil, memory.awaiting == nil {
+            memory.pending = unansweredQuestion(items, before: lastUser, persona: persona, tools: tools)
+        }
         let utterance = Utterance(Self.text(of: items[lastUser]))
         guard !utterance.isEmpty else { return .say(persona.fallback) }
         let earlier = items[..<lastUser].filter(Self.isUserMessage).reversed().map { Utterance(Self.text(of: $0)) }
@@ -47,6 +50,27 @@ extension LocalBrain {
         guard let output, let template = template(tool: name, outcome: outcome, persona: persona),
               let text = AnswerTemplate.render(template, with: output) else { return persona.fallback }
         return text
+    }
+
+    /// The call the conversation was waiting on when the last thing said before the user's turn
+    /// is this persona's question for a missing argument, and exactly one of its tools needs that
+    /// argument: a resumed session (history replayed after a reconnect or a call back) goes on
+    /// where it stopped, though this model's working memory did not survive.
+    func unansweredQuestion(_ items: [JSONObject], before lastUser: Int, persona: Persona,
+                            tools: [(hint: PersonaTool, tool: FunctionTool)]) -> BrainMemory.Task? {
+        guard let asked = items[..<lastUser].last(where: { ($0["type"]?.stringValue ?? "message") == "message" }),
+              asked["role"]?.stringValue == "assistant" else { return nil }
+        let text = Self.text(of: asked).trimmingWhitespace
+        let arguments = Set(tools.flatMap { $0.tool.requiredParameters.map(\.name) })
+        guard let argument = arguments.first(where: { Self.question(for: $0, persona: persona) == text }) else { return nil }
+        let needing = tools.filter { $0.tool.requiredParameters.contains { $0.name == argument } }
+        guard needing.count == 1, let tool = needing.first?.tool else { return nil }
+        return BrainMemory.Task(tool: tool.name, slots: JSONObject())
+    }
+
+    /// How the persona asks for a missing argument: its own question, or one made from the name.
+    static func question(for argument: String, persona: Persona) -> String {
+        persona.questions[argument] ?? "What is the \(argument.replacingUnderscores)?"
     }
 
     /// What the agent says before anyone else has spoken: its greeting, and on a call it is
@@ -166,7 +190,7 @@ private struct Turn {
             memory.pending = BrainMemory.Task(tool: tool.name, slots: arguments)
             // A question about something else ends the wait for a yes.
             if let awaiting = memory.awaiting, ![awaiting.check, awaiting.confirm].contains(tool.name) { memory.awaiting = nil }
-            return .say(persona.questions[missing.name] ?? "What is the \(missing.name.replacingUnderscores)?")
+            return .say(LocalBrain.question(for: missing.name, persona: persona))
         }
         memory.pending = nil
         memory.awaiting = nil

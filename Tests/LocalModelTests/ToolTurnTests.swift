@@ -210,3 +210,27 @@ struct ToolTurnTests {
         #expect(hub.session.memory.persona == "concierge")
     }
 }
+
+@Suite("a resumed session goes on where it stopped")
+struct ResumedQuestionTests {
+    @Test("the answer to a question asked before a reconnect completes the call it was for")
+    func questionFromReplayedHistory() throws {
+        var hub = try HubScript(.ga, catalog: try Fixtures.catalog())
+        // The hub replays the last turns into a new model session: the caller's question and the
+        // agent asking for the missing flight number.
+        _ = try hub.send(#"{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"Is my flight on time?"}]}}"#)
+        _ = try hub.send(#"{"type":"conversation.item.create","item":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"What is the flight number?"}]}}"#)
+        #expect(hub.session.memory.pending == nil)
+        let call = try #require(try hub.say("It's flight SB 204").functionCall(.ga))
+        #expect(call.name == "check_flight_status")
+        #expect(call.arguments["flight_number"] == .string("SB204"))
+    }
+
+    @Test("an earlier answer that is not a question for an argument changes nothing")
+    func otherAnswers() throws {
+        var hub = try HubScript(.ga, catalog: try Fixtures.catalog())
+        _ = try hub.send(#"{"type":"conversation.item.create","item":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Flight SB204 is on time."}]}}"#)
+        _ = try hub.say("thanks")
+        #expect(hub.session.memory.pending == nil)
+    }
+}

@@ -90,10 +90,12 @@ def test_a_sip_call_hears_a_spoken_answer_and_calling_back_resumes(sip_hub):
     assert "flight" in ready["history"][-1]["user"].lower()
     assert "flight number" in ready["history"][-1]["assistant"].lower()
 
-    again = call_and_ask(sip_hub, number, "S B 2 0 4")
+    again = call_and_ask(sip_hub, number, "It is flight S B 2 0 4")
     assert len(again) > 0
     ready = history(sip_hub, number)
     assert ready["agent"] == "flight" and len(ready["history"]) == 2
+    # The flight number given on the second call answers the question the first call ended on.
+    assert "Flight SB204 from SFO to JFK" in ready["history"][-1]["assistant"], ready["history"][-1]
 
 
 def test_talking_over_the_agent_stops_its_audio_at_once(sip_hub):
