@@ -155,32 +155,42 @@ public enum Base64Audio {
 
     /// `bytes` in padded standard base64.
     public static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
-        let length = (bytes.count + 2) / 3 * 4
+        let length = encodedCount(bytes.count)
         guard length > 0 else { return "" }
         return String(unsafeUninitializedCapacity: length) { output in
-            let alphabet = encodeAlphabet
-            var out = 0
-            var index = 0
-            while index + 3 <= bytes.count {
-                let word = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-                output[out] = alphabet[Int(word >> 18)]
-                output[out + 1] = alphabet[Int(word >> 12 & 0x3F)]
-                output[out + 2] = alphabet[Int(word >> 6 & 0x3F)]
-                output[out + 3] = alphabet[Int(word & 0x3F)]
-                out += 4
-                index += 3
-            }
-            let rest = bytes.count - index
-            if rest > 0 {
-                let word = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-                output[out] = alphabet[Int(word >> 18)]
-                output[out + 1] = alphabet[Int(word >> 12 & 0x3F)]
-                output[out + 2] = rest == 2 ? alphabet[Int(word >> 6 & 0x3F)] : UInt8(ascii: "=")
-                output[out + 3] = UInt8(ascii: "=")
-                out += 4
-            }
-            return out
+            encode(bytes, into: UnsafeMutableRawBufferPointer(output))
         }
+    }
+
+    /// The length of the padded base64 of `count` bytes.
+    public static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
+
+    /// Writes the padded standard base64 of `bytes` at the start of `output` (which holds at
+    /// least ``encodedCount(_:)`` bytes) and returns how many bytes it wrote.
+    @discardableResult
+    public static func encode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
+        let alphabet = encodeAlphabet
+        var out = 0
+        var index = 0
+        while index + 3 <= bytes.count {
+            let word = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            output[out] = alphabet[Int(word >> 18)]
+            output[out + 1] = alphabet[Int(word >> 12 & 0x3F)]
+            output[out + 2] = alphabet[Int(word >> 6 & 0x3F)]
+            output[out + 3] = alphabet[Int(word & 0x3F)]
+            out += 4
+            index += 3
+        }
+        let rest = bytes.count - index
+        if rest > 0 {
+            let word = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+            output[out] = alphabet[Int(word >> 18)]
+            output[out + 1] = alphabet[Int(word >> 12 & 0x3F)]
+            output[out + 2] = rest == 2 ? alphabet[Int(word >> 6 & 0x3F)] : UInt8(ascii: "=")
+            output[out + 3] = UInt8(ascii: "=")
+            out += 4
+        }
+        return out
     }
 
     /// `bytes` in padded standard base64.

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import RealtimeProtocol
+import SwitchboardAudio
 import SwitchboardCore
 
 /// Turns a phone call into a realtime client of its session: it sits between a phone bridge's
@@ -174,7 +175,9 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             }
             guard let found, !found.delta.isEmpty else { return }
             let audio = buffer.getSlice(at: buffer.readerIndex + found.delta.lowerBound, length: found.delta.count)!
-            let mark = playback.sent(item: found.item, bytes: Self.decodedLength(audio))
+            // Audio that is not base64 counts for nothing heard.
+            let bytes = audio.withUnsafeReadableBytes { (try? Base64Audio.decodedByteCount($0, frameSize: 1)) ?? 0 }
+            let mark = playback.sent(item: found.item, bytes: bytes)
             context.write(wrapOutboundOut(.play(audio)), promise: nil)
             context.write(wrapOutboundOut(.mark(mark)), promise: nil)
         case .speechStarted:
@@ -194,16 +197,6 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
         case .other:
             break
         }
-    }
-
-    /// Bytes a base64 text decodes to.
-    static func decodedLength(_ text: ByteBuffer) -> Int {
-        let count = text.readableBytes
-        guard count >= 4 else { return count * 3 / 4 }
-        var padding = 0
-        if text.getInteger(at: text.readerIndex + count - 1, as: UInt8.self) == UInt8(ascii: "=") { padding += 1 }
-        if text.getInteger(at: text.readerIndex + count - 2, as: UInt8.self) == UInt8(ascii: "=") { padding += 1 }
-        return count / 4 * 3 - padding
     }
 
     // MARK: Events the bridge writes
@@ -253,40 +246,13 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             out.writeBytes(appendSuffix)
             return out
         case .raw(let bytes):
-            var out = allocator.buffer(capacity: appendPrefix.count + (bytes.readableBytes + 2) / 3 * 4 + appendSuffix.count)
+            var out = allocator.buffer(capacity: appendPrefix.count + Base64Audio.encodedCount(bytes.readableBytes) + appendSuffix.count)
             out.writeBytes(appendPrefix)
-            out.writeBase64(of: bytes)
+            bytes.withUnsafeReadableBytes { raw in
+                _ = out.writeWithUnsafeMutableBytes(minimumWritableBytes: Base64Audio.encodedCount(raw.count)) { Base64Audio.encode(raw, into: $0) }
+            }
             out.writeBytes(appendSuffix)
             return out
-        }
-    }
-}
-
-extension ByteBuffer {
-    private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    /// Writes the standard base64 (with padding) of `bytes`' readable bytes.
-    mutating func writeBase64(of bytes: ByteBuffer) {
-        let alphabet = Self.base64Alphabet
-        bytes.withUnsafeReadableBytes { raw in
-            var i = 0
-            let n = raw.count
-            while i + 3 <= n {
-                let v = UInt32(raw[i]) << 16 | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2])
-                writeInteger(alphabet[Int(v >> 18 & 63)])
-                writeInteger(alphabet[Int(v >> 12 & 63)])
-                writeInteger(alphabet[Int(v >> 6 & 63)])
-                writeInteger(alphabet[Int(v & 63)])
-                i += 3
-            }
-            let rest = n - i
-            if rest > 0 {
-                let v = UInt32(raw[i]) << 16 | (rest == 2 ? UInt32(raw[i + 1]) << 8 : 0)
-                writeInteger(alphabet[Int(v >> 18 & 63)])
-                writeInteger(alphabet[Int(v >> 12 & 63)])
-                writeInteger(rest == 2 ? alphabet[Int(v >> 6 & 63)] : UInt8(ascii: "="))
-                writeInteger(UInt8(ascii: "="))
-            }
         }
     }
 }
