@@ -4,10 +4,21 @@ import NIOCore
 /// the phone bridges read `delta` and `item_id` of every audio event and `payload` of every
 /// media-stream frame this way, many times a second per call.
 public enum MemberPeek {
-    /// The byte range of the value (any JSON value, quotes included for a string) of the
-    /// top-level member `key`, or `nil` when there is none or the bytes are not an object.
+    /// What a scan for one top-level member found.
+    public enum Scan: Equatable, Sendable {
+        /// The member's value (any JSON value, quotes included for a string) is at this range.
+        case found(Range<Int>)
+        /// A JSON object without that member.
+        case missing
+        /// Not a JSON object, or broken before the member was found.
+        case malformed
+    }
+
+    /// Scans the top-level members of the JSON object in `bytes` for `key`. Values before it are
+    /// skipped without being decoded; when it comes first, as `type` does in every realtime
+    /// event, the cost is a few comparisons.
     @inlinable
-    public static func value(_ key: StaticString, in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
+    public static func scan(_ key: StaticString, in bytes: UnsafeRawBufferPointer) -> Scan {
         var i = 0
         let n = bytes.count
         @inline(__always) func skipSpace() {
@@ -17,26 +28,38 @@ public enum MemberPeek {
             }
         }
         skipSpace()
-        guard i < n, bytes[i] == UInt8(ascii: "{") else { return nil }
+        guard i < n, bytes[i] == UInt8(ascii: "{") else { return .malformed }
         i += 1
         while true {
             skipSpace()
-            guard i < n, bytes[i] == UInt8(ascii: "\"") else { return nil }
+            guard i < n else { return .malformed }
+            if bytes[i] == UInt8(ascii: "}") { return .missing }
+            guard bytes[i] == UInt8(ascii: "\"") else { return .malformed }
             let keyStart = i + 1
-            guard let keyEnd = TypePeek.scanString(bytes, from: keyStart) else { return nil }
+            guard let keyEnd = TypePeek.scanString(bytes, from: keyStart) else { return .malformed }
             let isKey = TypePeek.matches(bytes, keyStart..<keyEnd, key)
             i = keyEnd + 1
             skipSpace()
-            guard i < n, bytes[i] == UInt8(ascii: ":") else { return nil }
+            guard i < n, bytes[i] == UInt8(ascii: ":") else { return .malformed }
             i += 1
             skipSpace()
-            guard i < n, let next = TypePeek.skipValue(bytes, from: i) else { return nil }
-            if isKey { return i..<next }
+            guard i < n, let next = TypePeek.skipValue(bytes, from: i) else { return .malformed }
+            if isKey { return .found(i..<next) }
             i = next
             skipSpace()
-            guard i < n, bytes[i] == UInt8(ascii: ",") else { return nil }
-            i += 1
+            guard i < n else { return .malformed }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if bytes[i] == UInt8(ascii: "}") { return .missing }
+            return .malformed
         }
+    }
+
+    /// The byte range of the value (any JSON value, quotes included for a string) of the
+    /// top-level member `key`, or `nil` when there is none or the bytes are not an object.
+    @inlinable
+    public static func value(_ key: StaticString, in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
+        guard case .found(let range) = scan(key, in: bytes) else { return nil }
+        return range
     }
 
     /// The byte range of the string value of the top-level member `key` (without its quotes),

@@ -33,48 +33,16 @@ public enum TypePeek {
     /// Peeks at raw bytes.
     @inlinable
     public static func peek(_ bytes: UnsafeRawBufferPointer) -> Result {
-        var i = 0
-        let n = bytes.count
-        @inline(__always) func skipSpace() {
-            while i < n {
-                let b = bytes[i]
-                if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { i += 1 } else { return }
-            }
-        }
-        skipSpace()
-        guard i < n, bytes[i] == UInt8(ascii: "{") else { return .malformed }
-        i += 1
-        while true {
-            skipSpace()
-            guard i < n else { return .malformed }
-            if bytes[i] == UInt8(ascii: "}") { return .missing }
-            guard bytes[i] == UInt8(ascii: "\"") else { return .malformed }
-            // Member name.
-            let keyStart = i + 1
-            guard let keyEnd = scanString(bytes, from: keyStart) else { return .malformed }
-            let isType = keyEnd - keyStart == 4
-                && bytes[keyStart] == UInt8(ascii: "t") && bytes[keyStart + 1] == UInt8(ascii: "y")
-                && bytes[keyStart + 2] == UInt8(ascii: "p") && bytes[keyStart + 3] == UInt8(ascii: "e")
-            i = keyEnd + 1
-            skipSpace()
-            guard i < n, bytes[i] == UInt8(ascii: ":") else { return .malformed }
-            i += 1
-            skipSpace()
-            guard i < n else { return .malformed }
-            if isType {
-                guard bytes[i] == UInt8(ascii: "\"") else { return .malformed }
-                let valueStart = i + 1
-                guard let valueEnd = scanString(bytes, from: valueStart) else { return .malformed }
-                // An escaped type is legal JSON but no realtime event has one: leave it to the full decoder.
-                for j in valueStart..<valueEnd where bytes[j] == UInt8(ascii: "\\") { return .malformed }
-                return .type(valueStart..<valueEnd)
-            }
-            guard let next = skipValue(bytes, from: i) else { return .malformed }
-            i = next
-            skipSpace()
-            guard i < n else { return .malformed }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { return .missing }
+        switch MemberPeek.scan("type", in: bytes) {
+        case .found(let value):
+            guard value.count >= 2, bytes[value.lowerBound] == UInt8(ascii: "\"") else { return .malformed }
+            let inner = (value.lowerBound + 1)..<(value.upperBound - 1)
+            // An escaped type is legal JSON but no realtime event has one: leave it to the full decoder.
+            for j in inner where bytes[j] == UInt8(ascii: "\\") { return .malformed }
+            return .type(inner)
+        case .missing:
+            return .missing
+        case .malformed:
             return .malformed
         }
     }
