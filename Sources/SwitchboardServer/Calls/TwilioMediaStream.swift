@@ -148,9 +148,7 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func object(_ payload: ByteBuffer) -> JSONObject? {
-        payload.withUnsafeReadableBytes { raw in
-            (try? JSONParser.parse(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)))?.objectValue
-        }
+        (try? JSONParser.parse(payload.readableBytesView))?.objectValue
     }
 
     private func rejected(_ code: String, _ message: String) {

@@ -13,91 +13,71 @@ enum TwilioWebhook {
     static let voicePath = "/twilio/voice"
 
     static func addRoutes(to router: Router<BasicRequestContext>, hub: HubContext) {
-        router.post(RouterPath(voicePath)) { request, context -> Response in
+        router.post(RouterPath(voicePath)) { request, _ -> Response in
+            // POST parameters are signed after the URL.
             let body = try await request.body.collect(upTo: 64 * 1024)
             let parameters = ConnectionRequest.query(of: "?" + String(buffer: body))
-            return answer(request: request, parameters: parameters, signedURL: url(of: request, hub: hub), hub: hub)
+            return answer(request, signed: parameters, values: parameters, hub: hub)
         }
-        router.get(RouterPath(voicePath)) { request, context -> Response in
-            let parameters = ConnectionRequest.query(of: request.uri.description)
-            return answer(request: request, parameters: [], signedURL: url(of: request, hub: hub), hub: hub, given: parameters)
+        router.get(RouterPath(voicePath)) { request, _ -> Response in
+            // A GET webhook's parameters are in its URL, which is what is signed.
+            answer(request, signed: [], values: ConnectionRequest.query(of: request.uri.description), hub: hub)
         }
     }
 
-    /// Checks the signature, then answers TwiML. `given` holds a GET webhook's parameters (signed
-    /// as part of the URL); POST parameters are signed after it.
-    private static func answer(request: Request, parameters: [(String, String)], signedURL: String, hub: HubContext,
-                               given: [(String, String)]? = nil) -> Response {
-        if let refusal = refusal(request: request, url: signedURL, parameters: parameters, hub: hub) { return refusal }
-        let values = given ?? parameters
+    /// Checks the signature, then answers TwiML that streams the call with the caller's number.
+    private static func answer(_ request: Request, signed: [(String, String)], values: [(String, String)], hub: HubContext) -> Response {
+        let base = base(hub: hub, forwardedProto: request.headers[HTTPField.Name("X-Forwarded-Proto")!], host: request.head.authority)
+        if let reason = refusal(signature: request.headers[HTTPField.Name("X-Twilio-Signature")!], url: base + request.uri.description,
+                                parameters: signed, hub: hub) {
+            return Response(status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: reason + "\n")))
+        }
         func value(_ name: String) -> String? { values.last(where: { $0.0 == name })?.1 }
         let caller = value("From").flatMap(SessionKey.init).flatMap { $0.kind == .phoneNumber ? $0 : nil }
-        let streamURL = mediaURL(base: base(of: request, hub: hub))
         hub.logger.info("Twilio call answered", metadata: ["call.id": "\(value("CallSid") ?? "")", "session.key": "\(caller?.redacted ?? "new")"])
         var streamParameters: [(String, String)] = []
         if let caller { streamParameters.append(("from", caller.rawValue)) }
         if let sid = value("CallSid") { streamParameters.append(("callSid", sid)) }
-        let twiml = twiML(streamURL: streamURL, parameters: streamParameters)
+        let twiml = twiML(streamURL: mediaURL(base: base), parameters: streamParameters)
         return Response(status: .ok, headers: [.contentType: "text/xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: twiml)))
-    }
-
-    /// Why a Twilio request is refused, or `nil` to serve it: a wrong or missing signature when
-    /// an auth token is configured, or, without one, a hub that listens beyond loopback.
-    static func refusal(request: Request, url: String, parameters: [(String, String)], hub: HubContext) -> Response? {
-        let headers = request.headers
-        return refusal(signature: headers[HTTPField.Name("X-Twilio-Signature")!], url: url, parameters: parameters, hub: hub)
-    }
-
-    static func refusal(signature: String?, url: String, parameters: [(String, String)], hub: HubContext) -> Response? {
-        func forbidden(_ message: String) -> Response {
-            hub.metrics.error("twilio_forbidden")
-            hub.logger.warning("refused a Twilio request", metadata: ["reason": "\(message)"])
-            return Response(status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
-        }
-        guard let token = hub.configuration.twilioAuthToken else {
-            return hub.configuration.isLoopback ? nil
-                : forbidden("Twilio requests need --twilio-auth-token on a hub that listens beyond loopback")
-        }
-        guard let signature, !signature.isEmpty else { return forbidden("missing X-Twilio-Signature") }
-        guard TwilioSignature(authToken: token).isValid(signature, url: url, parameters: parameters) else {
-            return forbidden("X-Twilio-Signature does not match this request")
-        }
-        return nil
     }
 
     /// Why a media stream's WebSocket upgrade is refused (Twilio signs the `wss://` URL it opens).
     static func mediaRefusal(head: NIOHTTP1.HTTPRequestHead, hub: HubContext) -> String? {
-        let base: String
-        if let configured = hub.configuration.publicURL {
-            base = configured.hasSuffix("/") ? String(configured.dropLast()) : configured
-        } else {
-            let proto = head.headers["X-Forwarded-Proto"].first?.split(separator: ",").first
-                .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "http"
-            base = "\(proto == "https" ? "https" : "http")://\(head.headers["Host"].first ?? "\(hub.configuration.host):\(hub.configuration.port)")"
-        }
+        let base = base(hub: hub, forwardedProto: head.headers["X-Forwarded-Proto"].first, host: head.headers["Host"].first)
         let url = mediaURL(base: base) + (head.uri.firstIndex(of: "?").map { String(head.uri[$0...]) } ?? "")
-        guard let response = refusal(signature: head.headers["X-Twilio-Signature"].first, url: url, parameters: [], hub: hub) else { return nil }
-        _ = response
-        return hub.configuration.twilioAuthToken == nil
-            ? "Twilio media streams need --twilio-auth-token on a hub that listens beyond loopback"
-            : "X-Twilio-Signature is missing or does not match"
+        return refusal(signature: head.headers["X-Twilio-Signature"].first, url: url, parameters: [], hub: hub)
+    }
+
+    /// Why a Twilio request is refused, or `nil` to serve it: a wrong or missing signature when
+    /// an auth token is configured, or, without one, a hub that listens beyond loopback.
+    static func refusal(signature: String?, url: String, parameters: [(String, String)], hub: HubContext) -> String? {
+        let reason: String
+        if let token = hub.configuration.twilioAuthToken {
+            guard let signature, !signature.isEmpty else { return refused("missing X-Twilio-Signature", hub: hub) }
+            guard !TwilioSignature(authToken: token).isValid(signature, url: url, parameters: parameters) else { return nil }
+            reason = "X-Twilio-Signature does not match this request"
+        } else {
+            guard !hub.configuration.isLoopback else { return nil }
+            reason = "Twilio requests need --twilio-auth-token on a hub that listens beyond loopback"
+        }
+        return refused(reason, hub: hub)
+    }
+
+    private static func refused(_ reason: String, hub: HubContext) -> String {
+        hub.metrics.error("twilio_forbidden")
+        hub.logger.warning("refused a Twilio request", metadata: ["reason": "\(reason)"])
+        return reason
     }
 
     /// The hub's public base URL: configured, or from the request's `Host` and `X-Forwarded-Proto`.
-    static func base(of request: Request, hub: HubContext) -> String {
+    static func base(hub: HubContext, forwardedProto: String?, host: String?) -> String {
         if let configured = hub.configuration.publicURL {
             return configured.hasSuffix("/") ? String(configured.dropLast()) : configured
         }
-        let proto = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.split(separator: ",").first
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "http"
-        let host = request.head.authority ?? "\(hub.configuration.host):\(hub.configuration.port)"
-        return "\(proto == "https" ? "https" : "http")://\(host)"
-    }
-
-    /// The URL Twilio requested (what it signed).
-    static func url(of request: Request, hub: HubContext) -> String {
-        base(of: request, hub: hub) + request.uri.description
+        let proto = forwardedProto?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        return "\(proto == "https" ? "https" : "http")://\(host ?? "\(hub.configuration.host):\(hub.configuration.port)")"
     }
 
     /// The media stream's WebSocket URL on the same host (`https` → `wss`).
