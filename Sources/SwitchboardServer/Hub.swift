@@ -37,7 +37,7 @@ public enum Hub {
             logger: logger
         )
         app.addServices(SessionStoreService(store: hub.store, live: hub.live, replicaID: configuration.replicaID, redis: redis, logger: logger))
-        if let sipPort = configuration.sipPort {
+        if let sipPort = configuration.sipPort, let sip {
             let sipHost = configuration.sipHost ?? configuration.host
             app.addServices(SIPService(hub: hub, host: sipHost, port: sipPort, advertisedHost: configuration.sipPublicHost ?? sipHost, bridge: sip))
         }

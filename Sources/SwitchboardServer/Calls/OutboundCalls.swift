@@ -16,6 +16,15 @@ final class SIPBridge: Sendable {
 
     func attach(_ handler: NIOLoopBound<SIPSignaling>) { signaling.withLockedValue { $0 = handler } }
 
+    /// Hangs every call up (BYE), on the bridge's event loop, then runs `then` there.
+    func hangUpAll(then: @escaping @Sendable () -> Void) {
+        guard let bound = signaling.withLockedValue({ $0 }) else { return then() }
+        bound.eventLoop.execute {
+            bound.value.hangUpAll()
+            then()
+        }
+    }
+
     /// Places a call on the bridge's event loop.
     func placeCall(to destination: String, peer: SIPEndpoint, from number: String, callee: SessionKey?,
                    plan: OutboundCallPlan) async throws -> String {
@@ -203,15 +212,9 @@ struct TwilioCalls {
             case UInt8(ascii: " "):
                 out.append("+")
             default:
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
+                out += String(format: "%%%02X", byte)
             }
         }
         return out
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

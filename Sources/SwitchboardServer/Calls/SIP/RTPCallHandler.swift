@@ -58,9 +58,14 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
         self.metrics = metrics
         self.logger = logger
         self.onHangUp = onHangUp
-        jitter = JitterBuffer(configuration: .init(audioPayloadType: UInt8(media.payloadType),
-                                                   telephoneEventPayloadType: media.telephoneEventPayloadType.map(UInt8.init)))
-        sender = RTPSender(payloadType: UInt8(media.payloadType))
+        (jitter, sender) = Self.streams(for: media)
+    }
+
+    /// A fresh receive buffer and send stream for `media`'s payload types.
+    private static func streams(for media: SIPMedia) -> (JitterBuffer, RTPSender) {
+        (JitterBuffer(configuration: .init(audioPayloadType: UInt8(media.payloadType),
+                                           telephoneEventPayloadType: media.telephoneEventPayloadType.map(UInt8.init))),
+         RTPSender(payloadType: UInt8(media.payloadType)))
     }
 
     private var codec: CallCodec { media.codec == .pcma ? .pcma : .pcmu }
@@ -107,9 +112,7 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
         self.media = media
         remote = try? SocketAddress(ipAddress: media.remote.host, port: media.remote.port)
         if codecChanged {
-            jitter = JitterBuffer(configuration: .init(audioPayloadType: UInt8(media.payloadType),
-                                                       telephoneEventPayloadType: media.telephoneEventPayloadType.map(UInt8.init)))
-            sender = RTPSender(payloadType: UInt8(media.payloadType))
+            (jitter, sender) = Self.streams(for: media)
         }
     }
 

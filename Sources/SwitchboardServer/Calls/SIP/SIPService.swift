@@ -1,5 +1,4 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -12,15 +11,12 @@ struct SIPService: Service {
     let host: String
     let port: Int
     let advertisedHost: String
-    /// Where HTTP requests find the bridge to place calls.
-    var bridge: SIPBridge?
-    /// Called with the bound port once the socket is open (port 0 picks a free one).
-    var onBound: (@Sendable (Int) -> Void)?
+    /// The running bridge: where HTTP requests place calls and shutdown hangs them up.
+    let bridge: SIPBridge
 
     func run() async throws {
         let (sessions, continuation) = AsyncStream.makeStream(of: SessionDriver.self)
         let group = MultiThreadedEventLoopGroup.singleton
-        let signalingBox = NIOLockedValueBox<NIOLoopBound<SIPSignaling>?>(nil)
         let hub = self.hub
         let advertisedHost = self.advertisedHost
         let host = self.host
@@ -30,16 +26,13 @@ struct SIPService: Service {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = SIPSignaling(hub: hub, mediaHost: host, advertisedHost: advertisedHost, sessions: continuation)
-                    let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
-                    signalingBox.withLockedValue { $0 = bound }
-                    bridge?.attach(bound)
+                    bridge.attach(NIOLoopBound(handler, eventLoop: channel.eventLoop))
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
             .bind(host: host, port: port).get()
         let bound = channel.localAddress?.port ?? port
         hub.logger.notice("SIP bridge listening", metadata: ["sip.address": "\(host):\(bound)", "sip.advertised": "\(advertisedHost)"])
-        onBound?(bound)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for await driver in sessions {
@@ -47,10 +40,7 @@ struct SIPService: Service {
                 }
             }
         } onGracefulShutdown: {
-            channel.eventLoop.execute {
-                signalingBox.withLockedValue { $0 }?.value.hangUpAll()
-                continuation.finish()
-            }
+            bridge.hangUpAll { continuation.finish() }
         }
         try? await channel.close()
     }

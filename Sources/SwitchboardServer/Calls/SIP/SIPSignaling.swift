@@ -116,9 +116,8 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
         timer?.cancel()
         timer = nil
         guard let deadline = agent.nextDeadline else { return }
-        let wait = max(.zero, deadline - .now)
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(wait.components.seconds) * 1_000_000_000 + wait.components.attoseconds / 1_000_000_000)) {
+        timer = context.eventLoop.scheduleTask(in: TimeAmount(max(.zero, deadline - .now))) {
             this.value.perform(this.value.agent.tick(now: .now))
         }
     }
