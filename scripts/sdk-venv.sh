@@ -24,6 +24,8 @@ pins=(
   "pydantic==2.14.3"
   "pytest==9.2.0"
 )
+# Extra pins given as arguments (the browser tests add selenium) join the same environment.
+pins+=("$@")
 
 pins_satisfied() {
   "$venv/bin/python" - "${pins[@]}" <<'PY' >/dev/null 2>&1

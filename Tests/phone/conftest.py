@@ -79,6 +79,21 @@ def start_hub(tmp: Path, name: str, extra: list[str]) -> Hub:
     return hub
 
 
+def session_ready(hub: Hub, key: str) -> dict:
+    """What the hub holds for `key` (`hub.session.ready`), read the way a resuming client sees it."""
+    import asyncio
+    import websockets
+
+    async def read():
+        url = f"{hub.ws_base}/realtime?session_state_key={urllib.parse.quote(key)}&hub_events=1"
+        async with websockets.connect(url) as ws:
+            while True:
+                event = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if event["type"] == "hub.session.ready":
+                    return event
+    return asyncio.run(read())
+
+
 def stop_hub(hub: Hub) -> None:
     if hub.process.poll() is None:
         hub.process.send_signal(signal.SIGTERM)

@@ -4,7 +4,6 @@ RFC 4733 DTMF; malformed SIP and RTP garbage change nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -12,16 +11,14 @@ import shutil
 import socket
 import subprocess
 import time
-import urllib.parse
 import urllib.request
 import wave
 from pathlib import Path
 
 import pytest
-import websockets
 
 from audio import SILENCE_FRAME, rms, spoken_mulaw
-from conftest import ARTIFACTS, free_port, start_hub, stop_hub
+from conftest import ARTIFACTS, free_port, session_ready, start_hub, stop_hub
 import pcm_level as pcm
 from sip_peer import SIPCaller
 
@@ -35,17 +32,6 @@ def sip_hub(tmp_path_factory: pytest.TempPathFactory):
     instance.sip_port = port
     yield instance
     stop_hub(instance)
-
-
-def history(hub, key: str) -> dict:
-    async def read():
-        url = f"{hub.ws_base}/realtime?session_state_key={urllib.parse.quote(key)}&hub_events=1"
-        async with websockets.connect(url) as ws:
-            while True:
-                event = json.loads(await asyncio.wait_for(ws.recv(), 10))
-                if event["type"] == "hub.session.ready":
-                    return event
-    return asyncio.run(read())
 
 
 def metric(hub, name: str, label: str) -> float:
@@ -85,14 +71,14 @@ def test_a_sip_call_hears_a_spoken_answer_and_calling_back_resumes(sip_hub):
     number = "+15550200001"
     answer = call_and_ask(sip_hub, number, QUESTION)
     assert len(answer) / 8000 > 1.5, f"only {len(answer) / 8000:.2f} s of answer"
-    ready = history(sip_hub, number)
+    ready = session_ready(sip_hub, number)
     assert ready["agent"] == "flight"
     assert "flight" in ready["history"][-1]["user"].lower()
     assert "flight number" in ready["history"][-1]["assistant"].lower()
 
     again = call_and_ask(sip_hub, number, "It is flight S B 2 0 4")
     assert len(again) > 0
-    ready = history(sip_hub, number)
+    ready = session_ready(sip_hub, number)
     assert ready["agent"] == "flight" and len(ready["history"]) == 2
     # The flight number given on the second call answers the question the first call ended on.
     assert "Flight SB204 from SFO to JFK" in ready["history"][-1]["assistant"], ready["history"][-1]
@@ -131,7 +117,7 @@ def test_dtmf_keys_reach_the_conversation(sip_hub):
     start = time.monotonic()
     wait_for_answer(caller, start)
     caller.bye()
-    assert history(sip_hub, number)["history"][-1]["user"] == "2040"
+    assert session_ready(sip_hub, number)["history"][-1]["user"] == "2040"
 
 
 def test_malformed_sip_is_answered_400_or_dropped_and_the_bridge_goes_on(sip_hub):
@@ -231,7 +217,7 @@ def test_a_baresip_call_with_a_wav_microphone_hears_the_answer(sip_hub, tmp_path
     assert "Call established" in text, text[-2000:]
     seconds_loud = heard(dumps, "baresip-heard.wav")
     assert seconds_loud > 1.5, f"baresip heard {seconds_loud:.2f} s of answer"
-    ready = history(sip_hub, number)
+    ready = session_ready(sip_hub, number)
     assert ready["agent"] == "flight"
     assert "flight" in ready["history"][-1]["user"].lower()
 
@@ -254,6 +240,6 @@ def test_the_hub_calls_a_sip_phone_and_its_agent_opens_with_the_purpose(sip_hub,
     text = log.read_text(errors="replace")
     assert "Call established" in text, text[-2000:]
     assert heard(dumps, "baresip-called.wav") > 1.5
-    ready = history(sip_hub, number)
+    ready = session_ready(sip_hub, number)
     assert ready["agent"] == "flight"
     assert "calling about a change to your flight SB204" in ready["history"][-1]["assistant"]

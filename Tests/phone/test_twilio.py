@@ -16,6 +16,7 @@ import pytest
 import websockets
 
 from audio import SILENCE_FRAME, rms, spoken_mulaw
+from conftest import session_ready
 from twilio_peer import TwilioPeer, twilio_signature
 
 QUESTION = "Is flight S B 2 0 4 on time"
@@ -33,16 +34,6 @@ def post_webhook(hub, params: dict[str, str], signature: str | None):
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-
-
-async def session_ready(hub, key: str) -> dict:
-    """What the hub holds for `key`, read the way a resuming client sees it."""
-    url = f"{hub.ws_base}/realtime?session_state_key={urllib.parse.quote(key)}&hub_events=1"
-    async with websockets.connect(url) as ws:
-        while True:
-            event = json.loads(await asyncio.wait_for(ws.recv(), 10))
-            if event["type"] == "hub.session.ready":
-                return event
 
 
 def run(coroutine):
@@ -103,7 +94,7 @@ def test_a_call_hears_a_spoken_answer_and_calling_back_resumes(hub):
     assert heard.marks, "no marks after the agent's audio"
     assert set(heard.echoed) <= set(heard.marks)
 
-    ready = run(session_ready(hub, caller))
+    ready = session_ready(hub, caller)
     assert ready["resumed"] is True
     assert ready["agent"] == "flight"
     last = ready["history"][-1]
@@ -122,7 +113,7 @@ def test_a_call_hears_a_spoken_answer_and_calling_back_resumes(hub):
 
     again = run(call_back())
     assert len(again.audio) / 8000 > 1.0
-    ready = run(session_ready(hub, caller))
+    ready = session_ready(hub, caller)
     assert ready["agent"] == "flight"
     assert len(ready["history"]) >= 2
     assert ready["history"][-2]["assistant"] == last["assistant"]
@@ -170,7 +161,7 @@ def test_dtmf_keys_reach_the_conversation(hub):
 
     heard = run(scenario())
     assert len(heard.audio) > 0
-    ready = run(session_ready(hub, caller))
+    ready = session_ready(hub, caller)
     assert ready["history"][-1]["user"] == "2040"
 
 
@@ -249,7 +240,7 @@ def test_an_outbound_call_through_twilio_opens_with_the_agent_and_its_purpose(hu
 
     heard = run(scenario())
     assert len(heard.audio) / 8000 > 1.5
-    ready = run(session_ready(hub, callee))
+    ready = session_ready(hub, callee)
     assert ready["agent"] == "hotel"
     assert "calling about your stay at the Harbor View Hotel" in ready["history"][-1]["assistant"]
 
