@@ -41,7 +41,7 @@ public struct HTTPJSONClient: Sendable {
         let promise = eventLoop.makePromise(of: Response.self)
         let limit = maximumResponseBytes
         let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(Self.timeAmount(timeout))
+            .connectTimeout(TimeAmount(timeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
@@ -52,7 +52,7 @@ public struct HTTPJSONClient: Sendable {
                     try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise, limit: limit))
                 }
             }
-        let deadline = eventLoop.scheduleTask(in: Self.timeAmount(timeout)) {
+        let deadline = eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             promise.fail(Failure(description: "no answer from \(host):\(port) within \(timeout)"))
         }
         defer { deadline.cancel() }
@@ -77,10 +77,6 @@ public struct HTTPJSONClient: Sendable {
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         defer { channel.close(promise: nil) }
         return try await promise.futureResult.get()
-    }
-
-    private static func timeAmount(_ duration: Duration) -> TimeAmount {
-        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+@testable import SwitchboardSpeech
 
 /// Audio helpers for the tests: resampling, noise, error rates.
 enum AudioHelpers {
@@ -56,19 +57,8 @@ enum AudioHelpers {
         }.filter { !$0.isEmpty }
     }
 
-    /// Word-level edit distance.
+    /// Word-level edit distance: the recognizer's own measure.
     static func editDistance(_ reference: [String], _ hypothesis: [String]) -> Int {
-        if reference.isEmpty { return hypothesis.count }
-        if hypothesis.isEmpty { return reference.count }
-        var previous = Array(0...hypothesis.count)
-        var current = previous
-        for (i, word) in reference.enumerated() {
-            current[0] = i + 1
-            for (j, other) in hypothesis.enumerated() {
-                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (word == other ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[hypothesis.count]
+        EditDistance.words(reference, hypothesis)
     }
 }
