@@ -91,7 +91,7 @@ import SwitchboardSIP
     }
 
     @Test func sessionUpdateAsksForTheCallsCodecBothWays() throws {
-        let event = try RealtimeEvent.decode(CallBridge.sessionUpdate(codec: .pcma, silence: 600))
+        let event = try RealtimeEvent.decode(CallBridge.sessionUpdate(codec: .g711alaw, silence: 600))
         let audio = event["session"]?["audio"]
         #expect(audio?["input"]?["format"]?["type"]?.stringValue == "audio/pcma")
         #expect(audio?["output"]?["format"]?["type"]?.stringValue == "audio/pcma")

@@ -203,8 +203,8 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
 
     /// The call's session settings: G.711 both ways, server VAD that answers and can be
     /// interrupted, transcription of the caller.
-    static func sessionUpdate(codec: CallCodec, silence: Int) -> ByteBuffer {
-        let format = JSONValue.object(JSONObject([("type", .string(codec.realtimeFormat))]))
+    static func sessionUpdate(codec: AudioFormat, silence: Int) -> ByteBuffer {
+        let format = codec.json(in: .ga)
         let turnDetection = JSONValue.object(JSONObject([
             ("type", .string("server_vad")), ("silence_duration_ms", .int(silence)),
             ("create_response", .bool(true)), ("interrupt_response", .bool(true)),

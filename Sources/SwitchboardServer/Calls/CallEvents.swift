@@ -1,17 +1,6 @@
 import NIOCore
+import RealtimeProtocol
 import SwitchboardCore
-
-/// The audio codec of a phone call: G.711 at 8 kHz, 20 ms = 160 bytes.
-enum CallCodec: String, Sendable {
-    case pcmu
-    case pcma
-
-    /// The realtime `session.update` format (GA) that carries this codec unchanged end to end.
-    var realtimeFormat: String { self == .pcmu ? "audio/pcmu" : "audio/pcma" }
-
-    /// Bytes of audio per millisecond (8 kHz, one byte a sample).
-    static let bytesPerMillisecond = 8
-}
 
 /// How a call begins: who is calling (the session key) and in which codec.
 struct CallStart: Sendable {
@@ -19,7 +8,9 @@ struct CallStart: Sendable {
     var caller: SessionKey?
     /// The provider's id for the call (Twilio's `CallSid`, SIP's `Call-ID`), for logs.
     var callID: String
-    var codec: CallCodec
+    /// The call's G.711 law as a realtime format (`g711ulaw` or `g711alaw`): the model is asked
+    /// for it both ways, so call audio is never re-encoded.
+    var codec: AudioFormat
     /// Which bridge carries the call (`twilio`, `sip`), for logs and metrics.
     var channel: String
     /// A call the hub placed: the agent to talk with, and why the hub is calling (the agent

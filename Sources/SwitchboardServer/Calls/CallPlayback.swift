@@ -9,6 +9,8 @@ struct CallPlayback: Sendable {
     private(set) var sentMilliseconds = 0
     /// Milliseconds of `item`'s audio confirmed played.
     private(set) var playedMilliseconds = 0
+    /// G.711: 8 kHz, a byte a sample.
+    static let bytesPerMillisecond = 8
     /// Bytes of `item`'s audio sent (milliseconds are derived, so rounding never accumulates).
     private var sentBytes = 0
 
@@ -24,7 +26,7 @@ struct CallPlayback: Sendable {
             playedMilliseconds = 0
         }
         sentBytes += bytes
-        sentMilliseconds = sentBytes / CallCodec.bytesPerMillisecond
+        sentMilliseconds = sentBytes / Self.bytesPerMillisecond
         return "\(item)@\(sentMilliseconds)"
     }
 

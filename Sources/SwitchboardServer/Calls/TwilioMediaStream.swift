@@ -144,7 +144,7 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
         if parameters?["direction"]?.stringValue == "outbound" {
             plan = OutboundCallPlan(agent: parameters?["agent"]?.stringValue, purpose: parameters?["purpose"]?.stringValue)
         }
-        return .started(CallStart(caller: caller, callID: start["callSid"]?.stringValue ?? sid, codec: .pcmu, channel: "twilio", outbound: plan))
+        return .started(CallStart(caller: caller, callID: start["callSid"]?.stringValue ?? sid, codec: .g711ulaw, channel: "twilio", outbound: plan))
     }
 
     private func object(_ payload: ByteBuffer) -> JSONObject? {

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import RealtimeProtocol
 import SwitchboardAudio
 import SwitchboardCore
 import SwitchboardSIP
@@ -68,7 +69,7 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
          RTPSender(payloadType: UInt8(media.payloadType)))
     }
 
-    private var codec: CallCodec { media.codec == .pcma ? .pcma : .pcmu }
+    private var codec: AudioFormat { media.codec == .pcma ? .g711alaw : .g711ulaw }
     /// One packet of silence in the call's codec.
     private var silenceByte: UInt8 { media.codec == .pcma ? 0xD5 : 0xFF }
 
