@@ -52,6 +52,8 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     private let speech: LocalSpeech
     /// The latest transcription: the next one delivers after it.
     private var transcriptionTail: Task<Void, Never>?
+    /// The utterance under way, recognised from a pause ahead of its end.
+    private var preparation: (itemID: String, task: Task<TranscriptionOutcome, Never>)?
     /// Syntheses under way, by response id.
     private var syntheses: [String: Task<Void, Never>] = [:]
 
@@ -78,8 +80,22 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
             switch effect {
             case .warmUp:
                 speech.warmUp()
-            case .transcribe(let itemID, let samples, let sampleRate):
-                transcribe(itemID: itemID, samples: samples, sampleRate: sampleRate)
+            case .prepareTranscript(let itemID, let samples, let sampleRate):
+                preparation?.task.cancel()
+                let speech = speech
+                preparation = (itemID, Task { await Self.recognize(samples, sampleRate: sampleRate, speech: speech) })
+            case .dropPreparedTranscript:
+                preparation?.task.cancel()
+                preparation = nil
+            case .transcribe(let itemID, let samples, let sampleRate, let prepared):
+                var ready: Task<TranscriptionOutcome, Never>?
+                if prepared, let preparation, preparation.itemID == itemID {
+                    ready = preparation.task
+                } else {
+                    preparation?.task.cancel()
+                }
+                preparation = nil
+                transcribe(itemID: itemID, samples: samples, sampleRate: sampleRate, prepared: ready)
             case .speak(let responseID, let text, let voice, let format):
                 speak(responseID: responseID, text: text, voice: voice, format: format)
             case .stopSpeaking(let responseID):
@@ -88,13 +104,20 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
         }
     }
 
-    private func transcribe(itemID: String, samples: [Int16], sampleRate: Int) {
+    /// Recognises a committed utterance, or takes the result of the recognition `prepared` at its
+    /// last pause, and hands it to the session after the utterances committed before it.
+    private func transcribe(itemID: String, samples: [Int16], sampleRate: Int, prepared: Task<TranscriptionOutcome, Never>?) {
         let previous = transcriptionTail
         let speech = speech
         let loop = eventLoop
         let this = NIOLoopBound(self, eventLoop: eventLoop)
         transcriptionTail = Task {
-            let outcome = await Self.recognize(samples, sampleRate: sampleRate, speech: speech)
+            let outcome: TranscriptionOutcome
+            if let prepared {
+                outcome = await prepared.value
+            } else {
+                outcome = await Self.recognize(samples, sampleRate: sampleRate, speech: speech)
+            }
             await previous?.value
             loop.execute { this.value.receive { $0.transcribed(itemID: itemID, outcome: outcome) } }
         }
@@ -185,6 +208,8 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
         outbox.removeAll()
         for task in syntheses.values { task.cancel() }
         syntheses.removeAll()
+        preparation?.task.cancel()
+        preparation = nil
         let sink = NIOLoopBound(self.sink, eventLoop: eventLoop)
         eventLoop.execute { sink.value?.modelClosed(nil) }
     }

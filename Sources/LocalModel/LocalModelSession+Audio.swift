@@ -14,6 +14,9 @@ struct InputAudio: Sendable {
     var speechItemID: String?
     /// Whether the recognizer has been asked to load.
     var warmedUp = false
+    /// The pause at which the utterance under way was handed to the recognizer ahead of its end:
+    /// the item and where its voice stopped.
+    var prepared: (itemID: String, speechEndMs: Int)?
 }
 
 /// `turn_detection` as the local model reads it.
@@ -39,9 +42,18 @@ struct TurnDetection: Sendable, Hashable {
             default: vad.silenceDurationMs = 600
             }
         }
+        vad.pauseNoticeMs = Self.pauseNoticeMs(silenceDurationMs: vad.silenceDurationMs)
         self.vad = vad
         createResponse = object["create_response"]?.boolValue ?? true
         interruptResponse = object["interrupt_response"]?.boolValue ?? true
+    }
+
+    /// How long a pause lasts before the utterance so far goes to the recognizer: the rest of
+    /// the silence duration is the recognizer's head start on the turn's end. Short enough to
+    /// leave most of the silence (recognition takes 0.2–0.6 s), long enough that the gaps
+    /// between words and the closures of stop consonants (under 100 ms) do not start one.
+    static func pauseNoticeMs(silenceDurationMs: Int) -> Int {
+        min(150, silenceDurationMs / 3)
     }
 }
 
@@ -65,6 +77,7 @@ extension LocalModelSession {
             input.vad = nil
             input.speechItemID = nil
             input.format = format
+            dropPreparedTranscript()
         }
         if !input.warmedUp, transcriptionOn {
             // Audio is coming: the recognizer loads while the caller starts speaking.
@@ -73,6 +86,7 @@ extension LocalModelSession {
         }
         guard let detection = turnDetection else {
             input.vad = nil
+            dropPreparedTranscript()
             return
         }
         if var vad = input.vad {
@@ -134,13 +148,21 @@ extension LocalModelSession {
                 if speaking != nil, turnDetection?.interruptResponse ?? true {
                     out += cancelSpeech(reason: "turn_detected")
                 }
+            case .speechPaused(let speechEnd):
+                if transcriptionOn, let itemID = input.speechItemID {
+                    input.prepared = (itemID, speechEnd)
+                    effects.append(.prepareTranscript(itemID: itemID, samples: vad.utterance, sampleRate: format.sampleRate))
+                }
             case .speechStopped(let end):
                 let itemID = input.speechItemID ?? RealtimeID.make("item")
                 input.speechItemID = nil
                 out.append(RealtimeEvent(type: "input_audio_buffer.speech_stopped", [
                     ("event_id", eventID()), ("audio_end_ms", .int(end)), ("item_id", .string(itemID)),
                 ]))
-                out += commitUtterance(vad.takeUtterance(), itemID: itemID)
+                // The voice has not come back since the last pause: what was prepared is this speech.
+                let prepared = input.prepared.map { $0.itemID == itemID && $0.speechEndMs == vad.speechEndMs } ?? false
+                input.prepared = nil
+                out += commitUtterance(vad.takeUtterance(), itemID: itemID, prepared: prepared)
             }
         }
         input.vad = vad
@@ -167,13 +189,16 @@ extension LocalModelSession {
         }
         let itemID = input.speechItemID ?? RealtimeID.make("item")
         input.speechItemID = nil
-        return commitUtterance(samples, itemID: itemID)
+        // Committed mid-utterance: the speech may go on past any pause prepared.
+        dropPreparedTranscript()
+        return commitUtterance(samples, itemID: itemID, prepared: false)
     }
 
     /// `input_audio_buffer.clear`: forgets the buffered audio and any utterance under way.
     mutating func clearInputAudio() {
         input.samples.removeAll()
         input.speechItemID = nil
+        dropPreparedTranscript()
         if var vad = input.vad {
             input.vad = nil
             vad.clearBuffer()
@@ -181,9 +206,16 @@ extension LocalModelSession {
         }
     }
 
+    /// Forgets the utterance handed to the recognizer at a pause, if any.
+    private mutating func dropPreparedTranscript() {
+        guard input.prepared != nil else { return }
+        input.prepared = nil
+        effects.append(.dropPreparedTranscript)
+    }
+
     /// `input_audio_buffer.committed` and the user item (its transcript to come), and the
-    /// transcription asked for.
-    private mutating func commitUtterance(_ samples: [Int16], itemID: String) -> [RealtimeEvent] {
+    /// transcription asked for (`prepared`: the pause's preparation holds this speech).
+    private mutating func commitUtterance(_ samples: [Int16], itemID: String, prepared: Bool) -> [RealtimeEvent] {
         let previous = items.last?["id"] ?? .null
         let item = JSONObject([
             ("id", .string(itemID)), ("object", .string("realtime.item")), ("type", .string("message")),
@@ -196,7 +228,7 @@ extension LocalModelSession {
         ])]
         out.append(contentsOf: itemAdded(item, previous: previous))
         if transcriptionOn, !samples.isEmpty {
-            effects.append(.transcribe(itemID: itemID, samples: samples, sampleRate: input.format.sampleRate))
+            effects.append(.transcribe(itemID: itemID, samples: samples, sampleRate: input.format.sampleRate, prepared: prepared))
         }
         return out
     }

@@ -263,3 +263,62 @@ struct VoiceActivityDetectorTests {
         #expect(detector.processedMilliseconds == 0)
     }
 }
+
+@Suite("voice activity detection: pauses")
+struct VoiceActivityPauseTests {
+    /// Two bursts of speech 300 ms apart in white noise 20 dB down, then silence.
+    private func twoBursts(rate: Int) -> (first: SyntheticSpeech, second: SyntheticSpeech, samples: [Int16]) {
+        var random = SeededRandom(seed: 31)
+        let total = rate * 4
+        let first = SyntheticSpeech.utterance(milliseconds: 800, sampleRate: rate, rms: 0.1, leadIn: rate / 2, total: total, random: &random)
+        let second = SyntheticSpeech.utterance(milliseconds: 800, sampleRate: rate, rms: 0.1, leadIn: first.end + rate * 3 / 10, total: total, random: &random)
+        let background = Signals.whiteNoise(count: total, rms: 0.01, random: &random)
+        let mixed = (0..<total).map { first.samples[$0] + second.samples[$0] + background[$0] }
+        return (first, second, Signals.pcm16(mixed))
+    }
+
+    @Test("a pause inside an utterance is reported once; the one that ends it matches the end")
+    func pauses() {
+        let rate = 16_000
+        let (first, second, samples) = twoBursts(rate: rate)
+        let configuration = VoiceActivityConfiguration(silenceDurationMs: 500, pauseNoticeMs: 150)
+        var detector = VoiceActivityDetector(sampleRate: rate, configuration: configuration)
+        var events: [VoiceActivityEvent] = []
+        var utteranceAtPause: [[Int16]] = []
+        var final: [Int16] = []
+        // One 10 ms frame at a time: after each, the detector is as it was at its event.
+        for start in stride(from: 0, to: samples.count, by: rate / 100) {
+            for event in detector.process(Array(samples[start..<min(start + rate / 100, samples.count)])) {
+                events.append(event)
+                if case .speechPaused = event { utteranceAtPause.append(detector.utterance) }
+                if case .speechStopped = event { final = detector.utterance }
+            }
+        }
+        let pauses = events.compactMap { event -> Int? in
+            if case .speechPaused(let end) = event { return end }
+            return nil
+        }
+        #expect(events.filter { if case .speechStarted = $0 { true } else { false } }.count == 1)
+        #expect(events.filter { if case .speechStopped = $0 { true } else { false } }.count == 1)
+        // The gap between the bursts, then the end.
+        #expect(pauses.count == 2, "\(events)")
+        guard pauses.count == 2, let speechEnd = detector.speechEndMs else { return }
+        #expect(abs(pauses[0] - milliseconds(first.end, rate: rate)) <= 100)
+        #expect(pauses[1] == speechEnd)
+        #expect(abs(speechEnd - milliseconds(second.end, rate: rate)) <= 100)
+        // The audio at the last pause is the utterance but for the rest of the silence.
+        let atPause = utteranceAtPause[1]
+        #expect(Array(final.prefix(atPause.count)) == atPause)
+        let rest = milliseconds(final.count - atPause.count, rate: rate)
+        #expect(rest >= 340 && rest <= 360, "\(rest) ms after the pause")
+    }
+
+    @Test("no pause is reported unless asked for")
+    func off() {
+        let (_, _, samples) = twoBursts(rate: 24_000)
+        var detector = VoiceActivityDetector(sampleRate: 24_000, configuration: VoiceActivityConfiguration(silenceDurationMs: 500))
+        let events = detector.process(samples)
+        #expect(events.count == 2)
+        #expect(!events.contains { if case .speechPaused = $0 { true } else { false } })
+    }
+}

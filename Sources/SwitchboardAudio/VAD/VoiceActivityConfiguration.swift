@@ -17,6 +17,11 @@ public struct VoiceActivityConfiguration: Sendable, Hashable {
     /// Frames quieter than this (dB relative to full scale) are never speech, however clean the
     /// line. −60 by default.
     public var minimumLevelDBFS: Double
+    /// Non-speech after which the detector reports a pause (``VoiceActivityEvent/speechPaused(speechEndMs:)``),
+    /// in milliseconds, or nil for no pause reports. A pause is where the utterance ends unless
+    /// the voice comes back within ``silenceDurationMs``: a consumer can start on the utterance
+    /// (recognise it) while the detector waits out the rest of the silence. Nil by default.
+    public var pauseNoticeMs: Int?
 
     /// A configuration; the defaults are OpenAI's server_vad defaults.
     public init(
@@ -24,13 +29,15 @@ public struct VoiceActivityConfiguration: Sendable, Hashable {
         prefixPaddingMs: Int = 300,
         silenceDurationMs: Int = 500,
         minimumSpeechMs: Int = 80,
-        minimumLevelDBFS: Double = -60
+        minimumLevelDBFS: Double = -60,
+        pauseNoticeMs: Int? = nil
     ) {
         self.threshold = threshold
         self.prefixPaddingMs = prefixPaddingMs
         self.silenceDurationMs = silenceDurationMs
         self.minimumSpeechMs = minimumSpeechMs
         self.minimumLevelDBFS = minimumLevelDBFS
+        self.pauseNoticeMs = pauseNoticeMs
     }
 }
 
@@ -44,4 +51,10 @@ public enum VoiceActivityEvent: Sendable, Hashable {
     /// Speech ended (`input_audio_buffer.speech_stopped`). `audioEndMs` is where the utterance's
     /// audio ends: the last speech plus the silence duration.
     case speechStopped(audioEndMs: Int)
+    /// The voice has been silent for ``VoiceActivityConfiguration/pauseNoticeMs`` inside an
+    /// utterance (reported once per pause, only when that is shorter than the silence duration).
+    /// `speechEndMs` is where the voice stopped; if the utterance then ends without the voice
+    /// coming back, ``VoiceActivityDetector/speechEndMs`` will equal it, and the audio after
+    /// ``VoiceActivityDetector/utterance`` as it stands now is only the rest of the silence.
+    case speechPaused(speechEndMs: Int)
 }

@@ -77,6 +77,8 @@ public struct VoiceActivityDetector: Sendable {
     private var minimumSpeechFrames = 1
     private var silenceSamples = 0
     private var prefixSamples = 0
+    private var pauseSamples: Int?
+    private var pauseReported = false
 
     /// Frames at the start that only teach the noise estimate.
     static let warmupFrames = 5
@@ -208,6 +210,7 @@ public struct VoiceActivityDetector: Sendable {
         let hop = sampleRate / 100
         minimumSpeechFrames = max(1, (configuration.minimumSpeechMs * sampleRate / 1000 + hop - 1) / hop)
         silenceSamples = max(0, configuration.silenceDurationMs) * sampleRate / 1000
+        pauseSamples = configuration.pauseNoticeMs.map { max(0, $0) * sampleRate / 1000 }
         prefixSamples = max(0, configuration.prefixPaddingMs) * sampleRate / 1000
         // Room for the padding plus the longest onset (every other frame a gap) and a margin.
         let capacity = prefixSamples + (2 * minimumSpeechFrames + 4) * hop
@@ -242,6 +245,7 @@ public struct VoiceActivityDetector: Sendable {
             utterance.append(contentsOf: hopSamples)
             if isSpeech {
                 lastSpeechEnd = frameEnd
+                pauseReported = false
             } else if frameEnd - lastSpeechEnd >= silenceSamples {
                 isSpeaking = false
                 previousUtteranceEnd = frameEnd
@@ -249,6 +253,9 @@ public struct VoiceActivityDetector: Sendable {
                 runLength = 0
                 runGap = 0
                 onEvent(.speechStopped(audioEndMs: milliseconds(frameEnd)))
+            } else if let pause = pauseSamples, !pauseReported, frameEnd - lastSpeechEnd >= pause {
+                pauseReported = true
+                onEvent(.speechPaused(speechEndMs: milliseconds(lastSpeechEnd)))
             }
             return
         }
@@ -263,6 +270,7 @@ public struct VoiceActivityDetector: Sendable {
                 ring.copy(audioStart..<frameEnd, appendingTo: &utterance)
                 isSpeaking = true
                 lastSpeechEnd = frameEnd
+                pauseReported = false
                 speechOnsetMs = milliseconds(runStart)
                 speechEndMs = nil
                 onEvent(.speechStarted(audioStartMs: milliseconds(audioStart)))

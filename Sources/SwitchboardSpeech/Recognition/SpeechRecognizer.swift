@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Speech to text with PocketSphinx, on a grammar and a language model generated from a
 /// ``SpeechDomain``.
@@ -136,9 +137,11 @@ public final class SpeechRecognizer: Sendable {
     /// (``Bandwidth/of(_:sampleRate:)``). Narrowband audio is judged with
     /// ``Configuration/narrowbandDecision``.
     ///
-    /// - Throws: ``SpeechError/engineFailure`` when PocketSphinx fails.
+    /// - Throws: ``SpeechError/engineFailure`` when PocketSphinx fails; `CancellationError` when
+    ///   the calling task is cancelled before the decoding is done.
     public func recognize(_ samples: [Int16], bandwidth: Bandwidth? = nil) async throws -> SpeechRecognition {
         guard Self.level(samples) >= configuration.silenceLevel else { return .nothing }
+        try Task.checkCancellation()
         let band = bandwidth ?? Bandwidth.of(samples, sampleRate: Self.sampleRate)
         let noise: Double?
         if band == .narrowband, let relative = configuration.narrowbandNoise {
@@ -155,11 +158,21 @@ public final class SpeechRecognizer: Sendable {
     }
 
     /// The grammar's and the language model's hypotheses for `samples`.
+    ///
+    /// Cancelling the calling task stops the work at the next search (a search under way runs
+    /// to its end) and throws `CancellationError`.
     func hypotheses(_ samples: [Int16]) async throws -> (grammar: DecoderHypothesis, languageModel: DecoderHypothesis) {
-        try await pool.withDecoder { decoder in
-            let grammar = try decoder.decode(samples, search: PocketSphinxDecoder.grammarSearch)
-            let languageModel = try decoder.decode(samples, search: PocketSphinxDecoder.languageModelSearch)
-            return (grammar, languageModel)
+        let cancelled = Atomic(false)
+        return try await withTaskCancellationHandler {
+            try await pool.withDecoder { decoder in
+                if cancelled.load(ordering: .relaxed) { throw CancellationError() }
+                let grammar = try decoder.decode(samples, search: PocketSphinxDecoder.grammarSearch)
+                if cancelled.load(ordering: .relaxed) { throw CancellationError() }
+                let languageModel = try decoder.decode(samples, search: PocketSphinxDecoder.languageModelSearch)
+                return (grammar, languageModel)
+            }
+        } onCancel: {
+            cancelled.store(true, ordering: .relaxed)
         }
     }
 

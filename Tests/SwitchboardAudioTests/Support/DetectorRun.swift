@@ -38,6 +38,8 @@ func detectUtterances(
                 utterances[utterances.count - 1].audioEndMs = end
                 utterances[utterances.count - 1].speechEndMs = detector.speechEndMs
                 utterances[utterances.count - 1].samples = detector.utterance
+            case .speechPaused:
+                break
             }
         }
         offset = end
