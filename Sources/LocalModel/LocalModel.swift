@@ -105,7 +105,8 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     }
 
     /// Recognises a committed utterance, or takes the result of the recognition `prepared` at its
-    /// last pause, and hands it to the session after the utterances committed before it.
+    /// last pause when that understood it, and hands it to the session after the utterances
+    /// committed before it.
     private func transcribe(itemID: String, samples: [Int16], sampleRate: Int, prepared: Task<TranscriptionOutcome, Never>?) {
         let previous = transcriptionTail
         let speech = speech
@@ -113,9 +114,11 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
         let this = NIOLoopBound(self, eventLoop: eventLoop)
         transcriptionTail = Task {
             let outcome: TranscriptionOutcome
-            if let prepared {
-                outcome = await prepared.value
+            if let prepared, case .transcript(let text) = await prepared.value, !text.isEmpty {
+                outcome = .transcript(text)
             } else {
+                // Not prepared, or not understood without the rest of the silence: the whole
+                // utterance gets its own chance.
                 outcome = await Self.recognize(samples, sampleRate: sampleRate, speech: speech)
             }
             await previous?.value

@@ -4,9 +4,9 @@ import Synchronization
 /// Speech to text with PocketSphinx, on a grammar and a language model generated from a
 /// ``SpeechDomain``.
 ///
-/// Each utterance is decoded twice: with the grammar, which knows the domain's utterances
-/// exactly, and with the language model, which accepts the domain's words in any order. The
-/// grammar's result is taken when the language model heard much the same words, or when the
+/// Each utterance is decoded with the language model, which accepts the domain's words in any
+/// order, and, unless that heard one of the domain's utterances clearly, with the grammar, which
+/// knows the domain's utterances exactly. The grammar's result is taken when the language model heard much the same words, or when the
 /// grammar's path explains the audio clearly better than the language model's; otherwise the
 /// language model's result is, with its words' mean lattice posterior as the confidence. When
 /// neither reaches its threshold (``Decision/threshold``, ``Decision/languageModelThreshold``)
@@ -150,25 +150,46 @@ public final class SpeechRecognizer: Sendable {
             noise = configuration.noiseFloor
         }
         let prepared = noise.map { Self.addingNoise(to: samples, level: $0) } ?? samples
-        let (grammar, languageModel) = try await hypotheses(prepared)
         let decision = band == .narrowband ? configuration.narrowbandDecision : configuration.decision
-        var result = decide(grammar: grammar, languageModel: languageModel, decision: decision)
+        let (grammar, languageModel) = try await hypotheses(prepared, decision: decision)
+        var result: SpeechRecognition
+        if let grammar {
+            result = decide(grammar: grammar, languageModel: languageModel, decision: decision)
+        } else {
+            // The language model heard one of the domain's utterances, clearly enough.
+            let text = writer.text(languageModel.words)
+            result = SpeechRecognition(
+                text: text, words: languageModel.words, confidence: languageModel.wordPosterior, isUnderstood: true,
+                source: .grammar, bestGuess: text
+            )
+        }
         result.bandwidth = band
         return result
     }
 
-    /// The grammar's and the language model's hypotheses for `samples`.
+    /// The language model's hypothesis for `samples` and, unless that already settles it, the
+    /// grammar's.
+    ///
+    /// The language model's search comes first: it is the cheaper one (PocketSphinx's grammar
+    /// search does work for every state of the grammar's graph on every frame). When it heard
+    /// one of the domain's utterances (``SpeechCorpus/accepts(_:)``) with a mean word posterior
+    /// at `decision`'s language-model threshold or above, the grammar's search is skipped (nil):
+    /// it would have heard the same words, and agreed.
     ///
     /// Cancelling the calling task stops the work at the next search (a search under way runs
     /// to its end) and throws `CancellationError`.
-    func hypotheses(_ samples: [Int16]) async throws -> (grammar: DecoderHypothesis, languageModel: DecoderHypothesis) {
+    func hypotheses(_ samples: [Int16], decision: Decision) async throws -> (grammar: DecoderHypothesis?, languageModel: DecoderHypothesis) {
         let cancelled = Atomic(false)
+        let corpus = model.corpus
         return try await withTaskCancellationHandler {
             try await pool.withDecoder { decoder in
                 if cancelled.load(ordering: .relaxed) { throw CancellationError() }
-                let grammar = try decoder.decode(samples, search: PocketSphinxDecoder.grammarSearch)
-                if cancelled.load(ordering: .relaxed) { throw CancellationError() }
                 let languageModel = try decoder.decode(samples, search: PocketSphinxDecoder.languageModelSearch)
+                if languageModel.wordPosterior >= decision.languageModelThreshold, corpus.accepts(languageModel.words) {
+                    return (nil, languageModel)
+                }
+                if cancelled.load(ordering: .relaxed) { throw CancellationError() }
+                let grammar = try decoder.decode(samples, search: PocketSphinxDecoder.grammarSearch)
                 return (grammar, languageModel)
             }
         } onCancel: {
