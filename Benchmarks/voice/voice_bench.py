@@ -19,6 +19,8 @@ Parts:
   wer8k     the same utterances (a) through an 8 kHz mu-law round trip (sox) sent as PCM16 24 kHz,
             and (b) sent directly as g711_ulaw (session input format audio/pcmu). Also real-time
             pace unless --pace-8k is raised (e.g. 4 = four times real time).
+            (--pace-24k does the same for the latency part: a quick WER and hub CPU per
+            utterance, hub_cpu_ms_per_utterance, while tuning; its latencies mean nothing then.)
   capacity  N concurrent sessions, each streaming utterances at real-time pace in a loop for
             --capacity-seconds. A session stays real time if its end-of-speech -> first-audio p95 is
             under 1.5 s and no answer's audio arrived slower than real time. Hub CPU from /proc/PID/stat.
@@ -418,9 +420,11 @@ async def main_async(args) -> int:
         await one_by_one(url, items[:3], "pcm24", "pcm16", 1.0, "warmup")
         if "latency" in parts:
             c0, w0 = cpu_seconds(proc.pid), time.monotonic()
-            rows = await one_by_one(url, items, "pcm24", "pcm16", 1.0, "24k")
-            out["latency_24k"] = {"timing": summarise_turns(rows), "wer": wer(rows), "routing": routing(rows),
-                                  "hub_cores": round((cpu_seconds(proc.pid) - c0) / (time.monotonic() - w0), 3)}
+            rows = await one_by_one(url, items, "pcm24", "pcm16", args.pace_24k, "24k")
+            cpu = cpu_seconds(proc.pid) - c0
+            out["latency_24k"] = {"pace": args.pace_24k, "timing": summarise_turns(rows), "wer": wer(rows), "routing": routing(rows),
+                                  "hub_cores": round(cpu / (time.monotonic() - w0), 3),
+                                  "hub_cpu_ms_per_utterance": round(1000 * cpu / len(rows), 1)}
             out["rows_24k"] = strip(rows)
             save()
         if "wer8k" in parts:
@@ -466,6 +470,8 @@ def report(out: dict) -> str:
         lines.append(f"WER {w['wer']:.3f} ({w['errors']}/{w['words']} words), sentences exact {w['sentence_exact']:.2f}, "
                      f"codes right {w['codes_correct']}; routing {r['correct']}/{r['scored']} to the expected agent, "
                      f"{r['kept_current_agent']}/{r['keep_cases']} keep-cases kept the agent")
+        if "hub_cpu_ms_per_utterance" in d:
+            lines.append(f"hub CPU {d['hub_cpu_ms_per_utterance']} ms per utterance (pace {d.get('pace', 1.0)}x real time)")
         rows = out.get("rows_" + ("24k" if label == "latency_24k" else label))
         if rows:
             lines.append("| subset | utterances | WER | sentences exact | codes right | routed right |\n|---|---:|---:|---:|---:|---:|")
@@ -494,6 +500,8 @@ def main() -> int:
     p.add_argument("--binary", default=".build/release/switchboard")
     p.add_argument("--parts", default="latency,wer8k,capacity")
     p.add_argument("--limit", type=int, default=0, help="use only the first N utterances (0: all)")
+    p.add_argument("--pace-24k", type=float, default=1.0,
+                   help="speed of the 24 kHz run, x real time (latencies are only meaningful at 1)")
     p.add_argument("--pace-8k", type=float, default=1.0, help="speed of the 8 kHz runs, x real time")
     p.add_argument("--capacity-n", default="1,5,10,20,40")
     p.add_argument("--capacity-seconds", type=float, default=20)
