@@ -21,9 +21,9 @@ import Testing
         return AudioHelpers.resample(narrow, from: 8_000, to: SpeechRecognizer.sampleRate)
     }
 
-    /// A recognizer with one decoder that has heard nothing yet. A decoder's noise estimate
-    /// carries over from one utterance to the next, and the shared test recognizer also hears
-    /// the other tests' loud noise: the recognition tests here each have their own.
+    /// A recognizer with one decoder that has heard nothing yet, so that the figures below do
+    /// not depend on which tests ran before (a decoder's very first utterance scores a little
+    /// differently from later ones).
     static func freshRecognizer() throws -> SpeechRecognizer {
         var configuration = SpeechRecognizer.Configuration()
         configuration.decoders = 1

@@ -51,6 +51,8 @@ final class PocketSphinxDecoder: @unchecked Sendable {
         cmd_ln_set_float_r(config, "-wip", options.wordInsertionPenalty)
         cmd_ln_set_int_r(config, "-bestpath", 1)
         cmd_ln_set_int_r(config, "-fwdflat", options.flatLexiconPass ? 1 : 0)
+        cmd_ln_set_int_r(config, "-remove_noise", options.frontEndNoiseRemoval ? 1 : 0)
+        cmd_ln_set_int_r(config, "-remove_silence", options.frontEndSilenceRemoval ? 1 : 0)
         guard let decoder = ps_init(config) else {
             throw .engineFailure("PocketSphinx could not load the acoustic model \(acousticModel) or the dictionary")
         }
