@@ -169,17 +169,7 @@ public final class SpeechRecognizer: Sendable {
         let prepared = noise.map { Self.addingNoise(to: samples, level: $0) } ?? samples
         let decision = band == .narrowband ? configuration.narrowbandDecision : configuration.decision
         let (grammar, languageModel) = try await hypotheses(prepared, decision: decision)
-        var result: SpeechRecognition
-        if let grammar {
-            result = decide(grammar: grammar, languageModel: languageModel, decision: decision)
-        } else {
-            // The language model heard one of the domain's utterances, clearly enough.
-            let text = writer.text(languageModel.words)
-            result = SpeechRecognition(
-                text: text, words: languageModel.words, confidence: languageModel.wordPosterior, isUnderstood: true,
-                source: .grammar, bestGuess: text
-            )
-        }
+        var result = decide(grammar: grammar, languageModel: languageModel, decision: decision)
         result.bandwidth = band
         return result
     }
@@ -223,7 +213,17 @@ public final class SpeechRecognizer: Sendable {
     /// code rules can soak up almost any sound. The grammar's result is taken when trusted
     /// enough; otherwise the language model's, trusted as far as its words' mean lattice
     /// posterior goes.
-    func decide(grammar: DecoderHypothesis, languageModel: DecoderHypothesis, decision: Decision) -> SpeechRecognition {
+    ///
+    /// Without the grammar's hypothesis (its search was skipped: the language model heard one of
+    /// the domain's utterances clearly), the language model's words are the domain utterance.
+    func decide(grammar: DecoderHypothesis?, languageModel: DecoderHypothesis, decision: Decision) -> SpeechRecognition {
+        guard let grammar else {
+            let text = writer.text(languageModel.words)
+            return SpeechRecognition(
+                text: text, words: languageModel.words, confidence: languageModel.wordPosterior, isUnderstood: true,
+                source: .grammar, bestGuess: text
+            )
+        }
         guard !grammar.words.isEmpty || !languageModel.words.isEmpty else { return .nothing }
         var grammarConfidence = 0.0
         if !grammar.words.isEmpty {
