@@ -19,11 +19,9 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import List, Optional
 
@@ -33,23 +31,12 @@ from selenium.webdriver.chrome.service import Service
 
 from browser_support import ARTIFACTS, REPO_ROOT
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from hub_process import free_port, healthy, stop_process  # noqa: E402
+
 STARTUP_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
 QUESTION = "Is flight S B 2 0 4 on time tomorrow"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
-            return resp.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
 
 
 _HUBS: List["Hub"] = []
@@ -63,7 +50,7 @@ class Hub:
         if not binary.is_file() or not os.access(binary, os.X_OK):
             pytest.fail(f"hub binary {binary} is missing or not executable (set SWITCHBOARD_BIN)")
         self.name = name
-        self.port = _free_port()
+        self.port = free_port()
         self.workdir = workdir
         self.log_path = ARTIFACTS / f"hub-{name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
         self.argv = [str(binary), "serve", "--host", "127.0.0.1", "--port", str(self.port),
@@ -88,7 +75,7 @@ class Hub:
         self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self.log_file,
                                         stderr=subprocess.STDOUT, cwd=self.workdir, env=self.env)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _healthy(self.url.rstrip("/")):
+        while not healthy(self.url.rstrip("/")):
             if self.process.poll() is not None:
                 pytest.fail(f"the hub exited with status {self.process.returncode}; log: {self.log_path}")
             if time.monotonic() > deadline:
@@ -97,13 +84,8 @@ class Hub:
 
     def stop(self, *, crash: bool = False) -> None:
         """SIGTERM and a grace period (SIGKILL after it); crash=True kills at once."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL if crash else signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=STOP_GRACE_S)
+        if self.process is not None:
+            stop_process(self.process, STOP_GRACE_S, signal.SIGKILL if crash else signal.SIGTERM)
         self.process = None
         if self.log_file is not None:
             self.log_file.close()

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
+import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from hub_process import free_port, healthy, stop_process  # noqa: E402,F401 (free_port: for the tests)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "phone"
@@ -43,20 +43,6 @@ class Hub:
         return self.log_path.read_text(errors="replace")
 
 
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
-            return resp.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def start_hub(tmp: Path, name: str, extra: list[str]) -> Hub:
     binary = Path(os.environ.get("SWITCHBOARD_BIN") or REPO_ROOT / ".build" / "debug" / "switchboard")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -70,7 +56,7 @@ def start_hub(tmp: Path, name: str, extra: list[str]) -> Hub:
     process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
     hub = Hub(port=port, process=process, log_path=log_path)
     deadline = time.monotonic() + 60
-    while not _healthy(hub.http_base):
+    while not healthy(hub.http_base):
         if process.poll() is not None:
             raise AssertionError(f"the hub exited with {process.returncode}:\n{hub.log()[-3000:]}")
         if time.monotonic() > deadline:
@@ -95,13 +81,7 @@ def session_ready(hub: Hub, key: str) -> dict:
 
 
 def stop_hub(hub: Hub) -> None:
-    if hub.process.poll() is None:
-        hub.process.send_signal(signal.SIGTERM)
-        try:
-            hub.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            hub.process.kill()
-            hub.process.wait()
+    stop_process(hub.process, 15)
 
 
 class TwilioAPIStandIn:

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import os
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from hub_process import free_port, healthy, stop_process  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = REPO_ROOT / ".build" / "debug" / "switchboard"
@@ -62,37 +61,12 @@ class Hub:
         return "\n".join([head, *text[-lines:]])
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
-            return resp.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_GRACE_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=STOP_GRACE_S)
-
-
 def _hub_from_url(url: str) -> Hub:
     parsed = urllib.parse.urlsplit(url if "://" in url else f"http://{url}")
     host = parsed.hostname or "127.0.0.1"
     port = parsed.port or (443 if parsed.scheme in ("https", "wss") else 80)
     hub = Hub(host=host, port=port, log_path=None, process=None)
-    if not _healthy(hub.http_base):
+    if not healthy(hub.http_base):
         pytest.fail(f"SWITCHBOARD_SDK_TEST_URL={url}: GET {hub.http_base}/healthz did not answer 200")
     return hub
 
@@ -112,7 +86,7 @@ def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / f"sdk-hub-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    port = _free_port()
+    port = free_port()
     argv = [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port)]
     argv += shlex.split(os.environ.get("SWITCHBOARD_SERVE_ARGS", ""))
     workdir = tmp_path_factory.mktemp("hub")
@@ -131,7 +105,7 @@ def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     request.config.stash[_HUB_KEY] = instance
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _healthy(instance.http_base):
+        while not healthy(instance.http_base):
             if process.poll() is not None:
                 pytest.fail(f"the hub exited with status {process.returncode} before answering /healthz")
             if time.monotonic() > deadline:
@@ -139,7 +113,7 @@ def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             time.sleep(0.2)
         yield instance
     finally:
-        _stop(process)
+        stop_process(process, STOP_GRACE_S)
         log_file.close()
 
 
