@@ -32,8 +32,10 @@ struct TurnDetection: Sendable, Hashable {
         guard let object = json?.objectValue else { return nil }
         var vad = VoiceActivityConfiguration()
         if let threshold = object["threshold"]?.doubleValue { vad.threshold = min(max(threshold, 0), 1) }
-        if let padding = object["prefix_padding_ms"]?.intValue { vad.prefixPaddingMs = max(0, padding) }
-        if let silence = object["silence_duration_ms"]?.intValue { vad.silenceDurationMs = max(0, silence) }
+        // Clamped to the protocol's range (session.update refuses numbers outside it already).
+        let range = SessionLimits.vadMilliseconds
+        if let padding = object["prefix_padding_ms"]?.intValue { vad.prefixPaddingMs = min(max(padding, range.lowerBound), range.upperBound) }
+        if let silence = object["silence_duration_ms"]?.intValue { vad.silenceDurationMs = min(max(silence, range.lowerBound), range.upperBound) }
         if object["type"]?.stringValue == "semantic_vad" {
             // Eagerness stands for how long a pause ends the turn.
             switch object["eagerness"]?.stringValue {

@@ -54,7 +54,7 @@ public struct SlotExtractor: Sendable {
         case "integer", "number":
             let minimum = parameter.schema["minimum"]?.intValue ?? Int.min
             let maximum = parameter.schema["maximum"]?.intValue ?? Int.max
-            return integer(named: parameter.name, in: utterance).flatMap { (minimum...maximum).contains($0) ? .int($0) : nil }
+            return integer(named: parameter.name, in: utterance).flatMap { $0 >= minimum && $0 <= maximum ? .int($0) : nil }
         case "string" where parameter.isFreeText:
             let text = utterance.text.trimmingWhitespace
             return text.isEmpty ? nil : .string(text)

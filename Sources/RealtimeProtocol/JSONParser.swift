@@ -79,6 +79,7 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONObject {
         index += 1
         var members: [(String, JSONValue)] = []
+        var names: Set<String> = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -87,7 +88,16 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            let keyOffset = index
             let key = try parseString()
+            // Readers disagree on which of two equal names wins; an object that repeats one is
+            // refused, so what the hub checks is what the next reader reads.
+            if members.count < 16 {
+                if members.contains(where: { $0.0 == key }) { throw JSONParseError(message: "duplicate member name '\(key.prefix(64))'", offset: keyOffset) }
+            } else {
+                if names.isEmpty { names = Set(members.map(\.0)) }
+                if !names.insert(key).inserted { throw JSONParseError(message: "duplicate member name '\(key.prefix(64))'", offset: keyOffset) }
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1

@@ -13,8 +13,9 @@ public enum JSONValue: Sendable, Hashable {
     public static func int(_ value: Int) -> JSONValue { .number(String(value)) }
     /// A number from a floating point value.
     public static func double(_ value: Double) -> JSONValue {
-        if value.rounded() == value, abs(value) < 1e15 { return .number(String(Int(value))) }
-        return .number(String(value))
+        if abs(value) < 1e15, let integral = Int(exactly: value) { return .number(String(integral)) }
+        // JSON has no NaN or infinity: they are written as null.
+        return value.isFinite ? .number(String(value)) : .null
     }
 
     /// The string, when this is one.
@@ -37,15 +38,17 @@ public enum JSONValue: Sendable, Hashable {
         if case .bool(let b) = self { return b }
         return nil
     }
-    /// The number as a `Double`, when this is one.
+    /// The number as a finite `Double`, when this is one (`1e999` overflows `Double`: `nil`).
     public var doubleValue: Double? {
-        if case .number(let n) = self { return Double(n) }
+        if case .number(let n) = self, let value = Double(n), value.isFinite { return value }
         return nil
     }
-    /// The number as an `Int`, when this is an integral one.
+    /// The number as an `Int`, when this is an integral one that `Int` can hold exactly
+    /// (`3`, `3.0`, `3e2`); `nil` for fractions and for numbers out of `Int`'s range (`1e19`).
     public var intValue: Int? {
-        if case .number(let n) = self { return Int(n) ?? Double(n).flatMap { $0.rounded() == $0 ? Int($0) : nil } }
-        return nil
+        guard case .number(let n) = self else { return nil }
+        if let exact = Int(n) { return exact }
+        return Double(n).flatMap { Int(exactly: $0) }
     }
     /// Whether this is `null`.
     public var isNull: Bool { self == .null }

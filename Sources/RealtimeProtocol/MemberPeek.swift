@@ -19,6 +19,20 @@ public enum MemberPeek {
     /// event, the cost is a few comparisons.
     @inlinable
     public static func scan(_ key: StaticString, in bytes: UnsafeRawBufferPointer) -> Scan {
+        scan(key, in: bytes, unique: false)
+    }
+
+    /// Like `scan`, but reads every top-level member: an object that names `key` twice is
+    /// `.malformed`. Parsers disagree on which of two equal keys wins (first or last), so a
+    /// relay that acts on one must not pass on an event whose receiver may read the other.
+    @inlinable
+    public static func scanUnique(_ key: StaticString, in bytes: UnsafeRawBufferPointer) -> Scan {
+        scan(key, in: bytes, unique: true)
+    }
+
+    @inlinable
+    static func scan(_ key: StaticString, in bytes: UnsafeRawBufferPointer, unique: Bool) -> Scan {
+        var found: Range<Int>? = nil
         var i = 0
         let n = bytes.count
         @inline(__always) func skipSpace() {
@@ -33,23 +47,31 @@ public enum MemberPeek {
         while true {
             skipSpace()
             guard i < n else { return .malformed }
-            if bytes[i] == UInt8(ascii: "}") { return .missing }
+            if bytes[i] == UInt8(ascii: "}") { return found.map(Scan.found) ?? .missing }
             guard bytes[i] == UInt8(ascii: "\"") else { return .malformed }
             let keyStart = i + 1
             guard let keyEnd = TypePeek.scanString(bytes, from: keyStart) else { return .malformed }
             let isKey = TypePeek.matches(bytes, keyStart..<keyEnd, key)
+            // An escaped name (`"typ\u0065"`) may decode to `key`: only the full decoder can tell.
+            if unique, !isKey {
+                for j in keyStart..<keyEnd where bytes[j] == UInt8(ascii: "\\") { return .malformed }
+            }
             i = keyEnd + 1
             skipSpace()
             guard i < n, bytes[i] == UInt8(ascii: ":") else { return .malformed }
             i += 1
             skipSpace()
             guard i < n, let next = TypePeek.skipValue(bytes, from: i) else { return .malformed }
-            if isKey { return .found(i..<next) }
+            if isKey {
+                if !unique { return .found(i..<next) }
+                if found != nil { return .malformed }
+                found = i..<next
+            }
             i = next
             skipSpace()
             guard i < n else { return .malformed }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { return .missing }
+            if bytes[i] == UInt8(ascii: "}") { return found.map(Scan.found) ?? .missing }
             return .malformed
         }
     }

@@ -57,6 +57,7 @@ public struct RealtimeEvent: Sendable, Hashable {
         guard let object = value.objectValue else { throw .notAnObject }
         guard let type = object["type"] else { throw .missingType }
         guard type.stringValue != nil else { throw .typeNotAString }
+        guard object.members.lazy.filter({ $0.key == "type" }).count == 1 else { throw .duplicateType }
         return RealtimeEvent(body: object)
     }
 
@@ -78,6 +79,8 @@ public enum EventDecodingError: Error, Sendable, Equatable, CustomStringConverti
     case notAnObject
     case missingType
     case typeNotAString
+    /// Two top-level `type` members: which one a reader takes is not defined.
+    case duplicateType
 
     /// The `error.code` the hub reports.
     public var code: String {
@@ -86,6 +89,7 @@ public enum EventDecodingError: Error, Sendable, Equatable, CustomStringConverti
         case .notAnObject: return "invalid_event"
         case .missingType: return "missing_type"
         case .typeNotAString: return "invalid_type"
+        case .duplicateType: return "duplicate_type"
         }
     }
 
@@ -95,6 +99,7 @@ public enum EventDecodingError: Error, Sendable, Equatable, CustomStringConverti
         case .notAnObject: return "An event must be a JSON object."
         case .missingType: return "The event has no 'type'."
         case .typeNotAString: return "The event's 'type' must be a string."
+        case .duplicateType: return "The event has more than one 'type' member; send exactly one."
         }
     }
 }

@@ -62,7 +62,10 @@ public struct SessionConfig: Sendable, Hashable {
         func format(_ value: JSONValue?, _ param: String) throws(Invalid) -> AudioFormat? {
             guard let value, !value.isNull else { return nil }
             guard let format = AudioFormat(json: value) else {
-                throw Invalid(param: param, message: "Unsupported audio format \(value.jsonString); use pcm16 (24 kHz), g711_ulaw or g711_alaw.")
+                if value["type"]?.stringValue == "audio/pcm", let rate = value["rate"] {
+                    throw Invalid(param: param + ".rate", message: "'\(param).rate' must be 24000 for audio/pcm; got \(SessionLimits.shown(rate)).")
+                }
+                throw Invalid(param: param, message: "Unsupported audio format \(SessionLimits.shown(value)); use pcm16 (24 kHz), g711_ulaw or g711_alaw.")
             }
             return format
         }
@@ -103,6 +106,7 @@ public struct SessionConfig: Sendable, Hashable {
             }
         }
         extra = rest
+        try checkLimits(dialect: dialect)
     }
 
     /// Writes the session object in `dialect` (only the fields that are set).

@@ -1,5 +1,11 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads the top-level `type` of a JSON event from its bytes without decoding the rest.
 ///
 /// Only top-level members are looked at (an item can carry a nested `"type"`). When `type` is the
@@ -33,7 +39,20 @@ public enum TypePeek {
     /// Peeks at raw bytes.
     @inlinable
     public static func peek(_ bytes: UnsafeRawBufferPointer) -> Result {
-        switch MemberPeek.scan("type", in: bytes) {
+        result(MemberPeek.scan("type", in: bytes), bytes)
+    }
+
+    /// Peeks at an untrusted peer's event: every top-level member is read, and an event with
+    /// two `type` members is `.malformed` (the hub would act on one type while the model
+    /// reads the other), so the full decoder reports it.
+    @inlinable
+    public static func peekUnique(_ bytes: UnsafeRawBufferPointer) -> Result {
+        result(MemberPeek.scanUnique("type", in: bytes), bytes)
+    }
+
+    @inlinable
+    static func result(_ scan: MemberPeek.Scan, _ bytes: UnsafeRawBufferPointer) -> Result {
+        switch scan {
         case .found(let value):
             guard value.count >= 2, bytes[value.lowerBound] == UInt8(ascii: "\"") else { return .malformed }
             let inner = (value.lowerBound + 1)..<(value.upperBound - 1)
@@ -50,12 +69,22 @@ public enum TypePeek {
     /// The index of the closing quote of a string whose content starts at `from`.
     @inlinable
     static func scanString(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        // memchr finds the next quote (audio payloads are kilobytes of base64 with none); the
+        // quote ends the string unless an odd run of backslashes escapes it.
+        guard let base = bytes.baseAddress else { return nil }
         var i = start
         let n = bytes.count
         while i < n {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\"") { return i }
-            if b == UInt8(ascii: "\\") { i += 2 } else { i += 1 }
+            guard let hit = memchr(base + i, Int32(UInt8(ascii: "\"")), n - i) else { return nil }
+            let q = base.distance(to: UnsafeRawPointer(hit))
+            var backslashes = 0
+            var j = q - 1
+            while j >= start, bytes[j] == UInt8(ascii: "\\") {
+                backslashes += 1
+                j -= 1
+            }
+            if backslashes % 2 == 0 { return q }
+            i = q + 1
         }
         return nil
     }

@@ -27,8 +27,14 @@ public struct Conversation: Sendable {
         /// declare is answered with an error output.
         public var hubTools: Set<String>
 
+        /// The most text one conversation item may carry (message content, a function call's
+        /// output), in UTF-8 bytes.
+        public var maxItemBytes: Int
+
         public init(sessionKey: String, hubEvents: Bool, requestedModel: String?, modelDialect: Dialect, historyTurns: Int,
-                    agents: [String: AgentProfile] = [:], router: (any UtteranceRouter)? = nil, hubTools: Set<String> = []) {
+                    agents: [String: AgentProfile] = [:], router: (any UtteranceRouter)? = nil, hubTools: Set<String> = [],
+                    maxItemBytes: Int = Conversation.defaultMaxItemBytes) {
+            self.maxItemBytes = maxItemBytes
             self.sessionKey = sessionKey
             self.hubEvents = hubEvents
             self.requestedModel = requestedModel
@@ -210,8 +216,10 @@ public struct Conversation: Sendable {
         case "response.create":
             var event = event
             if event.eventID == nil { event.eventID = RealtimeID.make("evt_client") }
+            if let refusal = checkResponseCreate(&event) { return [.sendToClient(refusal.event)] }
             return requestResponse(event)
         case "conversation.item.create":
+            if let refusal = checkItemCreate(event) { return [.sendToClient(refusal.event)] }
             var actions: [Action] = route == .intercept ? [.sendToModel(event)] : []
             if let item = event["item"]?.objectValue, item["type"]?.stringValue ?? "message" == "message",
                item["role"]?.stringValue == "user" {
@@ -522,6 +530,16 @@ public struct Conversation: Sendable {
     /// Passes an event the relay held back; observed and forwarded events already went.
     private func pass(_ event: RealtimeEvent, _ route: EventRoute) -> [Action] {
         route == .intercept ? [.sendToClient(event)] : []
+    }
+
+    /// Whether `name` is a function the client declared itself.
+    func clientOwns(_ name: String?) -> Bool {
+        name.map(clientToolNames.contains) ?? false
+    }
+
+    /// Whether `callID` is a call the hub runs (or ran) in this session.
+    func isHubCallID(_ callID: String) -> Bool {
+        hubCallIDs.contains(callID)
     }
 
     /// Whether a function-call item is the hub's to run: any name the client did not declare.

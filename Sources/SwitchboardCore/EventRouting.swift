@@ -15,8 +15,8 @@ extension EventRoute {
     public static func client(_ type: String) -> EventRoute {
         switch type {
         case "input_audio_buffer.append": return .forward
-        case "session.update", "response.create", "transcription_session.update": return .intercept
-        case "conversation.item.create", "response.cancel", "input_audio_buffer.commit", "input_audio_buffer.clear",
+        case "session.update", "response.create", "transcription_session.update", "conversation.item.create": return .intercept
+        case "response.cancel", "input_audio_buffer.commit", "input_audio_buffer.clear",
             "conversation.item.truncate", "conversation.item.delete":
             return .observe
         default: return .forward

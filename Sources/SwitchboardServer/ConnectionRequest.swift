@@ -35,6 +35,11 @@ struct ConnectionRequest: Sendable {
         let protocols = headers[canonicalForm: "Sec-WebSocket-Protocol"].map(String.init)
         subprotocol = protocols.contains("realtime") ? "realtime" : nil
         refusal = nil
+        // The credential is checked before anything the client sent is looked at: an
+        // unauthorised client learns nothing about its other parameters.
+        if !apiKeys.isEmpty, !Self.presentsKey(headers: headers, protocols: protocols, apiKeys: apiKeys) {
+            refusal = .unauthorized
+        }
         if let text = value("session_state_key") {
             if let key = SessionKey(text) {
                 sessionKey = key
@@ -42,25 +47,26 @@ struct ConnectionRequest: Sendable {
             } else {
                 sessionKey = SessionKey.random()
                 keyGenerated = true
-                refusal = .badSessionKey(text)
+                if refusal == nil { refusal = .badSessionKey(text) }
             }
         } else {
             sessionKey = SessionKey.random()
             keyGenerated = true
         }
-        if refusal == nil && !apiKeys.isEmpty {
-            var presented: [String] = []
-            if let bearer = headers["Authorization"].first, bearer.lowercased().hasPrefix("bearer ") {
-                presented.append(String(bearer.dropFirst(7)).trimmingCharacters(in: " "))
-            }
-            presented.append(contentsOf: headers["api-key"])
-            for proto in protocols where proto.hasPrefix("openai-insecure-api-key.") {
-                presented.append(String(proto.dropFirst("openai-insecure-api-key.".count)))
-            }
-            if !presented.contains(where: { candidate in apiKeys.contains { Self.constantTimeEquals($0, candidate) } }) {
-                refusal = .unauthorized
-            }
+    }
+
+    /// Whether the request carries one of `apiKeys` (`Authorization: Bearer`, `api-key`, or the
+    /// `openai-insecure-api-key.` subprotocol), compared in constant time.
+    static func presentsKey(headers: HTTPHeaders, protocols: [String], apiKeys: [String]) -> Bool {
+        var presented: [String] = []
+        if let bearer = headers["Authorization"].first, bearer.lowercased().hasPrefix("bearer ") {
+            presented.append(String(bearer.dropFirst(7)).trimmingCharacters(in: " "))
         }
+        presented.append(contentsOf: headers["api-key"])
+        for proto in protocols where proto.hasPrefix("openai-insecure-api-key.") {
+            presented.append(String(proto.dropFirst("openai-insecure-api-key.".count)))
+        }
+        return presented.contains { candidate in apiKeys.contains { constantTimeEquals($0, candidate) } }
     }
 
     /// A phone call's session: keyed by the caller's number (a call from a number that is not
@@ -95,9 +101,11 @@ struct ConnectionRequest: Sendable {
 
     static func query(of uri: String) -> [(String, String)] {
         guard let q = uri.firstIndex(of: "?") else { return [] }
+        // `?=`, `?&=x`, `?a=`: empty names and values are kept as empty strings, never indexed past.
         return uri[uri.index(after: q)...].split(separator: "&").map { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            return (percentDecode(String(parts[0])), parts.count > 1 ? percentDecode(String(parts[1])) : "")
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = parts.first.map { percentDecode(String($0)) } ?? ""
+            return (name, parts.count > 1 ? percentDecode(String(parts[1])) : "")
         }
     }
 

@@ -113,7 +113,11 @@ public enum JSONSchemaValidator {
     }
 
     private static func checkNumber(_ value: JSONValue, _ schema: JSONObject, path: String, into problems: inout [SchemaProblem]) {
-        guard let number = value.doubleValue else { return }
+        guard let number = value.doubleValue else {
+            // `1e999` is valid JSON but no number a tool can use.
+            problems.append(SchemaProblem(path: path, message: "must be a number within ±1.8e308"))
+            return
+        }
         if let minimum = schema["minimum"], let bound = minimum.doubleValue, number < bound {
             problems.append(SchemaProblem(path: path, message: "must be at least \(minimum.jsonString)"))
         }

@@ -98,3 +98,15 @@ struct JSONSchemaValidatorTests {
         #expect(try problems("1", .bool(true)).isEmpty)
     }
 }
+
+@Suite("tool arguments with extreme numbers")
+struct ExtremeArgumentTests {
+    @Test("numbers a tool cannot use are problems, never traps", arguments: ["1e999", "-1e999", "1e19", "-9223372036854775809", "18446744073709551616"])
+    func extremes(_ number: String) throws {
+        let schema = try JSONParser.parse(#"{"type":"object","properties":{"n":{"type":"integer","minimum":1,"maximum":30},"x":{"type":"number","maximum":10}}}"#)
+        let integer = JSONSchemaValidator.validate(try JSONParser.parse(#"{"n":\#(number)}"#), against: schema)
+        #expect(!integer.isEmpty)
+        let real = JSONSchemaValidator.validate(try JSONParser.parse(#"{"x":\#(number)}"#), against: schema)
+        #expect(number.hasPrefix("-") && !number.hasSuffix("999") ? real.isEmpty : !real.isEmpty)
+    }
+}
