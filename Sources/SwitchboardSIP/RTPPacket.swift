@@ -72,16 +72,17 @@ public struct RTPPacket: Sendable, Hashable {
         timestamp = Self.readUInt32(data, at: 4)
         ssrc = Self.readUInt32(data, at: 8)
         var offset = 12
-        guard data.count >= offset + 4 * csrcCount else { throw .tooShort }
+        // csrcCount ≤ 15 and the extension length ≤ 65535 words: no sum below can overflow.
+        guard data.count - offset >= 4 * csrcCount else { throw .tooShort }
         csrcs = (0..<csrcCount).map { Self.readUInt32(data, at: 12 + 4 * $0) }
         offset += 4 * csrcCount
         headerExtension = nil
         if hasExtension {
-            guard data.count >= offset + 4 else { throw .tooShort }
+            guard data.count - offset >= 4 else { throw .tooShort }
             let profile = UInt16(data[offset]) << 8 | UInt16(data[offset + 1])
             let words = Int(UInt16(data[offset + 2]) << 8 | UInt16(data[offset + 3]))
             offset += 4
-            guard data.count >= offset + 4 * words else { throw .tooShort }
+            guard data.count - offset >= 4 * words else { throw .tooShort }
             headerExtension = Extension(profile: profile, data: Array(data[offset..<(offset + 4 * words)]))
             offset += 4 * words
         }
@@ -91,7 +92,7 @@ public struct RTPPacket: Sendable, Hashable {
             let padding = Int(data[data.count - 1])
             guard padding > 0, padding <= end - offset else { throw .badPadding }
             end -= padding
-            paddingLength = UInt8(padding)
+            paddingLength = UInt8(truncatingIfNeeded: padding)
         }
         payload = Array(data[offset..<end])
     }
@@ -111,10 +112,12 @@ public struct RTPPacket: Sendable, Hashable {
         Self.append(ssrc, to: &bytes)
         for csrc in csrcs { Self.append(csrc, to: &bytes) }
         if let headerExtension {
-            let padded = headerExtension.data + [UInt8](repeating: 0, count: (4 - headerExtension.data.count % 4) % 4)
+            // The length field is 16 bits of 32-bit words: longer data is cut, never trapped on.
+            let data = headerExtension.data.prefix(4 * Int(UInt16.max))
+            let padded = Array(data) + [UInt8](repeating: 0, count: (4 - data.count % 4) % 4)
             bytes.append(UInt8(headerExtension.profile >> 8))
             bytes.append(UInt8(headerExtension.profile & 0xFF))
-            let words = UInt16(padded.count / 4)
+            let words = UInt16(truncatingIfNeeded: padded.count / 4)
             bytes.append(UInt8(words >> 8))
             bytes.append(UInt8(words & 0xFF))
             bytes.append(contentsOf: padded)

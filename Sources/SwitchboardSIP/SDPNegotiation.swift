@@ -23,10 +23,19 @@ public struct SDPAnswer: Sendable, Hashable {
         var chosen: (index: Int, codec: SIPAudioCodec, payloadType: Int, telephoneEvent: Int?)?
         for (index, section) in offer.media.enumerated() where section.type.lowercased() == "audio" && section.port != 0 {
             guard section.proto.uppercased() == "RTP/AVP" else { continue }
+            // The payload type is 7 bits on the wire (RFC 3550 §5.1): an offer of 300 or -1 is
+            // refused with 488 rather than carried into the RTP stack.
+            if let invalid = section.invalidPayloadTypes.first {
+                return .notAcceptable(reason: "Invalid RTP payload type \(SessionDescription.excerpt(invalid)) (must be 0-127)")
+            }
             let candidates = section.payloadTypes.compactMap { payloadType in
                 codec(for: payloadType, in: section).map { (codec: $0, payloadType: payloadType) }
             }
             guard let pick = candidates.first(where: { $0.codec == preferredCodec }) ?? candidates.first else { continue }
+            // Switchboard sends 20 ms packets; a peer that takes less cannot be served.
+            if let maxptime = section.maxptime, maxptime < 20 {
+                return .notAcceptable(reason: "Cannot send 20 ms packets (maxptime \(maxptime))")
+            }
             let telephoneEvent = section.payloadTypes.first { payloadType in
                 guard let map = section.rtpMaps[payloadType] else { return false }
                 return map.encoding.lowercased() == "telephone-event" && map.clockRate == 8000
@@ -54,12 +63,13 @@ public struct SDPAnswer: Sendable, Hashable {
                 lines.append("a=rtpmap:\(chosen.payloadType) \(chosen.codec.rawValue)/8000")
                 if let event = chosen.telephoneEvent {
                     lines.append("a=rtpmap:\(event) telephone-event/8000")
-                    lines.append("a=fmtp:\(event) " + (section.fmtp[event] ?? "0-16"))
+                    lines.append("a=fmtp:\(event) " + echoedEvents(section.fmtp[event]))
                 }
                 lines.append("a=ptime:20")
                 lines.append("a=" + localDirection.rawValue)
             } else {
-                lines.append("m=\(media.type) 0 \(media.proto) " + (media.formats.first ?? "0"))
+                lines.append("m=\(token(media.type, or: "unknown")) 0 \(token(media.proto, or: "RTP/AVP")) "
+                             + token(media.formats.first ?? "0", or: "0"))
             }
         }
         let remote = SIPEndpoint(host: remoteHost, port: section.port)
@@ -107,6 +117,26 @@ public struct SDPAnswer: Sendable, Hashable {
         case 8: return .pcma
         default: return nil
         }
+    }
+
+    /// An offered token echoed in a rejected `m=` line, when it is short, printable ASCII.
+    private static func token(_ text: String, or fallback: String) -> String {
+        let safe = !text.isEmpty && text.utf8.count <= 32
+            && text.utf8.allSatisfy { $0 > 32 && $0 < 127 }
+        return safe ? text : fallback
+    }
+
+    /// The telephone-event list to answer: the offered one when it is a plain list of events
+    /// and ranges of events 0–255 (`0-15`, `0-16,32`), else `0-16`.
+    private static func echoedEvents(_ offered: String?) -> String {
+        guard let offered, !offered.isEmpty, offered.utf8.count <= 64 else { return "0-16" }
+        let valid = offered.split(separator: ",", omittingEmptySubsequences: false).allSatisfy { element in
+            let bounds = element.split(separator: "-", omittingEmptySubsequences: false)
+            guard (1...2).contains(bounds.count) else { return false }
+            let values = bounds.compactMap { DecimalNumber($0).value(in: 0...255) }
+            return values.count == bounds.count && values == values.sorted()
+        }
+        return valid ? offered : "0-16"
     }
 
     private static func sessionHeader(local: SIPEndpoint, sessionID: UInt64, sessionVersion: UInt64) -> [String] {

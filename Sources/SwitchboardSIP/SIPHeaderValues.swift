@@ -58,7 +58,7 @@ public struct SIPVia: Sendable, Hashable, CustomStringConvertible {
     public var hasRPort: Bool { parameters.contains("rport") }
 
     /// The `rport` value once filled in by a server.
-    public var rport: Int? { parameters["rport"].flatMap { Int($0) } }
+    public var rport: Int? { parameters["rport"].flatMap { DecimalNumber($0).value(in: 1...65535) } }
 
     /// The sent-by as text (`host:port`).
     public var sentBy: String {
@@ -163,11 +163,24 @@ public struct SIPCSeq: Sendable, Hashable, CustomStringConvertible {
         self.method = method
     }
 
-    /// Parses `314159 INVITE`.
+    /// The largest sequence number: RFC 3261 §8.1.1.5 requires CSeq to be below 2^31.
+    public static let maximumNumber: UInt32 = 0x7FFF_FFFF
+
+    /// Parses `314159 INVITE`; the number must be 0 ... 2^31 - 1 (§8.1.1.5).
     public init(parsing text: some StringProtocol) throws(SIPParseError) {
         let parts = text.split(whereSeparator: { $0.isSIPSpace })
-        guard parts.count == 2, let number = UInt32(parts[0]) else { throw SIPParseError("Malformed CSeq") }
-        self.number = number
+        guard parts.count == 2 else { throw SIPParseError("Malformed CSeq") }
+        switch DecimalNumber(parts[0]) {
+        case .value(let value):
+            guard let number = UInt32(exactly: value), number <= Self.maximumNumber else {
+                throw SIPParseError("CSeq number out of range")
+            }
+            self.number = number
+        case .outOfRange:
+            throw SIPParseError("CSeq number out of range")
+        case .malformed:
+            throw SIPParseError("Malformed CSeq")
+        }
         self.method = String(parts[1])
     }
 

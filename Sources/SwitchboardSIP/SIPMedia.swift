@@ -40,6 +40,17 @@ public struct SIPMedia: Sendable, Hashable {
         (direction == .sendrecv || direction == .sendonly) && remote.host != "0.0.0.0" && remote.port != 0
     }
 
+    /// The audio payload type as the 7-bit RTP field, or nil when it does not fit (negotiation
+    /// only produces 0–127; this keeps a hand-made value from trapping in `UInt8(_:)`).
+    public var rtpPayloadType: UInt8? {
+        UInt8(exactly: payloadType).flatMap { $0 <= 127 ? $0 : nil }
+    }
+
+    /// The telephone-event payload type as the 7-bit RTP field, when negotiated and valid.
+    public var rtpTelephoneEventPayloadType: UInt8? {
+        telephoneEventPayloadType.flatMap { UInt8(exactly: $0) }.flatMap { $0 <= 127 ? $0 : nil }
+    }
+
     /// True when the remote party has put the call on hold.
     public var isOnHold: Bool { !shouldSend }
 }

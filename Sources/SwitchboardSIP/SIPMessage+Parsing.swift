@@ -21,6 +21,12 @@ extension SIPMessage {
 
         var headers = SIPHeaders()
         var firstError: String?
+        // A datagram of tiny header lines would otherwise cost every later header lookup a scan
+        // of thousands of fields; no real request comes near this.
+        if lines.count > Self.maximumHeaderFields {
+            lines.removeSubrange(Self.maximumHeaderFields...)
+            firstError = "Too many header fields (at most \(Self.maximumHeaderFields))"
+        }
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else {
                 firstError = firstError ?? "Malformed header line (no colon)"
@@ -37,7 +43,14 @@ extension SIPMessage {
                 let elements = splitOutsideQuotes(value, separator: ",").map { $0.trimmedSIP }.filter { !$0.isEmpty }
                 // An empty list (`Supported:`) is kept as one empty field.
                 if elements.isEmpty { headers.add(fullName, "") }
-                for element in elements { headers.add(fullName, String(element)) }
+                for element in elements {
+                    // One line can list thousands of values (`Via: a,a,a,…`): the same bound applies.
+                    guard headers.fields.count < Self.maximumHeaderFields else {
+                        firstError = firstError ?? "Too many header fields (at most \(Self.maximumHeaderFields))"
+                        break
+                    }
+                    headers.add(fullName, String(element))
+                }
             } else {
                 headers.add(fullName, String(value))
             }
@@ -49,19 +62,28 @@ extension SIPMessage {
         let lengths = Set(headers.values("Content-Length").map { $0.trimmedSIP })
         var bodyLength = available
         if !lengths.isEmpty {
-            guard lengths.count == 1, let text = lengths.first, let length = Int(text), length >= 0 else {
-                throw SIPParseError("Invalid Content-Length", partial: partial)
+            guard lengths.count == 1, let text = lengths.first else {
+                throw SIPParseError("Conflicting Content-Length headers", partial: partial)
+            }
+            let length: Int
+            switch DecimalNumber(text) {
+            case .value(let value): length = value
+            case .outOfRange: throw SIPParseError("Content-Length out of range", partial: partial)
+            case .malformed: throw SIPParseError("Invalid Content-Length", partial: partial)
             }
             guard length <= available else {
                 throw SIPParseError("Content-Length exceeds datagram", partial: partial)
             }
             bodyLength = length
         }
-        if let bodyStart, bodyLength > 0 {
+        if let bodyStart, bodyLength > 0, bodyStart <= datagram.count - bodyLength {
             partial.body = Array(datagram[bodyStart..<(bodyStart + bodyLength)])
         }
         self = partial
     }
+
+    /// The most header fields (lines, before list headers are split) a message may have.
+    public static let maximumHeaderFields = 256
 
     /// Finds the end of the header section and the start of the body (nil when there is no
     /// blank line, i.e. a message truncated inside its headers or without a body separator).
@@ -101,7 +123,7 @@ extension SIPMessage {
         guard let first = parts.first else { throw SIPParseError("Empty start line") }
         if first.uppercased().hasPrefix("SIP/") {
             guard first.uppercased() == "SIP/2.0" else { throw SIPParseError("Unsupported SIP version") }
-            guard parts.count >= 2, parts[1].count == 3, let status = Int(parts[1]), (100...699).contains(status) else {
+            guard parts.count >= 2, parts[1].count == 3, let status = DecimalNumber(parts[1]).value(in: 100...699) else {
                 throw SIPParseError("Malformed status line")
             }
             let reason = parts.dropFirst(2).joined(separator: " ")

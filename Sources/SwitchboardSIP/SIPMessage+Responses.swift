@@ -33,7 +33,8 @@ extension SIPMessage {
     public func responseDestination(source: SIPEndpoint) -> SIPEndpoint? {
         guard let via = topVia else { return nil }
         let port = via.hasRPort ? source.port : (via.port ?? 5060)
-        return SIPEndpoint(host: source.host, port: port)
+        // `Via: …:0` names no port anyone listens on: answer where the request came from.
+        return SIPEndpoint(host: source.host, port: (1...65535).contains(port) ? port : source.port)
     }
 }
 

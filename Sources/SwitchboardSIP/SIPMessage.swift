@@ -81,8 +81,12 @@ public struct SIPMessage: Sendable, Hashable {
     /// The first Contact.
     public var contact: SIPNameAddress? { headers["Contact"].flatMap { try? SIPNameAddress(parsing: $0) } }
 
-    /// Max-Forwards, when present and numeric.
-    public var maxForwards: Int? { headers["Max-Forwards"].flatMap { Int($0) } }
+    /// Max-Forwards, when present and a number in 0–255 (RFC 3261 §20.22 allows 1*DIGIT; 70 is
+    /// the recommended start, and anything above 255 is garbage).
+    public var maxForwards: Int? { headers["Max-Forwards"].flatMap { DecimalNumber($0).value(in: Self.maxForwardsRange) } }
+
+    /// The Max-Forwards values accepted.
+    public static let maxForwardsRange = 0...255
 
     /// The media type of the body without parameters, lowercased (e.g. `application/sdp`).
     public var contentType: String? {

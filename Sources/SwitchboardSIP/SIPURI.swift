@@ -90,7 +90,7 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         }
         var port: Int?
         if let portText {
-            guard let value = Int(portText.trimmedSIP), (0...65535).contains(value) else {
+            guard let value = DecimalNumber(portText.trimmedSIP).value(in: 0...65535) else {
                 throw SIPParseError("Malformed port")
             }
             port = value

@@ -226,9 +226,10 @@ extension SIPUserAgent {
             actions.append(.callEnded(callID: call.id, reason: .failed(488)))
             return actions
         }
-        call.media = media
+        let confinedMedia = confined(media, signallingHost: call.peer.host)
+        call.media = confinedMedia
         calls[call.id] = call
-        actions.append(.callAnswered(callID: call.id, media: media))
+        actions.append(.callAnswered(callID: call.id, media: confinedMedia))
         return actions
     }
 
@@ -272,7 +273,7 @@ extension SIPUserAgent {
 
     /// Sends BYE in the call's dialog (a non-INVITE client transaction, Timer E/F).
     mutating func sendBye(_ call: inout SIPCall, now: ContinuousClock.Instant) -> [SIPAction] {
-        call.localCSeq += 1
+        call.localCSeq &+= 1
         let branch = RandomToken.branch()
         var headers = SIPHeaders()
         headers.add("Via", newVia(branch: branch))

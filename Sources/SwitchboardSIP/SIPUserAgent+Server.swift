@@ -29,6 +29,11 @@ extension SIPUserAgent {
         }
         if method == "ACK" { return handleAck(request, now: now) }
 
+        if serverTransactions.count >= configuration.maxServerTransactions {
+            statistics.refusedOverload += 1
+            return respondStatelessly(to: request, source: source, status: 503, reason: "Service Unavailable (Overloaded)",
+                                      extraHeaders: [("Retry-After", "5")])
+        }
         if let problem = missingHeaderProblem(request, method: method) {
             return respond(to: request, source: source, status: 400, reason: problem, now: now)
         }
@@ -58,10 +63,20 @@ extension SIPUserAgent {
         }
         if request.from == nil { return "Malformed From Header" }
         if request.to == nil { return "Malformed To Header" }
-        guard let cseq = request.cseq else { return "Malformed CSeq Header" }
+        if request.headers.values("CSeq").count > 1 { return "More Than One CSeq Header" }
+        let cseq: SIPCSeq
+        do {
+            cseq = try SIPCSeq(parsing: request.headers["CSeq"] ?? "")
+        } catch {
+            return error.message == "CSeq number out of range" ? "CSeq Number Out of Range" : "Malformed CSeq Header"
+        }
         if cseq.method != method { return "CSeq Method Does Not Match Request" }
         if request.requestURI == nil { return "Malformed Request-URI" }
-        if let maxForwards = request.headers["Max-Forwards"], Int(maxForwards) == nil { return "Malformed Max-Forwards Header" }
+        if request.headers.contains("Max-Forwards") {
+            // 1*DIGIT, and a UAS never needs more than 255: `-1`, `2^64` and `70abc` are refused
+            // here rather than trusted (or decremented) later.
+            guard request.maxForwards != nil else { return "Malformed Max-Forwards Header" }
+        }
         return nil
     }
 
@@ -76,20 +91,49 @@ extension SIPUserAgent {
         if calls[callID] != nil {
             return respond(to: request, source: source, status: 482, reason: "Loop Detected", now: now)
         }
+        // A source over its INVITE rate gets every refusal statelessly: no Timer G retransmits
+        // that a spoofed source address would turn into ten responses aimed at someone else.
+        let overRate = !hasInviteToken(from: source.host, now: now)
         let required = request.headers.values("Require")
         if !required.isEmpty {
-            return respond(to: request, source: source, status: 420, reason: "Bad Extension",
-                           extraHeaders: [("Unsupported", required.joined(separator: ", "))], now: now)
+            let headers = [("Unsupported", required.joined(separator: ", "))]
+            return overRate
+                ? respondStatelessly(to: request, source: source, status: 420, reason: "Bad Extension", extraHeaders: headers)
+                : respond(to: request, source: source, status: 420, reason: "Bad Extension", extraHeaders: headers, now: now)
         }
         let offer: SessionDescription
-        let media: SIPMedia
+        var media: SIPMedia
         switch readOffer(request) {
         case .failure(let rejection):
-            return respond(to: request, source: source, status: rejection.status, reason: rejection.reason,
-                           extraHeaders: rejection.headers, now: now)
+            if rejection.status == 488 { statistics.notAcceptable += 1 }
+            if rejection.status == 400 { statistics.badRequests += 1 }
+            return overRate
+                ? respondStatelessly(to: request, source: source, status: rejection.status, reason: rejection.reason,
+                                     extraHeaders: rejection.headers)
+                : respond(to: request, source: source, status: rejection.status, reason: rejection.reason,
+                          extraHeaders: rejection.headers, now: now, counted: true)
         case .success(let result):
             (offer, media) = result
         }
+        // Admission control, once the INVITE would start a call (an offer that is refused for
+        // what it carries allocates nothing and costs no token). Both limits answer 503 Service
+        // Unavailable with Retry-After, as Asterisk (`maxcalls`), FreeSWITCH (`max-sessions`,
+        // `sessions-per-second`: "503 Maximum Calls In Progress") and SBC call admission control
+        // do: 503 tells a trunk or proxy to retry later or fail over to another server, where 403
+        // would read as a permanent refusal of a legitimate peer. The rate refusal is stateless
+        // (like Kamailio's `sl_send_reply` after `pike_check_req`), so a flood keeps no
+        // transaction state; a retransmitted INVITE simply gets it again.
+        if let wait = takeInviteToken(from: source.host, now: now) {
+            statistics.refusedInviteRate += 1
+            return respondStatelessly(to: request, source: source, status: 503, reason: "Service Unavailable (Too Many Call Attempts)",
+                                      extraHeaders: [("Retry-After", Self.retryAfter(wait))])
+        }
+        if isAtCallLimit {
+            statistics.refusedMaxCalls += 1
+            return respond(to: request, source: source, status: 503, reason: "Service Unavailable (Too Many Calls)",
+                           extraHeaders: [("Retry-After", String(max(1, configuration.maxCallsRetryAfter)))], now: now)
+        }
+        media = confined(media, signallingHost: source.host)
 
         let localTag = RandomToken.make()
         var localParty = to
@@ -136,7 +180,7 @@ extension SIPUserAgent {
         do {
             offer = try SessionDescription(parsing: request.bodyText)
         } catch {
-            return .failure(OfferRejection(status: 400, reason: "Bad Request (Malformed SDP: \(error.message))", headers: []))
+            return .failure(Self.rejection(for: error, warningHost: warningHost))
         }
         let placeholder = SIPEndpoint(host: configuration.localHost, port: 0)
         switch SDPAnswer.negotiate(offer: offer, local: placeholder, sessionID: 0, sessionVersion: 0) {
@@ -146,6 +190,18 @@ extension SIPUserAgent {
             return .failure(OfferRejection(status: 488, reason: "Not Acceptable Here",
                                            headers: [("Accept", "application/sdp"),
                                                      ("Warning", "305 \(warningHost) \"\(reason)\"")]))
+        }
+    }
+
+    /// The answer to an offer that does not parse: 400 for text that is not SDP, 488 with a
+    /// Warning (RFC 3261 §20.43: 305 Incompatible media format) for values that cannot be used.
+    static func rejection(for error: SDPParseError, warningHost: String) -> OfferRejection {
+        switch error.kind {
+        case .malformed:
+            return OfferRejection(status: 400, reason: "Bad Request (Malformed SDP: \(error.message))", headers: [])
+        case .unacceptable:
+            return OfferRejection(status: 488, reason: "Not Acceptable Here",
+                                  headers: [("Accept", "application/sdp"), ("Warning", "305 \(warningHost) \"\(error.message)\"")])
         }
     }
 
@@ -169,7 +225,7 @@ extension SIPUserAgent {
         let body: String
         if request.body.isEmpty {
             // No offer: we offer in the 200 OK and read the answer from the ACK.
-            call.sdpVersion += 1
+            call.sdpVersion &+= 1
             body = SDPAnswer.offer(local: localRTP, sessionID: call.sdpSessionID, sessionVersion: call.sdpVersion)
             call.awaitingAnswerInAck = true
         } else {
@@ -178,24 +234,35 @@ extension SIPUserAgent {
                 return respond(to: request, source: source, status: 415, reason: "Unsupported Media Type",
                                extraHeaders: [("Accept", "application/sdp")], now: now)
             }
-            guard let offer = try? SessionDescription(parsing: request.bodyText) else {
+            let offer: SessionDescription
+            do {
+                offer = try SessionDescription(parsing: request.bodyText)
+            } catch {
                 calls[call.id] = call
-                return respond(to: request, source: source, status: 400, reason: "Bad Request (Malformed SDP)", now: now)
+                let rejection = Self.rejection(for: error, warningHost: configuration.localHost)
+                return respond(to: request, source: source, status: rejection.status, reason: rejection.reason,
+                               extraHeaders: rejection.headers, now: now)
             }
             let result = SDPAnswer.negotiate(offer: offer, local: localRTP, sessionID: call.sdpSessionID,
-                                             sessionVersion: call.sdpVersion + 1, preferredCodec: call.media?.codec)
+                                             sessionVersion: call.sdpVersion &+ 1, preferredCodec: call.media?.codec)
             guard case .accepted(let answer) = result else {
                 calls[call.id] = call
+                var headers = [("Accept", "application/sdp")]
+                if case .notAcceptable(let reason) = result {
+                    headers.append(("Warning", "305 \(configuration.localHost) \"\(reason)\""))
+                }
                 return respond(to: request, source: source, status: 488, reason: "Not Acceptable Here",
-                               extraHeaders: [("Accept", "application/sdp")], now: now)
+                               extraHeaders: headers, now: now)
             }
-            call.sdpVersion += 1
+            call.sdpVersion &+= 1
             call.offer = offer
             body = answer.text
-            if answer.media != call.media {
-                actions.append(.mediaChanged(callID: call.id, media: answer.media))
+            // In-dialog media stays confined to the IP the dialog was set up with.
+            let media = confined(answer.media, signallingHost: call.peer.host)
+            if media != call.media {
+                actions.append(.mediaChanged(callID: call.id, media: media))
             }
-            call.media = answer.media
+            call.media = media
         }
         actions = sendSuccess(to: request, call: &call, source: source, sdp: body, now: now) + actions
         calls[call.id] = call
@@ -225,8 +292,8 @@ extension SIPUserAgent {
         var actions: [SIPAction] = []
         if call.awaitingAnswerInAck {
             call.awaitingAnswerInAck = false
-            if let answer = try? SessionDescription(parsing: request.bodyText), let media = SDPAnswer.media(fromAnswer: answer),
-               media != call.media {
+            if let answer = try? SessionDescription(parsing: request.bodyText), let offered = SDPAnswer.media(fromAnswer: answer),
+               case let media = confined(offered, signallingHost: call.peer.host), media != call.media {
                 call.media = media
                 actions.append(.mediaChanged(callID: callID, media: media))
             }
@@ -290,7 +357,8 @@ extension SIPUserAgent {
     /// Sends a response through the request's server transaction (creating or updating it), so
     /// retransmitted requests are answered again and non-2xx finals to INVITE are retransmitted.
     mutating func respond(to request: SIPMessage, source: SIPEndpoint, status: Int, reason: String, toTag: String? = nil,
-                          extraHeaders: [(String, String)] = [], body: [UInt8] = [], now: ContinuousClock.Instant) -> [SIPAction] {
+                          extraHeaders: [(String, String)] = [], body: [UInt8] = [], now: ContinuousClock.Instant,
+                          counted: Bool = false) -> [SIPAction] {
         guard let via = request.topVia, let destination = request.responseDestination(source: source) else { return [] }
         var response = request.response(status: status, reason: reason, toTag: toTag ?? RandomToken.make(), source: source)
         for (name, value) in extraHeaders { response.headers.add(name, value) }
@@ -300,6 +368,8 @@ extension SIPUserAgent {
 
         let key = transactionKey(for: request, via: via)
         let isInvite = request.method == "INVITE"
+        if status == 400 && !counted { statistics.badRequests += 1 }
+        if status == 488 && isInvite && !counted { statistics.notAcceptable += 1 }
         var transaction = serverTransactions[key] ?? ServerTransaction(
             state: .proceeding, isInvite: isInvite, callID: request.callID, response: nil, destination: destination,
             retransmitInterval: configuration.t1, retransmitAt: nil, expiresAt: nil)
@@ -324,10 +394,13 @@ extension SIPUserAgent {
         return [.send(bytes, to: destination)]
     }
 
-    /// A 400 for a request too broken to open a transaction for.
-    func respondStatelessly(to request: SIPMessage, source: SIPEndpoint, status: Int, reason: String) -> [SIPAction] {
+    /// A response that opens no transaction: a 400 for a request too broken to open one for, a
+    /// 503 under overload or rate limiting.
+    func respondStatelessly(to request: SIPMessage, source: SIPEndpoint, status: Int, reason: String,
+                            extraHeaders: [(String, String)] = []) -> [SIPAction] {
         guard let destination = request.responseDestination(source: source) else { return [] }
         var response = request.response(status: status, reason: reason, toTag: RandomToken.make(), source: source)
+        for (name, value) in extraHeaders { response.headers.add(name, value) }
         response.headers.add("Server", configuration.userAgent)
         return [.send(response.serialized(), to: destination)]
     }

@@ -25,11 +25,31 @@ public struct SIPUserAgent: Sendable {
         public var t4: Duration = .seconds(5)
         /// Methods answered; others get 405 (known SIP methods) or 501 (unknown).
         public var allowedMethods = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"]
+        /// Calls known at once (inbound and outbound, any state) beyond which a new INVITE gets
+        /// 503 Service Unavailable with Retry-After; nil: no limit.
+        public var maxCalls: Int?
+        /// Seconds a caller refused by `maxCalls` is told to wait (Retry-After).
+        public var maxCallsRetryAfter = 30
+        /// New INVITEs (not re-INVITEs or retransmissions) accepted per second from one source
+        /// IP, as a token bucket; nil or 0: no limit.
+        public var invitesPerSecond: Double?
+        /// The token bucket's size (the burst one source may send at once); nil: twice the rate,
+        /// at least 1.
+        public var inviteBurst: Int?
+        /// Server transactions kept at most; beyond it requests get a stateless 503 (a flood of
+        /// OPTIONS with fresh branches cannot grow memory or the timer work without bound).
+        public var maxServerTransactions = 10_000
+        /// Send media to the SDP `c=` address even when it is not the IP the signalling came
+        /// from. Off: the remote RTP address is the signalling source IP with the SDP port, so a
+        /// forged `c=` cannot turn the hub into a reflector aimed at someone else.
+        public var mediaToAnyAddress = false
 
         /// Creates a configuration.
         public init(localHost: String, localPort: Int, userAgent: String = "Switchboard", t1: Duration = .milliseconds(500),
                     t2: Duration = .seconds(4), t4: Duration = .seconds(5),
-                    allowedMethods: [String] = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"]) {
+                    allowedMethods: [String] = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"],
+                    maxCalls: Int? = nil, invitesPerSecond: Double? = nil, inviteBurst: Int? = nil,
+                    maxServerTransactions: Int = 10_000, mediaToAnyAddress: Bool = false) {
             self.localHost = localHost
             self.localPort = localPort
             self.userAgent = userAgent
@@ -37,8 +57,35 @@ public struct SIPUserAgent: Sendable {
             self.t2 = t2
             self.t4 = t4
             self.allowedMethods = allowedMethods
+            self.maxCalls = maxCalls
+            self.invitesPerSecond = invitesPerSecond
+            self.inviteBurst = inviteBurst
+            self.maxServerTransactions = maxServerTransactions
+            self.mediaToAnyAddress = mediaToAnyAddress
         }
     }
+
+    /// What the agent refused or corrected, for monitoring (counts since creation).
+    public struct Statistics: Sendable, Hashable {
+        /// New INVITEs refused with 503 because `maxCalls` calls were in progress.
+        public var refusedMaxCalls = 0
+        /// New INVITEs refused with 503 because their source exceeded `invitesPerSecond`.
+        public var refusedInviteRate = 0
+        /// Requests refused with a stateless 503 because `maxServerTransactions` were open.
+        public var refusedOverload = 0
+        /// Requests answered 400 Bad Request.
+        public var badRequests = 0
+        /// INVITEs answered 488 Not Acceptable Here (an SDP that cannot be negotiated).
+        public var notAcceptable = 0
+        /// Offers or answers whose `c=` address was replaced by the signalling source IP.
+        public var mediaAddressesConfined = 0
+
+        /// All zero.
+        public init() {}
+    }
+
+    /// Counters since creation.
+    public internal(set) var statistics = Statistics()
 
     /// The configuration.
     public let configuration: Configuration
@@ -46,6 +93,9 @@ public struct SIPUserAgent: Sendable {
     var calls: [String: SIPCall] = [:]
     var serverTransactions: [ServerTransactionKey: ServerTransaction] = [:]
     var clientTransactions: [String: ClientTransaction] = [:]
+    /// Per-source-IP INVITE token buckets (only with `invitesPerSecond`).
+    var inviteBuckets: [String: TokenBucket] = [:]
+    var lastBucketPrune: ContinuousClock.Instant?
 
     /// Creates a user agent with no calls.
     public init(configuration: Configuration) {
@@ -67,6 +117,7 @@ public struct SIPUserAgent: Sendable {
             message = try SIPMessage(parsing: datagram)
         } catch {
             guard let partial = error.partial, partial.isRequest, partial.method != "ACK", partial.topVia != nil else { return [] }
+            statistics.badRequests += 1
             return respondStatelessly(to: partial, source: source, status: 400, reason: "Bad Request (\(error.message))")
         }
         if message.isRequest {
@@ -107,7 +158,11 @@ public struct SIPUserAgent: Sendable {
 
     private mutating func tickServerTransactions(now: ContinuousClock.Instant) -> [SIPAction] {
         var actions: [SIPAction] = []
-        for key in serverTransactions.keys.sorted() {
+        // Only due transactions are sorted (for deterministic output): a tick costs one pass.
+        let due = serverTransactions.compactMap { key, transaction -> ServerTransactionKey? in
+            (transaction.expiresAt.map { $0 <= now } ?? false) || (transaction.retransmitAt.map { $0 <= now } ?? false) ? key : nil
+        }
+        for key in due.sorted() {
             guard var transaction = serverTransactions[key] else { continue }
             if let expiry = transaction.expiresAt, expiry <= now {
                 serverTransactions[key] = nil
@@ -125,7 +180,10 @@ public struct SIPUserAgent: Sendable {
 
     private mutating func tickClientTransactions(now: ContinuousClock.Instant) -> [SIPAction] {
         var actions: [SIPAction] = []
-        for key in clientTransactions.keys.sorted() {
+        let due = clientTransactions.compactMap { key, transaction -> String? in
+            [transaction.expiresAt, transaction.timeoutAt, transaction.retransmitAt].contains { $0.map { $0 <= now } ?? false } ? key : nil
+        }
+        for key in due.sorted() {
             guard var transaction = clientTransactions[key] else { continue }
             if let expiry = transaction.expiresAt, expiry <= now {
                 clientTransactions[key] = nil

@@ -48,11 +48,20 @@ public struct SDPMediaDescription: Sendable, Hashable {
     public var fmtp: [Int: String] = [:]
     /// `a=ptime` in milliseconds.
     public var ptime: Int?
+    /// `a=maxptime` in milliseconds: the longest packets the remote party can take.
+    public var maxptime: Int?
     /// The media-level direction attribute, if any.
     public var direction: SDPDirection?
 
-    /// The numeric payload types, in order.
-    public var payloadTypes: [Int] { formats.compactMap { Int($0) } }
+    /// The valid RTP payload types (0–127, RFC 3550 §5.1) among the formats, in order; anything
+    /// else (`300`, `-1`, `2^64`, `abc`) is left out, see `invalidPayloadTypes`.
+    public var payloadTypes: [Int] { formats.compactMap { DecimalNumber($0).value(in: Self.payloadTypeRange) } }
+
+    /// Formats that are not an RTP payload type 0–127, as written.
+    public var invalidPayloadTypes: [String] { formats.filter { DecimalNumber($0).value(in: Self.payloadTypeRange) == nil } }
+
+    /// The 7-bit RTP payload type field's range.
+    public static let payloadTypeRange = 0...127
 }
 
 /// A parsed SDP session description (RFC 4566), the subset a telephone call needs.
@@ -88,7 +97,23 @@ public struct SessionDescription: Sendable, Hashable {
     /// The media sections in order.
     public var media: [SDPMediaDescription]
 
+    /// The most `m=` sections accepted: a telephone call needs one; a datagram of thousands
+    /// would make an answer larger than a datagram.
+    public static let maximumMediaSections = 16
+    /// `a=ptime` values accepted, in milliseconds (telephony uses 10–60; 200 ms of G.711 still
+    /// fits an RTP datagram).
+    public static let ptimeRange = 1...200
+    /// `a=maxptime` values accepted, in milliseconds (AMR peers announce up to 240 or more).
+    public static let maxptimeRange = 1...1000
+    /// RTP clock rates accepted in `a=rtpmap` (1 Hz … 192 kHz); the hub itself uses 8000.
+    public static let clockRateRange = 1...192_000
+
     /// Parses SDP text (CRLF or LF line endings).
+    ///
+    /// Malformed text throws `.malformed`; well-formed numbers outside what RTP allows (a port
+    /// above 65535, a payload type in `a=rtpmap`/`a=fmtp` that does not fit 7 bits, a clock rate,
+    /// ptime or channel count out of range, more than `maximumMediaSections` streams) throw
+    /// `.unacceptable`. Payload types in the `m=` format list are checked by negotiation.
     public init(parsing text: String) throws(SDPParseError) {
         version = -1
         origin = nil
@@ -112,7 +137,7 @@ public struct SessionDescription: Sendable, Hashable {
             if lineNumber == 1 && kind != "v" { throw SDPParseError("SDP must start with v=") }
             switch kind {
             case "v":
-                guard let number = Int(value) else { throw SDPParseError("Malformed v= line") }
+                guard case .value(let number) = DecimalNumber(value.trimmedSIP) else { throw SDPParseError("Malformed v= line") }
                 version = number
             case "o":
                 let fields = value.split(separator: " ")
@@ -132,8 +157,23 @@ public struct SessionDescription: Sendable, Hashable {
             case "m":
                 let fields = value.split(separator: " ")
                 guard fields.count >= 4 else { throw SDPParseError("Malformed m= line") }
-                let portText = fields[1].split(separator: "/").first ?? fields[1]
-                guard let port = Int(portText), (0...65535).contains(port) else { throw SDPParseError("Malformed m= port") }
+                guard media.count < Self.maximumMediaSections else {
+                    throw .unacceptable("Too many media streams (at most \(Self.maximumMediaSections))")
+                }
+                let portParts = fields[1].split(separator: "/", omittingEmptySubsequences: false)
+                let portText = portParts.first ?? fields[1]
+                if portParts.count > 1 {
+                    // `port/number of ports`: only the first port is used, but the count must be sane.
+                    guard portParts.count == 2, DecimalNumber(portParts[1]).value(in: 1...65535) != nil else {
+                        throw .unacceptable("Invalid media port count \(Self.excerpt(fields[1]))")
+                    }
+                }
+                let port: Int
+                switch DecimalNumber(portText) {
+                case .value(let value) where value <= 65535: port = value
+                case .value, .outOfRange: throw .unacceptable("Invalid media port \(Self.excerpt(portText)) (must be 0-65535)")
+                case .malformed: throw SDPParseError("Malformed m= port")
+                }
                 media.append(SDPMediaDescription(type: String(fields[0]), port: port, proto: String(fields[2]),
                                                  formats: fields.dropFirst(3).map(String.init)))
             case "a":
@@ -158,22 +198,62 @@ public struct SessionDescription: Sendable, Hashable {
         switch name {
         case "rtpmap":
             let parts = argument.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, let payloadType = Int(parts[0]) else { throw SDPParseError("Malformed a=rtpmap") }
+            guard parts.count == 2 else { throw SDPParseError("Malformed a=rtpmap") }
+            let payloadType = try Self.payloadType(parts[0], attribute: "a=rtpmap")
             let encodingParts = parts[1].trimmedSIP.split(separator: "/")
-            guard encodingParts.count >= 2, let clockRate = Int(encodingParts[1]) else {
+            guard encodingParts.count >= 2 else {
                 throw SDPParseError("Malformed a=rtpmap")
             }
-            let channels = encodingParts.count > 2 ? Int(encodingParts[2]) : nil
+            let clockRate = try Self.number(encodingParts[1], in: Self.clockRateRange, what: "clock rate", attribute: "a=rtpmap")
+            let channels = encodingParts.count > 2
+                ? try Self.number(encodingParts[2], in: 1...255, what: "channel count", attribute: "a=rtpmap") : nil
             media[index].rtpMaps[payloadType] = SDPRTPMap(encoding: String(encodingParts[0]), clockRate: clockRate, channels: channels)
         case "fmtp":
             let parts = argument.split(separator: " ", maxSplits: 1)
-            guard let first = parts.first, let payloadType = Int(first) else { throw SDPParseError("Malformed a=fmtp") }
+            guard let first = parts.first else { throw SDPParseError("Malformed a=fmtp") }
+            let payloadType = try Self.payloadType(first, attribute: "a=fmtp")
             media[index].fmtp[payloadType] = parts.count > 1 ? String(parts[1].trimmedSIP) : ""
         case "ptime":
-            media[index].ptime = Int(argument.trimmedSIP)
+            media[index].ptime = try Self.milliseconds(argument, attribute: "ptime", in: Self.ptimeRange)
+        case "maxptime":
+            media[index].maxptime = try Self.milliseconds(argument, attribute: "maxptime", in: Self.maxptimeRange)
         default:
             return
         }
+    }
+
+    /// A packet time: milliseconds, possibly with a fraction (`20.0`, `22.5`, read as whole
+    /// milliseconds); anything else (`0`, `-1`, `1e19`, `2^64`, `abc`) cannot be honoured: 488.
+    private static func milliseconds(_ argument: Substring, attribute: String, in range: ClosedRange<Int>) throws(SDPParseError) -> Int {
+        let text = argument.trimmedSIP
+        let whole = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let fractionIsDigits = whole.count < 2 || (!whole[1].isEmpty && whole[1].utf8.allSatisfy { $0 >= 48 && $0 <= 57 })
+        guard fractionIsDigits, let value = DecimalNumber(whole[0]).value(in: range) else {
+            throw .unacceptable("Unsupported \(attribute) \(excerpt(text)) (must be \(range.lowerBound)-\(range.upperBound) ms)")
+        }
+        return value
+    }
+
+    /// A payload type in an attribute: 0–127, else unacceptable (out of range) or malformed.
+    private static func payloadType(_ text: Substring, attribute: String) throws(SDPParseError) -> Int {
+        try number(text, in: SDPMediaDescription.payloadTypeRange, what: "RTP payload type", attribute: attribute)
+    }
+
+    /// A number in `range`: well-formed but out of range is unacceptable, anything else malformed.
+    private static func number(_ text: Substring, in range: ClosedRange<Int>, what: String,
+                               attribute: String) throws(SDPParseError) -> Int {
+        switch DecimalNumber(text.trimmedSIP) {
+        case .value(let value) where range.contains(value): return value
+        case .value, .outOfRange:
+            throw .unacceptable("Invalid \(what) \(excerpt(text)) in \(attribute) (must be \(range.lowerBound)-\(range.upperBound))")
+        case .malformed: throw SDPParseError("Malformed \(attribute)")
+        }
+    }
+
+    /// Untrusted text quoted in a Warning: printable ASCII without quotes, at most 24 characters.
+    static func excerpt(_ text: some StringProtocol) -> String {
+        let cleaned = text.prefix(24).map { $0.isASCII && !$0.isWhitespace && $0 != "\"" && $0 != "\\" && ($0.asciiValue ?? 0) >= 32 ? $0 : "?" }
+        return String(cleaned) + (text.count > 24 ? "..." : "")
     }
 
     /// The connection address that applies to a media section.

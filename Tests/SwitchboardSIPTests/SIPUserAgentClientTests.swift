@@ -89,7 +89,9 @@ import Testing
         }
         #expect(id == callID)
         #expect(media.codec == .pcma)
-        #expect(media.remote == SIPEndpoint(host: "192.0.2.20", port: 30000))
+        // The answer's c= (192.0.2.20) is not the peer's IP: media goes to the peer's IP with the
+        // SDP port unless `mediaToAnyAddress` (no reflection to a third party named in SDP).
+        #expect(media.remote == SIPEndpoint(host: "192.0.2.10", port: 30000))
         #expect(media.telephoneEventPayloadType == 101)
 
         // A retransmitted 200 gets the same ACK again and nothing else.

@@ -66,13 +66,21 @@ class SIPCaller:
         data, _ = self.sip.recvfrom(65535)
         return data.decode(errors="replace")
 
-    def invite(self) -> str:
+    def offer(self, connection: str = "127.0.0.1", media: str | None = None, attributes: str | None = None) -> str:
+        """The caller's SDP offer; `connection`, the `m=` line and the attributes can be replaced."""
         pt = 0 if self.codec == "PCMU" else 8
         port = self.rtp.getsockname()[1]
-        sdp = (f"v=0\r\no=caller 1 1 IN IP4 127.0.0.1\r\ns=call\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-               f"m=audio {port} RTP/AVP {pt} 101\r\na=rtpmap:{pt} {self.codec}/8000\r\n"
-               f"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n")
-        self.send_raw(self._request("INVITE", sdp).encode())
+        media = media or f"m=audio {port} RTP/AVP {pt} 101"
+        if attributes is None:
+            attributes = (f"a=rtpmap:{pt} {self.codec}/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+                          "a=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n")
+        return (f"v=0\r\no=caller 1 1 IN IP4 {connection}\r\ns=call\r\nc=IN IP4 {connection}\r\nt=0 0\r\n"
+                f"{media}\r\n{attributes}")
+
+    def invite(self, sdp: str | None = None) -> str:
+        """Sends INVITE (with `sdp`, or the usual offer) and returns the final response; a 2xx is
+        acknowledged and the RTP listener started."""
+        self.send_raw(self._request("INVITE", sdp or self.offer()).encode())
         while True:
             response = self.receive(10)
             status = int(response.split(" ", 2)[1])
@@ -128,6 +136,22 @@ class SIPCaller:
             time.sleep(0.02)
         self.ts += 480
 
+    def start_media(self) -> None:
+        """Sends silence every 20 ms until `close`, as a real phone does (keeps --rtp-timeout away)."""
+        def run() -> None:
+            while not self._stop.wait(0.02):
+                try:
+                    self.send_rtp(b"\xff" * 160)
+                except OSError:
+                    return
+        self._media = threading.Thread(target=run, daemon=True)
+        self._media.start()
+
+    def ok(self, request: str) -> None:
+        """Answers a request from the hub (a BYE) with 200 OK."""
+        keep = [line for line in request.split("\r\n") if line.split(":", 1)[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+        self.send_raw(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n").encode())
+
     def audio_since(self, start: float) -> bytes:
         return b"".join(p for t, p in self.received if t >= start)
 
@@ -142,5 +166,7 @@ class SIPCaller:
         self._stop.set()
         if self._listener:
             self._listener.join(2)
+        if getattr(self, "_media", None):
+            self._media.join(2)
         self.rtp.close()
         self.sip.close()

@@ -243,3 +243,137 @@ def test_the_hub_calls_a_sip_phone_and_its_agent_opens_with_the_purpose(sip_hub,
     ready = session_ready(sip_hub, number)
     assert ready["agent"] == "flight"
     assert "calling about a change to your flight SB204" in ready["history"][-1]["assistant"]
+
+
+# Hostile input and limits: nothing a phone network sends may crash, hang or exhaust the hub.
+
+def final_response(caller: SIPCaller, timeout: float = 5) -> str:
+    while True:
+        response = caller.receive(timeout)
+        if int(response.split(" ", 2)[1]) >= 200:
+            return response
+
+
+def header(response: str, name: str) -> str | None:
+    found = re.search(rf"^{name}: (.*)$", response, re.M | re.I)
+    return found.group(1).strip() if found else None
+
+
+def test_impossible_numbers_are_refused_and_the_hub_lives_on(sip_hub):
+    # Payload type 300 once stopped the process ("Not enough bits to represent the passed value").
+    # (Each offer from its own socket: the hub retransmits a 488 until it is acknowledged.)
+    for media, attributes in (("m=audio 4000 RTP/AVP 300", "a=rtpmap:300 PCMU/8000\r\n"), ("m=audio 4000 RTP/AVP -1", ""),
+                              ("m=audio 99999 RTP/AVP 0", ""), ("m=audio 4000 RTP/AVP 0", "a=ptime:0\r\n")):
+        offerer = SIPCaller(sip_hub.sip_port, "+15550200010")
+        response = offerer.invite(offerer.offer(media=media, attributes=attributes))
+        offerer.close()
+        assert response.startswith("SIP/2.0 488"), response
+        assert header(response, "Warning").startswith("305 "), response
+    probe = SIPCaller(sip_hub.sip_port, "+15550200010")
+    dialog = f"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: hostile-h@127.0.0.1\r\n"
+    for n, line in enumerate(("CSeq: 1099511627776 OPTIONS", "CSeq: 1 OPTIONS\r\nMax-Forwards: 18446744073709551616",
+                              "CSeq: 1 OPTIONS\r\nContent-Length: 18446744073709551616", "CSeq: -1 OPTIONS")):
+        probe.send_raw((f"OPTIONS sip:agent@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{probe.sip_port};branch=z9hG4bKh{n}\r\n"
+                        f"{dialog}{line}\r\n\r\n").encode())
+        response = probe.receive(5)
+        assert response.startswith("SIP/2.0 400"), response
+    probe.close()
+    assert sip_hub.process.poll() is None
+    assert metric(sip_hub, "switchboard_sip_rejected_total", 'status="488"') >= 4
+    # A normal call still works.
+    caller = SIPCaller(sip_hub.sip_port, "+15550200011")
+    assert caller.invite().startswith("SIP/2.0 200")
+    assert caller.bye().startswith("SIP/2.0 200")
+
+
+@pytest.fixture(scope="module")
+def limits_hub(tmp_path_factory: pytest.TempPathFactory):
+    port = free_port(socket.SOCK_DGRAM)
+    instance = start_hub(tmp_path_factory.mktemp("sip-limits-hub"), "sip-limits",
+                         ["--sip-port", str(port), "--sip-max-calls", "2", "--sip-invites-per-second", "1", "--rtp-timeout", "2"])
+    instance.sip_port = port
+    yield instance
+    stop_hub(instance)
+
+
+def test_max_calls_refuses_with_503_and_retry_after(limits_hub):
+    first, second, third = (SIPCaller(limits_hub.sip_port, f"+1555020002{n}") for n in range(3))
+    assert first.invite().startswith("SIP/2.0 200")
+    first.start_media()
+    time.sleep(1.1)  # one INVITE a second is allowed here
+    assert second.invite().startswith("SIP/2.0 200")
+    second.start_media()
+    time.sleep(1.1)
+    refused = third.invite()
+    assert refused.startswith("SIP/2.0 503 Service Unavailable (Too Many Calls)"), refused
+    assert int(header(refused, "Retry-After")) > 0
+    assert metric(limits_hub, "switchboard_sip_refused_total", 'reason="max_calls"') == 1
+    assert first.bye().startswith("SIP/2.0 200")
+    time.sleep(1.1)
+    again = SIPCaller(limits_hub.sip_port, "+15550200023")
+    assert again.invite().startswith("SIP/2.0 200")
+    for caller in (second, again):
+        caller.bye()
+    third.close()
+
+
+def test_invite_flood_from_one_address_gets_503(limits_hub):
+    time.sleep(2.5)  # the bucket refills (two INVITEs of burst)
+    callers = [SIPCaller(limits_hub.sip_port, f"+1555020003{n}") for n in range(3)]
+    responses = [caller.invite() for caller in callers]
+    assert responses[0].startswith("SIP/2.0 200") and responses[1].startswith("SIP/2.0 200"), responses
+    assert responses[2].startswith("SIP/2.0 503 Service Unavailable (Too Many Call Attempts)"), responses[2]
+    assert int(header(responses[2], "Retry-After")) >= 1
+    assert metric(limits_hub, "switchboard_sip_refused_total", 'reason="invite_rate"') >= 1
+    for caller in callers[:2]:
+        caller.bye()
+    callers[2].close()
+    time.sleep(1.1)
+    later = SIPCaller(limits_hub.sip_port, "+15550200034")
+    assert later.invite().startswith("SIP/2.0 200")
+    later.bye()
+
+
+def test_rtp_from_a_stranger_is_dropped_and_media_goes_to_the_signalling_ip(limits_hub):
+    time.sleep(1.1)
+    caller = SIPCaller(limits_hub.sip_port, "+15550200040")
+    port = caller.rtp.getsockname()[1]
+    # The SDP names another address (127.0.0.2) than the SIP came from: media still goes to 127.0.0.1.
+    decoy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    decoy.bind(("127.0.0.2", port))
+    decoy.settimeout(1.5)
+    assert caller.invite(caller.offer(connection="127.0.0.2")).startswith("SIP/2.0 200")
+    caller.start_media()
+    stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stranger.bind(("127.0.0.2", 0))
+    before = metric(limits_hub, "switchboard_sip_rtp_foreign_packets_total", "")
+    time.sleep(0.3)
+    for n in range(5):
+        stranger.sendto(bytes([0x80, 101, 0, n, 0, 0, 0, 1, 0, 0, 0, 9, 1, 0x8A, 3, 0x20]), caller.remote_rtp)
+    time.sleep(0.5)
+    assert metric(limits_hub, "switchboard_sip_rtp_foreign_packets_total", "") >= before + 5
+    assert len(caller.packets) > 5
+    with pytest.raises(socket.timeout):
+        decoy.recvfrom(2048)
+    assert metric(limits_hub, "switchboard_sip_media_address_confined_total", "") >= 1
+    assert caller.bye().startswith("SIP/2.0 200")
+    stranger.close()
+    decoy.close()
+
+
+def test_a_call_without_rtp_is_hung_up_with_bye(limits_hub):
+    time.sleep(1.1)
+    silent = SIPCaller(limits_hub.sip_port, "+15550200050")
+    assert silent.invite().startswith("SIP/2.0 200")
+    bye = silent.receive(8)  # --rtp-timeout 2
+    assert bye.startswith("BYE "), bye
+    silent.ok(bye)
+    silent.close()
+    assert metric(limits_hub, "switchboard_sip_rtp_timeouts_total", "") >= 1
+    time.sleep(1.1)
+    talking = SIPCaller(limits_hub.sip_port, "+15550200051")
+    assert talking.invite().startswith("SIP/2.0 200")
+    talking.start_media()
+    with pytest.raises(socket.timeout):
+        talking.receive(3.5)  # still talking: no BYE
+    assert talking.bye().startswith("SIP/2.0 200")

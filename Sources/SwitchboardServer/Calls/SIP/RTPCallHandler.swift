@@ -11,8 +11,12 @@ import SwitchboardSIP
 /// filled with silence, so the conversation's audio keeps its timeline) and sends one packet of
 /// the agent's audio, or comfort silence when there is none, so the line never goes dead. Marks
 /// are reported played when the sender has sent the audio before them; a clear drops everything
-/// queued at once. RTP from another address than the SDP named is followed once it carries the
-/// call's payload type (symmetric RTP through NAT). Packets that are not RTP are dropped.
+/// queued at once. RTP is taken only from the SIP signalling peer's IP (any port, unless
+/// `--sip-media-any-address`), and the first in-sequence packets latch their source: the
+/// hub answers there (symmetric RTP through NAT) and drops RTP from any other source, so a
+/// stranger who finds the port cannot inject audio (RTP bleed). A call that sends no RTP for
+/// `--rtp-timeout` while not on hold is hung up (BYE), like Asterisk's `rtptimeout`. Packets
+/// that are not RTP are dropped.
 final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias InboundOut = CallEvent
@@ -21,6 +25,20 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     static let packetBytes = 160
     static let packetInterval: TimeAmount = .milliseconds(20)
+
+    /// Where media may come from and how long it may pause.
+    struct Policy: Sendable {
+        /// The SIP signalling peer's IP; RTP from other IPs is dropped unless `anyAddress`.
+        var signallingHost: String?
+        /// Accept (and latch) RTP from any address (`--sip-media-any-address`).
+        var anyAddress = false
+        /// Hang up after this long without RTP or RTCP while media is expected; nil: never.
+        var rtpTimeout: TimeAmount?
+
+        /// Packets in sequence that latch a source: one from the signalling IP, three from
+        /// anywhere else (Asterisk learns from 4; a stranger has to win a race of three).
+        var probation: Int { anyAddress ? 3 : 1 }
+    }
 
     /// The call's SIP Call-ID (an outbound call's is known once its INVITE is made).
     var callID: String { callIDSource() }
@@ -35,6 +53,11 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     private let onHangUp: @Sendable (String) -> Void
 
     private var remote: SocketAddress?
+    private let policy: Policy
+    private var latch: RTPSourceLatch<SocketAddress>
+    /// The last RTP or RTCP from the call's source (or the start, a re-INVITE, a hold).
+    private var lastMediaActivity: NIODeadline = .now()
+    private var timedOut = false
     private var jitter: JitterBuffer
     private var sender: RTPSender
     private var playout = ByteBuffer()
@@ -49,8 +72,10 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     private(set) var packetsReceived = 0
     private(set) var packetsSent = 0
 
-    init(callID: @escaping @Sendable () -> String, caller: SessionKey?, media: SIPMedia, outbound: OutboundCallPlan? = nil, metrics: HubMetrics, logger: Logger,
-         onHangUp: @escaping @Sendable (String) -> Void) {
+    init(callID: @escaping @Sendable () -> String, caller: SessionKey?, media: SIPMedia, outbound: OutboundCallPlan? = nil,
+         policy: Policy = Policy(), metrics: HubMetrics, logger: Logger, onHangUp: @escaping @Sendable (String) -> Void) {
+        self.policy = policy
+        self.latch = RTPSourceLatch(allowedHost: policy.anyAddress ? nil : policy.signallingHost, probation: policy.probation)
         self.callIDSource = callID
         self.caller = caller
         self.outbound = outbound
@@ -62,11 +87,20 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
         (jitter, sender) = Self.streams(for: media)
     }
 
-    /// A fresh receive buffer and send stream for `media`'s payload types.
+    /// A fresh receive buffer and send stream for `media`'s payload types. Negotiation only
+    /// yields 0–127; a value that does not fit 7 bits falls back to the codec's static type
+    /// rather than trapping in `UInt8(_:)` (an INVITE offering payload type 300 once did).
     private static func streams(for media: SIPMedia) -> (JitterBuffer, RTPSender) {
-        (JitterBuffer(configuration: .init(audioPayloadType: UInt8(media.payloadType),
-                                           telephoneEventPayloadType: media.telephoneEventPayloadType.map(UInt8.init))),
-         RTPSender(payloadType: UInt8(media.payloadType)))
+        let audio = media.rtpPayloadType ?? UInt8(truncatingIfNeeded: media.codec.staticPayloadType)
+        return (JitterBuffer(configuration: .init(audioPayloadType: audio, telephoneEventPayloadType: media.rtpTelephoneEventPayloadType)),
+                RTPSender(payloadType: audio))
+    }
+
+    /// A socket address for an endpoint, or nil when it is not an IP literal with a valid port
+    /// (`SocketAddress(ipAddress:port:)` must never see a port outside 0–65535).
+    private static func address(_ endpoint: SIPEndpoint) -> SocketAddress? {
+        guard (1...65535).contains(endpoint.port) else { return nil }
+        return try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port)
     }
 
     private var codec: AudioFormat { media.codec == .pcma ? .g711alaw : .g711ulaw }
@@ -89,7 +123,8 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func start(context: ChannelHandlerContext) {
-        remote = try? SocketAddress(ipAddress: media.remote.host, port: media.remote.port)
+        remote = Self.address(media.remote)
+        lastMediaActivity = .now()
         context.fireChannelRead(wrapInboundOut(.started(CallStart(caller: caller, callID: callID, codec: codec, channel: "sip", outbound: outbound))))
         context.fireChannelReadComplete()
         nextTick = .now() + Self.packetInterval
@@ -110,8 +145,14 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// The remote party changed its media (re-INVITE): address, codec or hold.
     func update(_ media: SIPMedia) {
         let codecChanged = media.payloadType != self.media.payloadType
+        let remoteChanged = media.remote != self.media.remote
         self.media = media
-        remote = try? SocketAddress(ipAddress: media.remote.host, port: media.remote.port)
+        if remoteChanged || latch.latched == nil {
+            // New remote media (re-INVITE): send there and learn its source again.
+            remote = Self.address(media.remote)
+            latch.reset()
+        }
+        lastMediaActivity = .now()
         if codecChanged {
             (jitter, sender) = Self.streams(for: media)
         }
@@ -123,7 +164,11 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
         let envelope = unwrapInboundIn(data)
         guard answered else { return }
         let bytes = envelope.data.readableBytesView
-        if RTPPacket.looksLikeRTCP(bytes) { return }
+        if RTPPacket.looksLikeRTCP(bytes) {
+            // RTCP (muxed on this port) from the latched source shows the call is alive.
+            if let latched = latch.latched, latched == envelope.remoteAddress { lastMediaActivity = .now() }
+            return
+        }
         let packet: RTPPacket
         do {
             packet = try RTPPacket(parsing: bytes)
@@ -131,15 +176,27 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
             metrics.callDropped("rtp_malformed")
             return
         }
-        let isCallMedia = Int(packet.payloadType) == media.payloadType || media.telephoneEventPayloadType.map { Int(packet.payloadType) == $0 } == true
+        switch latch.admit(from: envelope.remoteAddress, host: envelope.remoteAddress.ipAddress, sequence: packet.sequenceNumber) {
+        case .foreign:
+            metrics.sipRTPForeignPacket()
+            return
+        case .learning:
+            return
+        case .latched:
+            if envelope.remoteAddress != remote {
+                // Symmetric RTP: answer where the caller's media really comes from.
+                logger.debug("RTP source latched", metadata: ["rtp.remote": "\(envelope.remoteAddress)"])
+                remote = envelope.remoteAddress
+            }
+        case .accept:
+            break
+        }
+        lastMediaActivity = .now()
+        let isCallMedia = packet.payloadType == jitter.configuration.audioPayloadType
+            || packet.payloadType == jitter.configuration.telephoneEventPayloadType
         guard isCallMedia else {
             metrics.callDropped("rtp_payload_type")
             return
-        }
-        if envelope.remoteAddress != remote {
-            // Symmetric RTP: answer where the caller's media really comes from.
-            logger.debug("following the caller's RTP to a new address", metadata: ["rtp.remote": "\(envelope.remoteAddress)"])
-            remote = envelope.remoteAddress
         }
         packetsReceived += 1
         receiving = true
@@ -168,7 +225,25 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
         if nextTick < .now() - .milliseconds(200) { nextTick = .now() + Self.packetInterval }
         receive(context: context)
         send(context: context)
+        checkMediaTimeout()
         scheduleTick(context: context)
+    }
+
+    /// Hangs the call up (once) when no RTP or RTCP came for `rtpTimeout` while the remote
+    /// should be sending; a call on hold (we only receive when `sendrecv`) is never timed out.
+    private func checkMediaTimeout() {
+        guard let timeout = policy.rtpTimeout, !timedOut else { return }
+        let now = NIODeadline.now()
+        guard media.direction == .sendrecv else {
+            lastMediaActivity = now
+            return
+        }
+        guard now - lastMediaActivity > timeout else { return }
+        timedOut = true
+        metrics.sipRTPTimeout()
+        logger.notice("no RTP from the caller; hanging up", metadata: ["call.id": "\(callID)",
+                                                                       "rtp.timeout_ms": "\(timeout.nanoseconds / 1_000_000)"])
+        onHangUp(callID)
     }
 
     private func receive(context: ChannelHandlerContext) {

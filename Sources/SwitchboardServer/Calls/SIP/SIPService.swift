@@ -23,6 +23,9 @@ struct SIPService: Service {
         let bridge = self.bridge
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            // A datagram is read whole (NIO's default reads 2048 bytes and cuts the rest, which
+            // turned a large but valid INVITE into a Content-Length error).
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = SIPSignaling(hub: hub, mediaHost: host, advertisedHost: advertisedHost, sessions: continuation)

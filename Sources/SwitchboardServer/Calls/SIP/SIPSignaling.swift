@@ -1,3 +1,4 @@
+import HTTPTypes
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -32,11 +33,16 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     private let sessions: AsyncStream<SessionDriver>.Continuation
     private var calls: [String: Call] = [:]
     private var timer: Scheduled<Void>?
+    /// When `timer` fires.
+    private var timerDeadline: ContinuousClock.Instant?
+    /// The agent's counters already reported to the metrics.
+    private var reported = SIPUserAgent.Statistics()
+    private var lastRefusalLog: ContinuousClock.Instant?
     private var context: ChannelHandlerContext?
     private var logger: Logger
 
     init(hub: HubContext, mediaHost: String, advertisedHost: String, sessions: AsyncStream<SessionDriver>.Continuation) {
-        self.agent = SIPUserAgent(configuration: .init(localHost: advertisedHost, localPort: 0))
+        self.agent = SIPUserAgent(configuration: Self.agentConfiguration(hub.configuration, host: advertisedHost, port: 0))
         self.hub = hub
         self.mediaHost = mediaHost
         self.advertisedHost = advertisedHost
@@ -48,8 +54,22 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func channelActive(context: ChannelHandlerContext) {
-        agent = SIPUserAgent(configuration: .init(localHost: advertisedHost, localPort: context.channel.localAddress?.port ?? 0))
+        agent = SIPUserAgent(configuration: Self.agentConfiguration(hub.configuration, host: advertisedHost,
+                                                                    port: context.channel.localAddress?.port ?? 0))
         context.fireChannelActive()
+    }
+
+    /// The user agent's settings, with the hub's SIP limits.
+    static func agentConfiguration(_ hub: HubConfiguration, host: String, port: Int) -> SIPUserAgent.Configuration {
+        SIPUserAgent.Configuration(localHost: host, localPort: port, maxCalls: hub.sipMaxCalls,
+                                   invitesPerSecond: hub.sipInvitesPerSecond > 0 ? hub.sipInvitesPerSecond : nil,
+                                   mediaToAnyAddress: hub.sipMediaAnyAddress)
+    }
+
+    /// Where a call's RTP may come from and how long it may pause.
+    private func mediaPolicy(signallingHost: String) -> RTPCallHandler.Policy {
+        RTPCallHandler.Policy(signallingHost: signallingHost, anyAddress: hub.configuration.sipMediaAnyAddress,
+                              rtpTimeout: hub.configuration.rtpTimeout.map { TimeAmount($0) })
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -81,7 +101,8 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
         for action in actions {
             switch action {
             case .send(let bytes, let to):
-                guard let address = try? SocketAddress(ipAddress: to.host, port: to.port) else {
+                // `SocketAddress(ipAddress:port:)` traps on a port outside 0–65535: check first.
+                guard (1...65535).contains(to.port), let address = try? SocketAddress(ipAddress: to.host, port: to.port) else {
                     logger.warning("cannot send SIP to an address that is not an IP", metadata: ["sip.to": "\(to)"])
                     continue
                 }
@@ -109,16 +130,53 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
             }
         }
         if wrote { context.flush() }
+        reportStatistics()
         rescheduleTimer(context: context)
     }
 
+    /// Adds what the agent refused since the last report to the metrics.
+    private func reportStatistics() {
+        let now = agent.statistics
+        guard now != reported else { return }
+        let metrics = hub.metrics
+        if now.refusedMaxCalls > reported.refusedMaxCalls { metrics.sipRefused("max_calls", count: now.refusedMaxCalls - reported.refusedMaxCalls) }
+        if now.refusedInviteRate > reported.refusedInviteRate { metrics.sipRefused("invite_rate", count: now.refusedInviteRate - reported.refusedInviteRate) }
+        if now.refusedOverload > reported.refusedOverload { metrics.sipRefused("overload", count: now.refusedOverload - reported.refusedOverload) }
+        if now.badRequests > reported.badRequests { metrics.sipRejected(status: 400, count: now.badRequests - reported.badRequests) }
+        if now.notAcceptable > reported.notAcceptable { metrics.sipRejected(status: 488, count: now.notAcceptable - reported.notAcceptable) }
+        if now.mediaAddressesConfined > reported.mediaAddressesConfined {
+            metrics.sipMediaAddressConfined(count: now.mediaAddressesConfined - reported.mediaAddressesConfined)
+        }
+        let refusedNow = now.refusedMaxCalls > reported.refusedMaxCalls || now.refusedInviteRate > reported.refusedInviteRate
+            || now.refusedOverload > reported.refusedOverload
+        // At most one line every 10 s: a flood must not become a flood of log lines.
+        if refusedNow, lastRefusalLog.map({ ContinuousClock.now - $0 > .seconds(10) }) ?? true {
+            lastRefusalLog = .now
+            logger.notice("SIP call refused by a limit", metadata: ["sip.max_calls": "\(now.refusedMaxCalls)", "sip.invite_rate": "\(now.refusedInviteRate)",
+                                                               "sip.overload": "\(now.refusedOverload)"])
+        }
+        reported = now
+    }
+
+    /// Schedules the agent's next tick. Every deadline the agent creates lies at least
+    /// min(T1, T4) ahead, so while a tick is already due within that horizon nothing is
+    /// recomputed: a flood of datagrams costs no scan of every transaction per datagram.
     private func rescheduleTimer(context: ChannelHandlerContext) {
+        let now = ContinuousClock.now
+        let horizon = now + min(agent.configuration.t1, agent.configuration.t4)
+        if timer != nil, let scheduled = timerDeadline, scheduled <= horizon { return }
         timer?.cancel()
         timer = nil
+        timerDeadline = nil
         guard let deadline = agent.nextDeadline else { return }
+        let at = min(deadline, horizon)
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: TimeAmount(max(.zero, deadline - .now))) {
-            this.value.perform(this.value.agent.tick(now: .now))
+        timerDeadline = at
+        timer = context.eventLoop.scheduleTask(in: TimeAmount(max(.zero, at - now))) {
+            let signaling = this.value
+            signaling.timer = nil
+            signaling.timerDeadline = nil
+            signaling.perform(signaling.agent.tick(now: .now))
         }
     }
 
@@ -130,7 +188,8 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
                                                "call.codec": "\(offer.codec.rawValue)"])
         calls[callID] = Call()
         let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
-        openMedia(callID: { callID }, party: caller, media: offer.media, outbound: nil, signalingLoop: context.eventLoop).whenComplete { result in
+        openMedia(callID: { callID }, party: caller, media: offer.media, outbound: nil, policy: mediaPolicy(signallingHost: offer.source.host),
+                  signalingLoop: context.eventLoop).whenComplete { result in
             let this = signaling.value
             switch result {
             case .success(let (channel, handler)):
@@ -154,11 +213,16 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     func placeCall(to destination: String, peer: SIPEndpoint, from number: String, callee: SessionKey?,
                    plan: OutboundCallPlan) -> EventLoopFuture<String> {
         guard let context else { return MultiThreadedEventLoopGroup.singleton.next().makeFailedFuture(ChannelError.ioOnClosedChannel) }
+        guard !agent.isAtCallLimit else {
+            hub.metrics.sipRefused("max_calls")
+            return context.eventLoop.makeFailedFuture(OutboundCallError(
+                status: .serviceUnavailable, "\(hub.configuration.sipMaxCalls) SIP calls are in progress (--sip-max-calls); try again later"))
+        }
         let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
         let placeholder = SIPMedia(remote: peer, codec: .pcmu, payloadType: 0, telephoneEventPayloadType: nil)
         let callIDBox = NIOLockedValueBox("")
         return openMedia(callID: { callIDBox.withLockedValue { $0 } }, party: callee, media: placeholder, outbound: plan,
-                         signalingLoop: context.eventLoop).flatMapThrowing { channel, handler in
+                         policy: mediaPolicy(signallingHost: peer.host), signalingLoop: context.eventLoop).flatMapThrowing { channel, handler in
             let this = signaling.value
             guard let port = channel.localAddress?.port else {
                 channel.close(promise: nil)
@@ -180,7 +244,7 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
 
     /// Binds a call's RTP socket with its pipeline: media, call bridge, and the session once started.
     private func openMedia(callID: @escaping @Sendable () -> String, party: SessionKey?, media: SIPMedia, outbound: OutboundCallPlan?,
-                           signalingLoop: any EventLoop) -> EventLoopFuture<(any Channel, RTPCallHandler)> {
+                           policy: RTPCallHandler.Policy, signalingLoop: any EventLoop) -> EventLoopFuture<(any Channel, RTPCallHandler)> {
         let hub = self.hub
         let sessions = self.sessions
         let logger = self.logger
@@ -190,7 +254,7 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = RTPCallHandler(callID: callID, caller: party, media: media, outbound: outbound,
-                                                 metrics: hub.metrics, logger: logger) { _ in
+                                                 policy: policy, metrics: hub.metrics, logger: logger) { _ in
                         let id = callID()
                         signalingLoop.execute { signaling.value.hangUp(callID: id) }
                     }
