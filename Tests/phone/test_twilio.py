@@ -252,3 +252,70 @@ def test_outbound_call_requests_are_checked(hub):
     assert post_call(hub, {"agent": "flight"})[0] == 400
     assert post_call(hub, {"to": "+15550100061", "via": "sip"})[0] == 503, "this hub runs no SIP bridge"
     assert post_call(hub, {"to": "+15550100061", "via": "pigeon"})[0] == 400
+
+
+EXTREME_FORMATS = [
+    {"encoding": "audio/x-mulaw", "sampleRate": 1e19, "channels": 1},
+    {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": -1},
+    {"encoding": "audio/x-mulaw", "sampleRate": 8000.5, "channels": 1},
+    {"encoding": "audio/x-mulaw", "sampleRate": "8000", "channels": 1e400},
+    {"encoding": "x" * 100_000, "sampleRate": -9223372036854775809, "channels": 18446744073709551616},
+]
+
+
+def test_extreme_stream_messages_never_stop_the_hub(hub):
+    """A `start` with extreme numbers ends its stream (1003 and the reason); extreme or garbage
+    fields elsewhere are dropped; the hub stays healthy and the next call completes."""
+
+    async def extreme_start(media_format):
+        # json.dumps writes 1e400 as Infinity, which is not JSON: write that one by hand.
+        peer = await TwilioPeer.connect(hub.ws_base, "+15550100070", media_format=media_format) \
+            if media_format.get("channels") != 1e400 else await raw_start(media_format)
+        await asyncio.wait_for(peer.ws.wait_closed(), 10)
+        await peer.close()
+        return peer.ws.close_code, peer.ws.close_reason
+
+    async def raw_start(media_format):
+        url = f"{hub.ws_base}/twilio/media"
+        ws = await websockets.connect(url, additional_headers={"X-Twilio-Signature": twilio_signature(url)})
+        text = json.dumps({"event": "start", "start": {"streamSid": "MZextreme", "mediaFormat": {**media_format, "channels": 0}}})
+        await ws.send(text.replace('"channels": 0', '"channels": 1e400'))
+        return TwilioPeer(ws, "MZextreme")
+
+    for media_format in EXTREME_FORMATS:
+        code, reason = run(extreme_start(media_format))
+        assert code == 1003, (media_format.get("sampleRate"), code, reason)
+        assert "audio/x-mulaw" in reason
+        assert len(reason.encode()) <= 123
+        with urllib.request.urlopen(f"{hub.http_base}/healthz", timeout=5) as response:
+            assert response.status == 200
+
+    caller = "+15550100071"
+
+    async def garbage_then_a_call():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        for message in [
+            {"event": "media", "sequenceNumber": 1e19, "media": {"track": "inbound", "chunk": -1e19, "timestamp": "9" * 40,
+                                                                  "payload": base64.b64encode(SILENCE_FRAME).decode()}},
+            {"event": "media", "media": {"track": "inbound", "payload": "A"}},
+            {"event": "media", "media": {"track": "inbound", "payload": "@@@@"}},
+            {"event": "media", "media": {"track": "inbound", "payload": "//8"}},
+            {"event": "mark", "mark": {"name": "m" * 1_000_000}},
+            {"event": "mark", "mark": {"name": 1e19}},
+            {"event": "dtmf", "dtmf": {"digit": 1e19}},
+            {"event": "start", "start": {"streamSid": "MZ" + "9" * 100_000, "mediaFormat": {"sampleRate": 1e19}}},
+        ]:
+            await peer.send(message)
+        await peer.speak(spoken_mulaw(QUESTION), pace=0.005)
+        await peer.speak(SILENCE_FRAME * 50, pace=0.005)
+        heard = await peer.wait_for_answer()
+        await peer.stop()
+        return heard
+
+    heard = run(garbage_then_a_call())
+    assert len(heard.audio) / 8000 > 1.0, "the call after the garbage got no answer"
+    with urllib.request.urlopen(f"{hub.http_base}/metrics", timeout=5) as response:
+        metrics = response.read().decode()
+    for reason in ("twilio_unsupported_media_format", "twilio_invalid_audio", "twilio_invalid_mark", "twilio_duplicate_start"):
+        assert f'reason="{reason}"' in metrics, reason
+    assert hub.process.poll() is None, "the hub stopped"

@@ -86,8 +86,29 @@ public enum Base64Audio {
         var decodedCount: Int
     }
 
+    /// The number of bytes `text` decodes to, once every character, the padding, the canonical
+    /// trailing bits and the frame size are checked, without decoding: for audio that is passed
+    /// on as base64 (a Twilio `media` payload) but must be sound.
+    ///
+    /// - Throws: as ``decode(_:frameSize:appendingTo:)``.
+    public static func validatedByteCount(_ text: UnsafeRawBufferPointer, frameSize: Int = PCM16.bytesPerSample) throws(AudioError) -> Int {
+        let shape = try measure(text, frameSize: frameSize)
+        let failure: AudioError? = decodeTable.withUnsafeBufferPointer { table in
+            var bits: UInt8 = 0
+            for index in 0..<shape.length { bits |= table[Int(text[index])] }
+            if bits & 0x80 != 0 { return badCharacter(text, from: 0, table: table) }
+            let last = shape.length - 1
+            if shape.tail == 2, table[Int(text[last])] & 0x0F != 0 { return .invalidBase64(at: last, "non-zero trailing bits") }
+            if shape.tail == 3, table[Int(text[last])] & 0x03 != 0 { return .invalidBase64(at: last, "non-zero trailing bits") }
+            return nil
+        }
+        if let failure { throw failure }
+        return shape.decodedCount
+    }
+
     private static func measure(_ text: UnsafeRawBufferPointer, frameSize: Int) throws(AudioError) -> Shape {
-        precondition(frameSize > 0, "frame size must be positive")
+        // A frame size is the caller's, but a wrong one is an error, never a trap.
+        guard frameSize > 0 else { throw .partialFrame(byteCount: text.count, frameSize: frameSize) }
         // Padding: at most two `=` at the very end, and only on a length that is a multiple of 4.
         var length = text.count
         var padding = 0

@@ -68,7 +68,8 @@ extension PCM16 {
     public static func applyGain(_ gain: Float, to samples: UnsafeMutableBufferPointer<Int16>) {
         for index in samples.indices {
             let scaled = (Float(samples[index]) * gain).rounded()
-            samples[index] = scaled >= 32_767 ? .max : (scaled <= -32_768 ? .min : Int16(scaled))
+            // A NaN gain (or infinity × 0) is silence, never a trapping conversion.
+            samples[index] = scaled.isNaN ? 0 : (scaled >= 32_767 ? .max : (scaled <= -32_768 ? .min : Int16(scaled)))
         }
     }
 

@@ -72,31 +72,43 @@ public enum PCM16 {
         return bytes
     }
 
-    /// How many samples `milliseconds` of audio holds at `sampleRate` (rounded down).
+    /// How many samples `milliseconds` of audio holds at `sampleRate` (rounded down). Total:
+    /// negative inputs count as 0 and a product too large for `Int` saturates at `Int.max`.
     public static func sampleCount(milliseconds: Int, sampleRate: Int) -> Int {
-        milliseconds * sampleRate / 1000
+        scaled(milliseconds, by: sampleRate, over: 1000)
     }
 
-    /// How many whole milliseconds `sampleCount` samples last at `sampleRate`.
+    /// How many whole milliseconds `sampleCount` samples last at `sampleRate`; 0 for a rate
+    /// that is not positive, saturating instead of overflowing.
     public static func milliseconds(sampleCount: Int, sampleRate: Int) -> Int {
-        precondition(sampleRate > 0, "sample rate must be positive")
-        return sampleCount * 1000 / sampleRate
+        scaled(sampleCount, by: 1000, over: sampleRate)
     }
 
     /// How long `byteCount` bytes of audio play at `sampleRate` with `bytesPerSample` bytes a
-    /// sample (2 for PCM16, 1 for G.711).
+    /// sample (2 for PCM16, 1 for G.711); zero for a rate or sample size that is not positive.
     public static func duration(byteCount: Int, sampleRate: Int, bytesPerSample: Int = 2) -> Duration {
-        precondition(sampleRate > 0 && bytesPerSample > 0, "sample rate and sample size must be positive")
+        guard sampleRate > 0, bytesPerSample > 0, byteCount > 0 else { return .zero }
         let samples = Int64(byteCount / bytesPerSample)
         let rate = Int64(sampleRate)
         let seconds = samples / rate
         let remainder = samples % rate
-        return .seconds(seconds) + .nanoseconds(remainder * 1_000_000_000 / rate)
+        // remainder < rate: its nanoseconds fit in 128 bits whatever the rate.
+        let nanoseconds = Int64((Int128(remainder) * 1_000_000_000) / Int128(rate))
+        return .seconds(seconds) + .nanoseconds(nanoseconds)
     }
 
-    /// How many whole milliseconds `byteCount` bytes of audio play at `sampleRate`.
+    /// How many whole milliseconds `byteCount` bytes of audio play at `sampleRate`; 0 for a rate
+    /// or sample size that is not positive, saturating instead of overflowing.
     public static func milliseconds(byteCount: Int, sampleRate: Int, bytesPerSample: Int = 2) -> Int {
-        precondition(sampleRate > 0 && bytesPerSample > 0, "sample rate and sample size must be positive")
-        return (byteCount / bytesPerSample) * 1000 / sampleRate
+        guard bytesPerSample > 0 else { return 0 }
+        return scaled(byteCount / bytesPerSample, by: 1000, over: sampleRate)
+    }
+
+    /// `value × multiplier / divisor` for non-negative values, computed in 128 bits: 0 when any
+    /// input is not positive, `Int.max` when the result does not fit.
+    static func scaled(_ value: Int, by multiplier: Int, over divisor: Int) -> Int {
+        guard value > 0, multiplier > 0, divisor > 0 else { return 0 }
+        let result = Int128(value) * Int128(multiplier) / Int128(divisor)
+        return Int(exactly: result) ?? .max
     }
 }

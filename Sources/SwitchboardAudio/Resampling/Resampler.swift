@@ -62,13 +62,19 @@ public final class Resampler {
 
     /// The most output `inputCount` more input samples can produce; reserve this much.
     public func maximumOutputCount(forInputCount inputCount: Int) -> Int {
-        (inputCount * outputRate + inputRate - 1) / inputRate + 2
+        // In 128 bits, so no count can overflow; a negative count needs no room.
+        let rounded = (Int128(max(0, inputCount)) * Int128(outputRate) + Int128(inputRate - 1)) / Int128(inputRate) + 2
+        return Int(exactly: rounded) ?? .max
     }
+
+    /// Input samples handed to libspeexdsp at once: its lengths are 32-bit, and the output room
+    /// reserved for one call stays small.
+    static let chunkLength = 1 << 16
 
     /// Resamples `input` and appends the result to `output`.
     public func process(_ input: UnsafeBufferPointer<Int16>, appendingTo output: inout [Int16]) {
         guard !input.isEmpty else { return }
-        inputCount += input.count
+        inputCount = inputCount.addingReportingOverflow(input.count).overflow ? .max : inputCount + input.count
         run(input, appendingTo: &output)
     }
 
@@ -89,7 +95,7 @@ public final class Resampler {
     /// since the start (or the last flush) is `inputCount × outputRate / inputRate` rounded, then
     /// resets for a new stream.
     public func flush(appendingTo output: inout [Int16]) {
-        let target = (inputCount * outputRate + inputRate / 2) / inputRate
+        let target = Int(exactly: (Int128(inputCount) * Int128(outputRate) + Int128(inputRate / 2)) / Int128(inputRate)) ?? .max
         var missing = target - outputCount
         if missing > 0 {
             let zeros = [Int16](repeating: 0, count: inputLatency + 1)
@@ -118,16 +124,17 @@ public final class Resampler {
         guard let base = input.baseAddress else { return }
         var consumed = 0
         while consumed < input.count {
-            let capacity = maximumOutputCount(forInputCount: input.count - consumed)
+            let chunk = min(input.count - consumed, Self.chunkLength)
+            let capacity = maximumOutputCount(forInputCount: chunk)
             let start = output.count
             output.append(contentsOf: repeatElement(0, count: capacity))
-            var inputLength = UInt32(input.count - consumed)
+            var inputLength = UInt32(chunk)
             var outputLength = UInt32(capacity)
             output.withUnsafeMutableBufferPointer { buffer in
                 _ = speex_resampler_process_int(state, 0, base + consumed, &inputLength, buffer.baseAddress! + start, &outputLength)
             }
-            output.removeLast(capacity - Int(outputLength))
-            outputCount += Int(outputLength)
+            output.removeLast(capacity - min(Int(outputLength), capacity))
+            outputCount = outputCount.addingReportingOverflow(Int(outputLength)).overflow ? .max : outputCount + Int(outputLength)
             consumed += Int(inputLength)
             if inputLength == 0, outputLength == 0 { break }  // cannot happen with room to write; never spin
         }

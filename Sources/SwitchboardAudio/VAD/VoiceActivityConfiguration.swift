@@ -41,6 +41,21 @@ public struct VoiceActivityConfiguration: Sendable, Hashable {
     }
 }
 
+extension VoiceActivityConfiguration {
+    /// The durations a detector honours; values outside are clamped into them (a client's
+    /// `prefix_padding_ms: 1e18` pads 10 s, it does not overflow or allocate a huge ring).
+    public static let prefixPaddingRange = 0...10_000
+    /// For ``silenceDurationMs`` and ``pauseNoticeMs``: up to 10 minutes.
+    public static let silenceRange = 0...600_000
+    /// For ``minimumSpeechMs``.
+    public static let minimumSpeechRange = 0...10_000
+
+    /// `value` clamped into `range`.
+    public static func clamped(_ value: Int, to range: ClosedRange<Int>) -> Int {
+        min(max(value, range.lowerBound), range.upperBound)
+    }
+}
+
 /// What a ``VoiceActivityDetector`` reports, with the realtime protocol's timestamps:
 /// milliseconds of audio since the detector started.
 public enum VoiceActivityEvent: Sendable, Hashable {

@@ -206,12 +206,27 @@ public struct VoiceActivityDetector: Sendable {
         self = VoiceActivityDetector(sampleRate: sampleRate, configuration: configuration)
     }
 
+    /// A detector for PCM16 at `sampleRate`, for a rate that comes from outside the hub.
+    ///
+    /// - Throws: ``AudioError/unsupportedSampleRate`` outside 8 kHz … 48 kHz.
+    public init(checkingSampleRate sampleRate: Int, configuration: VoiceActivityConfiguration = .init()) throws(AudioError) {
+        guard Self.sampleRates.contains(sampleRate) else { throw .unsupportedSampleRate(sampleRate) }
+        self.init(sampleRate: sampleRate, configuration: configuration)
+    }
+
+    /// The rates a detector runs at.
+    public static let sampleRates = 8_000...48_000
+
     private mutating func applyConfiguration() {
+        // Durations come from clients (`turn_detection`): each is clamped to its range before
+        // it is turned into samples, so none can overflow or size a ring beyond reason.
+        let limits = VoiceActivityConfiguration.self
         let hop = sampleRate / 100
-        minimumSpeechFrames = max(1, (configuration.minimumSpeechMs * sampleRate / 1000 + hop - 1) / hop)
-        silenceSamples = max(0, configuration.silenceDurationMs) * sampleRate / 1000
-        pauseSamples = configuration.pauseNoticeMs.map { max(0, $0) * sampleRate / 1000 }
-        prefixSamples = max(0, configuration.prefixPaddingMs) * sampleRate / 1000
+        let minimumSpeech = limits.clamped(configuration.minimumSpeechMs, to: limits.minimumSpeechRange)
+        minimumSpeechFrames = max(1, (minimumSpeech * sampleRate / 1000 + hop - 1) / hop)
+        silenceSamples = limits.clamped(configuration.silenceDurationMs, to: limits.silenceRange) * sampleRate / 1000
+        pauseSamples = configuration.pauseNoticeMs.map { limits.clamped($0, to: limits.silenceRange) * sampleRate / 1000 }
+        prefixSamples = limits.clamped(configuration.prefixPaddingMs, to: limits.prefixPaddingRange) * sampleRate / 1000
         // Room for the padding plus the longest onset (every other frame a gap) and a margin.
         let capacity = prefixSamples + (2 * minimumSpeechFrames + 4) * hop
         if capacity != ring.capacity {

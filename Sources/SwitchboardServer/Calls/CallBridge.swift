@@ -173,8 +173,8 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
                 guard let delta = MemberPeek.string("delta", in: raw), let item = MemberPeek.string("item_id", in: raw) else { return nil }
                 return (String(decoding: UnsafeRawBufferPointer(rebasing: raw[item]), as: UTF8.self), delta)
             }
-            guard let found, !found.delta.isEmpty else { return }
-            let audio = buffer.getSlice(at: buffer.readerIndex + found.delta.lowerBound, length: found.delta.count)!
+            guard let found, !found.delta.isEmpty,
+                  let audio = buffer.getSlice(at: buffer.readerIndex + found.delta.lowerBound, length: found.delta.count) else { return }
             // Audio that is not base64 counts for nothing heard.
             let bytes = audio.withUnsafeReadableBytes { (try? Base64Audio.decodedByteCount($0, frameSize: 1)) ?? 0 }
             let mark = playback.sent(item: found.item, bytes: bytes)
@@ -193,7 +193,9 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             context.fireChannelReadComplete()
         case .error:
             let message = (try? RealtimeEvent.decode(buffer)).flatMap { RealtimeError(event: $0) }
-            logger.warning("the session reported an error", metadata: ["error.code": "\(message?.code ?? "")", "error.message": "\(message?.message ?? "")"])
+            logger.warning("the session reported an error", metadata: [
+                "error.code": "\((message?.code ?? "").prefix(64))", "error.message": "\((message?.message ?? "").prefix(500))",
+            ])
         case .other:
             break
         }

@@ -25,7 +25,9 @@ struct CallPlayback: Sendable {
             sentMilliseconds = 0
             playedMilliseconds = 0
         }
-        sentBytes += bytes
+        // Saturating: byte counts come from payload lengths, never negative, never wrapping.
+        let (sum, overflow) = sentBytes.addingReportingOverflow(max(0, bytes))
+        sentBytes = overflow ? .max : sum
         sentMilliseconds = sentBytes / Self.bytesPerMillisecond
         return "\(item)@\(sentMilliseconds)"
     }

@@ -91,7 +91,7 @@ enum OutboundCalls {
         let agent = object["agent"]?.stringValue
         if let agent, hub.catalog.persona(named: agent) == nil {
             let names = hub.catalog.personas.map(\.name).joined(separator: ", ")
-            throw OutboundCallError(status: .badRequest, "unknown agent '\(agent)'; the agents are: \(names)")
+            throw OutboundCallError(status: .badRequest, "unknown agent '\(agent.prefix(64))'; the agents are: \(names)")
         }
         let purpose = object["purpose"]?.stringValue
         if let purpose, purpose.count > 500 { throw OutboundCallError(status: .badRequest, "'purpose' must be at most 500 characters") }
@@ -117,7 +117,9 @@ enum OutboundCalls {
             let peer: SIPEndpoint
             var callee = number
             if let sipURI {
-                peer = SIPEndpoint(host: sipURI.host, port: sipURI.port ?? 5060)
+                let port = sipURI.port ?? 5060
+                guard (1...65_535).contains(port) else { throw OutboundCallError(status: .badRequest, "the sip: URI's port must be 1…65535") }
+                peer = SIPEndpoint(host: sipURI.host, port: port)
                 callee = sipURI.user.flatMap { e164Number($0) }.flatMap(SessionKey.init)
             } else if let trunk = hub.configuration.sipTrunk, let endpoint = Self.endpoint(trunk) {
                 peer = endpoint
@@ -142,12 +144,12 @@ enum OutboundCalls {
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
             let host = String(text[text.index(after: text.startIndex)..<close])
             let port = text[close...].dropFirst().hasPrefix(":") ? Int(text[close...].dropFirst(2)) : 5060
-            return port.map { SIPEndpoint(host: host, port: $0) }
+            return port.flatMap { (1...65_535).contains($0) ? SIPEndpoint(host: host, port: $0) : nil }
         }
         let parts = text.split(separator: ":")
         guard parts.count <= 2, let host = parts.first else { return nil }
         let port = parts.count == 2 ? Int(parts[1]) : 5060
-        return port.map { SIPEndpoint(host: String(host), port: $0) }
+        return port.flatMap { (1...65_535).contains($0) ? SIPEndpoint(host: String(host), port: $0) : nil }
     }
 }
 
@@ -194,7 +196,7 @@ struct TwilioCalls {
         }
         let answer = (try? JSONParser.parse(response.body))?.objectValue
         guard (200..<300).contains(response.status), let sid = answer?["sid"]?.stringValue else {
-            let message = answer?["message"]?.stringValue ?? "status \(response.status)"
+            let message = answer?["message"]?.stringValue.map { String($0.prefix(300)) } ?? "status \(response.status)"
             throw OutboundCallError(status: .badGateway, "Twilio refused the call: \(message)")
         }
         hub.logger.info("placing a call through Twilio", metadata: ["call.id": "\(sid)", "session.key": "\(number.redacted)"])

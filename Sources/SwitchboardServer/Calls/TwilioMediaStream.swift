@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import RealtimeProtocol
+import SwitchboardAudio
 import SwitchboardCore
 
 /// The Twilio Media Streams wire format (bidirectional `<Connect><Stream>`), both ways.
@@ -20,10 +21,33 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
 
     private let logger: Logger
     private let metrics: HubMetrics
-    private var streamSid: String?
+    private(set) var streamSid: String?
     private var closing = false
-    /// Set when a message means the stream cannot go on (an audio format the hub cannot take).
-    private var refusal: (code: WebSocketErrorCode, reason: String)?
+    /// Set when a message means the stream cannot go on (an audio format the hub cannot take,
+    /// a peer that sends nothing readable).
+    private(set) var refusal: (code: WebSocketErrorCode, reason: String)?
+    /// Messages of this stream dropped as unreadable, by reason (also counted in the metrics).
+    private(set) var dropped: [String: Int] = [:]
+    private var droppedTotal = 0
+
+    /// Limits on what a Twilio peer sends; anything beyond them is dropped, never trusted.
+    enum Limits {
+        /// Longest `streamSid` (Twilio's are `MZ` and 32 hex digits); it is echoed in every message out.
+        static let streamSid = 128
+        /// Longest mark name read back (the bridge's own are `item_id@milliseconds`).
+        static let markName = 256
+        /// Longest `callSid`, agent name and purpose taken from `start`.
+        static let callSid = 128
+        static let agent = 64
+        static let purpose = 500
+        /// Characters of an untrusted value quoted in a log line or a close reason.
+        static let quoted = 48
+        /// Unreadable messages after which the stream is closed (1008): a peer that sends this
+        /// many is not a phone call.
+        static let droppedBeforeClosing = 500
+        /// Drops logged at info per stream; the rest at debug (the metric counts them all).
+        static let loggedDrops = 10
+    }
 
     init(logger: Logger, metrics: HubMetrics) {
         self.logger = logger
@@ -36,6 +60,7 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text:
+            guard !closing else { return }
             let payload = frame.unmaskedData
             if let event = message(payload) { context.fireChannelRead(wrapInboundOut(event)) }
             if let refusal {
@@ -47,6 +72,9 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
             close(context: context, code: .normalClosure)
         case .binary:
             rejected("binary_frame", "Twilio media streams send JSON text frames")
+            if let refusal {
+                close(context: context, code: refusal.code, reason: refusal.reason)
+            }
         default:
             break
         }
@@ -84,11 +112,28 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
                 rejected("invalid_media", "a media message without media.payload")
                 return nil
             }
-            guard !found.isEmpty, streamSid != nil else { return nil }
-            return .audio(.base64(payload.getSlice(at: payload.readerIndex + found.lowerBound, length: found.count)!))
+            guard !found.isEmpty else { return nil }
+            guard streamSid != nil else {
+                rejected("media_before_start", "a media message before start")
+                return nil
+            }
+            // The payload goes on to the session as it came: it must be whole μ-law frames of
+            // standard base64, or the model would be handed garbage.
+            let valid = payload.withUnsafeReadableBytes { raw in
+                (try? Base64Audio.validatedByteCount(UnsafeRawBufferPointer(rebasing: raw[found]), frameSize: 1)) != nil
+            }
+            guard valid, let audio = payload.getSlice(at: payload.readerIndex + found.lowerBound, length: found.count) else {
+                rejected("invalid_audio", "a media payload that is not base64")
+                return nil
+            }
+            return .audio(.base64(audio))
         case .mark:
             guard let name = object(payload)?["mark"]?.objectValue?["name"]?.stringValue else {
                 rejected("invalid_mark", "a mark message without mark.name")
+                return nil
+            }
+            guard name.utf8.count <= Limits.markName else {
+                rejected("invalid_mark", "a mark name of \(name.utf8.count) bytes")
                 return nil
             }
             return .played(mark: name)
@@ -106,7 +151,7 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
         case .connected:
             return nil
         case .unknown(let name):
-            logger.debug("ignored a Twilio message", metadata: ["twilio.event": "\(name)"])
+            logger.debug("ignored a Twilio message", metadata: ["twilio.event": "\(Self.quoted(name))"])
             return nil
         case .malformed:
             rejected("invalid_message", "not a JSON object with an event")
@@ -124,12 +169,13 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
             rejected("invalid_start", "a start message without start.streamSid")
             return nil
         }
-        if let format = start["mediaFormat"]?.objectValue {
-            let encoding = format["encoding"]?.stringValue ?? "audio/x-mulaw"
-            let rate = format["sampleRate"].flatMap { $0.intValue } ?? 8000
-            let channels = format["channels"].flatMap { $0.intValue } ?? 1
-            guard encoding == "audio/x-mulaw", rate == 8000, channels == 1 else {
-                let reason = "media format \(encoding) at \(rate) Hz, \(channels) channel(s); expected audio/x-mulaw at 8000 Hz, mono"
+        // The sid is written as it is into every message to Twilio: a short token, nothing to escape.
+        guard Self.isToken(sid, maximumLength: Limits.streamSid) else {
+            rejected("invalid_start", "a streamSid that is not a short token")
+            return nil
+        }
+        if let formatValue = start["mediaFormat"] {
+            if let reason = Self.unsupportedFormat(formatValue) {
                 rejected("unsupported_media_format", reason)
                 refusal = (.unacceptableData, reason)
                 return nil
@@ -138,13 +184,58 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
         streamSid = sid
         let parameters = start["customParameters"]?.objectValue
         let from = parameters?["from"]?.stringValue ?? parameters?["From"]?.stringValue
-        let caller = from.flatMap(SessionKey.init).flatMap { $0.kind == .phoneNumber ? $0 : nil }
+        let caller = from.flatMap { $0.utf8.count <= 64 ? SessionKey($0) : nil }.flatMap { $0.kind == .phoneNumber ? $0 : nil }
         if from != nil, caller == nil { logger.info("the caller's number is not in E.164; the call gets a session of its own") }
         var plan: OutboundCallPlan?
         if parameters?["direction"]?.stringValue == "outbound" {
-            plan = OutboundCallPlan(agent: parameters?["agent"]?.stringValue, purpose: parameters?["purpose"]?.stringValue)
+            let agent = parameters?["agent"]?.stringValue.flatMap { $0.count <= Limits.agent ? $0 : nil }
+            let purpose = parameters?["purpose"]?.stringValue.map { String($0.prefix(Limits.purpose)) }
+            plan = OutboundCallPlan(agent: agent, purpose: purpose)
         }
-        return .started(CallStart(caller: caller, callID: start["callSid"]?.stringValue ?? sid, codec: .g711ulaw, channel: "twilio", outbound: plan))
+        let callSid = start["callSid"]?.stringValue.flatMap { Self.isToken($0, maximumLength: Limits.callSid) ? $0 : nil }
+        return .started(CallStart(caller: caller, callID: callSid ?? sid, codec: .g711ulaw, channel: "twilio", outbound: plan))
+    }
+
+    /// Why `start.mediaFormat` is not one the hub takes (μ-law, 8 kHz, mono), or `nil` when it
+    /// is. Absent members mean Twilio's defaults; numbers are read exactly (1e19, -1, 8000.5 and
+    /// "8000" are not 8000) and quoted back shortened.
+    static func unsupportedFormat(_ value: JSONValue) -> String? {
+        guard let format = value.objectValue else { return "expected audio/x-mulaw at 8000 Hz, mono; mediaFormat is not an object" }
+        let encodingValue = format["encoding"]
+        let encoding = encodingValue.map { $0.stringValue ?? $0.jsonString } ?? "audio/x-mulaw"
+        let rate = format["sampleRate"].map { exactInteger($0) } ?? 8000
+        let channels = format["channels"].map { exactInteger($0) } ?? 1
+        guard encoding != "audio/x-mulaw" || rate != 8000 || channels != 1 else { return nil }
+        func shown(_ member: String) -> String { format[member].map { quoted($0.jsonString) } ?? "?" }
+        // What is expected first: a close reason keeps only its first 120 bytes.
+        return "expected audio/x-mulaw at 8000 Hz, mono; got \(quoted(encoding)) at \(shown("sampleRate")) Hz, \(shown("channels")) channel(s)"
+    }
+
+    /// A JSON number that is exactly an `Int` (no fraction, in range), else `nil`; never traps.
+    static func exactInteger(_ value: JSONValue) -> Int? {
+        guard case .number(let text) = value, text.utf8.count <= 32 else { return nil }
+        if let exact = Int(text) { return exact }
+        return Double(text).flatMap { Int(exactly: $0) }
+    }
+
+    /// Whether `text` is 1…`maximumLength` ASCII letters, digits, `-`, `_`, `.` or `:`.
+    static func isToken(_ text: String, maximumLength: Int) -> Bool {
+        let utf8 = text.utf8
+        guard !utf8.isEmpty, utf8.count <= maximumLength else { return false }
+        return utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"):
+                return true
+            default:
+                return false
+            }
+        }
+    }
+
+    /// `text` cut to a few dozen characters, for a log line or a close reason.
+    static func quoted(_ text: String) -> String {
+        text.count <= Limits.quoted ? text : String(text.prefix(Limits.quoted)) + "…"
     }
 
     private func object(_ payload: ByteBuffer) -> JSONObject? {
@@ -153,7 +244,13 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
 
     private func rejected(_ code: String, _ message: String) {
         metrics.callDropped("twilio_\(code)")
-        logger.info("dropped a Twilio message", metadata: ["error.code": "\(code)", "error.message": "\(message)"])
+        dropped[code, default: 0] += 1
+        droppedTotal += 1
+        let level: Logger.Level = droppedTotal <= Limits.loggedDrops ? .info : .debug
+        logger.log(level: level, "dropped a Twilio message", metadata: ["error.code": "\(code)", "error.message": "\(message)"])
+        if droppedTotal >= Limits.droppedBeforeClosing, refusal == nil {
+            refusal = (.policyViolation, "\(droppedTotal) unreadable Twilio messages")
+        }
     }
 
     // MARK: Call → Twilio
@@ -197,7 +294,15 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
         closing = true
         var data = context.channel.allocator.buffer(capacity: 2)
         data.write(webSocketErrorCode: code)
-        if let reason { data.writeString(String(reason.utf8.prefix(120)) ?? "") }
+        if let reason {
+            // A close frame carries at most 123 bytes of reason; cut at a character boundary.
+            var cut = ""
+            for character in reason {
+                guard cut.utf8.count + character.utf8.count <= 120 else { break }
+                cut.append(character)
+            }
+            data.writeString(cut)
+        }
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))).whenComplete { _ in
             channel.close(promise: nil)

@@ -35,7 +35,7 @@ enum TwilioWebhook {
         }
         func value(_ name: String) -> String? { values.last(where: { $0.0 == name })?.1 }
         let caller = value("From").flatMap(SessionKey.init).flatMap { $0.kind == .phoneNumber ? $0 : nil }
-        hub.logger.info("Twilio call answered", metadata: ["call.id": "\(value("CallSid") ?? "")", "session.key": "\(caller?.redacted ?? "new")"])
+        hub.logger.info("Twilio call answered", metadata: ["call.id": "\((value("CallSid") ?? "").prefix(64))", "session.key": "\(caller?.redacted ?? "new")"])
         var streamParameters: [(String, String)] = []
         if let caller { streamParameters.append(("from", caller.rawValue)) }
         if let sid = value("CallSid") { streamParameters.append(("callSid", sid)) }
