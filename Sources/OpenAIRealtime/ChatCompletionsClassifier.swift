@@ -90,7 +90,9 @@ public struct ChatCompletionsClassifier: UtteranceClassifier {
         }
         let response = try await client.post(endpoint, headers: headers, body: requestBody(utterance, current: current), timeout: timeout)
         guard response.status == 200 else {
-            throw HTTPJSONClient.Failure(description: "status \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+            // The answer may quote the request (a key in an error message): never pass the key on.
+            let text = String(decoding: response.body.prefix(300), as: UTF8.self)
+            throw HTTPJSONClient.Failure(description: "status \(response.status): \(Redacted.scrub(text, secrets: apiKey.map { [$0] } ?? []))")
         }
         let answer = try JSONParser.parse(response.body)
         guard let content = answer["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else {

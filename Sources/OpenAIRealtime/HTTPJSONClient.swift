@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -29,7 +30,7 @@ public struct HTTPJSONClient: Sendable {
     /// POSTs `body` (JSON) to `url` with `headers`, within `timeout`.
     public func post(_ url: URL, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws -> Response {
         guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", let host = url.host else {
-            throw Failure(description: "not an http(s) URL: \(url)")
+            throw Failure(description: "not an http(s) URL: \(Redacted.url(url.absoluteString))")
         }
         let tls = scheme == "https"
         let port = url.port ?? (tls ? 443 : 80)

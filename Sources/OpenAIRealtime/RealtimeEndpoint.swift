@@ -1,7 +1,8 @@
 import RealtimeProtocol
+import SwitchboardCore
 
 /// Where and how to reach a realtime model over WebSocket.
-public struct RealtimeEndpoint: Sendable, Hashable {
+public struct RealtimeEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// Which service this is.
     public enum Provider: String, Sendable { case openAI = "openai", azure, url = "ws" }
 
@@ -31,6 +32,13 @@ public struct RealtimeEndpoint: Sendable, Hashable {
         hasher.combine(host)
         hasher.combine(port)
         hasher.combine(path)
+    }
+
+    /// The endpoint for logs: scheme, host, port, path and query with secret values hidden;
+    /// never the API key.
+    public var description: String {
+        let query = self.query.isEmpty ? "" : "?" + self.query.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        return Redacted.url("\(tls ? "wss" : "ws")://\(host):\(port)\(path)\(query)") + (apiKey == nil ? "" : " (with an API key)")
     }
 
     /// OpenAI's realtime API.
@@ -72,7 +80,7 @@ public struct RealtimeEndpoint: Sendable, Hashable {
             tls = false
             rest = text.dropFirst(5)
         } else {
-            throw EndpointError(description: "a model URL must start with ws:// or wss:// (got \(text))")
+            throw EndpointError(description: "a model URL must start with ws:// or wss:// (got \(Redacted.url(text)))")
         }
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
@@ -80,21 +88,21 @@ public struct RealtimeEndpoint: Sendable, Hashable {
         var host = String(authority)
         var port = tls ? 443 : 80
         if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw EndpointError(description: "bad IPv6 address in \(text)") }
+            guard let close = authority.firstIndex(of: "]") else { throw EndpointError(description: "bad IPv6 address in \(Redacted.url(text))") }
             host = String(authority[authority.index(after: authority.startIndex)..<close])
             let after = authority[authority.index(after: close)...]
             if after.hasPrefix(":") {
-                guard let p = Int(after.dropFirst()) else { throw EndpointError(description: "bad port in \(text)") }
+                guard let p = Int(after.dropFirst()) else { throw EndpointError(description: "bad port in \(Redacted.url(text))") }
                 port = p
             }
         } else if let colon = authority.lastIndex(of: ":") {
             host = String(authority[..<colon])
             guard let p = Int(authority[authority.index(after: colon)...]), (1...65535).contains(p) else {
-                throw EndpointError(description: "bad port in \(text)")
+                throw EndpointError(description: "bad port in \(Redacted.url(text))")
             }
             port = p
         }
-        guard !host.isEmpty else { throw EndpointError(description: "no host in \(text)") }
+        guard !host.isEmpty else { throw EndpointError(description: "no host in \(Redacted.url(text))") }
         var path = "/"
         var query: [(String, String)] = []
         if let q = rest.firstIndex(of: "?") {

@@ -1,3 +1,5 @@
+import SwitchboardCore
+
 /// Where the business data lives, as given on the command line (`--data sqlite:PATH` or
 /// `--data postgres://USER:PASSWORD@HOST:PORT/DATABASE`).
 ///
@@ -57,11 +59,6 @@ public enum DataLocation: Sendable, Hashable, CustomStringConvertible {
 
     /// `url` with the password of its user information (`user:password@`) replaced by `***`.
     public static func redacted(_ url: String) -> String {
-        guard let start = url.firstRange(of: "://")?.upperBound else { return url }
-        let authorityEnd = url[start...].firstIndex { $0 == "/" || $0 == "?" } ?? url.endIndex
-        guard let at = url[start..<authorityEnd].lastIndex(of: "@"),
-              let colon = url[start..<at].firstIndex(of: ":")
-        else { return url }
-        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
+        Redacted.url(url)
     }
 }

@@ -95,3 +95,10 @@ struct PostgresURL: Sendable {
         }
     }
 }
+
+extension PostgresURL: CustomStringConvertible {
+    /// The URL without its password, safe to log.
+    var description: String {
+        "postgres://\(username)\(password == nil ? "" : ":***")@\(endpoint)?sslmode=\(sslMode.rawValue)"
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardCore
 
 /// Where Redis is and how the client talks to it.
 public struct RedisConfiguration: Sendable, Equatable {
@@ -75,7 +76,15 @@ public struct RedisConfiguration: Sendable, Equatable {
 
     /// The URL with any password replaced, safe to log.
     static func redacted(_ url: String) -> String {
-        guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
-        return String(url[..<scheme.upperBound]) + "***" + String(url[at...])
+        Redacted.url(url)
+    }
+}
+
+extension RedisConfiguration: CustomStringConvertible {
+    /// The settings with the password hidden, safe to log.
+    public var description: String {
+        let user = username.map { "\($0)" } ?? ""
+        let auth = password == nil ? (username == nil ? "" : "\(user)@") : "\(user):\(Redacted.mask)@"
+        return "redis://\(auth)\(endpoint)/\(database)"
     }
 }
