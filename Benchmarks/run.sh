@@ -47,6 +47,9 @@ SKIP_IDLE=${SKIP_IDLE:-0}
 SKIP_OPEN=${SKIP_OPEN:-0}
 HUB_BIN=${HUB_BIN:-"$REPO/.build/release/switchboard"}
 HUB_ARGS=${HUB_ARGS---event-loops 1}  # one event loop, like the single-threaded reference relay
+# The load generator opens thousands of connections from one loopback address: the hub's
+# per-address, connection and session limits are lifted, as the reference relay has none.
+HUB_LIMITS="--max-connections-per-ip 0 --max-connections 0 --max-sessions 0"
 REF_EVLIB=${REF_EVLIB:-ev}
 ECHO_EVLIB=${ECHO_EVLIB:-ev}
 QUIET_WAIT=${QUIET_WAIT:-60}
@@ -152,7 +155,7 @@ start_hub() { # sets RELAY_PID RELAY_PORT
 	alloc_port; RELAY_PORT=$PORT
 	# shellcheck disable=SC2086
 	"$HUB_BIN" serve --host 127.0.0.1 --port "$RELAY_PORT" \
-		--model "ws://127.0.0.1:$ECHO_PORT/v1/realtime" $HUB_ARGS >>"$LOGS/switchboard.log" 2>&1 8>&- &
+		--model "ws://127.0.0.1:$ECHO_PORT/v1/realtime" $HUB_LIMITS $HUB_ARGS >>"$LOGS/switchboard.log" 2>&1 8>&- &
 	RELAY_PID=$!
 	PIDS+=("$RELAY_PID")
 	wait_ready "$RELAY_PORT" "$RELAY_PID" switchboard

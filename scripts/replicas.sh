@@ -13,7 +13,9 @@
 #
 # Business data is one SQLite file both replicas share, or with --postgres a PostgreSQL cluster
 # created with initdb in a temp dir (database `switchboard`; run as the postgres user when root).
-# Sessions live in the shared redis-server. Everything listens on 127.0.0.1 only.
+# Sessions live in the shared redis-server. Everything listens on 127.0.0.1 only. Every client
+# reaches the replicas from haproxy's address, so their per-address connection limit is off
+# (limit per client at the balancer).
 #
 # haproxy also gets an admin socket (HAPROXY_SOCK in the state file): `show stat`, and
 # `set server hubs/hub1 state drain|maint|ready` to steer new connections.
@@ -251,11 +253,11 @@ start_hub() {
     [ -n "$port" ] || port=$(free_port)
     {
       echo "# $(date -u +%FT%TZ) start attempt $attempt"
-      echo "\$ $BIN serve --host 127.0.0.1 --port $port --sessions $SESSIONS --replica-id $name --data <data> ${extra[*]:-}"
+      echo "\$ $BIN serve --host 127.0.0.1 --port $port --sessions $SESSIONS --replica-id $name --data <data> --max-connections-per-ip 0 ${extra[*]:-}"
     } >>"$log"
     ( cd "$RUN_DIR" && exec "$BIN" serve --host 127.0.0.1 --port "$port" --sessions "$SESSIONS" \
         --replica-id "$name" --data "$DATA" --personas "$repo/Personas" --web "$repo/web-static" \
-        ${extra[@]+"${extra[@]}"} ) >>"$log" 2>&1 </dev/null &
+        --max-connections-per-ip 0 ${extra[@]+"${extra[@]}"} ) >>"$log" 2>&1 </dev/null &
     pid=$!
     for i in $(seq 1 $((ready_timeout * 10))); do
       if ! kill -0 "$pid" 2>/dev/null; then break; fi

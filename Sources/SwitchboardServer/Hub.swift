@@ -22,6 +22,7 @@ public enum Hub {
         onServerRunning: (@Sendable (any Channel) async -> Void)? = nil
     ) async throws -> some ApplicationProtocol {
         try configuration.validate()
+        try configuration.relay.validate()
         let (sessionStore, redis) = try await makeStore(configuration: configuration, given: store, logger: logger)
         let hub = try await makeContext(configuration: configuration, metrics: metrics, logger: logger, model: model, store: sessionStore, data: data)
         let router = Router()
@@ -54,7 +55,7 @@ public enum Hub {
         do {
             redisConfiguration = try RedisConfiguration(url: configuration.sessions)
         } catch {
-            throw ConfigurationError("--sessions \(configuration.sessions): \(error)")
+            throw ConfigurationError("--sessions \(Redacted.url(configuration.sessions)): \(error)")
         }
         let client = RedisClient(configuration: redisConfiguration, logger: logger)
         let store = RedisSessionStore(client: client, configuration: .init(keyPrefix: configuration.sessionsPrefix, timeToLive: configuration.sessionTTL),
@@ -127,6 +128,9 @@ public enum Hub {
         configuration: HubConfiguration, metrics: HubMetrics = HubMetrics(), logger: Logger,
         onServerRunning: (@Sendable (any Channel) async -> Void)? = nil
     ) throws -> some ApplicationProtocol {
+        // Like `serve`: no listening beyond loopback without keys.
+        try configuration.validate()
+        try configuration.relay.validate()
         let catalog = try PersonaCatalog.load(directory: configuration.personasDirectory)
         let hub = HubContext(configuration: configuration, catalog: catalog, model: try makeModel(configuration: configuration, catalog: catalog),
                              store: MemorySessionStore(), metrics: metrics, logger: logger,

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardCore
 import NIOCore
 
 /// Everything `switchboard serve` can be told. Defaults are the embedded ones.
@@ -51,6 +52,8 @@ public struct HubConfiguration: Sendable {
     /// `openai-insecure-api-key.` subprotocol). Empty: no authentication (loopback only).
     public var apiKeys: [String] = []
     public var relay = RelayConfiguration()
+    /// Bytes of text one conversation item from a client may carry.
+    public var maxItemBytes = Conversation.defaultMaxItemBytes
     /// The hub's address as the outside world reaches it (`https://hub.example.com`): the phone
     /// bridges put it in the TwiML they answer and Twilio signs requests with it. `nil`: taken
     /// from each request's `Host` and `X-Forwarded-Proto`.
@@ -70,6 +73,19 @@ public struct HubConfiguration: Sendable {
     public var sipTrunk: String?
     /// The user part of `From` on calls the hub places over SIP.
     public var sipCallerID = "switchboard"
+    /// SIP calls in progress at most (inbound and placed); a new INVITE beyond it gets 503
+    /// Service Unavailable with Retry-After, a `POST /calls` 503.
+    public var sipMaxCalls = 100
+    /// New SIP INVITEs a second accepted from one source IP (token bucket, bursts of twice the
+    /// rate); more get 503 with Retry-After. 0: no limit.
+    public var sipInvitesPerSecond: Double = 5
+    /// A SIP call with no RTP or RTCP from the caller for this long (while not on hold) is hung
+    /// up with BYE, like Asterisk's `rtptimeout`. nil: never.
+    public var rtpTimeout: Duration? = .seconds(30)
+    /// Send RTP to the SDP `c=` address even when it is not the SIP signalling source IP, and
+    /// accept RTP from any address. Off: media goes only to (and comes only from) the IP the
+    /// SIP came from, so a forged `c=` cannot aim the hub's audio at a third party.
+    public var sipMediaAnyAddress = false
     /// Twilio account for outbound calls (`POST /calls`), with `twilioAuthToken` and `twilioFrom`.
     public var twilioAccountSID: String?
     /// The Twilio number outbound calls come from.
@@ -92,20 +108,28 @@ public struct HubConfiguration: Sendable {
             throw ConfigurationError("refusing to listen on \(host) without --api-key: anyone could use the hub; give at least one key or listen on 127.0.0.1")
         }
         if let publicURL, URL(string: publicURL)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
-            throw ConfigurationError("--public-url must be the hub's http(s) address as callers reach it (got '\(publicURL)')")
+            throw ConfigurationError("--public-url must be the hub's http(s) address as callers reach it (got '\(Redacted.url(publicURL))')")
         }
         if let sipPort, !(0...65535).contains(sipPort) { throw ConfigurationError("--sip-port must be 0-65535") }
+        if !(1...100_000).contains(sipMaxCalls) { throw ConfigurationError("--sip-max-calls must be 1-100000") }
+        if !sipInvitesPerSecond.isFinite || !(0...10_000).contains(sipInvitesPerSecond) || (sipInvitesPerSecond > 0 && sipInvitesPerSecond < 0.01) {
+            throw ConfigurationError("--sip-invites-per-second must be 0 (no limit) or 0.01-10000")
+        }
+        if let rtpTimeout, !(Duration.seconds(1)...Duration.seconds(86_400)).contains(rtpTimeout) {
+            throw ConfigurationError("--rtp-timeout must be 1-86400 seconds, or 0 for none")
+        }
         if sipPort != nil, sipPublicHost == nil, ["0.0.0.0", "::"].contains(sipHost ?? host) {
             throw ConfigurationError("--sip-public-host is needed when SIP listens on every address: callers must be told one IP to send media to")
         }
         guard (0...65535).contains(port) else { throw ConfigurationError("--port must be 0-65535") }
         if let threads = eventLoopThreads, !(1...256).contains(threads) { throw ConfigurationError("--event-loops must be 1-256") }
+        guard maxItemBytes >= 1 else { throw ConfigurationError("--max-item-bytes must be at least 1") }
         guard historyTurns >= 0 && historyTurns <= 100 else { throw ConfigurationError("--history-turns must be 0-100") }
         if let routerURL, URL(string: routerURL)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
-            throw ConfigurationError("--router-url must be an http(s) URL of an OpenAI-compatible API (got '\(routerURL)')")
+            throw ConfigurationError("--router-url must be an http(s) URL of an OpenAI-compatible API (got '\(Redacted.url(routerURL))')")
         }
         guard sessions == "memory" || sessions.hasPrefix("redis://") else {
-            throw ConfigurationError("--sessions must be memory or redis://host:port[/db] (got '\(sessions)')")
+            throw ConfigurationError("--sessions must be memory or redis://host:port[/db] (got '\(Redacted.url(sessions))')")
         }
         switch model {
         case "local": break
@@ -117,7 +141,7 @@ public struct HubConfiguration: Sendable {
             }
         default:
             if !(model.hasPrefix("ws://") || model.hasPrefix("wss://")) {
-                throw ConfigurationError("--model must be local, openai, azure or a ws:// or wss:// URL (got '\(model)')")
+                throw ConfigurationError("--model must be local, openai, azure or a ws:// or wss:// URL (got '\(Redacted.url(model))')")
             }
         }
     }

@@ -24,6 +24,10 @@ public struct HubContext: Sendable {
     public let classifier: (any UtteranceClassifier)?
     /// The sessions live on this replica.
     let live = LiveSessions()
+    /// Client connections open, against `--max-connections` and `--max-connections-per-ip`.
+    let connections: ConnectionLimiter
+    /// Sessions live here, against `--max-sessions`.
+    let sessionSlots: SessionSlots
 
     public init(configuration: HubConfiguration, catalog: PersonaCatalog, model: any RealtimeModel, store: any SessionStore,
                 metrics: HubMetrics, logger: Logger, tools: ToolRegistry, router: any UtteranceRouter, data: (any BusinessData)?,
@@ -38,6 +42,8 @@ public struct HubContext: Sendable {
         self.router = router
         self.data = data
         self.classifier = classifier
+        self.connections = ConnectionLimiter(maxTotal: configuration.relay.maxConnections, maxPerIP: configuration.relay.maxConnectionsPerIP)
+        self.sessionSlots = SessionSlots(limit: configuration.relay.maxSessions)
     }
 
     /// Every agent as a session of `customer` sees it: instructions filled in, tools as

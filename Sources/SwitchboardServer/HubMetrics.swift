@@ -61,6 +61,32 @@ public final class HubMetrics: Sendable {
         registry.makeCounter(descriptor: Self.name("switchboard_call_messages_dropped_total", "Phone messages or packets dropped as unreadable."), labels: [("reason", Self.label(reason))]).increment()
     }
 
+    /// Counts SIP requests refused by a limit: `max_calls`, `invite_rate` (503 with Retry-After)
+    /// or `overload` (too many open transactions, stateless 503).
+    func sipRefused(_ reason: String, count: Int = 1) {
+        registry.makeCounter(descriptor: Self.name("switchboard_sip_refused_total", "SIP requests refused by a limit (503)."), labels: [("reason", Self.label(reason))]).increment(by: Int64(count))
+    }
+
+    /// Counts SIP requests answered with an error because of what they carried (400, 488).
+    func sipRejected(status: Int, count: Int = 1) {
+        registry.makeCounter(descriptor: Self.name("switchboard_sip_rejected_total", "SIP requests answered 400 (malformed) or 488 (SDP not acceptable)."), labels: [("status", String(status))]).increment(by: Int64(count))
+    }
+
+    /// Counts SDP media addresses replaced by the SIP signalling source IP (no media to a third party).
+    func sipMediaAddressConfined(count: Int = 1) {
+        registry.makeCounter(descriptor: Self.name("switchboard_sip_media_address_confined_total", "SDP c= addresses replaced by the SIP source IP.")).increment(by: Int64(count))
+    }
+
+    /// Counts an RTP packet dropped because it came from another source than the call's.
+    func sipRTPForeignPacket() {
+        registry.makeCounter(descriptor: Self.name("switchboard_sip_rtp_foreign_packets_total", "RTP packets dropped: not from the call's latched source.")).increment()
+    }
+
+    /// Counts a SIP call hung up because no RTP arrived for --rtp-timeout.
+    func sipRTPTimeout() {
+        registry.makeCounter(descriptor: Self.name("switchboard_sip_rtp_timeouts_total", "SIP calls hung up after --rtp-timeout without RTP.")).increment()
+    }
+
     /// Counts a control event by type and direction.
     func event(_ type: String, direction: String) {
         // Only known names become labels, so arbitrary client types cannot grow the registry.
@@ -89,5 +115,22 @@ public final class HubMetrics: Sendable {
     private static func label(_ value: String) -> String {
         let cleaned = value.prefix(64).map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" ? $0 : "_" }
         return String(cleaned)
+    }
+}
+
+// MARK: - Limits
+
+extension HubMetrics {
+    /// Counts a connection refused or a session ended by a limit: `connections`,
+    /// `connections_per_ip`, `sessions`, `header_timeout`, `idle_timeout`, `session_duration`,
+    /// `queued_events`.
+    func limitHit(_ limit: String) {
+        registry.makeCounter(descriptor: Self.name("switchboard_limit_hits_total", "Connections refused or sessions ended by a limit."),
+                             labels: [("limit", Self.label(limit))]).increment()
+    }
+
+    /// Client connections (HTTP and WebSocket) open now.
+    var connectionsOpen: Gauge {
+        registry.makeGauge(descriptor: Self.name("switchboard_connections_open", "Client connections (HTTP and WebSocket) open now."))
     }
 }

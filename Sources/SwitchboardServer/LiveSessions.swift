@@ -38,6 +38,11 @@ final class LiveSessions: Sendable {
         entries.withLockedValue { $0[key] }?.takeOver()
     }
 
+    /// Whether a session for `key` is live here.
+    func contains(_ key: String) -> Bool {
+        entries.withLockedValue { $0[key] != nil }
+    }
+
     /// How many sessions are live here.
     var count: Int { entries.withLockedValue { $0.count } }
 }

@@ -64,6 +64,22 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let hub = self.hub
         let mode = self.mode
+        // Over a connection limit: closed as it is accepted, before a byte of it is read.
+        let ip = channel.remoteAddress?.ipAddress
+        if let refusal = hub.connections.admit(ip: ip) {
+            hub.metrics.limitHit(refusal.rawValue)
+            logger.debug("connection refused at accept", metadata: ["limit": "\(refusal.rawValue)"])
+            channel.close(promise: nil)
+            return channel.eventLoop.makeSucceededFuture(
+                Value(upgradeResult: channel.eventLoop.makeFailedFuture(ConnectionLimitReached(limit: refusal.rawValue)), channel: channel))
+        }
+        let connections = hub.connections
+        let open = hub.metrics.connectionsOpen
+        open.increment()
+        channel.closeFuture.whenComplete { _ in
+            connections.release(ip: ip)
+            open.decrement()
+        }
         return channel.eventLoop.makeCompletedFuture {
             let attempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let parsed = NIOLoopBoundBox<ConnectionRequest?>(nil, eventLoop: channel.eventLoop)
@@ -110,6 +126,10 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        if let timeout = hub.configuration.relay.headerTimeout {
+                            try channel.pipeline.syncOperations.addHandler(
+                                HTTPConnectionStateHandler(idleTimeout: .nanoseconds(timeout.nanoseconds), logger: hub.logger))
+                        }
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                         return attempted.value ? .failedUpgrade(asyncChannel, forbidden: forbidden.value) : .notUpgraded(asyncChannel)
@@ -122,6 +142,15 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.enableResponseHeaderValidation = false
             try channel.pipeline.syncOperations.addHandler(IdleOnQuiesceHandler())
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            // Slowloris: a connection that has not sent its whole first request head in time is
+            // closed (later requests on it are timed by the HTTP path's connection state handler).
+            if let timeout = hub.configuration.relay.headerTimeout {
+                let timer = channel.eventLoop.scheduleTask(in: timeout) {
+                    hub.metrics.limitHit("header_timeout")
+                    channel.close(promise: nil)
+                }
+                result.whenComplete { _ in timer.cancel() }
+            }
             return Value(upgradeResult: result, channel: channel)
         }
     }
@@ -138,15 +167,39 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
             try channel.pipeline.syncOperations.addHandler(RefusalHandler(error: error))
             return .refused
         }
-        return .session(try attachSession(channel: channel, request: request, hub: hub, logger: logger))
+        // Over --max-sessions: told so, close 1013 (try again later). A connection that takes over
+        // a session live here replaces it, so it is let in.
+        if hub.live.contains(request.sessionKey.rawValue) {
+            hub.sessionSlots.acquire()
+        } else if !hub.sessionSlots.tryAcquire() {
+            let error = RealtimeError.sessionLimitReached(hub.sessionSlots.limit ?? 0)
+            hub.metrics.limitHit("sessions")
+            hub.metrics.error(error.code ?? "session_limit_reached")
+            logger.notice("session refused: the hub is at its session limit", metadata: ["limit": "\(hub.sessionSlots.limit ?? 0)"])
+            try channel.pipeline.syncOperations.addHandler(RefusalHandler(
+                error: error, closeCode: WebSocketErrorCode(codeNumber: 1013), reason: "too many sessions; try again later"))
+            return .refused
+        }
+        return .session(try attachSession(channel: channel, request: request, hub: hub, logger: logger, slotTaken: true, pings: true))
     }
 
     /// Puts a session relay at the end of `channel`'s pipeline and returns the driver to run.
-    static func attachSession(channel: any Channel, request: ConnectionRequest, hub: HubContext, logger: Logger) throws -> SessionDriver {
-        let (stream, continuation) = AsyncStream.makeStream(of: Conversation.Input.self)
+    /// `slotTaken`: the caller took the session's slot (`--max-sessions`); otherwise it is taken
+    /// here whatever the limit (a phone call already answered). It is given back as the connection closes.
+    /// `pings`: whether a quiet client is pinged before its idle timeout: a `/realtime` WebSocket
+    /// client only (a phone bridge's connection carries media all the time and speaks its own protocol).
+    static func attachSession(channel: any Channel, request: ConnectionRequest, hub: HubContext, logger: Logger,
+                              slotTaken: Bool = false, pings: Bool = false) throws -> SessionDriver {
+        let slots = hub.sessionSlots
+        if !slotTaken { slots.acquire() }
+        channel.closeFuture.whenComplete { _ in slots.release() }
+        // Bounded: the relay disconnects a client that floods it (`--max-queued-events`).
+        let (stream, continuation) = AsyncStream.makeStream(of: Conversation.Input.self, bufferingPolicy: hub.configuration.relay.inboxBuffering)
         let relay = SessionRelay(configuration: hub.configuration.relay, metrics: hub.metrics, logger: logger,
                                  eventLoop: channel.eventLoop, inbox: continuation)
         try channel.pipeline.syncOperations.addHandler(relay)
+        SessionTimers.start(relay: relay, channel: channel, inbox: continuation, configuration: hub.configuration.relay,
+                            metrics: hub.metrics, logger: logger, pings: pings)
         return SessionDriver(hub: hub, request: request, relay: NIOLoopBound(relay, eventLoop: channel.eventLoop),
                              eventLoop: channel.eventLoop, inbox: stream, logger: logger)
     }
@@ -247,14 +300,21 @@ final class RefusalHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
     let error: RealtimeError
+    let closeCode: WebSocketErrorCode
+    let reason: String
 
-    init(error: RealtimeError) { self.error = error }
+    /// Refuses with `error`, then closes with `closeCode` (default 1008) and `reason`.
+    init(error: RealtimeError, closeCode: WebSocketErrorCode = .policyViolation, reason: String? = nil) {
+        self.error = error
+        self.closeCode = closeCode
+        self.reason = reason ?? (error.code == "invalid_api_key" ? "unauthorized" : "invalid session key")
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: error.event.encoded())), promise: nil)
         var data = context.channel.allocator.buffer(capacity: 64)
-        data.write(webSocketErrorCode: .policyViolation)
-        data.writeString(error.code == "invalid_api_key" ? "unauthorized" : "invalid session key")
+        data.write(webSocketErrorCode: closeCode)
+        data.writeString(reason)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))).whenComplete { _ in
             channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
@@ -292,4 +352,10 @@ final class IdleOnQuiesceHandler: ChannelInboundHandler, RemovableChannelHandler
         }
         context.fireUserInboundEventTriggered(event)
     }
+}
+
+/// The failure a connection refused at accept ends its setup with (logged at debug level).
+struct ConnectionLimitReached: Error, CustomStringConvertible {
+    let limit: String
+    var description: String { "connection refused at accept: \(limit) limit reached" }
 }

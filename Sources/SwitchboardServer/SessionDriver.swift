@@ -72,7 +72,8 @@ struct SessionDriver: Sendable {
         var conversation = Conversation(
             configuration: .init(sessionKey: key, hubEvents: request.hubEvents, requestedModel: request.model,
                                  modelDialect: request.dialect, historyTurns: hub.configuration.historyTurns,
-                                 agents: agents, router: hub.router, hubTools: hub.tools.names),
+                                 agents: agents, router: hub.router, hubTools: hub.tools.names,
+                                 maxItemBytes: hub.configuration.maxItemBytes),
             state: state, agent: agents[persona.name] ?? persona.profile(for: state.customer), clientDialect: request.dialect,
             resumed: loaded != nil && !(loaded?.history.isEmpty ?? true)
         )

@@ -34,6 +34,11 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     /// Model frames waiting for an intercepted event.
     private var modelBacklog = CircularBuffer<ByteBuffer>()
     private var modelBarrier = 0
+    /// Bytes in `modelBacklog`; past `backlogBytes` the model session is not read until it drains.
+    private var modelBacklogBytes = 0
+    private var modelBacklogFull = false
+    /// Frames read from the client, pings and pongs too: the session's idle timer watches it.
+    private(set) var clientFrames: UInt = 0
     /// A message the client sends in fragments (rare), collected until its last frame.
     private var fragments: FragmentAssembler
 
@@ -82,6 +87,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        clientFrames &+= 1
         switch frame.opcode {
         case .text where frame.fin && !fragments.isAssembling:
             // One copy: unmasked, with room in front for the model frame's header.
@@ -111,7 +117,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         if context.channel.isWritable {
             stallTimer?.cancel()
             stallTimer = nil
-            if case .open(let link) = model { link.setReading(true) }
+            if case .open(let link) = model, !modelBacklogFull { link.setReading(true) }
         } else {
             if case .open(let link) = model { link.setReading(false) }
             if stallTimer == nil {
@@ -222,7 +228,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
 
     private func classifyClient(_ buffer: ByteBuffer) -> ClientClass {
         buffer.withUnsafeReadableBytes { raw -> ClientClass in
-            switch TypePeek.peek(raw) {
+            switch TypePeek.peekUnique(raw) {
             case .type(let range):
                 if TypePeek.matches(raw, range, "input_audio_buffer.append") { return .audio }
                 return .other(String(decoding: UnsafeRawBufferPointer(rebasing: raw[range]), as: UTF8.self))
@@ -305,6 +311,11 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         guard !closing else { return }
         if modelBarrier > 0 || !modelBacklog.isEmpty {
             modelBacklog.append(event)
+            modelBacklogBytes += event.readableBytes
+            if modelBacklogBytes > configuration.backlogBytes, !modelBacklogFull, case .open(let link) = model {
+                modelBacklogFull = true
+                link.setReading(false)
+            }
             return
         }
         dispatchModel(event)
@@ -367,7 +378,12 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
 
     private func drainModelBacklog() {
         while modelBarrier == 0, !closing, let buffer = modelBacklog.popFirst() {
+            modelBacklogBytes -= buffer.readableBytes
             dispatchModel(buffer)
+        }
+        if modelBacklogFull, modelBacklogBytes <= configuration.backlogBytes / 2 {
+            modelBacklogFull = false
+            if case .open(let link) = model, context?.channel.isWritable ?? false { link.setReading(true) }
         }
         flushClient()
     }
@@ -514,7 +530,16 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
 
     private func yield(_ input: Conversation.Input) {
         guard !inboxFinished else { return }
-        inbox.yield(input)
+        // The inbox is bounded: a client sending control events faster than they are handled is
+        // told so and disconnected, with room left for the inputs that end the session.
+        if case .enqueued(let remaining) = inbox.yield(input), remaining < RelayConfiguration.inboxReserve,
+           case .client = input, !closing, let limit = configuration.maxQueuedEvents {
+            metrics.limitHit("queued_events")
+            metrics.error("too_many_events")
+            logger.info("client sends control events faster than they are handled; disconnecting")
+            sendError(.tooManyEvents(limit))
+            closeClient(code: .policyViolation, reason: "too many events queued")
+        }
     }
 
     private func finishInbox() {

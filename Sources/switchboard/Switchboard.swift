@@ -7,6 +7,7 @@ import UnixSignals
 import SwitchboardAgents
 import SwitchboardTools
 import SwitchboardServer
+import SwitchboardCore
 
 /// `switchboard`: the realtime session hub.
 @main
@@ -65,6 +66,22 @@ struct ServerOptions: ParsableArguments {
     var apiKey: [String] = env("API_KEYS")?.split(separator: ",").map(String.init) ?? []
     @Option(help: "Largest event a client may send, in bytes (env SWITCHBOARD_MAX_EVENT_BYTES).")
     var maxEventBytes: Int = env("MAX_EVENT_BYTES").flatMap(Int.init) ?? 15 * 1024 * 1024
+    @Option(help: "Client connections (HTTP and WebSocket) open at once; over it a connection is closed at accept; 0: no limit (env SWITCHBOARD_MAX_CONNECTIONS).")
+    var maxConnections: Int = env("MAX_CONNECTIONS").flatMap(Int.init) ?? 4096
+    @Option(name: .customLong("max-connections-per-ip"), help: "Client connections open at once from one IP address, closed at accept over it; behind a load balancer limit per client there instead; 0: no limit (env SWITCHBOARD_MAX_CONNECTIONS_PER_IP).")
+    var maxConnectionsPerIP: Int = env("MAX_CONNECTIONS_PER_IP").flatMap(Int.init) ?? 64
+    @Option(help: "Sessions live at once; a realtime connection over it gets error session_limit_reached and close 1013; 0: no limit (env SWITCHBOARD_MAX_SESSIONS).")
+    var maxSessions: Int = env("MAX_SESSIONS").flatMap(Int.init) ?? 1000
+    @Option(help: "Seconds a connection has to send a complete request head (WebSocket upgrade or HTTP request); 0: no limit (env SWITCHBOARD_HEADER_TIMEOUT).")
+    var headerTimeout: Double = env("HEADER_TIMEOUT").flatMap(Double.init) ?? 10
+    @Option(help: "Seconds a session may go without a frame from its client (the hub pings; a pong counts) before it is saved and closed; 0: never (env SWITCHBOARD_IDLE_TIMEOUT).")
+    var idleTimeout: Double = env("IDLE_TIMEOUT").flatMap(Double.init) ?? 300
+    @Option(help: "Seconds a session may last before it is saved and closed (error session_expired); 0: no limit (env SWITCHBOARD_MAX_SESSION_DURATION).")
+    var maxSessionDuration: Double = env("MAX_SESSION_DURATION").flatMap(Double.init) ?? 7200
+    @Option(help: "Bytes of text one conversation item may carry (a message, a function call's output); larger items get error string_above_max_length (env SWITCHBOARD_MAX_ITEM_BYTES).")
+    var maxItemBytes: Int = env("MAX_ITEM_BYTES").flatMap(Int.init) ?? Conversation.defaultMaxItemBytes
+    @Option(help: "Control events a client may have waiting for its session; past it the client is disconnected (error too_many_events); 0: no limit (env SWITCHBOARD_MAX_QUEUED_EVENTS).")
+    var maxQueuedEvents: Int = env("MAX_QUEUED_EVENTS").flatMap(Int.init) ?? 256
     @Option(help: "Event loop threads; default one per core (env SWITCHBOARD_EVENT_LOOPS).")
     var eventLoops: Int?
     @Option(help: "The hub's public http(s) address, used in TwiML and Twilio signatures (env SWITCHBOARD_PUBLIC_URL).")
@@ -81,6 +98,14 @@ struct ServerOptions: ParsableArguments {
     var sipTrunk: String?
     @Option(help: "User part of From on calls the hub places over SIP (env SWITCHBOARD_SIP_CALLER_ID).")
     var sipCallerID: String?
+    @Option(help: "SIP calls in progress at most; more get 503 with Retry-After (env SWITCHBOARD_SIP_MAX_CALLS, default 100).")
+    var sipMaxCalls: Int?
+    @Option(help: "New SIP INVITEs a second from one source IP, 0 for no limit; more get 503 (env SWITCHBOARD_SIP_INVITES_PER_SECOND, default 5).")
+    var sipInvitesPerSecond: Double?
+    @Option(help: "Seconds without RTP from a SIP caller before the call is hung up with BYE, 0 never (env SWITCHBOARD_RTP_TIMEOUT, default 30).")
+    var rtpTimeout: Int?
+    @Flag(help: "Send RTP to the SDP c= address even when it is not the SIP source IP, and take RTP from any address (env SWITCHBOARD_SIP_MEDIA_ANY_ADDRESS=1).")
+    var sipMediaAnyAddress = false
     @Option(help: "Twilio account SID for outbound calls (env TWILIO_ACCOUNT_SID).")
     var twilioAccountSID: String?
     @Option(help: "Twilio number outbound calls come from (env TWILIO_FROM).")
@@ -117,6 +142,10 @@ struct ServerOptions: ParsableArguments {
         c.historyTurns = historyTurns
         c.apiKeys = apiKey
         c.relay.maxEventBytes = maxEventBytes
+        c.maxItemBytes = maxItemBytes
+        c.relay.setLimits(maxConnections: maxConnections, maxConnectionsPerIP: maxConnectionsPerIP, maxSessions: maxSessions,
+                          maxQueuedEvents: maxQueuedEvents, headerTimeout: headerTimeout, idleTimeout: idleTimeout,
+                          maxSessionDuration: maxSessionDuration)
         c.eventLoopThreads = eventLoops ?? env("EVENT_LOOPS").flatMap(Int.init)
         c.publicURL = publicURL ?? env("PUBLIC_URL")
         c.sipPort = sipPort ?? env("SIP_PORT").flatMap(Int.init)
@@ -124,6 +153,10 @@ struct ServerOptions: ParsableArguments {
         c.sipPublicHost = sipPublicHost ?? env("SIP_PUBLIC_HOST")
         c.sipTrunk = sipTrunk ?? env("SIP_TRUNK")
         if let id = sipCallerID ?? env("SIP_CALLER_ID") { c.sipCallerID = id }
+        if let calls = sipMaxCalls ?? env("SIP_MAX_CALLS").flatMap(Int.init) { c.sipMaxCalls = calls }
+        if let rate = sipInvitesPerSecond ?? env("SIP_INVITES_PER_SECOND").flatMap(Double.init) { c.sipInvitesPerSecond = rate }
+        if let seconds = rtpTimeout ?? env("RTP_TIMEOUT").flatMap(Int.init) { c.rtpTimeout = seconds > 0 ? .seconds(seconds) : nil }
+        c.sipMediaAnyAddress = sipMediaAnyAddress || ["1", "true", "yes"].contains(env("SIP_MEDIA_ANY_ADDRESS")?.lowercased() ?? "")
         c.twilioAccountSID = twilioAccountSID ?? ProcessInfo.processInfo.environment["TWILIO_ACCOUNT_SID"]
         c.twilioFrom = twilioFrom ?? ProcessInfo.processInfo.environment["TWILIO_FROM"]
         if let url = twilioAPIURL ?? env("TWILIO_API_URL") { c.twilioAPIURL = url }
@@ -132,11 +165,17 @@ struct ServerOptions: ParsableArguments {
     }
 
     func makeLogger(_ label: String) -> Logger {
+        // Every log line goes through the redacting handler, which hides the configured secrets.
+        _ = redactingLogs
+        Redacted.register(hubConfiguration.secrets)
         var logger = Logger(label: label)
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         return logger
     }
 }
+
+/// Installs ``Redacted/LogHandler`` in front of the standard error stream, once per process.
+private let redactingLogs: Void = LoggingSystem.bootstrap { label in Redacted.LogHandler(StreamLogHandler.standardError(label: label)) }
 
 private func env(_ name: String) -> String? {
     ProcessInfo.processInfo.environment["SWITCHBOARD_" + name].flatMap { $0.isEmpty ? nil : $0 }
@@ -152,10 +191,10 @@ struct Serve: AsyncParsableCommand {
         let app: any ApplicationProtocol
         do {
             app = try await Hub.buildApplication(configuration: configuration, logger: logger, onServerRunning: { channel in
-                logger.notice("switchboard listening on \(channel.localAddress?.description ?? "?") (model: \(configuration.model))")
+                logger.notice("switchboard listening on \(channel.localAddress?.description ?? "?") (model: \(Redacted.url(configuration.model)))")
             })
         } catch {
-            throw ValidationError("\(error)")
+            throw ValidationError(Redacted.scrub("\(error)"))
         }
         try await runUntilSignalled(app, options: options, logger: logger)
     }
