@@ -111,6 +111,9 @@ extension LocalModelSession {
         guard let end = event["audio_end_ms"]?.intValue, end >= 0 else {
             return [error("invalid_value", "'audio_end_ms' must be a non-negative integer.", param: "audio_end_ms", event: event)]
         }
+        if let index = event["content_index"], index.intValue.map({ $0 >= 0 }) != true {
+            return [error("invalid_value", "'content_index' must be a non-negative integer.", param: "content_index", event: event)]
+        }
         var out: [RealtimeEvent] = []
         if speaking?.itemID == id { out += cancelSpeech(reason: "client_cancelled") }
         let audio = spokenAudio[id] ?? SpokenAudio(milliseconds: 0, transcript: "")

@@ -59,30 +59,63 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-/// A JSON object whose members keep their order. Lookups are linear, which is the fastest choice
-/// for the small objects of realtime events.
+/// A JSON object whose members keep their order. Lookups in the small objects of realtime
+/// events are linear, the fastest choice there; an object past `indexedCount` members (a
+/// client can send one with 100 000) keeps an index by name, so building, merging and comparing
+/// large objects stay linear instead of quadratic.
 public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
     /// The members, in order.
     public private(set) var members: [(key: String, value: JSONValue)]
+    /// Each name's position in `members` (its first), once there are more than `indexedCount`.
+    private var positions: [String: Int]?
+    /// The member count above which lookups go through an index.
+    static let indexedCount = 16
 
     /// An empty object.
     public init() { self.members = [] }
     /// An object with these members, in this order.
     public init(_ members: [(String, JSONValue)]) {
         self.members = members.map { (key: $0.0, value: $0.1) }
+        reindex()
     }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self.init(elements)
     }
 
+    private mutating func reindex() {
+        guard members.count > Self.indexedCount else {
+            positions = nil
+            return
+        }
+        var index: [String: Int] = [:]
+        index.reserveCapacity(members.count)
+        for (position, member) in members.enumerated() where index[member.key] == nil { index[member.key] = position }
+        positions = index
+    }
+
+    private func position(of key: String) -> Int? {
+        if let positions { return positions[key] }
+        return members.firstIndex(where: { $0.key == key })
+    }
+
     /// The member named `key`; setting `nil` removes it, setting a new key appends it.
     public subscript(key: String) -> JSONValue? {
-        get { members.first(where: { $0.key == key })?.value }
+        get { position(of: key).map { members[$0].value } }
         set {
-            if let index = members.firstIndex(where: { $0.key == key }) {
-                if let newValue { members[index].value = newValue } else { members.remove(at: index) }
+            if let index = position(of: key) {
+                if let newValue {
+                    members[index].value = newValue
+                } else {
+                    members.remove(at: index)
+                    reindex()
+                }
             } else if let newValue {
                 members.append((key: key, value: newValue))
+                if positions != nil {
+                    positions?[key] = members.count - 1
+                } else if members.count > Self.indexedCount {
+                    reindex()
+                }
             }
         }
     }
@@ -97,8 +130,10 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     /// Removes and returns the member named `key`.
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? {
-        guard let index = members.firstIndex(where: { $0.key == key }) else { return nil }
-        return members.remove(at: index).value
+        guard let index = position(of: key) else { return nil }
+        let value = members.remove(at: index).value
+        reindex()
+        return value
     }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {

@@ -75,6 +75,28 @@ public enum SessionLimits {
         try maxTokens(object["max_response_output_tokens"], "response.max_response_output_tokens")
         if let audio = object["audio"]?.objectValue?["output"]?.objectValue {
             _ = try number(audio["speed"], "response.audio.output.speed", in: speed)
+            try format(audio["format"], "response.audio.output.format")
+        }
+        try format(object["output_audio_format"], "response.output_audio_format")
+        try modalities(object["output_modalities"], "response.output_modalities")
+        try modalities(object["modalities"], "response.modalities")
+    }
+
+    /// An audio format the protocol has (`null` and absent are fine).
+    public static func format(_ value: JSONValue?, _ param: String) throws(Invalid) {
+        guard let value, !value.isNull, AudioFormat(json: value) == nil else { return }
+        if value["type"]?.stringValue == "audio/pcm", let rate = value["rate"] {
+            throw Invalid(param: param + ".rate", message: "'\(param).rate' must be 24000 for audio/pcm; got \(shown(rate)).")
+        }
+        throw Invalid(param: param, message: "Unsupported audio format \(shown(value)); use pcm16 (24 kHz), g711_ulaw or g711_alaw.")
+    }
+
+    /// A list of output modalities: `text` and `audio` only.
+    public static func modalities(_ value: JSONValue?, _ param: String) throws(Invalid) {
+        guard let value, !value.isNull else { return }
+        guard let items = value.arrayValue, items.count <= 2,
+              items.allSatisfy({ ["text", "audio"].contains($0.stringValue ?? "") }) else {
+            throw Invalid(param: param, message: "'\(param)' must be a list of \"text\" and \"audio\"; got \(shown(value)).")
         }
     }
 
@@ -93,8 +115,13 @@ public enum SessionLimits {
 extension SessionConfig {
     /// Checks every number the session object carries against its range (after parsing, with
     /// the parameter paths of `dialect`).
-    func checkLimits(dialect: Dialect) throws(Invalid) {
+    func checkLimits(dialect: Dialect, raw object: JSONObject) throws(Invalid) {
         _ = try SessionLimits.number(temperature, "session.temperature", in: SessionLimits.temperature)
+        if let type = extra["type"], type.stringValue == nil {
+            throw Invalid(param: "session.type", message: "'session.type' must be \"realtime\" or \"transcription\"; got \(SessionLimits.shown(type)).")
+        }
+        try SessionLimits.modalities(object[dialect == .ga ? "output_modalities" : "modalities"],
+                                     dialect == .ga ? "session.output_modalities" : "session.modalities")
         switch dialect {
         case .beta:
             try SessionLimits.maxTokens(maxOutputTokens, "session.max_response_output_tokens")

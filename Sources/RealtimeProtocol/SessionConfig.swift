@@ -106,7 +106,7 @@ public struct SessionConfig: Sendable, Hashable {
             }
         }
         extra = rest
-        try checkLimits(dialect: dialect)
+        try checkLimits(dialect: dialect, raw: object)
     }
 
     /// Writes the session object in `dialect` (only the fields that are set).

@@ -119,3 +119,45 @@ struct DuplicateMemberTests {
         #expect(throws: EventDecodingError.self) { try RealtimeEvent.decode(#"{"type":"a","type":"b"}"#) }
     }
 }
+
+@Suite("large objects")
+struct LargeObjectTests {
+    @Test("building, merging, looking up and comparing 100 000 members stays linear")
+    func manyMembers() throws {
+        let text = "{" + (0..<100_000).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}"
+        let object = try #require(try JSONParser.parse(text).objectValue)
+        #expect(object["k99999"]?.intValue == 99_999)
+        var merged = JSONObject()
+        for (key, value) in object { merged[key] = value }
+        #expect(merged == object)
+        #expect(merged.count == 100_000)
+        merged["k5"] = nil
+        #expect(merged["k5"] == nil && merged["k6"]?.intValue == 6 && merged.count == 99_999)
+        var config = SessionConfig()
+        config.merge(try SessionConfig(json: object, dialect: .ga))
+        #expect(config.extra.count == 100_000)
+    }
+
+    @Test("an index and a scan agree: order, first of duplicates, removal")
+    func indexAgrees() {
+        var small = JSONObject([("a", .int(1)), ("b", .int(2))])
+        var large = JSONObject((0..<40).map { ("m\($0)", JSONValue.int($0)) })
+        small["a"] = .int(3)
+        large["m0"] = .int(-1)
+        #expect(small.keys == ["a", "b"] && small["a"] == .int(3))
+        #expect(large.keys.first == "m0" && large["m0"] == .int(-1))
+        large.removeValue(forKey: "m20")
+        large["m20"] = .int(20)
+        #expect(large.keys.last == "m20" && large["m21"] == .int(21))
+    }
+
+    @Test("session.type and modalities must be what the protocol has")
+    func shapes() throws {
+        for text in [#"{"type":5}"#, #"{"type":"realtime","output_modalities":[1]}"#, #"{"type":"realtime","output_modalities":["video"]}"#] {
+            let object = try #require(try JSONParser.parse(text).objectValue)
+            #expect(throws: SessionConfig.Invalid.self) { try SessionConfig(json: object, dialect: .ga) }
+        }
+        let response = try #require(try JSONParser.parse(#"{"audio":{"output":{"format":{"type":"audio/pcm","rate":1e19}}}}"#).objectValue)
+        #expect(throws: SessionConfig.Invalid.self) { try SessionLimits.response(response) }
+    }
+}
