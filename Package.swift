@@ -18,6 +18,10 @@ let package = Package(
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         .library(name: "SwitchboardServer", targets: ["SwitchboardServer"]),
         .library(name: "SwitchboardTesting", targets: ["SwitchboardTesting"]),
+        // For the fuzz targets (Fuzz/Package.swift).
+        .library(name: "SwitchboardAgents", targets: ["SwitchboardAgents"]),
+        .library(name: "SwitchboardAudio", targets: ["SwitchboardAudio"]),
+        .library(name: "SwitchboardSIP", targets: ["SwitchboardSIP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -178,6 +182,8 @@ let package = Package(
         // and RTP (packets, jitter buffer, RFC 4733 DTMF) as deterministic state machines, no I/O.
         .target(
             name: "SwitchboardSIP",
+            // MD5, SHA-256 and HMAC for SIP digest authentication (RFC 7616) and signed nonces.
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // Hummingbird wiring, the /realtime fast path, operations endpoints.
