@@ -34,6 +34,14 @@ echo "== phone calls: Twilio Media Streams, SIP with sipp and baresip"
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
   "$root/.venv/bin/python" -m pytest -q Tests/phone
 
+echo "== hostile input: garbage URLs, extreme numbers, broken JSON, mutated events, Twilio, SIP and RTP"
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
+  "$root/.venv/bin/python" -m pytest -q Tests/hostile
+
+echo "== secrets stay out of logs: a hub with every kind of secret configured, failures included"
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
+  "$root/.venv/bin/python" -m pytest -q Tests/hardening
+
 echo "== replicas behind haproxy: Redis sessions, kill -9, takeover, PostgreSQL data"
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
   "$root/.venv/bin/python" -m pytest -q Tests/replicas
