@@ -13,8 +13,13 @@ swift build --build-tests 2>&1 | grep -E "error|warning: unre|Compiling switchbo
 swift build --build-tests >/dev/null
 
 echo "== swift test"
-timeout 900 swift test 2>&1 | tee /tmp/switchboard-swift-test.log | grep -E "✘|Test run|passed after|failed|error:" | grep -v "^✔ Test \"" || true
+# The limit tests time sessions out on purpose (seconds of silence, of RTP, of a whole session):
+# they run on their own afterwards, so the rest of the suite's CPU-heavy speech tests cannot
+# starve the clients that are meant to stay alive.
+timeout 900 swift test --skip LimitsTests 2>&1 | tee /tmp/switchboard-swift-test.log | grep -E "✘|Test run|passed after|failed|error:" | grep -v "^✔ Test \"" || true
 grep -q "Test run with .* passed" /tmp/switchboard-swift-test.log || { echo "swift tests failed"; tail -80 /tmp/switchboard-swift-test.log; exit 1; }
+timeout 300 swift test --skip-build --filter LimitsTests 2>&1 | tee /tmp/switchboard-swift-limits.log | grep -E "✘|Test run" || true
+grep -q "Test run with .* passed" /tmp/switchboard-swift-limits.log || { echo "limit tests failed"; tail -80 /tmp/switchboard-swift-limits.log; exit 1; }
 
 echo "== OpenAI Python SDK against the hub"
 bash scripts/sdk-venv.sh >/dev/null

@@ -138,7 +138,9 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
             )
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: serverUpgrade)
             configuration.enablePipelining = false
-            configuration.enableErrorHandling = false
+            // A request head NIO cannot parse (a 100 KB target, raw bytes, a bad header) gets
+            // 400 and the connection closes at once, rather than waiting out the head timeout.
+            configuration.enableErrorHandling = true
             configuration.enableResponseHeaderValidation = false
             try channel.pipeline.syncOperations.addHandler(IdleOnQuiesceHandler())
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)

@@ -109,11 +109,11 @@ struct LimitsTests {
             let bystander = try await RealtimeTestClient.connect(port: port, uri: "/v1/realtime")
             #expect(try await bystander.nextEvent().type == "session.created")
             // The bystander answers nothing but sends a pong now and then: that counts.
-            let keepAlive = Task {
-                while !Task.isCancelled {
-                    try? await bystander.write(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: ByteBuffer()))
-                    try? await Task.sleep(for: .milliseconds(100))
-                }
+            // On the client's event loop, not the cooperative pool: other suites' CPU-heavy work
+            // (speech recognition) can hold the pool's threads for seconds on a 2-core machine.
+            let channel = bystander.channel
+            let keepAlive = channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(100)) { _ in
+                channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: ByteBuffer()), promise: nil)
             }
             defer { keepAlive.cancel() }
 
