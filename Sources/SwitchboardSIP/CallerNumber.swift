@@ -1,6 +1,8 @@
 /// The caller's phone number in E.164 form (`+15551234567`), or nil when the caller is not a number.
 ///
-/// P-Asserted-Identity is consulted first (every value, in order), then From.
+/// P-Asserted-Identity is consulted first (every value, in order), then From. Both are claims
+/// of the sender: the agent uses this only for INVITEs from trusted peers (RFC 3325); an
+/// authenticated caller's number comes from the users file instead.
 public func callerNumber(of message: SIPMessage) -> String? {
     for identity in message.pAssertedIdentities {
         if let number = e164Number(fromURI: identity.uriText) { return number }

@@ -32,8 +32,13 @@ public enum SIPCallEndReason: Sendable, Hashable {
 public struct SIPCallOffer: Sendable, Hashable {
     /// The SIP Call-ID, used as the call's identifier in every API.
     public var callID: String
-    /// The caller in E.164 form (`+15551234567`) from P-Asserted-Identity or From, if a number.
+    /// The caller in E.164 form (`+15551234567`), if a number: from P-Asserted-Identity or From
+    /// for a trusted peer, the users file's number for a caller who authenticated.
     public var callerNumber: String?
+    /// How `callerNumber` was proven; nil: it was not.
+    public var callerProof: SIPCallerProof?
+    /// True when `callerNumber` was proven (a trusted peer or digest credentials).
+    public var callerVerified: Bool { callerProof != nil }
     /// The caller's display name, if sent.
     public var callerDisplayName: String?
     /// The caller's URI (From) as written.

@@ -91,9 +91,30 @@ extension SIPUserAgent {
         if calls[callID] != nil {
             return respond(to: request, source: source, status: 482, reason: "Loop Detected", now: now)
         }
+        // Authentication first (RFC 3261 §8.2), for every address but a trusted one, and after
+        // the rate limit: an untrusted source pays a token for each attempt, so a flood of
+        // INVITEs gets stateless 503s rather than a challenge (or a 403) each.
+        var tokenTaken = false
+        var authenticatedUser: SIPDigestUsers.User?
+        if !isTrusted(source.host) {
+            if let wait = takeInviteToken(from: source.host, now: now) {
+                statistics.refusedInviteRate += 1
+                return respondStatelessly(to: request, source: source, status: 503, reason: "Service Unavailable (Too Many Call Attempts)",
+                                          extraHeaders: [("Retry-After", Self.retryAfter(wait))])
+            }
+            tokenTaken = true
+            switch authorize(request, method: "INVITE", source: source) {
+            case .refused(let status, let reason, let headers):
+                return respond(to: request, source: source, status: status, reason: reason, extraHeaders: headers, now: now)
+            case .authenticated(let user):
+                authenticatedUser = user
+            case .trusted:
+                break
+            }
+        }
         // A source over its INVITE rate gets every refusal statelessly: no Timer G retransmits
         // that a spoofed source address would turn into ten responses aimed at someone else.
-        let overRate = !hasInviteToken(from: source.host, now: now)
+        let overRate = !tokenTaken && !hasInviteToken(from: source.host, now: now)
         let required = request.headers.values("Require")
         if !required.isEmpty {
             let headers = [("Unsupported", required.joined(separator: ", "))]
@@ -123,7 +144,7 @@ extension SIPUserAgent {
         // would read as a permanent refusal of a legitimate peer. The rate refusal is stateless
         // (like Kamailio's `sl_send_reply` after `pike_check_req`), so a flood keeps no
         // transaction state; a retransmitted INVITE simply gets it again.
-        if let wait = takeInviteToken(from: source.host, now: now) {
+        if !tokenTaken, let wait = takeInviteToken(from: source.host, now: now) {
             statistics.refusedInviteRate += 1
             return respondStatelessly(to: request, source: source, status: 503, reason: "Service Unavailable (Too Many Call Attempts)",
                                       extraHeaders: [("Retry-After", Self.retryAfter(wait))])
@@ -151,7 +172,11 @@ extension SIPUserAgent {
                            extraHeaders: [("Contact", contactValue)], now: now)
         let calledUser = request.requestURI?.user ?? to.uri?.user
         let offerInfo = SIPCallOffer(
-            callID: callID, callerNumber: callerNumber(of: request), callerDisplayName: from.displayName, callerURI: from.uriText,
+            // RFC 3325: P-Asserted-Identity (and From) only from a trusted peer; an authenticated
+            // caller is the users file's number, whatever the headers claim.
+            callID: callID, callerNumber: authenticatedUser?.number ?? callerNumber(of: request),
+            callerProof: authenticatedUser.map { .digest(user: $0.name) } ?? .trustedPeer,
+            callerDisplayName: from.displayName, callerURI: from.uriText,
             calledNumber: calledUser.flatMap { e164Number($0.split(separator: ";").first.map(String.init) ?? $0) },
             calledUser: calledUser, media: media, source: source)
         actions.append(.incomingCall(offerInfo))

@@ -79,6 +79,18 @@ public struct SIPUserAgent: Sendable {
         public var notAcceptable = 0
         /// Offers or answers whose `c=` address was replaced by the signalling source IP.
         public var mediaAddressesConfined = 0
+        /// INVITEs from untrusted addresses answered 401 because they carried no credentials.
+        public var authChallenged = 0
+        /// INVITEs whose credentials were wrong (unknown user, bad response, foreign nonce): 401.
+        public var authFailed = 0
+        /// INVITEs with right credentials on an expired nonce: 401 with `stale=true`.
+        public var authStale = 0
+        /// INVITEs repeating a nonce-count already used (a replay): 401.
+        public var authReplayed = 0
+        /// INVITEs from untrusted addresses refused with 403 because no users are configured.
+        public var authForbidden = 0
+        /// INVITEs accepted on valid digest credentials.
+        public var authAccepted = 0
 
         /// All zero.
         public init() {}
@@ -89,6 +101,8 @@ public struct SIPUserAgent: Sendable {
 
     /// The configuration.
     public let configuration: Configuration
+    /// Who may start calls without credentials, and the digest users for everyone else.
+    public let authentication: SIPAuthentication
 
     var calls: [String: SIPCall] = [:]
     var serverTransactions: [ServerTransactionKey: ServerTransaction] = [:]
@@ -96,10 +110,14 @@ public struct SIPUserAgent: Sendable {
     /// Per-source-IP INVITE token buckets (only with `invitesPerSecond`).
     var inviteBuckets: [String: TokenBucket] = [:]
     var lastBucketPrune: ContinuousClock.Instant?
+    /// Nonce-counts seen per nonce (replays are refused).
+    var nonceCounts: [String: NonceUse] = [:]
 
-    /// Creates a user agent with no calls.
-    public init(configuration: Configuration) {
+    /// Creates a user agent with no calls. The default `authentication` trusts every address;
+    /// the hub passes its `--sip-trust` and `--sip-users` policy.
+    public init(configuration: Configuration, authentication: SIPAuthentication = .trustingEveryone) {
         self.configuration = configuration
+        self.authentication = authentication
     }
 
     /// Call-IDs of calls currently known (offered, ringing, established or being torn down).

@@ -3,6 +3,7 @@ RTP both ways on its own socket (20 ms μ-law packets), DTMF as RFC 4733 events,
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import socket
@@ -40,9 +41,10 @@ class SIPCaller:
     def sip_port(self) -> int:
         return self.sip.getsockname()[1]
 
-    def _request(self, method: str, body: str = "", cseq: int | None = None, branch: str | None = None) -> str:
+    def _request(self, method: str, body: str = "", cseq: int | None = None, branch: str | None = None,
+                 extra: list[str] | None = None, to: str | None = None) -> str:
         branch = branch or "z9hG4bK" + uuid.uuid4().hex[:12]
-        to = self.to_header or f"<sip:agent@127.0.0.1:{self.hub[1]}>"
+        to = to or self.to_header or f"<sip:agent@127.0.0.1:{self.hub[1]}>"
         lines = [
             f"{method} sip:agent@127.0.0.1:{self.hub[1]} SIP/2.0",
             f"Via: SIP/2.0/UDP 127.0.0.1:{self.sip_port};branch={branch};rport",
@@ -52,6 +54,7 @@ class SIPCaller:
             f"Call-ID: {self.call_id}",
             f"CSeq: {cseq or self.cseq} {method}",
             f"Contact: <sip:{self.number}@127.0.0.1:{self.sip_port}>",
+            *(extra or []),
         ]
         if body:
             lines.append("Content-Type: application/sdp")
@@ -77,25 +80,43 @@ class SIPCaller:
         return (f"v=0\r\no=caller 1 1 IN IP4 {connection}\r\ns=call\r\nc=IN IP4 {connection}\r\nt=0 0\r\n"
                 f"{media}\r\n{attributes}")
 
-    def invite(self, sdp: str | None = None) -> str:
+    @property
+    def request_uri(self) -> str:
+        return f"sip:agent@127.0.0.1:{self.hub[1]}"
+
+    def invite(self, sdp: str | None = None, extra: list[str] | None = None) -> str:
         """Sends INVITE (with `sdp`, or the usual offer) and returns the final response; a 2xx is
-        acknowledged and the RTP listener started."""
-        self.send_raw(self._request("INVITE", sdp or self.offer()).encode())
+        acknowledged and the RTP listener started, a 3xx-6xx acknowledged in its transaction."""
+        branch = "z9hG4bK" + uuid.uuid4().hex[:12]
+        self.send_raw(self._request("INVITE", sdp or self.offer(), branch=branch, extra=extra).encode())
         while True:
             response = self.receive(10)
             status = int(response.split(" ", 2)[1])
             if status < 200:
                 continue
             if status >= 300:
+                to = re.search(r"^To: (.*)$", response, re.M).group(1).strip()
+                self.send_raw(self._request("ACK", cseq=self.cseq, branch=branch, to=to).encode())
                 return response
             self.to_header = re.search(r"^To: (.*)$", response, re.M).group(1).strip()
             m = re.search(r"^m=audio (\d+)", response, re.M)
             c = re.search(r"^c=IN IP4 (\S+)", response, re.M)
             self.remote_rtp = (c.group(1), int(m.group(1)))
-            self.send_raw(self._request("ACK", cseq=1).encode())
+            self.send_raw(self._request("ACK", cseq=self.cseq).encode())
             self._listener = threading.Thread(target=self._listen, daemon=True)
             self._listener.start()
             return response
+
+    def invite_with_digest(self, user: str, password: str, algorithm: str = "MD5") -> tuple[str, str]:
+        """INVITE, then, when challenged, INVITE again with digest credentials (RFC 7616, qop=auth)
+        for the challenge of `algorithm`. Returns the challenge and the final response."""
+        challenge = self.invite()
+        if not challenge.startswith("SIP/2.0 401"):
+            return challenge, challenge
+        offered = [v for v in re.findall(r"^WWW-Authenticate: (.*)$", challenge, re.M) if f"algorithm={algorithm}" in v]
+        self.cseq += 1
+        authorization = digest_authorization(offered[0].strip(), user, password, "INVITE", self.request_uri)
+        return challenge, self.invite(extra=[f"Authorization: {authorization}"])
 
     def _listen(self) -> None:
         while not self._stop.is_set():
@@ -170,3 +191,16 @@ class SIPCaller:
             self._media.join(2)
         self.rtp.close()
         self.sip.close()
+
+
+def digest_authorization(challenge: str, user: str, password: str, method: str, uri: str, nc: str = "00000001") -> str:
+    """The `Authorization` value answering a `WWW-Authenticate: Digest …` challenge (RFC 7616, qop=auth)."""
+    params = dict(re.findall(r'(\w+)="?([^",]*)"?', challenge.split(" ", 1)[1]))
+    algorithm = params.get("algorithm", "MD5")
+    h = (lambda text: hashlib.md5(text.encode()).hexdigest()) if algorithm == "MD5" else \
+        (lambda text: hashlib.sha256(text.encode()).hexdigest())
+    cnonce = uuid.uuid4().hex[:16]
+    ha1 = h(f"{user}:{params['realm']}:{password}")
+    response = h(f"{ha1}:{params['nonce']}:{nc}:{cnonce}:auth:{h(f'{method}:{uri}')}")
+    return (f'Digest username="{user}", realm="{params["realm"]}", nonce="{params["nonce"]}", uri="{uri}", '
+            f'response="{response}", algorithm={algorithm}, cnonce="{cnonce}", qop=auth, nc={nc}')

@@ -44,6 +44,9 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     var callID: String { callIDSource() }
     private let callIDSource: @Sendable () -> String
     private let caller: SessionKey?
+    /// Whether the SIP layer proved `caller`: a trusted peer's identity, a digest-authenticated
+    /// user's number, or the number the hub dialled.
+    private let callerVerified: Bool
     private let outbound: OutboundCallPlan?
     /// An outbound call's media waits for the answer; an inbound call's starts at once.
     private var answered: Bool
@@ -72,12 +75,14 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     private(set) var packetsReceived = 0
     private(set) var packetsSent = 0
 
-    init(callID: @escaping @Sendable () -> String, caller: SessionKey?, media: SIPMedia, outbound: OutboundCallPlan? = nil,
+    init(callID: @escaping @Sendable () -> String, caller: SessionKey?, callerVerified: Bool = false, media: SIPMedia,
+         outbound: OutboundCallPlan? = nil,
          policy: Policy = Policy(), metrics: HubMetrics, logger: Logger, onHangUp: @escaping @Sendable (String) -> Void) {
         self.policy = policy
         self.latch = RTPSourceLatch(allowedHost: policy.anyAddress ? nil : policy.signallingHost, probation: policy.probation)
         self.callIDSource = callID
         self.caller = caller
+        self.callerVerified = callerVerified
         self.outbound = outbound
         self.answered = outbound == nil
         self.media = media
@@ -125,7 +130,7 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     private func start(context: ChannelHandlerContext) {
         remote = Self.address(media.remote)
         lastMediaActivity = .now()
-        context.fireChannelRead(wrapInboundOut(.started(CallStart(caller: caller, callID: callID, codec: codec, channel: "sip", outbound: outbound))))
+        context.fireChannelRead(wrapInboundOut(.started(CallStart(caller: caller, callerVerified: callerVerified, callID: callID, codec: codec, channel: "sip", outbound: outbound))))
         context.fireChannelReadComplete()
         nextTick = .now() + Self.packetInterval
         scheduleTick(context: context)

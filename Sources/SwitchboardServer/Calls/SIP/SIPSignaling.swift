@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Logging
 import NIOConcurrencyHelpers
@@ -41,8 +42,22 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     private var context: ChannelHandlerContext?
     private var logger: Logger
 
+    /// Trusted peers and digest users (`--sip-trust`, `--sip-users`); checked by `validate()`
+    /// at start-up, so a failure here (the file changed since) refuses every untrusted caller.
+    private let authentication: SIPAuthentication
+
     init(hub: HubContext, mediaHost: String, advertisedHost: String, sessions: AsyncStream<SessionDriver>.Continuation) {
-        self.agent = SIPUserAgent(configuration: Self.agentConfiguration(hub.configuration, host: advertisedHost, port: 0))
+        var authentication: SIPAuthentication
+        do {
+            authentication = try hub.configuration.sipAuthentication(advertisedHost: advertisedHost)
+        } catch {
+            hub.logger.error("SIP authentication settings unusable; untrusted callers are refused", metadata: ["error": "\(error)"])
+            authentication = SIPAuthentication(trusted: .loopback, realm: advertisedHost, users: nil, secret: [],
+                                               wallClock: { Int64(Date().timeIntervalSince1970) })
+        }
+        self.authentication = authentication
+        self.agent = SIPUserAgent(configuration: Self.agentConfiguration(hub.configuration, host: advertisedHost, port: 0),
+                                  authentication: authentication)
         self.hub = hub
         self.mediaHost = mediaHost
         self.advertisedHost = advertisedHost
@@ -55,7 +70,8 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
 
     func channelActive(context: ChannelHandlerContext) {
         agent = SIPUserAgent(configuration: Self.agentConfiguration(hub.configuration, host: advertisedHost,
-                                                                    port: context.channel.localAddress?.port ?? 0))
+                                                                    port: context.channel.localAddress?.port ?? 0),
+                             authentication: authentication)
         context.fireChannelActive()
     }
 
@@ -144,6 +160,12 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
         if now.refusedOverload > reported.refusedOverload { metrics.sipRefused("overload", count: now.refusedOverload - reported.refusedOverload) }
         if now.badRequests > reported.badRequests { metrics.sipRejected(status: 400, count: now.badRequests - reported.badRequests) }
         if now.notAcceptable > reported.notAcceptable { metrics.sipRejected(status: 488, count: now.notAcceptable - reported.notAcceptable) }
+        for (outcome, count) in [("challenged", now.authChallenged - reported.authChallenged), ("failed", now.authFailed - reported.authFailed),
+                                 ("stale", now.authStale - reported.authStale), ("replayed", now.authReplayed - reported.authReplayed),
+                                 ("forbidden", now.authForbidden - reported.authForbidden), ("accepted", now.authAccepted - reported.authAccepted)]
+            where count > 0 {
+            metrics.sipAuth(outcome, count: count)
+        }
         if now.mediaAddressesConfined > reported.mediaAddressesConfined {
             metrics.sipMediaAddressConfined(count: now.mediaAddressesConfined - reported.mediaAddressesConfined)
         }
@@ -184,11 +206,17 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     private func answer(_ offer: SIPCallOffer, context: ChannelHandlerContext) {
         let callID = offer.callID
         let caller = offer.callerNumber.flatMap(SessionKey.init).flatMap { $0.kind == .phoneNumber ? $0 : nil }
+        let proof: String
+        switch offer.callerProof {
+        case .trustedPeer: proof = "trusted_peer"
+        case .digest: proof = "digest"
+        case nil: proof = "none"
+        }
         logger.info("call offered", metadata: ["call.id": "\(callID)", "session.key": "\(caller?.redacted ?? "new")",
-                                               "call.codec": "\(offer.codec.rawValue)"])
+                                               "call.codec": "\(offer.codec.rawValue)", "call.caller_proof": "\(proof)"])
         calls[callID] = Call()
         let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
-        openMedia(callID: { callID }, party: caller, media: offer.media, outbound: nil, policy: mediaPolicy(signallingHost: offer.source.host),
+        openMedia(callID: { callID }, party: caller, partyVerified: offer.callerVerified, media: offer.media, outbound: nil, policy: mediaPolicy(signallingHost: offer.source.host),
                   signalingLoop: context.eventLoop).whenComplete { result in
             let this = signaling.value
             switch result {
@@ -221,7 +249,8 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
         let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
         let placeholder = SIPMedia(remote: peer, codec: .pcmu, payloadType: 0, telephoneEventPayloadType: nil)
         let callIDBox = NIOLockedValueBox("")
-        return openMedia(callID: { callIDBox.withLockedValue { $0 } }, party: callee, media: placeholder, outbound: plan,
+        // The callee is the number the hub dialled: proven.
+        return openMedia(callID: { callIDBox.withLockedValue { $0 } }, party: callee, partyVerified: true, media: placeholder, outbound: plan,
                          policy: mediaPolicy(signallingHost: peer.host), signalingLoop: context.eventLoop).flatMapThrowing { channel, handler in
             let this = signaling.value
             guard let port = channel.localAddress?.port else {
@@ -243,7 +272,7 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Binds a call's RTP socket with its pipeline: media, call bridge, and the session once started.
-    private func openMedia(callID: @escaping @Sendable () -> String, party: SessionKey?, media: SIPMedia, outbound: OutboundCallPlan?,
+    private func openMedia(callID: @escaping @Sendable () -> String, party: SessionKey?, partyVerified: Bool, media: SIPMedia, outbound: OutboundCallPlan?,
                            policy: RTPCallHandler.Policy, signalingLoop: any EventLoop) -> EventLoopFuture<(any Channel, RTPCallHandler)> {
         let hub = self.hub
         let sessions = self.sessions
@@ -253,7 +282,7 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
         let bootstrap = DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton.next())
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = RTPCallHandler(callID: callID, caller: party, media: media, outbound: outbound,
+                    let handler = RTPCallHandler(callID: callID, caller: party, callerVerified: partyVerified, media: media, outbound: outbound,
                                                  policy: policy, metrics: hub.metrics, logger: logger) { _ in
                         let id = callID()
                         signalingLoop.execute { signaling.value.hangUp(callID: id) }
