@@ -100,7 +100,7 @@ import SwitchboardSIP
     }
 
     @Test func twilioMessagesBecomeCallEvents() {
-        let stream = TwilioMediaStream(logger: .init(label: "test"), metrics: HubMetrics())
+        let stream = TwilioMediaStream(logger: .init(label: "test"), metrics: HubMetrics(), callerProof: .loopbackDevelopment())
         // Media before start is not a call's audio yet.
         #expect(stream.message(ByteBuffer(string: #"{"event":"media","media":{"payload":"AQID"}}"#)) == nil)
         guard case .started(let start)? = stream.message(ByteBuffer(string: #"{"event":"start","start":{"streamSid":"MZ1","callSid":"CA1","customParameters":{"from":"+15551234567"},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}}}"#)) else {
@@ -134,7 +134,7 @@ import SwitchboardSIP
     }
 
     @Test func aCallerWhoseNumberIsNotE164GetsASessionOfItsOwn() {
-        let stream = TwilioMediaStream(logger: .init(label: "test"), metrics: HubMetrics())
+        let stream = TwilioMediaStream(logger: .init(label: "test"), metrics: HubMetrics(), callerProof: .loopbackDevelopment())
         guard case .started(let start)? = stream.message(ByteBuffer(string: #"{"event":"start","start":{"streamSid":"MZ2","customParameters":{"from":"anonymous"}}}"#)) else {
             Issue.record("no start")
             return
@@ -152,7 +152,7 @@ import SwitchboardSIP
     }
 
     @Test func outboundStreamsCarryTheirPlan() {
-        let stream = TwilioMediaStream(logger: .init(label: "test"), metrics: HubMetrics())
+        let stream = TwilioMediaStream(logger: .init(label: "test"), metrics: HubMetrics(), callerProof: .loopbackDevelopment())
         guard case .started(let start)? = stream.message(ByteBuffer(string: #"{"event":"start","start":{"streamSid":"MZ3","customParameters":{"from":"+15551234567","direction":"outbound","agent":"hotel","purpose":"your stay"}}}"#)) else {
             Issue.record("no start")
             return

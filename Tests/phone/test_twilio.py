@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,8 +17,8 @@ import pytest
 import websockets
 
 from audio import SILENCE_FRAME, rms, spoken_mulaw
-from conftest import session_ready
-from twilio_peer import TwilioPeer, twilio_signature
+from conftest import ADMIN_HEADERS, session_ready, start_hub, stop_hub
+from twilio_peer import TwilioPeer, fetch_twiml, twilio_signature
 
 QUESTION = "Is flight S B 2 0 4 on time"
 
@@ -55,6 +56,9 @@ def test_webhook_answers_signed_calls_with_a_stream_that_carries_the_caller(hub)
     parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
     assert parameters["from"] == "+15550100001"
     assert parameters["callSid"] == CALL_PARAMS["CallSid"]
+    # Signed, with an expiry and a nonce: the stream proves the caller.
+    assert set(parameters) == {"from", "callSid", "expires", "nonce", "signature"}, parameters
+    assert int(parameters["expires"]) > 0 and len(parameters["nonce"]) == 32
 
 
 def test_webhook_refuses_a_wrong_or_missing_signature(hub):
@@ -204,9 +208,109 @@ def test_a_stream_in_another_audio_format_is_ended(hub):
     assert "audio/x-mulaw" in reason
 
 
+def metric(hub, name: str) -> float:
+    with urllib.request.urlopen(f"{hub.http_base}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+    return 0.0
+
+
+async def closed_stream(hub, parameters: dict, call_sid: str) -> tuple[int, str, int]:
+    """Opens a (signed-upgrade) stream with these parameters; how the hub closed it."""
+    peer = await TwilioPeer.connect_with(hub.ws_base, parameters, call_sid=call_sid)
+    await asyncio.wait_for(peer.ws.wait_closed(), 10)
+    await peer.close()
+    return peer.ws.close_code, peer.ws.close_reason, len(peer.heard.audio)
+
+
+def test_a_replayed_stream_with_a_changed_caller_is_refused(hub):
+    """With a token, only the webhook's signed parameters prove a caller: a replayed stream that
+    claims another number, one without the signature and one used twice are closed with 1008."""
+    victim, attacker = "+15550100080", "+15550100081"
+    url, parameters, call_sid = fetch_twiml(hub.http_base, attacker)
+    forged_before = metric(hub, 'switchboard_twilio_caller_total{outcome="forged"}')
+
+    # The attacker's own signed parameters, with the victim's number: refused, nothing heard.
+    code, reason, heard = run(closed_stream(hub, dict(parameters, **{"from": victim}), call_sid))
+    assert (code, heard) == (1008, 0), reason
+    assert "signature" in reason
+    # The same parameters on a stream of another call.
+    code, reason, _ = run(closed_stream(hub, parameters, "CA" + "f" * 32))
+    assert code == 1008, reason
+    # No signature at all.
+    code, reason, _ = run(closed_stream(hub, {"from": victim, "callSid": call_sid}, call_sid))
+    assert code == 1008 and "no signature" in reason, reason
+    assert metric(hub, 'switchboard_twilio_caller_total{outcome="forged"}') >= forged_before + 2
+    assert metric(hub, 'switchboard_twilio_caller_total{outcome="missing"}') >= 1
+
+    # The genuine stream still starts (the refusals did not use its nonce up) ...
+    async def genuine():
+        peer = await TwilioPeer.connect_with(hub.ws_base, parameters, call_sid=call_sid)
+        await peer.speak(SILENCE_FRAME * 5, pace=0.005)
+        await asyncio.sleep(0.5)
+        open_ = peer.ws.close_code is None
+        await peer.stop()
+        return open_
+    assert run(genuine()), "the signed stream was closed"
+    # ... once: replaying it exactly is refused.
+    code, reason, _ = run(closed_stream(hub, parameters, call_sid))
+    assert code == 1008 and "already used" in reason, reason
+    assert metric(hub, 'switchboard_twilio_caller_total{outcome="replayed"}') >= 1
+    assert metric(hub, 'switchboard_twilio_caller_total{outcome="verified"}') >= 1
+
+
+@pytest.fixture(scope="module")
+def keyless_hub(tmp_path_factory: pytest.TempPathFactory):
+    instance = start_hub(tmp_path_factory.mktemp("keyless-phone-hub"), "twilio-keyless", [], twilio_token=False)
+    yield instance
+    stop_hub(instance)
+
+
+def sessions_started(hub, since: int) -> list[str]:
+    """The hub's `session started` log lines after byte `since` of its log."""
+    return [line for line in hub.log()[since:].splitlines() if "session started" in line]
+
+
+def test_a_keyless_hub_gives_an_unsigned_stream_a_session_of_its_own(keyless_hub):
+    """On a loopback hub with no token, a stream without the signed parameters goes on
+    unverified: it gets a fresh session, never the claimed number's history. (Read from the
+    hub's log: a phone number's session can no longer be opened from /realtime.)"""
+    hub = keyless_hub
+    caller = "+15551230001"
+
+    async def call(peer_factory, words):
+        peer = await peer_factory()
+        await peer.speak(spoken_mulaw(words), pace=0.005)
+        await peer.speak(SILENCE_FRAME * 50, pace=0.005)
+        heard = await peer.wait_for_answer()
+        await peer.stop()
+        return heard
+
+    def call_logged(peer_factory, words) -> list[str]:
+        since = len(hub.log())
+        heard = run(call(peer_factory, words))
+        assert len(heard.audio) > 0, "no answer"
+        time.sleep(1.0)  # the session is saved as the call ends
+        started = sessions_started(hub, since)
+        assert len(started) == 1, started
+        return started[0]
+
+    # Through the webhook (signed with the process's key): the number keys the session, and
+    # calling back the same way resumes it.
+    assert "session.resumed=false" in call_logged(lambda: TwilioPeer.connect(hub.ws_base, caller), QUESTION)
+    assert "session.resumed=true" in call_logged(lambda: TwilioPeer.connect(hub.ws_base, caller), "What gate does it leave from")
+    # A raw stream claiming the number without the signature: the call goes on, in a fresh session.
+    raw = call_logged(lambda: TwilioPeer.connect_with(hub.ws_base, {"from": caller}), "What gate does it leave from")
+    assert "session.resumed=false" in raw, raw
+    assert metric(hub, 'switchboard_twilio_caller_total{outcome="missing"}') == 1
+    assert metric(hub, 'switchboard_twilio_caller_total{outcome="verified"}') == 2
+    assert "the Twilio stream's caller is not proven" in hub.log()
+
+
 def post_call(hub, body: dict) -> tuple[int, dict]:
     request = urllib.request.Request(f"{hub.http_base}/calls", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **ADMIN_HEADERS})
     try:
         with urllib.request.urlopen(request, timeout=15) as response:
             return response.status, json.loads(response.read())
@@ -228,12 +332,23 @@ def test_an_outbound_call_through_twilio_opens_with_the_agent_and_its_purpose(hu
     stream = ET.fromstring(request["form"]["Twiml"][0]).find("./Connect/Stream")
     assert stream.get("url") == f"{hub.ws_base}/twilio/media"
     parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
-    assert parameters == {"from": callee, "direction": "outbound", "agent": "hotel",
-                          "purpose": "your stay at the Harbor View Hotel"}
+    signed = {"expires", "nonce", "signature"}
+    assert {k: v for k, v in parameters.items() if k not in signed} == {
+        "from": callee, "direction": "outbound", "agent": "hotel", "purpose": "your stay at the Harbor View Hotel"}
+    assert signed <= set(parameters), "the callee's number is signed"
+    assert request["form"]["Timeout"] == ["60"]
+
+    # A stream claiming another callee with those parameters is refused.
+    async def forged():
+        peer = await TwilioPeer.connect_with(hub.ws_base, dict(parameters, **{"from": "+15550100069"}), call_sid=answer["call_id"])
+        await asyncio.wait_for(peer.ws.wait_closed(), 10)
+        await peer.close()
+        return peer.ws.close_code
+    assert run(forged()) == 1008
 
     # Twilio connects the answered call to the stream with those parameters: the agent speaks first.
     async def scenario():
-        peer = await TwilioPeer.connect_with(hub.ws_base, parameters)
+        peer = await TwilioPeer.connect_with(hub.ws_base, parameters, call_sid=answer["call_id"])
         heard = await peer.wait_for_answer()
         await peer.stop()
         return heard

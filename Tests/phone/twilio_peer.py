@@ -1,6 +1,7 @@
-"""A scripted Twilio Media Streams peer: it opens the stream the way Twilio does (signed
-upgrade, `connected`, `start`), speaks μ-law in 20 ms `media` frames, plays the hub's audio on a
-simulated clock and echoes each `mark` when playback reaches it, and honours `clear`."""
+"""A scripted Twilio Media Streams peer: it calls the way Twilio does (the signed voice webhook
+first, then the stream its TwiML names: signed upgrade, `connected`, `start` with the TwiML's
+parameters and the webhook's CallSid), speaks μ-law in 20 ms `media` frames, plays the hub's
+audio on a simulated clock and echoes each `mark` when playback reaches it, and honours `clear`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ import hashlib
 import hmac
 import json
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 import websockets
@@ -21,6 +26,24 @@ from conftest import AUTH_TOKEN
 def twilio_signature(url: str, params: dict[str, str] | None = None, token: str = AUTH_TOKEN) -> str:
     text = url + "".join(k + v for k, v in sorted((params or {}).items()))
     return base64.b64encode(hmac.new(token.encode(), text.encode(), hashlib.sha1).digest()).decode()
+
+
+def fetch_twiml(http_base: str, caller: str | None, call_sid: str | None = None,
+                token: str = AUTH_TOKEN) -> tuple[str, dict[str, str], str]:
+    """Posts a signed inbound call to the voice webhook as Twilio does; returns the stream URL,
+    the stream's parameters and the CallSid."""
+    call_sid = call_sid or "CA" + uuid.uuid4().hex
+    params = {"CallSid": call_sid, "AccountSid": "AC" + "0" * 32, "From": caller or "anonymous",
+              "To": "+15550199999", "CallStatus": "ringing", "Direction": "inbound"}
+    url = f"{http_base}/twilio/voice"
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded",
+                                              "X-Twilio-Signature": twilio_signature(url, params, token)})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        stream = ET.fromstring(response.read().decode()).find("./Connect/Stream")
+    assert stream is not None
+    return stream.get("url"), {p.get("name"): p.get("value") for p in stream.findall("Parameter")}, call_sid
 
 
 @dataclass
@@ -49,17 +72,23 @@ class TwilioPeer:
 
     @classmethod
     async def connect(cls, base: str, caller: str | None, media_format: dict | None = None, sign: bool = True):
-        return await cls.connect_with(base, {"from": caller} if caller else {}, media_format, sign)
+        """A call from `caller`: the webhook's TwiML first, then its stream with its parameters."""
+        http_base = "http" + base[len("ws"):] if base.startswith("ws") else base
+        url, parameters, call_sid = await asyncio.to_thread(fetch_twiml, http_base, caller)
+        assert url == f"{base}/twilio/media", url
+        return await cls.connect_with(base, parameters, media_format, sign, call_sid=call_sid)
 
     @classmethod
-    async def connect_with(cls, base: str, parameters: dict, media_format: dict | None = None, sign: bool = True):
+    async def connect_with(cls, base: str, parameters: dict, media_format: dict | None = None, sign: bool = True,
+                           call_sid: str | None = None):
+        """A stream with these custom parameters (as TwiML gave them, or made up) and CallSid."""
         url = f"{base}/twilio/media"
         headers = {"X-Twilio-Signature": twilio_signature(url)} if sign else {}
         ws = await websockets.connect(url, additional_headers=headers, max_size=2**22)
         stream_sid = "MZ" + uuid.uuid4().hex
         await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
         start = {
-            "streamSid": stream_sid, "accountSid": "AC" + "0" * 32, "callSid": "CA" + uuid.uuid4().hex,
+            "streamSid": stream_sid, "accountSid": "AC" + "0" * 32, "callSid": call_sid or "CA" + uuid.uuid4().hex,
             "tracks": ["inbound"],
             "customParameters": parameters,
             "mediaFormat": media_format or {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},

@@ -12,7 +12,10 @@ import SwitchboardCore
 /// frame), `dtmf`, `mark` (echoed once the audio before it has played) and `stop`.
 /// Out: `media`, `mark` and `clear`, each with the stream's `streamSid`.
 /// The caller's number arrives as the `from` custom parameter (Twilio does not put it in
-/// `start`); in E.164 it becomes the session key, so calling back resumes the conversation.
+/// `start`), signed by the hub's TwiML (`TwilioCallerProof`). A proven number in E.164 becomes
+/// the session key, so calling back resumes the conversation. An unproven one (no signature, a
+/// forged, expired or reused one) ends the stream with 1008 when a Twilio auth token is
+/// configured; on a loopback hub without one the call goes on with `callerVerified == false`.
 final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = CallEvent
@@ -21,6 +24,8 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
 
     private let logger: Logger
     private let metrics: HubMetrics
+    /// Checks the signed caller parameters of `start`.
+    let callerProof: TwilioCallerProof
     private(set) var streamSid: String?
     private var closing = false
     /// Set when a message means the stream cannot go on (an audio format the hub cannot take,
@@ -49,9 +54,12 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
         static let loggedDrops = 10
     }
 
-    init(logger: Logger, metrics: HubMetrics) {
+    /// `callerProof`: by default the proof of the hub these metrics belong to (a hub registers
+    /// it with its Twilio routes); for metrics of no hub, one no stream can meet.
+    init(logger: Logger, metrics: HubMetrics, callerProof: TwilioCallerProof? = nil) {
         self.logger = logger
         self.metrics = metrics
+        self.callerProof = callerProof ?? TwilioCallerProof.registered(for: metrics)
     }
 
     // MARK: Twilio → call
@@ -181,8 +189,14 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
                 return nil
             }
         }
-        streamSid = sid
         let parameters = start["customParameters"]?.objectValue
+        let callSid = start["callSid"]?.stringValue.flatMap { Self.isToken($0, maximumLength: Limits.callSid) ? $0 : nil }
+        let proof = proven(parameters, callSid: start["callSid"]?.stringValue)
+        if proof != .verified, callerProof.required {
+            refusal = (.policyViolation, Self.refusalReason(proof))
+            return nil
+        }
+        streamSid = sid
         let from = parameters?["from"]?.stringValue ?? parameters?["From"]?.stringValue
         let caller = from.flatMap { $0.utf8.count <= 64 ? SessionKey($0) : nil }.flatMap { $0.kind == .phoneNumber ? $0 : nil }
         if from != nil, caller == nil { logger.info("the caller's number is not in E.164; the call gets a session of its own") }
@@ -192,8 +206,42 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
             let purpose = parameters?["purpose"]?.stringValue.map { String($0.prefix(Limits.purpose)) }
             plan = OutboundCallPlan(agent: agent, purpose: purpose)
         }
-        let callSid = start["callSid"]?.stringValue.flatMap { Self.isToken($0, maximumLength: Limits.callSid) ? $0 : nil }
-        return .started(CallStart(caller: caller, callID: callSid ?? sid, codec: .g711ulaw, channel: "twilio", outbound: plan))
+        return .started(CallStart(caller: caller, callerVerified: proof == .verified, callID: callSid ?? sid, codec: .g711ulaw,
+                                  channel: "twilio", outbound: plan))
+    }
+
+    /// Whether the custom parameters carry this hub's valid, unexpired, unused signature;
+    /// counted by outcome, and logged when they do not.
+    private func proven(_ parameters: JSONObject?, callSid: String?) -> TwilioCallerProof.Outcome {
+        var pairs: [(String, String)] = []
+        var readable = true
+        for (name, value) in parameters?.members ?? [] {
+            guard let text = value.stringValue else {
+                readable = false
+                continue
+            }
+            pairs.append((name, text))
+        }
+        var outcome = callerProof.verify(pairs, callSid: callSid)
+        if outcome != .missing, !readable { outcome = .forged }
+        metrics.twilioCaller(outcome.rawValue)
+        if outcome != .verified {
+            logger.warning("the Twilio stream's caller is not proven", metadata: [
+                "twilio.caller_proof": "\(outcome.rawValue)", "twilio.refused": "\(callerProof.required)",
+            ])
+        }
+        return outcome
+    }
+
+    /// The close reason of a stream whose caller is not proven.
+    static func refusalReason(_ outcome: TwilioCallerProof.Outcome) -> String {
+        switch outcome {
+        case .verified: return ""
+        case .missing: return "the caller is not proven: start carries no signature from this hub's TwiML"
+        case .forged: return "the caller is not proven: the stream parameters do not match their signature"
+        case .expired: return "the caller is not proven: the stream parameters' signature has expired"
+        case .replayed: return "the caller is not proven: the stream parameters were already used"
+        }
     }
 
     /// Why `start.mediaFormat` is not one the hub takes (μ-law, 8 kHz, mono), or `nil` when it

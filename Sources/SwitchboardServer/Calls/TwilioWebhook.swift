@@ -8,11 +8,13 @@ import SwitchboardCore
 
 /// The Twilio voice webhook: `POST /twilio/voice` (or `GET`) answers a call with TwiML that
 /// connects it to the hub's media stream, with the caller's number as a stream parameter (Twilio
-/// strips query strings from stream URLs, and `start` does not carry the caller).
+/// strips query strings from stream URLs, and `start` does not carry the caller), signed with
+/// the call's CallSid, an expiry and a nonce (`TwilioCallerProof`): the stream proves the caller.
 enum TwilioWebhook {
     static let voicePath = "/twilio/voice"
 
     static func addRoutes(to router: Router<BasicRequestContext>, hub: HubContext) {
+        TwilioCallerProof.register(for: hub)
         router.post(RouterPath(voicePath)) { request, _ -> Response in
             // POST parameters are signed after the URL.
             let body = try await request.body.collect(upTo: 64 * 1024)
@@ -39,7 +41,8 @@ enum TwilioWebhook {
         var streamParameters: [(String, String)] = []
         if let caller { streamParameters.append(("from", caller.rawValue)) }
         if let sid = value("CallSid") { streamParameters.append(("callSid", sid)) }
-        let twiml = twiML(streamURL: mediaURL(base: base), parameters: streamParameters)
+        let signed = TwilioCallerProof(configuration: hub.configuration).signed(streamParameters)
+        let twiml = twiML(streamURL: mediaURL(base: base), parameters: signed)
         return Response(status: .ok, headers: [.contentType: "text/xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: twiml)))
     }
 
