@@ -29,6 +29,7 @@
 #   SWITCHBOARD_BIN                hub binary (default .build/release/switchboard if it exists,
 #                                  else .build/debug/switchboard)
 #   SWITCHBOARD_REPLICAS_DIR       state directory (see above)
+#   SWITCHBOARD_SECRET_KEY         the replicas' shared --secret-key (default: a random one per run)
 #   SWITCHBOARD_REPLICAS_ARGS      extra `switchboard serve` arguments for both replicas
 #                                  (e.g. "--event-loops 1 --log-level warning")
 #   SWITCHBOARD_REPLICAS_KEEP_LOGS a directory `stop` copies every log into before removing the
@@ -255,7 +256,10 @@ start_hub() {
       echo "# $(date -u +%FT%TZ) start attempt $attempt"
       echo "\$ $BIN serve --host 127.0.0.1 --port $port --sessions $SESSIONS --replica-id $name --data <data> --max-connections-per-ip 0 ${extra[*]:-}"
     } >>"$log"
-    ( cd "$RUN_DIR" && exec "$BIN" serve --host 127.0.0.1 --port "$port" --sessions "$SESSIONS" \
+    # Every replica signs and accepts the same client secrets: one key per run, unless given.
+    [ -s "$RUN_DIR/secret-key" ] || (umask 077; head -c 32 /dev/urandom | base64 >"$RUN_DIR/secret-key")
+    ( cd "$RUN_DIR" && SWITCHBOARD_SECRET_KEY="${SWITCHBOARD_SECRET_KEY:-$(cat "$RUN_DIR/secret-key")}" \
+      exec "$BIN" serve --host 127.0.0.1 --port "$port" --sessions "$SESSIONS" \
         --replica-id "$name" --data "$DATA" --personas "$repo/Personas" --web "$repo/web-static" \
         --max-connections-per-ip 0 ${extra[@]+"${extra[@]}"} ) >>"$log" 2>&1 </dev/null &
     pid=$!

@@ -61,11 +61,51 @@ export class RealtimeClient extends EventTarget {
     return true;
   }
 
-  open() {
+  /**
+   * A client secret for the connection, as OpenAI's browser clients use: minted by the page's
+   * origin (POST /v1/realtime/client_secrets; a loopback hub with no keys mints without one),
+   * or by the site's own backend when the page names it in
+   * <meta name="switchboard-client-secret-url" content="https://…">, answering { value, expires_at }.
+   * Kept until 30 s before it expires; a started session outlives it.
+   */
+  async clientSecret() {
+    const now = Date.now() / 1000;
+    if (this.secret && this.secret.expires_at - 30 > now) return this.secret.value;
+    const meta = document.querySelector('meta[name="switchboard-client-secret-url"]');
+    const url = (meta && meta.content) || '/v1/realtime/client_secrets';
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ expires_after: { anchor: 'created_at', seconds: 600 } }),
+      credentials: 'same-origin',
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok || typeof body.value !== 'string') {
+      const message = (body.error && body.error.message) || `HTTP ${response.status}`;
+      throw Object.assign(new Error(`could not get a client secret: ${message}`), { refused: response.status < 500 });
+    }
+    this.secret = body;
+    return body.value;
+  }
+
+  async open() {
     this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting', { attempt: this.attempt, delayMs: 0 });
+    let secret;
+    try {
+      secret = await this.clientSecret();
+    } catch (error) {
+      if (error.refused) {
+        this.wanted = false;
+        this.setState('refused', { code: POLICY_VIOLATION, reason: error.message });
+      } else {
+        this.scheduleReconnect({ code: 0, reason: String(error) });
+      }
+      return;
+    }
+    if (!this.wanted) return;
     let socket;
     try {
-      socket = new WebSocket(this.url, ['realtime']);
+      socket = new WebSocket(this.url, ['realtime', `openai-insecure-api-key.${secret}`]);
     } catch (error) {
       this.scheduleReconnect({ code: 0, reason: String(error) });
       return;
@@ -74,6 +114,7 @@ export class RealtimeClient extends EventTarget {
     socket.onopen = () => {
       if (this.socket !== socket) return;
       this.attempt = 0;
+      this.renewedSecret = false;
       this.setState('open', {});
     };
     socket.onmessage = (message) => {
@@ -93,6 +134,11 @@ export class RealtimeClient extends EventTarget {
       if (close.code === TAKEN_OVER || this.takenOver) {
         this.wanted = false;
         this.setState('taken-over', { code: close.code, reason: close.reason });
+      } else if (close.code === POLICY_VIOLATION && close.reason === 'unauthorized' && this.secret && !this.renewedSecret) {
+        // The secret was refused (the hub restarted with another key, or it expired): mint a new one, once.
+        this.secret = null;
+        this.renewedSecret = true;
+        this.scheduleReconnect({ code: close.code, reason: close.reason });
       } else if (close.code === POLICY_VIOLATION) {
         this.wanted = false;
         this.setState('refused', { code: close.code, reason: close.reason });

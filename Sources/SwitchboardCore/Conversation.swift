@@ -30,11 +30,20 @@ public struct Conversation: Sendable {
         /// The most text one conversation item may carry (message content, a function call's
         /// output), in UTF-8 bytes.
         public var maxItemBytes: Int
+        /// Whether the saved history is replayed into the model and listed in `hub.session.ready`
+        /// (it is kept and saved either way).
+        public var replayHistory = true
+        /// The client's settings the session starts with (a client secret's session), as if the
+        /// client had sent them; instructions, voice and tools stay the agent's.
+        public var initialClientSession: SessionConfig?
 
         public init(sessionKey: String, hubEvents: Bool, requestedModel: String?, modelDialect: Dialect, historyTurns: Int,
                     agents: [String: AgentProfile] = [:], router: (any UtteranceRouter)? = nil, hubTools: Set<String> = [],
-                    maxItemBytes: Int = Conversation.defaultMaxItemBytes) {
+                    maxItemBytes: Int = Conversation.defaultMaxItemBytes, replayHistory: Bool = true,
+                    initialClientSession: SessionConfig? = nil) {
             self.maxItemBytes = maxItemBytes
+            self.replayHistory = replayHistory
+            self.initialClientSession = initialClientSession
             self.sessionKey = sessionKey
             self.hubEvents = hubEvents
             self.requestedModel = requestedModel
@@ -146,6 +155,14 @@ public struct Conversation: Sendable {
         self.agent = agent
         self.clientDialect = clientDialect
         self.resumed = resumed
+        if var initial = configuration.initialClientSession {
+            initial.instructions = nil
+            initial.voice = nil
+            initial.tools = nil
+            initial.toolChoice = nil
+            initial.model = nil
+            clientConfig = initial
+        }
     }
 
     /// Whether the session has ended (closed, taken over, shut down): its last state is saved.
@@ -674,6 +691,7 @@ public struct Conversation: Sendable {
     /// The saved history, replayed into a new model session as conversation items.
     private func historyReplay() -> [Action] {
         var actions: [Action] = []
+        guard configuration.replayHistory else { return [] }
         let assistantContentType = configuration.modelDialect == .ga ? "output_text" : "text"
         for turn in state.history {
             if !turn.user.isEmpty {
@@ -777,7 +795,7 @@ public struct Conversation: Sendable {
     // MARK: Hub events
 
     private func hubSessionReady() -> RealtimeEvent {
-        let history: [JSONValue] = state.history.map { turn in
+        let history: [JSONValue] = (configuration.replayHistory ? state.history : []).map { turn in
             var item = JSONObject([
                 ("user", .string(turn.user)),
                 ("assistant", .string(turn.assistant)),

@@ -9,6 +9,9 @@ public protocol BusinessData: Sendable {
 
     /// The customer with this id.
     func customer(id: String) async throws -> CustomerRecord?
+    /// The customer whose phone number is `phone` (compared in E.164: spaces, dashes, dots and
+    /// parentheses in stored numbers are ignored); `nil` when no customer has it.
+    func customer(phone: String) async throws -> CustomerRecord?
 
     /// Every flight booking of the customer, cancelled ones included, by departure date.
     func bookings(customerID: String) async throws -> [FlightBooking]

@@ -83,6 +83,11 @@ public final class SQLiteBusinessData: BusinessData {
         try await withDatabase { (database) throws(DataError) in try database.customer(id: id) }
     }
 
+    public func customer(phone: String) async throws -> CustomerRecord? {
+        guard let number = PhoneNumber.e164(phone) else { return nil }
+        return try await withDatabase { (database) throws(DataError) in try database.customer(phone: number) }
+    }
+
     public func bookings(customerID: String) async throws -> [FlightBooking] {
         try await withDatabase { (database) throws(DataError) in try database.bookings(customerID: customerID) }
     }

@@ -1,5 +1,11 @@
 /// The typed queries, on an open database, so that reads and the change transactions share them.
 extension SQLiteDatabase {
+    func customer(phone: String) throws(DataError) -> CustomerRecord? {
+        try query("SELECT id, name, email, phone FROM customers WHERE \(PhoneNumber.normalisedSQL("phone")) = ? ORDER BY id LIMIT 1", [.text(phone)]) { row in
+            CustomerRecord(id: row.text(), name: row.text(), email: row.optionalText(), phone: row.optionalText())
+        }.first
+    }
+
     func customer(id: String) throws(DataError) -> CustomerRecord? {
         try query("SELECT id, name, email, phone FROM customers WHERE id = ?", [.text(id)]) { row in
             CustomerRecord(id: row.text(), name: row.text(), email: row.optionalText(), phone: row.optionalText())

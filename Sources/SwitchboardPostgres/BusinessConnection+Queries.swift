@@ -11,6 +11,17 @@ extension BusinessConnection {
         }.first
     }
 
+    /// The customer with this E.164 number (the stored number's punctuation ignored).
+    func customer(phone: String) async throws -> CustomerRecord? {
+        try await rows("""
+            SELECT id, name, email, phone FROM customers
+            WHERE replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '.', ''), '(', ''), ')', '') = \(phone)
+            ORDER BY id LIMIT 1
+            """) { (row) throws(DataError) in
+            CustomerRecord(id: try row.next(), name: try row.next(), email: try row.next(), phone: try row.next())
+        }.first
+    }
+
     // MARK: Flights
 
     private static let flightColumns = """

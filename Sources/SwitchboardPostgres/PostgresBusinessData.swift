@@ -80,6 +80,11 @@ public final class PostgresBusinessData: BusinessData {
         try await withConnection { try await $0.customer(id: id) }
     }
 
+    public func customer(phone: String) async throws -> CustomerRecord? {
+        guard let number = PhoneNumber.e164(phone) else { return nil }
+        return try await withConnection { try await $0.customer(phone: number) }
+    }
+
     public func bookings(customerID: String) async throws -> [FlightBooking] {
         try await withConnection { try await $0.bookings(customerID: customerID) }
     }

@@ -3,44 +3,77 @@ import NIOHTTP1
 import RealtimeProtocol
 import SwitchboardCore
 
-/// What a client asked for when it opened `/realtime`.
+/// Where the customer of a session comes from: always from a proof, never from what an
+/// untrusted client says.
+enum CustomerSource: Sendable, Equatable {
+    /// The demo customer (`--demo-customer`): only on an open hub (loopback, no keys).
+    case demo
+    /// Named by a client secret, or by a server key's `customer_id` / `customer_name`.
+    case proven(Customer)
+    /// Whoever the saved session belongs to (a server key naming no customer); a guest when new.
+    case saved
+    /// Nobody: no bookings, no reservations.
+    case guest
+    /// A phone bridge's verified caller: looked up by number in the business data (unknown: a guest).
+    case phone(String)
+}
+
+/// What a client asked for when it opened `/realtime`, and what it proved.
 struct ConnectionRequest: Sendable {
     /// Why a connection is refused (sent as an `error` event, then close 1008).
     enum Refusal: Sendable, Equatable {
         case badSessionKey(String)
         case unauthorized
+        /// `customer_id` / `customer_name` in the query without a server key.
+        case customerNotAllowed(String)
+        /// A phone number as the session key without a server key.
+        case phoneKeyNotAllowed
+        /// A session key other than the one the client secret is bound to.
+        case sessionKeyMismatch
     }
 
     var sessionKey: SessionKey
     /// Whether the hub made the key up (none was given).
     var keyGenerated: Bool
     var model: String?
-    var customer: Customer
+    var customerSource: CustomerSource
     var hubEvents: Bool
     var dialect: Dialect
     /// `realtime` when the client offered that subprotocol (browsers do).
     var subprotocol: String?
     var refusal: Refusal?
-    /// The agent the session must start with (an outbound call placed for that agent).
+    /// The agent the session must start with (an outbound call placed for that agent, a client secret's agent).
     var agent: String?
+    /// Who proved what (`nil`: nothing valid was presented, or a phone bridge).
+    var principal: Principal?
+    /// Whether a saved history is replayed into the model and shown in `hub.session.ready`: the
+    /// history of a phone-number session only on a phone channel that proved the number.
+    var replayHistory = true
+    /// The client settings the session starts with (a client secret's `session`).
+    var initialSession: JSONObject?
 
-    /// Reads the request target and headers.
-    init(uri: String, headers: HTTPHeaders, apiKeys: [String]) {
+    /// Reads the request target and headers; `identity` checks the credentials.
+    init(uri: String, headers: HTTPHeaders, identity: IdentityPolicy) {
         let query = Self.query(of: uri)
         func value(_ name: String) -> String? { query.last(where: { $0.0 == name })?.1 }
         model = value("model").flatMap { $0.isEmpty ? nil : $0 }
-        customer = Customer(name: value("customer_name"), id: value("customer_id"))
         hubEvents = ["1", "true", "yes"].contains(value("hub_events")?.lowercased() ?? "")
         dialect = Dialect.fromBetaHeader(headers["OpenAI-Beta"].first)
         let protocols = headers[canonicalForm: "Sec-WebSocket-Protocol"].map(String.init)
         subprotocol = protocols.contains("realtime") ? "realtime" : nil
         refusal = nil
+        customerSource = .guest
         // The credential is checked before anything the client sent is looked at: an
         // unauthorised client learns nothing about its other parameters.
-        if !apiKeys.isEmpty, !Self.presentsKey(headers: headers, protocols: protocols, apiKeys: apiKeys) {
-            refusal = .unauthorized
+        let principal = identity.authenticate(KeyStore.presented(headers: headers))
+        self.principal = principal
+        if principal == nil { refusal = .unauthorized }
+        var text = value("session_state_key")
+        if case .clientSecret(let claims)? = principal, let bound = claims.sessionStateKey {
+            if let text, SessionKey(text)?.rawValue != bound, refusal == nil { refusal = .sessionKeyMismatch }
+            text = bound
         }
-        if let text = value("session_state_key") {
+        if let text {
             if let key = SessionKey(text) {
                 sessionKey = key
                 keyGenerated = false
@@ -53,34 +86,60 @@ struct ConnectionRequest: Sendable {
             sessionKey = SessionKey.random()
             keyGenerated = true
         }
+        let trusted = principal?.isTrusted ?? false
+        // Phone-number sessions belong to phone bridges and trusted backends; a server key gets
+        // the session without the caller's history, an admin key (operators' tools) with it.
+        if sessionKey.kind == .phoneNumber {
+            replayHistory = principal?.scope == .admin
+            if !trusted, refusal == nil { refusal = .phoneKeyNotAllowed }
+        }
+        let named = Customer(name: value("customer_name"), id: value("customer_id"))
+        if named != Customer(), !trusted, refusal == nil {
+            refusal = .customerNotAllowed(named.id != nil ? "customer_id" : "customer_name")
+        }
+        switch principal {
+        case .open?:
+            customerSource = .demo
+        case .key(let scope, _)?:
+            customerSource = scope >= .server ? (named != Customer() ? .proven(named) : .saved) : .guest
+        case .clientSecret(let claims)?:
+            let customer = Customer(name: claims.customerName, id: claims.customerID)
+            // A secret that names nobody: the demo customer on an open hub, else a guest.
+            customerSource = customer != Customer() ? .proven(customer) : identity.isOpen ? .demo : .guest
+            agent = claims.agent
+            initialSession = claims.session
+        case nil:
+            customerSource = .guest
+        }
     }
 
-    /// Whether the request carries one of `apiKeys` (`Authorization: Bearer`, `api-key`, or the
-    /// `openai-insecure-api-key.` subprotocol), compared in constant time.
-    static func presentsKey(headers: HTTPHeaders, protocols: [String], apiKeys: [String]) -> Bool {
-        var presented: [String] = []
-        if let bearer = headers["Authorization"].first, bearer.lowercased().hasPrefix("bearer ") {
-            presented.append(String(bearer.dropFirst(7)).trimmingCharacters(in: " "))
-        }
-        presented.append(contentsOf: headers["api-key"])
-        for proto in protocols where proto.hasPrefix("openai-insecure-api-key.") {
-            presented.append(String(proto.dropFirst("openai-insecure-api-key.".count)))
-        }
-        return presented.contains { candidate in apiKeys.contains { constantTimeEquals($0, candidate) } }
+    /// A request checked against client-scope `apiKeys` on a loopback hub (tests).
+    init(uri: String, headers: HTTPHeaders, apiKeys: [String]) {
+        var configuration = HubConfiguration()
+        configuration.apiKeys = apiKeys
+        self.init(uri: uri, headers: headers, identity: IdentityPolicy(configuration: configuration))
     }
 
-    /// A phone call's session: keyed by the caller's number (a call from a number that is not
-    /// E.164 gets a session of its own), GA dialect, no hub events (a phone shows none).
+    /// A phone call's session, GA dialect, no hub events (a phone shows none). A verified
+    /// caller's number is the session key (calling back resumes, with its history) and names
+    /// the customer; an unverified or missing number gets a session of its own and a guest.
     init(call: CallStart) {
-        sessionKey = call.caller ?? SessionKey.random()
-        keyGenerated = call.caller == nil
+        if let caller = call.caller, call.callerVerified {
+            sessionKey = caller
+            keyGenerated = false
+            customerSource = .phone(caller.rawValue)
+        } else {
+            sessionKey = SessionKey.random()
+            keyGenerated = true
+            customerSource = .guest
+        }
         model = nil
-        customer = Customer(name: nil, id: nil)
         hubEvents = false
         dialect = .ga
         subprotocol = nil
         refusal = nil
         agent = call.outbound?.agent
+        principal = nil
     }
 
     /// The error a refused client is sent.
@@ -93,7 +152,19 @@ struct ConnectionRequest: Sendable {
                                    param: "session_state_key")
         case .unauthorized?:
             return RealtimeError(type: "invalid_request_error", code: "invalid_api_key",
-                                 message: "Missing or wrong API key: send 'Authorization: Bearer <key>'.")
+                                 message: "Missing, wrong or expired API key or client secret: send 'Authorization: Bearer <key or ek_ secret>'.")
+        case .customerNotAllowed(let name)?:
+            return .invalidRequest("customer_not_allowed",
+                                   "\(name) can only be set by a server key; a client's customer comes from its client secret.",
+                                   param: name)
+        case .phoneKeyNotAllowed?:
+            return .invalidRequest("session_key_not_allowed",
+                                   "Phone-number session keys belong to phone bridges; web clients use a UUID (or none, and the hub makes one).",
+                                   param: "session_state_key")
+        case .sessionKeyMismatch?:
+            return .invalidRequest("session_key_not_allowed",
+                                   "This client secret is bound to another session_state_key; leave it out.",
+                                   param: "session_state_key")
         case nil:
             return nil
         }
@@ -136,14 +207,5 @@ struct ConnectionRequest: Sendable {
         var difference: UInt8 = 0
         for i in 0..<x.count { difference |= x[i] ^ y[i] }
         return difference == 0
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in character: Character) -> String {
-        var s = Substring(self)
-        while s.first == character { s = s.dropFirst() }
-        while s.last == character { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -37,6 +37,13 @@ public enum Hub {
             eventLoopGroupProvider: eventLoopGroup(configuration),
             logger: logger
         )
+        if let opsPort = configuration.opsPort {
+            // /metrics and /readyz on their own port, off the public one.
+            let ops = Router()
+            addOperationsRoutes(to: ops, hub: hub)
+            app.addServices(Application(router: ops, configuration: .init(address: .hostname(configuration.host, port: opsPort), serverName: "switchboard-ops"),
+                                        eventLoopGroupProvider: eventLoopGroup(configuration), logger: logger))
+        }
         app.addServices(SessionStoreService(store: hub.store, live: hub.live, replicaID: configuration.replicaID, redis: redis, logger: logger))
         if let sipPort = configuration.sipPort, let sip {
             let sipHost = configuration.sipHost ?? configuration.host
@@ -128,7 +135,10 @@ public enum Hub {
         configuration: HubConfiguration, metrics: HubMetrics = HubMetrics(), logger: Logger,
         onServerRunning: (@Sendable (any Channel) async -> Void)? = nil
     ) throws -> some ApplicationProtocol {
-        // Like `serve`: no listening beyond loopback without keys.
+        // Like `serve`: no listening beyond loopback without keys. It mints no client secrets,
+        // so it needs no --secret-key.
+        var configuration = configuration
+        if configuration.secretKey == nil { configuration.secretKey = UUID().uuidString + UUID().uuidString }
         try configuration.validate()
         try configuration.relay.validate()
         let catalog = try PersonaCatalog.load(directory: configuration.personasDirectory)
@@ -180,6 +190,23 @@ public enum Hub {
 
     static func addRoutes(to router: Router<BasicRequestContext>, hub: HubContext) {
         router.get("/healthz") { _, _ in "ok\n" }
+        if hub.configuration.opsPort == nil { addOperationsRoutes(to: router, hub: hub) }
+        ClientSecretRoute.addRoutes(to: router, hub: hub)
+        for path in ["/realtime", "/v1/realtime"] {
+            router.get(RouterPath(path)) { _, _ -> Response in
+                Response(status: .upgradeRequired, headers: [.upgrade: "websocket", .contentType: "text/plain; charset=utf-8"],
+                         body: .init(byteBuffer: ByteBuffer(string: "Connect with a WebSocket client (OpenAI Realtime protocol).\n")))
+            }
+        }
+        TwilioWebhook.addRoutes(to: router, hub: hub)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: hub.configuration.webDirectory, isDirectory: &isDirectory), isDirectory.boolValue {
+            router.add(middleware: FileMiddleware(hub.configuration.webDirectory, searchForIndexHtml: true, logger: hub.logger))
+        }
+    }
+
+    /// `/readyz` and `/metrics`: on the main port, or alone on `--ops-port`.
+    static func addOperationsRoutes(to router: Router<BasicRequestContext>, hub: HubContext) {
         router.get("/readyz") { _, _ -> Response in
             var store = "memory"
             if let redis = hub.store as? RedisSessionStore {
@@ -197,17 +224,6 @@ public enum Hub {
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: hub.metrics.exposition())))
-        }
-        for path in ["/realtime", "/v1/realtime"] {
-            router.get(RouterPath(path)) { _, _ -> Response in
-                Response(status: .upgradeRequired, headers: [.upgrade: "websocket", .contentType: "text/plain; charset=utf-8"],
-                         body: .init(byteBuffer: ByteBuffer(string: "Connect with a WebSocket client (OpenAI Realtime protocol).\n")))
-            }
-        }
-        TwilioWebhook.addRoutes(to: router, hub: hub)
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: hub.configuration.webDirectory, isDirectory: &isDirectory), isDirectory.boolValue {
-            router.add(middleware: FileMiddleware(hub.configuration.webDirectory, searchForIndexHtml: true, logger: hub.logger))
         }
     }
 }

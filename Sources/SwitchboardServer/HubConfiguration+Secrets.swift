@@ -6,7 +6,7 @@ extension HubConfiguration: CustomStringConvertible {
     /// Twilio auth token, the passwords in `--sessions` and `--data`, and secret query values in
     /// the model and router URLs. ``Redacted/register(_:)`` them so that no log line shows them.
     public var secrets: [String] {
-        var found: [String?] = apiKeys + [modelAPIKey, routerAPIKey, twilioAuthToken]
+        var found: [String?] = apiKeys + serverKeys + adminKeys + [secretKey, modelAPIKey, routerAPIKey, twilioAuthToken]
         for url in [sessions, data, model, routerURL, publicURL, twilioAPIURL, azureEndpoint] {
             guard let url, let components = URLComponents(string: url) else { continue }
             found.append(components.password)
@@ -22,8 +22,9 @@ extension HubConfiguration: CustomStringConvertible {
     public var description: String {
         var parts = [
             "host=\(host)", "port=\(port)", "model=\(Redacted.url(model))", "sessions=\(Redacted.url(sessions))",
-            "data=\(Redacted.url(data))", "personas=\(personasDirectory)", "api-keys=\(apiKeys.count)",
+            "data=\(Redacted.url(data))", "personas=\(personasDirectory)", "api-keys=\(apiKeys.count)", "server-keys=\(serverKeys.count)", "admin-keys=\(adminKeys.count)",
         ]
+        if secretKey != nil { parts.append("secret-key=\(Redacted.mask)") }
         if modelAPIKey != nil { parts.append("model-api-key=\(Redacted.mask)") }
         if let routerURL { parts.append("router-url=\(Redacted.url(routerURL))") }
         if routerAPIKey != nil { parts.append("router-api-key=\(Redacted.mask)") }

@@ -51,6 +51,21 @@ public struct HubConfiguration: Sendable {
     /// Keys clients must present (`Authorization: Bearer`, `api-key`, or the
     /// `openai-insecure-api-key.` subprotocol). Empty: no authentication (loopback only).
     public var apiKeys: [String] = []
+    /// Server-scope keys (`--server-key`): mint client secrets, name customers, open phone-number sessions.
+    public var serverKeys: [String] = []
+    /// Admin-scope keys (`--admin-key`): everything, `POST /calls` included.
+    public var adminKeys: [String] = []
+    /// Signs client secrets; every replica needs the same one. `nil`: a random per-process key
+    /// (only on a loopback hub with the memory store).
+    public var secretKey: String?
+    /// Page origins allowed to open WebSockets besides the hub's own and `publicURL`'s.
+    public var allowedOrigins: [String] = []
+    /// A separate port for `/metrics` and `/readyz` (they leave the main port); `nil`: the main port.
+    public var opsPort: Int?
+    /// Per key: sessions open at once, new sessions a second, outbound calls a minute (0: no limit).
+    public var keyMaxSessions = 500
+    public var keySessionsPerSecond: Double = 20
+    public var keyCallsPerMinute: Double = 30
     public var relay = RelayConfiguration()
     /// Bytes of text one conversation item from a client may carry.
     public var maxItemBytes = Conversation.defaultMaxItemBytes
@@ -86,6 +101,17 @@ public struct HubConfiguration: Sendable {
     /// accept RTP from any address. Off: media goes only to (and comes only from) the IP the
     /// SIP came from, so a forged `c=` cannot aim the hub's audio at a third party.
     public var sipMediaAnyAddress = false
+    /// Addresses (IPv4/IPv6 CIDR prefixes or plain addresses) whose SIP INVITEs are accepted
+    /// without credentials and whose `P-Asserted-Identity` is believed (`--sip-trust`).
+    public var sipTrust: [String] = ["127.0.0.0/8", "::1"]
+    /// The SIP digest realm; default the SIP public host.
+    public var sipRealm: String?
+    /// The users file (`user:password:+E164` or `user:ha1:HEX:+E164` a line) of callers who may
+    /// call from untrusted addresses after digest authentication; `nil`: such INVITEs get 403.
+    public var sipUsersFile: String?
+    /// Digest algorithms offered to untrusted callers, in order (`MD5`, `SHA-256`): one
+    /// `WWW-Authenticate` each. Old clients (baresip 1.x) refuse a challenge set naming SHA-256.
+    public var sipDigestAlgorithms = ["MD5", "SHA-256"]
     /// Twilio account for outbound calls (`POST /calls`), with `twilioAuthToken` and `twilioFrom`.
     public var twilioAccountSID: String?
     /// The Twilio number outbound calls come from.
@@ -104,11 +130,12 @@ public struct HubConfiguration: Sendable {
 
     /// Refuses settings that would be unsafe or cannot work.
     public func validate() throws(ConfigurationError) {
-        if !isLoopback && apiKeys.isEmpty {
-            throw ConfigurationError("refusing to listen on \(host) without --api-key: anyone could use the hub; give at least one key or listen on 127.0.0.1")
-        }
+        try validateIdentity()
         if let publicURL, URL(string: publicURL)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
             throw ConfigurationError("--public-url must be the hub's http(s) address as callers reach it (got '\(Redacted.url(publicURL))')")
+        }
+        if twilioAuthToken != nil, publicURL == nil {
+            throw ConfigurationError("--twilio-auth-token needs --public-url: Twilio signs its requests with the hub's public address (e.g. --public-url https://hub.example.com)")
         }
         if let sipPort, !(0...65535).contains(sipPort) { throw ConfigurationError("--sip-port must be 0-65535") }
         if !(1...100_000).contains(sipMaxCalls) { throw ConfigurationError("--sip-max-calls must be 1-100000") }
@@ -118,6 +145,7 @@ public struct HubConfiguration: Sendable {
         if let rtpTimeout, !(Duration.seconds(1)...Duration.seconds(86_400)).contains(rtpTimeout) {
             throw ConfigurationError("--rtp-timeout must be 1-86400 seconds, or 0 for none")
         }
+        if sipPort != nil { _ = try sipAuthentication(advertisedHost: sipPublicHost ?? sipHost ?? host) }
         if sipPort != nil, sipPublicHost == nil, ["0.0.0.0", "::"].contains(sipHost ?? host) {
             throw ConfigurationError("--sip-public-host is needed when SIP listens on every address: callers must be told one IP to send media to")
         }

@@ -28,6 +28,12 @@ public struct HubContext: Sendable {
     let connections: ConnectionLimiter
     /// Sessions live here, against `--max-sessions`.
     let sessionSlots: SessionSlots
+    /// API keys and client secrets: who a connection is.
+    let identity: IdentityPolicy
+    /// Which web pages may open WebSockets.
+    let origins: OriginPolicy
+    /// Sessions and calls per key.
+    let keyLimits: KeyRateLimiter
 
     public init(configuration: HubConfiguration, catalog: PersonaCatalog, model: any RealtimeModel, store: any SessionStore,
                 metrics: HubMetrics, logger: Logger, tools: ToolRegistry, router: any UtteranceRouter, data: (any BusinessData)?,
@@ -44,6 +50,10 @@ public struct HubContext: Sendable {
         self.classifier = classifier
         self.connections = ConnectionLimiter(maxTotal: configuration.relay.maxConnections, maxPerIP: configuration.relay.maxConnectionsPerIP)
         self.sessionSlots = SessionSlots(limit: configuration.relay.maxSessions)
+        self.identity = IdentityPolicy(configuration: configuration)
+        self.origins = OriginPolicy(configuration: configuration)
+        self.keyLimits = KeyRateLimiter(maxSessions: configuration.keyMaxSessions, sessionsPerSecond: configuration.keySessionsPerSecond,
+                                        callsPerMinute: configuration.keyCallsPerMinute)
     }
 
     /// Every agent as a session of `customer` sees it: instructions filled in, tools as
@@ -58,11 +68,31 @@ public struct HubContext: Sendable {
         return profiles
     }
 
-    /// The customer a session belongs to: the demo customer when none was given, with the name
-    /// from the business data when the client did not say it.
-    public func resolveCustomer(_ customer: Customer, logger: Logger) async -> Customer {
-        var customer = customer
-        if customer.id == nil { customer.id = configuration.demoCustomerID }
+    /// The customer a session belongs to, from what proved it (see ``CustomerSource``): the
+    /// demo customer only on an open hub; a verified caller's number looked up in the business
+    /// data (an unknown number is a guest); a name filled in from the business data when the
+    /// proof gave only the id.
+    func resolveCustomer(_ source: CustomerSource, saved: Customer, logger: Logger) async -> Customer {
+        var customer: Customer
+        switch source {
+        case .demo:
+            customer = Customer(name: nil, id: configuration.demoCustomerID)
+        case .proven(let given):
+            customer = given
+        case .saved:
+            customer = saved
+        case .guest:
+            return Customer()
+        case .phone(let number):
+            guard let data else { return Customer() }
+            do {
+                guard let record = try await data.customer(phone: number) else { return Customer() }
+                return Customer(name: record.name, id: record.id)
+            } catch {
+                logger.warning("could not look the caller up", metadata: ["error": "\(error)"])
+                return Customer()
+            }
+        }
         guard customer.name == nil, let id = customer.id, let data else { return customer }
         do {
             customer.name = try await data.customer(id: id)?.name

@@ -61,6 +61,18 @@ public final class HubMetrics: Sendable {
         registry.makeCounter(descriptor: Self.name("switchboard_call_messages_dropped_total", "Phone messages or packets dropped as unreadable."), labels: [("reason", Self.label(reason))]).increment()
     }
 
+    /// Counts a Twilio media stream's caller proof by outcome (`verified`, `missing`, `forged`,
+    /// `expired`, `replayed`).
+    func twilioCaller(_ outcome: String) {
+        registry.makeCounter(descriptor: Self.name("switchboard_twilio_caller_total", "Twilio media streams by whether their caller was proven."), labels: [("outcome", Self.label(outcome))]).increment()
+    }
+
+    /// Counts SIP INVITEs from untrusted addresses by authentication outcome: `challenged` (401,
+    /// no credentials), `failed`, `stale`, `replayed` (401), `forbidden` (403, no users), `accepted`.
+    func sipAuth(_ outcome: String, count: Int = 1) {
+        registry.makeCounter(descriptor: Self.name("switchboard_sip_auth_total", "SIP INVITEs from untrusted addresses by digest authentication outcome."), labels: [("outcome", Self.label(outcome))]).increment(by: Int64(count))
+    }
+
     /// Counts SIP requests refused by a limit: `max_calls`, `invite_rate` (503 with Retry-After)
     /// or `overload` (too many open transactions, stateless 503).
     func sipRefused(_ reason: String, count: Int = 1) {
@@ -127,6 +139,13 @@ extension HubMetrics {
     func limitHit(_ limit: String) {
         registry.makeCounter(descriptor: Self.name("switchboard_limit_hits_total", "Connections refused or sessions ended by a limit."),
                              labels: [("limit", Self.label(limit))]).increment()
+    }
+
+    /// Counts sessions by what proved who they belong to (`open`, `client_key`, `server_key`,
+    /// `admin_key`, `client_secret`), and client secrets minted (`client_secret_minted`).
+    func sessionCredential(_ credential: String) {
+        registry.makeCounter(descriptor: Self.name("switchboard_session_credentials_total", "Sessions by the credential that opened them; client secrets minted."),
+                             labels: [("credential", Self.label(credential))]).increment()
     }
 
     /// Client connections (HTTP and WebSocket) open now.

@@ -90,6 +90,13 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
                 enableAutomaticErrorHandling: false,
                 shouldUpgrade: { channel, head in
                     attempted.value = true
+                    // A web page from another site (or a rebound DNS name) is refused before upgrade.
+                    if mode == .hub, !hub.origins.permits(origin: head.headers["Origin"].first, host: head.headers["Host"].first) {
+                        hub.metrics.sessionsRefused.increment()
+                        hub.metrics.error("origin_not_allowed")
+                        forbidden.value = "cross-origin WebSocket refused: this page's Origin is not allowed (--allowed-origin)"
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
                     if mode == .hub, ConnectionRequest.path(of: head.uri) == Self.twilioMediaPath {
                         if let refusal = TwilioWebhook.mediaRefusal(head: head, hub: hub) {
                             forbidden.value = refusal
@@ -101,7 +108,7 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
                     guard Self.paths.contains(ConnectionRequest.path(of: head.uri)) else {
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
-                    let request = ConnectionRequest(uri: head.uri, headers: head.headers, apiKeys: hub.configuration.apiKeys)
+                    let request = ConnectionRequest(uri: head.uri, headers: head.headers, identity: hub.identity)
                     parsed.value = request
                     var headers = HTTPHeaders()
                     headers.add(name: "X-Session-Key", value: request.sessionKey.rawValue)
@@ -169,6 +176,22 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
             try channel.pipeline.syncOperations.addHandler(RefusalHandler(error: error))
             return .refused
         }
+        // Over its key's limits (--key-max-sessions, --key-sessions-per-second): rate_limit_exceeded, close 1008.
+        if let key = request.principal?.limitID {
+            if let hit = hub.keyLimits.admitSession(key: key) {
+                let error = RealtimeError.rateLimitExceeded(hit == .sessions
+                    ? "This key has \(hub.keyLimits.maxSessions) sessions open, its limit; close one first."
+                    : "This key opens sessions faster than its limit of \(hub.keyLimits.sessionsPerSecond) a second; slow down.")
+                hub.metrics.limitHit(hit.rawValue)
+                hub.metrics.sessionsRefused.increment()
+                hub.metrics.error("rate_limit_exceeded")
+                logger.notice("session refused: key limit", metadata: ["limit": "\(hit.rawValue)"])
+                try channel.pipeline.syncOperations.addHandler(RefusalHandler(error: error, reason: "rate limit exceeded"))
+                return .refused
+            }
+            let limits = hub.keyLimits
+            channel.closeFuture.whenComplete { _ in limits.releaseSession(key: key) }
+        }
         // Over --max-sessions: told so, close 1013 (try again later). A connection that takes over
         // a session live here replaces it, so it is let in.
         if hub.live.contains(request.sessionKey.rawValue) {
@@ -182,6 +205,7 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
                 error: error, closeCode: WebSocketErrorCode(codeNumber: 1013), reason: "too many sessions; try again later"))
             return .refused
         }
+        hub.metrics.sessionCredential(request.principal?.credentialLabel ?? "none")
         return .session(try attachSession(channel: channel, request: request, hub: hub, logger: logger, slotTaken: true, pings: true))
     }
 
@@ -309,7 +333,7 @@ final class RefusalHandler: ChannelInboundHandler, Sendable {
     init(error: RealtimeError, closeCode: WebSocketErrorCode = .policyViolation, reason: String? = nil) {
         self.error = error
         self.closeCode = closeCode
-        self.reason = reason ?? (error.code == "invalid_api_key" ? "unauthorized" : "invalid session key")
+        self.reason = reason ?? (error.code == "invalid_api_key" ? "unauthorized" : error.code == "invalid_session_key" ? "invalid session key" : "refused: \(error.code ?? "policy")")
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

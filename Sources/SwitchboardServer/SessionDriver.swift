@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOWebSocket
 import Prometheus
 import RealtimeProtocol
 import SwitchboardAgents
@@ -23,6 +24,12 @@ struct SessionDriver: Sendable {
         metrics.sessionsTotal.increment()
         defer { metrics.sessionsOpen.decrement() }
         let key = request.sessionKey.rawValue
+        // A session saved for one customer is not opened for another (a UUID that leaked), and
+        // such a connection does not take the live one over.
+        if let expected = claimedOwner, let owner = (try? await hub.store.load(key))?.customer.id, owner != expected {
+            refuseForeignSession()
+            return
+        }
 
         // One connection drives a session: an earlier one for this key saves and closes first.
         let ended = eventLoop.makePromise(of: Void.self)
@@ -62,9 +69,13 @@ struct SessionDriver: Sendable {
         }
         var state = loaded ?? SessionState(key: key, activeAgent: hub.catalog.defaultPersona.name)
         if let agent = request.agent, hub.catalog.persona(named: agent) != nil { state.activeAgent = agent }
-        if request.customer.name != nil { state.customer.name = request.customer.name }
-        if request.customer.id != nil { state.customer.id = request.customer.id }
-        state.customer = await hub.resolveCustomer(state.customer, logger: logger)
+        state.customer = await hub.resolveCustomer(request.customerSource, saved: state.customer, logger: logger)
+        // Checked again on what was loaded under the lease (a save may have landed since).
+        if claimedOwner != nil, let owner = loaded?.customer.id, owner != state.customer.id {
+            refuseForeignSession()
+            if let lease { _ = try? await hub.store.releaseLease(lease) }
+            return
+        }
         let persona = hub.catalog.persona(named: state.activeAgent) ?? hub.catalog.defaultPersona
         // The session's agents and tools are a snapshot taken now.
         let agents = hub.agentProfiles(for: state.customer)
@@ -73,7 +84,8 @@ struct SessionDriver: Sendable {
             configuration: .init(sessionKey: key, hubEvents: request.hubEvents, requestedModel: request.model,
                                  modelDialect: request.dialect, historyTurns: hub.configuration.historyTurns,
                                  agents: agents, router: hub.router, hubTools: hub.tools.names,
-                                 maxItemBytes: hub.configuration.maxItemBytes),
+                                 maxItemBytes: hub.configuration.maxItemBytes, replayHistory: request.replayHistory,
+                                 initialClientSession: request.initialSession.flatMap { try? SessionConfig(json: $0, dialect: .ga) }),
             state: state, agent: agents[persona.name] ?? persona.profile(for: state.customer), clientDialect: request.dialect,
             resumed: loaded != nil && !(loaded?.history.isEmpty ?? true)
         )
@@ -125,6 +137,29 @@ struct SessionDriver: Sendable {
             _ = try? await hub.store.releaseLease(lease)
         }
         logger.info("session ended")
+    }
+
+    /// The customer id an untrusted client's session will have (`.some(nil)`: a guest), which a
+    /// saved session must belong to; `nil`: not checked (trusted backends, phone bridges).
+    private var claimedOwner: String?? {
+        guard let principal = request.principal, !principal.isTrusted else { return nil }
+        switch request.customerSource {
+        case .demo: return .some(hub.configuration.demoCustomerID)
+        case .proven(let customer): return .some(customer.id)
+        case .guest: return .some(nil)
+        case .saved, .phone: return nil
+        }
+    }
+
+    private func refuseForeignSession() {
+        logger.notice("session refused: it belongs to another customer")
+        hub.metrics.sessionsRefused.increment()
+        hub.metrics.error("session_not_allowed")
+        let relay = self.relay
+        eventLoop.execute {
+            relay.value.sendError(.invalidRequest("session_not_allowed", "This session belongs to another customer.", param: "session_state_key"))
+            relay.value.closeClient(code: .policyViolation, reason: "session belongs to another customer")
+        }
     }
 
     /// Takes the session's lease for this replica. When another replica held it, waits (at most

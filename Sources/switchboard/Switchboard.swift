@@ -64,6 +64,22 @@ struct ServerOptions: ParsableArguments {
     var historyTurns: Int = env("HISTORY_TURNS").flatMap(Int.init) ?? 3
     @Option(help: "A key clients must present; repeatable (env SWITCHBOARD_API_KEYS, comma-separated).")
     var apiKey: [String] = env("API_KEYS")?.split(separator: ",").map(String.init) ?? []
+    @Option(help: "A server-scope key (mints client secrets, names customers, opens phone-number sessions); repeatable (env SWITCHBOARD_SERVER_KEYS, comma-separated).")
+    var serverKey: [String] = env("SERVER_KEYS")?.split(separator: ",").map(String.init) ?? []
+    @Option(help: "An admin-scope key (also POST /calls and admin routes); repeatable (env SWITCHBOARD_ADMIN_KEYS, comma-separated).")
+    var adminKey: [String] = env("ADMIN_KEYS")?.split(separator: ",").map(String.init) ?? []
+    @Option(help: "Key that signs client secrets, the same on every replica; needed off loopback or with Redis sessions (env SWITCHBOARD_SECRET_KEY).")
+    var secretKey: String?
+    @Option(help: "A page origin (https://app.example.com) allowed to open WebSockets besides the hub's own and --public-url's; repeatable (env SWITCHBOARD_ALLOWED_ORIGINS, comma-separated).")
+    var allowedOrigin: [String] = env("ALLOWED_ORIGINS")?.split(separator: ",").map(String.init) ?? []
+    @Option(help: "Serve /metrics and /readyz on this port instead of the main one (env SWITCHBOARD_OPS_PORT).")
+    var opsPort: Int?
+    @Option(help: "Sessions open at once per key, 0 no limit (env SWITCHBOARD_KEY_MAX_SESSIONS, default 500).")
+    var keyMaxSessions: Int?
+    @Option(help: "New sessions a second per key, 0 no limit (env SWITCHBOARD_KEY_SESSIONS_PER_SECOND, default 20).")
+    var keySessionsPerSecond: Double?
+    @Option(help: "Outbound calls a minute per admin key, 0 no limit (env SWITCHBOARD_KEY_CALLS_PER_MINUTE, default 30).")
+    var keyCallsPerMinute: Double?
     @Option(help: "Largest event a client may send, in bytes (env SWITCHBOARD_MAX_EVENT_BYTES).")
     var maxEventBytes: Int = env("MAX_EVENT_BYTES").flatMap(Int.init) ?? 15 * 1024 * 1024
     @Option(help: "Client connections (HTTP and WebSocket) open at once; over it a connection is closed at accept; 0: no limit (env SWITCHBOARD_MAX_CONNECTIONS).")
@@ -106,6 +122,14 @@ struct ServerOptions: ParsableArguments {
     var rtpTimeout: Int?
     @Flag(help: "Send RTP to the SDP c= address even when it is not the SIP source IP, and take RTP from any address (env SWITCHBOARD_SIP_MEDIA_ANY_ADDRESS=1).")
     var sipMediaAnyAddress = false
+    @Option(help: "An address or CIDR prefix (IPv4 or IPv6) whose SIP INVITEs need no credentials and whose P-Asserted-Identity is believed; repeatable; default 127.0.0.0/8 and ::1 (env SWITCHBOARD_SIP_TRUST, comma-separated).")
+    var sipTrust: [String] = env("SIP_TRUST")?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } ?? []
+    @Option(help: "SIP digest realm; default the SIP public host (env SWITCHBOARD_SIP_REALM).")
+    var sipRealm: String?
+    @Option(help: "Users file for SIP digest authentication from untrusted addresses: user:password:+E164 or user:ha1:HEX:+E164 a line, # comments; without it untrusted INVITEs get 403 (env SWITCHBOARD_SIP_USERS).")
+    var sipUsers: String?
+    @Option(help: "Digest algorithms offered to untrusted SIP callers, in order, comma-separated: MD5, SHA-256 (env SWITCHBOARD_SIP_DIGEST_ALGORITHMS, default MD5,SHA-256).")
+    var sipDigestAlgorithms: String?
     @Option(help: "Twilio account SID for outbound calls (env TWILIO_ACCOUNT_SID).")
     var twilioAccountSID: String?
     @Option(help: "Twilio number outbound calls come from (env TWILIO_FROM).")
@@ -141,6 +165,14 @@ struct ServerOptions: ParsableArguments {
         c.webDirectory = web
         c.historyTurns = historyTurns
         c.apiKeys = apiKey
+        c.serverKeys = serverKey
+        c.adminKeys = adminKey
+        c.secretKey = secretKey ?? env("SECRET_KEY")
+        c.allowedOrigins = allowedOrigin
+        c.opsPort = opsPort ?? env("OPS_PORT").flatMap(Int.init)
+        if let limit = keyMaxSessions ?? env("KEY_MAX_SESSIONS").flatMap(Int.init) { c.keyMaxSessions = limit }
+        if let rate = keySessionsPerSecond ?? env("KEY_SESSIONS_PER_SECOND").flatMap(Double.init) { c.keySessionsPerSecond = rate }
+        if let rate = keyCallsPerMinute ?? env("KEY_CALLS_PER_MINUTE").flatMap(Double.init) { c.keyCallsPerMinute = rate }
         c.relay.maxEventBytes = maxEventBytes
         c.maxItemBytes = maxItemBytes
         c.relay.setLimits(maxConnections: maxConnections, maxConnectionsPerIP: maxConnectionsPerIP, maxSessions: maxSessions,
@@ -157,6 +189,12 @@ struct ServerOptions: ParsableArguments {
         if let rate = sipInvitesPerSecond ?? env("SIP_INVITES_PER_SECOND").flatMap(Double.init) { c.sipInvitesPerSecond = rate }
         if let seconds = rtpTimeout ?? env("RTP_TIMEOUT").flatMap(Int.init) { c.rtpTimeout = seconds > 0 ? .seconds(seconds) : nil }
         c.sipMediaAnyAddress = sipMediaAnyAddress || ["1", "true", "yes"].contains(env("SIP_MEDIA_ANY_ADDRESS")?.lowercased() ?? "")
+        if !sipTrust.isEmpty { c.sipTrust = sipTrust }
+        c.sipRealm = sipRealm ?? env("SIP_REALM")
+        c.sipUsersFile = sipUsers ?? env("SIP_USERS")
+        if let names = sipDigestAlgorithms ?? env("SIP_DIGEST_ALGORITHMS") {
+            c.sipDigestAlgorithms = names.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        }
         c.twilioAccountSID = twilioAccountSID ?? ProcessInfo.processInfo.environment["TWILIO_ACCOUNT_SID"]
         c.twilioFrom = twilioFrom ?? ProcessInfo.processInfo.environment["TWILIO_FROM"]
         if let url = twilioAPIURL ?? env("TWILIO_API_URL") { c.twilioAPIURL = url }

@@ -93,9 +93,9 @@ struct RealtimeEndpointTests {
     @Test("the history keeps the last N turns")
     func historyIsTruncated() async throws {
         let store = MemorySessionStore()
-        let key = "+15551234567"
+        let key = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
         try await withHub(testConfiguration { $0.historyTurns = 2 }, store: store) { port in
-            let client = try await RealtimeTestClient.connect(port: port, uri: "/v1/realtime?session_state_key=%2B15551234567")
+            let client = try await RealtimeTestClient.connect(port: port, uri: "/v1/realtime?session_state_key=\(key)")
             try await client.send(textTurn[0])
             for word in ["one", "two", "three"] {
                 try await client.send(#"{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"\#(word)"}]}}"#)

@@ -15,6 +15,7 @@ struct ReplicaTests {
     private func replica(_ name: String, redis: RedisTestServer, data: String) -> HubConfiguration {
         testConfiguration {
             $0.sessions = "redis://127.0.0.1:\(redis.port)"
+            $0.secretKey = "replica-test-secret-key-0123456789"
             $0.sessionsPrefix = "test-\(UUID().uuidString.prefix(8)):"
             $0.replicaID = name
             $0.data = data
@@ -129,7 +130,10 @@ struct RedisDownTests {
     @Test("refuses to start, saying which Redis it cannot reach")
     func refusesToStart() async throws {
         let port = try Sockets.freePort()
-        let configuration = testConfiguration { $0.sessions = "redis://127.0.0.1:\(port)" }
+        let configuration = testConfiguration {
+            $0.sessions = "redis://127.0.0.1:\(port)"
+            $0.secretKey = "replica-test-secret-key-0123456789"
+        }
         do {
             try await withHub(configuration) { _ in }
             Issue.record("the hub started without its Redis")

@@ -29,6 +29,7 @@ private struct UnreachableData: BusinessData {
     var sourceName: String { "test" }
     private func fail() -> DataError { .unavailable("connection refused") }
     func customer(id: String) async throws -> CustomerRecord? { throw fail() }
+    func customer(phone: String) async throws -> CustomerRecord? { throw fail() }
     func bookings(customerID: String) async throws -> [FlightBooking] { throw fail() }
     func booking(confirmation: String, customerID: String) async throws -> FlightBooking? { throw fail() }
     func flight(number: String, date: CalendarDate) async throws -> Flight? { throw fail() }

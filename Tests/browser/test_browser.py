@@ -10,6 +10,7 @@ and the barge-in truncation.
 from __future__ import annotations
 
 import re
+import urllib.request
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -188,6 +189,10 @@ def test_typed_questions_on_a_phone_sized_screen(hub, browsers):
         assert driver.find_element(By.CSS_SELECTOR, f'footer a[href="{link}"]')
     screenshot(driver, "typed-phone")
     assert stats(driver)["errors"] == []
+    # The page connected as OpenAI's browser clients do: with a client secret it minted from its origin.
+    metrics = urllib.request.urlopen(hub.url + "metrics", timeout=5).read().decode()
+    assert re.search(r'switchboard_session_credentials_total\{credential="client_secret"\} [1-9]', metrics), \
+        [line for line in metrics.splitlines() if "credentials" in line]
 
 
 def test_server_error_is_shown_and_the_session_goes_on(hub, browsers):

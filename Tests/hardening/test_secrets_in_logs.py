@@ -39,8 +39,10 @@ MODEL_QUERY_KEY = "model-query-key-H8d2f4"
 ROUTER_API_KEY = "router-key-V5g7k9"
 ROUTER_QUERY_KEY = "router-query-key-L1s3u5"
 TWILIO_TOKEN = "twilio-token-P9e2y6"
+ADMIN_KEY = "hub-admin-key-T4w6q1"
+SECRET_KEY = "hub-secret-key-M3x8z5-0123456789"
 SECRETS = [REDIS_PASSWORD, WRONG_REDIS_PASSWORD, POSTGRES_PASSWORD, API_KEY, MODEL_API_KEY, MODEL_QUERY_KEY,
-           ROUTER_API_KEY, ROUTER_QUERY_KEY, TWILIO_TOKEN]
+           ROUTER_API_KEY, ROUTER_QUERY_KEY, TWILIO_TOKEN, ADMIN_KEY, SECRET_KEY]
 
 
 def closed_port() -> int:
@@ -51,7 +53,7 @@ def closed_port() -> int:
 def hub_argv(tmp: Path, port: int, *extra: str) -> list[str]:
     return [str(BINARY), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "debug",
             "--personas", str(REPO_ROOT / "Personas"), "--web", str(REPO_ROOT / "web-static"),
-            "--data", f"sqlite:{tmp / 'data.sqlite'}", *extra]
+            "--data", f"sqlite:{tmp / 'data.sqlite'}", "--secret-key", SECRET_KEY, *extra]
 
 
 def assert_no_secret(text: str, where: str) -> None:
@@ -168,6 +170,7 @@ def test_a_running_hub_with_every_secret_never_logs_or_answers_one(tmp_path: Pat
         tmp_path, "every-secret",
         "--sessions", f"redis://:{REDIS_PASSWORD}@127.0.0.1:{redis_port}/0",
         "--api-key", API_KEY,
+        "--admin-key", ADMIN_KEY,
         "--model-api-key", MODEL_API_KEY,
         "--router-url", f"http://127.0.0.1:{closed_port()}/v1?api_key={ROUTER_QUERY_KEY}",
         "--router-api-key", ROUTER_API_KEY,
@@ -178,7 +181,7 @@ def test_a_running_hub_with_every_secret_never_logs_or_answers_one(tmp_path: Pat
     )
     answers: list[str] = []
     try:
-        auth = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+        auth = {"Authorization": f"Bearer {ADMIN_KEY}", "Content-Type": "application/json"}
         # Twilio's API cannot be reached: the call fails with a reason and no credentials.
         status, body = http("POST", f"{hub.base}/calls", json.dumps({"to": "+15551230000", "agent": "flight"}).encode(), auth)
         assert status in (502, 503), body

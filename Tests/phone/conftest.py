@@ -23,6 +23,9 @@ from hub_process import free_port, healthy, stop_process  # noqa: E402,F401 (fre
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "phone"
 AUTH_TOKEN = "phone-test-auth-token"
+# Reading a caller's saved history over /realtime and placing calls need an admin key.
+ADMIN_KEY = "phone-test-admin-key"
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
 @dataclass
@@ -43,15 +46,16 @@ class Hub:
         return self.log_path.read_text(errors="replace")
 
 
-def start_hub(tmp: Path, name: str, extra: list[str]) -> Hub:
+def start_hub(tmp: Path, name: str, extra: list[str], twilio_token: bool = True) -> Hub:
+    """`twilio_token=False`: a loopback dev hub with no Twilio auth token (nor --public-url)."""
     binary = Path(os.environ.get("SWITCHBOARD_BIN") or REPO_ROOT / ".build" / "debug" / "switchboard")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = ARTIFACTS / f"{name}-hub.log"
     argv = [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port),
             "--personas", str(REPO_ROOT / "Personas"), "--web", str(REPO_ROOT / "web-static"),
-            "--data", f"sqlite:{tmp / 'data.sqlite'}", "--twilio-auth-token", AUTH_TOKEN,
-            "--public-url", f"http://127.0.0.1:{port}", *extra]
+            "--data", f"sqlite:{tmp / 'data.sqlite'}", "--admin-key", ADMIN_KEY,
+            *(["--twilio-auth-token", AUTH_TOKEN, "--public-url", f"http://127.0.0.1:{port}"] if twilio_token else []), *extra]
     log = open(log_path, "wb")
     process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
     hub = Hub(port=port, process=process, log_path=log_path)
@@ -72,7 +76,7 @@ def session_ready(hub: Hub, key: str) -> dict:
 
     async def read():
         url = f"{hub.ws_base}/realtime?session_state_key={urllib.parse.quote(key)}&hub_events=1"
-        async with websockets.connect(url) as ws:
+        async with websockets.connect(url, additional_headers=ADMIN_HEADERS) as ws:
             while True:
                 event = json.loads(await asyncio.wait_for(ws.recv(), 10))
                 if event["type"] == "hub.session.ready":

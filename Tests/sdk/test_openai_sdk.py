@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any, Awaitable, Callable, List, Optional, Tuple
 
 import pytest
@@ -362,3 +363,68 @@ def test_reference_events_validate(protocol: str) -> None:
     """The documented minimal events still pass the pinned SDK's models."""
     for event in REFERENCE_EVENTS[protocol]:
         validate_event(json.dumps(event), protocol)
+
+
+# --- identity: client secrets minted through the SDK, phone keys refused ----------------------
+
+
+async def client_secret_turn(hub) -> Tuple[Any, List[Any]]:
+    """Mints a client secret as a backend would (`client.realtime.client_secrets.create`), then
+    connects with it as a browser's SDK would: the secret is the API key."""
+    backend = AsyncOpenAI(api_key="sk-test", base_url=f"{hub.http_base}/v1")
+    try:
+        secret = await backend.realtime.client_secrets.create(
+            expires_after={"anchor": "created_at", "seconds": 60},
+            session={"type": "realtime", "output_modalities": ["text"]},
+        )
+    finally:
+        await backend.close()
+    client = AsyncOpenAI(api_key=secret.value, websocket_base_url=hub.ws_base)
+    try:
+        async with client.realtime.connect(model="gpt-realtime") as conn:
+            await conn.conversation.item.create(item=USER_ITEM)
+            await conn.response.create()
+            return secret, await collect_until(conn, "response.done")
+    finally:
+        await client.close()
+
+
+def test_client_secret_from_the_sdk(hub) -> None:
+    secret, events = run(lambda: client_secret_turn(hub))
+    assert secret.value.startswith("ek_")
+    assert secret.expires_at > time.time()
+    assert secret.session.type == "realtime"
+    types = [e.type for e in events]
+    assert "error" not in types, f"errors in a client-secret session: {types}"
+    assert types[-1] == "response.done"
+
+
+async def refused_first_event(hub, api_key: str, query: dict) -> Tuple[Any, Optional[int]]:
+    client = AsyncOpenAI(api_key=api_key, websocket_base_url=hub.ws_base)
+    try:
+        async with client.realtime.connect(model="gpt-realtime", extra_query=query) as conn:
+            try:
+                event = await next_event(conn)
+            except ConnectionClosed:
+                event = None
+            try:
+                await asyncio.wait_for(conn.recv(), EVENT_TIMEOUT_S)
+            except (ConnectionClosed, OpenAIError, asyncio.TimeoutError):
+                pass
+            return event, conn._connection.close_code
+    finally:
+        await client.close()
+
+
+def test_identity_refusals(hub) -> None:
+    # A caller's number is a phone bridge's session key; an SDK without a server key is refused.
+    event, code = run(lambda: refused_first_event(hub, "sk-test", {"session_state_key": "+15551230001", "hub_events": "1"}))
+    assert event is not None and event.type == "error", f"expected an error event, got {event}"
+    assert event.error.code == "session_key_not_allowed"
+    assert code == 1008
+    # customer_id is a server key's to say.
+    event, code = run(lambda: refused_first_event(hub, "sk-test", {"customer_id": "C-1002"}))
+    assert event.type == "error" and event.error.code == "customer_not_allowed" and code == 1008
+    # A tampered (or expired, or foreign) client secret.
+    event, code = run(lambda: refused_first_event(hub, "ek_eyJhbGciOiJIUzI1NiJ9.e30.AAAA", {}))
+    assert event.type == "error" and event.error.code == "invalid_api_key" and code == 1008

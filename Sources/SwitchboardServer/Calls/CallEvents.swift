@@ -6,6 +6,10 @@ import SwitchboardCore
 struct CallStart: Sendable {
     /// The caller's number in E.164, when it is one: the session key, so calling back resumes.
     var caller: SessionKey?
+    /// Whether the bridge proved `caller` (a signed Twilio parameter, a trusted or authenticated
+    /// SIP peer). Only a proven number keys the session and names the customer; an unproven one
+    /// gets a session of its own and a guest customer.
+    var callerVerified: Bool = true
     /// The provider's id for the call (Twilio's `CallSid`, SIP's `Call-ID`), for logs.
     var callID: String
     /// The call's G.711 law as a realtime format (`g711ulaw` or `g711alaw`): the model is asked

@@ -39,9 +39,12 @@ final class SIPBridge: Sendable {
 struct OutboundCallError: Error {
     var status: HTTPResponse.Status
     var message: String
-    init(status: HTTPResponse.Status, _ message: String) {
+    /// A machine-readable code (`invalid_api_key`, `rate_limit_exceeded`, …).
+    var code: String?
+    init(status: HTTPResponse.Status, _ message: String, code: String? = nil) {
         self.status = status
         self.message = message
+        self.code = code
     }
 }
 
@@ -61,7 +64,9 @@ enum OutboundCalls {
                                         ("session_key", placed.key.map { .string($0.rawValue) } ?? .null)])
             } catch let error as OutboundCallError {
                 hub.logger.info("outbound call refused", metadata: ["reason": "\(error.message)"])
-                return json(error.status, [("error", .object(JSONObject([("message", .string(error.message))])))])
+                var members: [(String, JSONValue)] = [("message", .string(error.message))]
+                if let code = error.code { members.append(("code", .string(code))) }
+                return json(error.status, [("error", .object(JSONObject(members)))])
             }
         }
     }
@@ -71,13 +76,27 @@ enum OutboundCalls {
                  body: .init(byteBuffer: ByteBuffer(string: JSONValue.object(JSONObject(members)).jsonString + "\n")))
     }
 
+    /// An admin key (none on an open loopback hub), a JSON body, and the key's calls a minute.
     private static func authorize(_ request: Request, hub: HubContext) throws {
-        let keys = hub.configuration.apiKeys
-        guard !keys.isEmpty else { return }
-        let header = request.headers[.authorization] ?? ""
-        let presented = header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)) : ""
-        guard keys.contains(where: { ConnectionRequest.constantTimeEquals($0, presented) }) else {
-            throw OutboundCallError(status: .unauthorized, "Missing or wrong API key: send 'Authorization: Bearer <key>'.")
+        let presented = KeyStore.presented(fields: request.headers)
+        if !hub.identity.isOpen {
+            let matched = presented.compactMap { hub.identity.keys.match($0) }.max { $0.scope < $1.scope }
+            guard let matched else {
+                throw OutboundCallError(status: .unauthorized, "Missing or wrong API key: send 'Authorization: Bearer <admin key>'.", code: "invalid_api_key")
+            }
+            guard matched.scope >= .admin else {
+                throw OutboundCallError(status: .forbidden, "Placing calls needs an admin key (--admin-key); this key's scope is \(matched.scope).", code: "insufficient_scope")
+            }
+            if let hit = hub.keyLimits.admitCall(key: matched.id) {
+                hub.metrics.limitHit(hit.rawValue)
+                throw OutboundCallError(status: .tooManyRequests, "This key places calls faster than its limit of \(hub.keyLimits.callsPerMinute) a minute; try again later.",
+                                        code: "rate_limit_exceeded")
+            }
+        }
+        do {
+            try ClientSecretRoute.requireJSON(request)
+        } catch {
+            throw OutboundCallError(status: .unsupportedMediaType, "Send the body as JSON with 'Content-Type: application/json'.", code: "unsupported_media_type")
         }
     }
 
@@ -154,13 +173,17 @@ enum OutboundCalls {
 }
 
 /// Twilio's REST API for outbound calls: the call is created with TwiML that connects it to the
-/// hub's media stream, carrying the called number (the session key), the agent and the purpose.
+/// hub's media stream, carrying the called number (the session key), the agent and the purpose,
+/// signed like the webhook's (`TwilioCallerProof`) so the callee's session is keyed and proven.
+/// Twilio assigns the CallSid only after it has the TwiML, so this signature does not bind one;
+/// it lives for the ring timeout (`Timeout`) plus the stream lifetime, and its nonce is single-use.
 struct TwilioCalls {
     let accountSID: String
     let authToken: String
     let from: String
     let apiBase: String
     let publicURL: String?
+    let callerProof: TwilioCallerProof
 
     init?(configuration: HubConfiguration) {
         guard let sid = configuration.twilioAccountSID, let token = configuration.twilioAuthToken, let from = configuration.twilioFrom else { return nil }
@@ -169,6 +192,7 @@ struct TwilioCalls {
         self.from = from
         apiBase = configuration.twilioAPIURL
         publicURL = configuration.publicURL
+        callerProof = TwilioCallerProof(configuration: configuration)
     }
 
     func call(_ number: SessionKey, plan: OutboundCallPlan, hub: HubContext) async throws -> String {
@@ -179,8 +203,10 @@ struct TwilioCalls {
         if let agent = plan.agent { parameters.append(("agent", agent)) }
         if let purpose = plan.purpose { parameters.append(("purpose", purpose)) }
         let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
-        let twiml = TwilioWebhook.twiML(streamURL: TwilioWebhook.mediaURL(base: base), parameters: parameters)
-        let form = [("To", number.rawValue), ("From", from), ("Twiml", twiml)]
+        let lifetime = TimeInterval(TwilioCallerProof.outboundRingSeconds) + TwilioCallerProof.streamLifetime
+        let twiml = TwilioWebhook.twiML(streamURL: TwilioWebhook.mediaURL(base: base),
+                                        parameters: callerProof.signed(parameters, lifetime: lifetime))
+        let form = [("To", number.rawValue), ("From", from), ("Twiml", twiml), ("Timeout", String(TwilioCallerProof.outboundRingSeconds))]
             .map { "\(Self.formEncoded($0.0))=\(Self.formEncoded($0.1))" }.joined(separator: "&")
         guard let url = URL(string: "\(apiBase)/2010-04-01/Accounts/\(accountSID)/Calls.json") else {
             throw OutboundCallError(status: .internalServerError, "bad Twilio API URL")
