@@ -195,7 +195,8 @@ extension SIPUserAgent {
         guard let to = response.to, let cseq = response.cseq else { return [] }
         call.remoteTag = to.tag
         call.remoteParty = response.headers["To"] ?? to.description
-        if let contact = response.contact?.uriText { call.remoteTarget = contact }
+        // A target the agent could not put in a request line is not taken (the old one stays).
+        if let contact = Self.remoteTarget(response.contact?.uriText) { call.remoteTarget = contact }
         call.routeSet = response.headers.values("Record-Route").reversed()
         call.state = .established
 

@@ -122,6 +122,14 @@ extension SIPUserAgent {
                 ? respondStatelessly(to: request, source: source, status: 420, reason: "Bad Extension", extraHeaders: headers)
                 : respond(to: request, source: source, status: 420, reason: "Bad Extension", extraHeaders: headers, now: now)
         }
+        // The dialog's remote target is where BYE and re-INVITEs go: it must be a SIP URI this
+        // agent can put in a request line (RFC 3261 §12.1.1: the Contact's URI, From's without one).
+        guard let remoteTarget = Self.remoteTarget(request.headers["Contact"] == nil ? from.uriText : request.contact?.uriText) else {
+            statistics.badRequests += 1
+            return overRate
+                ? respondStatelessly(to: request, source: source, status: 400, reason: "Bad Request (Malformed Contact Header)")
+                : respond(to: request, source: source, status: 400, reason: "Bad Request (Malformed Contact Header)", now: now, counted: true)
+        }
         let offer: SessionDescription
         var media: SIPMedia
         switch readOffer(request) {
@@ -162,7 +170,7 @@ extension SIPUserAgent {
         let call = SIPCall(
             id: callID, direction: .inbound, state: .offered, peer: source, localTag: localTag, remoteTag: from.tag,
             localParty: localParty.description, remoteParty: request.headers["From"] ?? from.description,
-            remoteTarget: request.contact?.uriText ?? from.uriText, routeSet: request.headers.values("Record-Route"),
+            remoteTarget: remoteTarget, routeSet: request.headers.values("Record-Route"),
             localCSeq: 1, remoteCSeq: cseq.number, pendingInvite: request, pendingInviteSource: source, offer: offer,
             sdpSessionID: Self.randomSessionID(), sdpVersion: 1, media: media)
         calls[callID] = call
@@ -241,7 +249,13 @@ extension SIPUserAgent {
             return respond(to: request, source: source, status: 500, reason: "Server Internal Error (CSeq Out of Order)", now: now)
         }
         call.remoteCSeq = cseq
-        if let target = request.contact?.uriText { call.remoteTarget = target }
+        if request.headers["Contact"] != nil {
+            guard let target = Self.remoteTarget(request.contact?.uriText) else {
+                calls[call.id] = call
+                return respond(to: request, source: source, status: 400, reason: "Bad Request (Malformed Contact Header)", now: now)
+            }
+            call.remoteTarget = target
+        }
         guard let localRTP = call.localRTP ?? call.media.map({ _ in SIPEndpoint(host: configuration.localHost, port: 0) }) else {
             calls[call.id] = call
             return respond(to: request, source: source, status: 488, reason: "Not Acceptable Here", now: now)
@@ -432,4 +446,14 @@ extension SIPUserAgent {
 
     /// The Allow header value.
     var allowValue: String { configuration.allowedMethods.joined(separator: ", ") }
+}
+
+extension SIPUserAgent {
+    /// `text` as a dialog's remote target: a `sip:`/`sips:` URI that parses, written back in its
+    /// canonical form (so what goes in a request line always parses); `nil` otherwise.
+    static func remoteTarget(_ text: String?) -> String? {
+        guard let text, let uri = try? SIPURI(parsing: text), uri.scheme == "sip" || uri.scheme == "sips" else { return nil }
+        let canonical = uri.description
+        return (try? SIPURI(parsing: canonical)) != nil && !canonical.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" }) ? canonical : nil
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SwitchboardSIP
 
@@ -378,5 +379,35 @@ import Testing
         #expect(digits.first?.duration == .max)
         #expect(TelephoneEvent(payload: [255, 0xFF, 0xFF, 0xFF])?.digit == nil)
         #expect(TelephoneEvent(event: 200, isEnd: true, volume: 255, duration: .max).payload == [200, 0xBF, 0xFF, 0xFF])
+    }
+}
+
+/// Found by FuzzSIP in CI: an INVITE whose Contact URI does not parse became the dialog's remote
+/// target as text, and the BYE the agent sent later carried it in its request line
+/// (`BYE sip:+15551234567@203.0.11t: :5060 SIP/2.0`), a request no peer can read.
+@Suite struct SIPRemoteTargetTests {
+    let now = ContinuousClock.now
+    let caller = SIPEndpoint(host: "127.0.0.1", port: 5061)
+
+    func invite(contact: String) -> [UInt8] {
+        let text = String(decoding: Fixture.sippInvite(), as: UTF8.self)
+            .replacingOccurrences(of: "Contact: sip:sipp@127.0.0.1:5061", with: "Contact: \(contact)")
+        return Array(text.utf8)
+    }
+
+    @Test(arguments: ["<sip:+15551234567@203.0.11t: :5060>", "<sip:a@b c>", "<sip:a@>", "<mailto:a@b>", "<sip:a@b:99999>"])
+    func anInviteWhoseContactCannotBeATargetGets400(_ contact: String) throws {
+        var agent = SIPUserAgent(configuration: .init(localHost: "127.0.0.1", localPort: 5060))
+        let actions = agent.receive(invite(contact: contact), from: caller, now: now)
+        let final = try #require(actions.sentMessages.first { ($0.statusCode ?? 0) >= 200 })
+        #expect(final.statusCode == 400)
+        #expect(final.reasonPhrase == "Bad Request (Malformed Contact Header)")
+        #expect(actions.offers.isEmpty)
+    }
+
+    @Test func theTargetIsWrittenInCanonicalFormAndParses() {
+        #expect(SIPUserAgent.remoteTarget("sip:+15551234567@203.0.113.5:5060;transport=udp") == "sip:+15551234567@203.0.113.5:5060;transport=udp")
+        #expect(SIPUserAgent.remoteTarget("sip:+15551234567@203.0.11t: :5060") == nil)
+        #expect(SIPUserAgent.remoteTarget(nil) == nil)
     }
 }
