@@ -300,7 +300,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardSIPTests",
-            dependencies: ["SwitchboardSIP"],
+            dependencies: ["SwitchboardSIP", "SwitchboardTesting"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,23 +1,11 @@
+import SwitchboardTesting
 import Testing
 @testable import SwitchboardSIP
-
-/// A small deterministic generator (SplitMix64), so every run mutates the same way.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Mutations that reach the corner cases of text protocols: numbers swapped for absurd ones,
 /// lines dropped, duplicated or cut, bytes flipped, inserted and removed.
 struct Mutator {
-    var random: SeededGenerator
+    var random: SplitMix64
 
     static let numbers = ["0", "-1", "1", "127", "128", "255", "256", "300", "65535", "65536", "99999", "2147483647",
                           "2147483648", "4294967296", "1099511627776", "9223372036854775807", "9223372036854775808",
@@ -122,7 +110,7 @@ struct Mutator {
     }
 
     @Test func mutatedInvitesNeverTrapAndAreAnsweredOrDropped() throws {
-        var mutator = Mutator(random: SeededGenerator(seed: 0x5EED_0001))
+        var mutator = Mutator(random: SplitMix64(seed: 0x5EED_0001))
         var agent = SIPUserAgent(configuration: .init(localHost: "127.0.0.1", localPort: 5060, maxCalls: 50,
                                                       invitesPerSecond: 1000, maxServerTransactions: 2000))
         var now = ContinuousClock.now
@@ -160,7 +148,7 @@ struct Mutator {
     }
 
     @Test func mutatedSDPOffersAreNegotiatedOrRefused() throws {
-        var mutator = Mutator(random: SeededGenerator(seed: 0x5EED_0002))
+        var mutator = Mutator(random: SplitMix64(seed: 0x5EED_0002))
         let local = SIPEndpoint(host: "127.0.0.1", port: 40000)
         var outcomes = (parsed: 0, malformed: 0, unacceptable: 0, accepted: 0, refused: 0)
         for iteration in 0..<5000 {
@@ -191,7 +179,7 @@ struct Mutator {
     }
 
     @Test func mutatedRTPPacketsParseOrFailAndRoundTrip() throws {
-        var mutator = Mutator(random: SeededGenerator(seed: 0x5EED_0003))
+        var mutator = Mutator(random: SplitMix64(seed: 0x5EED_0003))
         var buffer = JitterBuffer(configuration: .init(audioPayloadType: 0, telephoneEventPayloadType: 101))
         var latch = RTPSourceLatch<SIPEndpoint>(allowedHost: "10.0.0.1", probation: 2)
         var parsed = 0

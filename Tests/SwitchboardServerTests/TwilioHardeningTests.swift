@@ -5,6 +5,7 @@ import NIOEmbedded
 import NIOWebSocket
 import RealtimeProtocol
 import SwitchboardCore
+import SwitchboardTesting
 import Testing
 @testable import SwitchboardServer
 
@@ -277,20 +278,6 @@ import Testing
         }
         _ = try? call.channel.finish()
         #expect(fed == 6_000)
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so the mutation test feeds the same inputs on
-/// every run and machine.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
