@@ -45,6 +45,7 @@ public enum Hub {
                                         eventLoopGroupProvider: eventLoopGroup(configuration), logger: logger))
         }
         app.addServices(SessionStoreService(store: hub.store, live: hub.live, replicaID: configuration.replicaID, redis: redis, logger: logger))
+        app.addServices(LeaseRenewalService(renewer: hub.leases, store: hub.store, ttl: configuration.leaseTTL, logger: logger))
         if let sipPort = configuration.sipPort, let sip {
             let sipHost = configuration.sipHost ?? configuration.host
             app.addServices(SIPService(hub: hub, host: sipHost, port: sipPort, advertisedHost: configuration.sipPublicHost ?? sipHost, bridge: sip))

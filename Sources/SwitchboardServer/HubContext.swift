@@ -24,6 +24,8 @@ public struct HubContext: Sendable {
     public let classifier: (any UtteranceClassifier)?
     /// The sessions live on this replica.
     let live = LiveSessions()
+    /// The leases of the sessions live here, renewed together.
+    let leases = LeaseRenewer()
     /// Client connections open, against `--max-connections` and `--max-connections-per-ip`.
     let connections: ConnectionLimiter
     /// Sessions live here, against `--max-sessions`.

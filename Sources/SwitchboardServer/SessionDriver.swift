@@ -56,7 +56,7 @@ struct SessionDriver: Sendable {
         let taken = await acquireLease(key)
         let lease = taken.lease
         let renewal = lease.map(startRenewing)
-        defer { renewal?.cancel() }
+        defer { if let renewal { hub.leases.untrack(renewal) } }
         var takenOver = false
 
         var loaded: SessionState? = taken.state ?? nil
@@ -193,26 +193,12 @@ struct SessionDriver: Sendable {
         return (lease, nil)
     }
 
-    /// Renews `lease` every third of its life; a lease another connection took ends this one.
-    private func startRenewing(_ lease: SessionLease) -> Task<Void, Never> {
-        let store = hub.store
+    /// Has the hub's lease renewer keep `lease`; a lease another connection took ends this session.
+    private func startRenewing(_ lease: SessionLease) -> LeaseRenewer.Ticket {
         let relay = self.relay
         let loop = eventLoop
-        let logger = self.logger
-        return Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: lease.ttl / 3)
-                if Task.isCancelled { return }
-                do {
-                    try await store.renewLease(lease)
-                } catch let error as SessionStoreError where error.isLeaseLost {
-                    logger.info("the session's lease was taken over", metadata: ["error": "\(error)"])
-                    loop.execute { relay.value.takeOver() }
-                    return
-                } catch {
-                    logger.warning("could not renew the session's lease", metadata: ["error": "\(error)"])
-                }
-            }
+        return hub.leases.track(lease) {
+            loop.execute { relay.value.takeOver() }
         }
     }
 
