@@ -10,16 +10,23 @@ import NIOWebSocket
 private let urandom: Int32 = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
 #endif
 
-/// Masking keys for frames sent to a model, from the kernel's random source, read 256 at a
-/// time so a frame costs no system call (`WebSocketMaskingKey.random()` makes one per key).
-struct MaskingKeySource {
-    private var pool = [UInt8](repeating: 0, count: 1024)
-    private var next = 1024
+/// Masking keys for frames sent to a model, from the kernel's random source, read 512 at a
+/// time so a frame costs no system call (`WebSocketMaskingKey.random()` makes one per key) and
+/// no allocation: each key is one 8-byte draw from the pool, handed to NIO as a random number
+/// generator (building a key from a slice of the pool cost two allocations per frame).
+struct MaskingKeySource: RandomNumberGenerator {
+    private var pool = [UInt8](repeating: 0, count: 4096)
+    private var offset = 4096
 
     mutating func key() -> WebSocketMaskingKey {
-        if next + 4 > pool.count { refill() }
-        defer { next += 4 }
-        return WebSocketMaskingKey(pool[next..<(next + 4)])!
+        WebSocketMaskingKey.random(using: &self)
+    }
+
+    /// The next 8 bytes of the pool.
+    mutating func next() -> UInt64 {
+        if offset + 8 > pool.count { refill() }
+        defer { offset += 8 }
+        return pool.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
     }
 
     private mutating func refill() {
@@ -38,6 +45,6 @@ struct MaskingKeySource {
             arc4random_buf(raw.baseAddress!, raw.count)
             #endif
         }
-        next = 0
+        offset = 0
     }
 }

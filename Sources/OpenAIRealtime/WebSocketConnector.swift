@@ -36,7 +36,7 @@ public enum WebSocketConnector {
         let hostHeader = (port == 80 && !tls) || (port == 443 && tls) ? host : "\(host):\(port)"
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
