@@ -175,7 +175,7 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
         }
     }
 
-    func write(_ event: ByteBuffer) {
+    func write(_ event: consuming ByteBuffer) {
         guard !closed else { return }
         pending.append(event)
     }

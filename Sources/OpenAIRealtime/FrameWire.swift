@@ -10,8 +10,15 @@ public enum FrameWire {
 
     /// A copy of `payload` unmasked with `key` (if any), with `headroom` bytes free before it.
     public static func unmaskedCopy(_ payload: ByteBuffer, key: WebSocketMaskingKey?, allocator: ByteBufferAllocator) -> ByteBuffer {
+        unmaskedCopy(payload, key: key, into: allocator.buffer(capacity: payload.readableBytes + headroom))
+    }
+
+    /// `payload` unmasked with `key` (if any) into `out` (emptied first; best when it is the
+    /// buffer's only reference), with `headroom` bytes free before it.
+    public static func unmaskedCopy(_ payload: ByteBuffer, key: WebSocketMaskingKey?, into out: consuming ByteBuffer) -> ByteBuffer {
         let count = payload.readableBytes
-        var out = allocator.buffer(capacity: count + headroom)
+        var out = out
+        out.clear(minimumCapacity: count + headroom)
         out.moveWriterIndex(forwardBy: headroom)
         out.moveReaderIndex(forwardBy: headroom)
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { destination in
@@ -58,6 +65,56 @@ public enum FrameWire {
         return true
     }
 
+    /// Buffers handed back once written, for the next frames: a frame's buffer is taken again
+    /// when the socket has let go of it (its only reference is here). Bounded in count and in the
+    /// size of the buffers kept, so a rare large frame is not held for the session's life.
+    public struct Recycler {
+        private var buffers: [ByteBuffer] = []
+        public static let count = 4
+        public static let largestKept = 16 * 1024
+
+        public init() {}
+
+        /// A buffer this is the only owner of, or nil when every kept buffer is still being written.
+        public mutating func take() -> ByteBuffer? {
+            for index in buffers.indices where buffers[index].modifyIfUniquelyOwned({ _ in true }) == true {
+                buffers.swapAt(index, buffers.count - 1)
+                return buffers.removeLast()
+            }
+            return nil
+        }
+
+        /// Keeps `buffer` (being written) for a later `take`.
+        public mutating func keep(_ buffer: ByteBuffer) {
+            guard buffers.count < Self.count, buffer.capacity <= Self.largestKept else { return }
+            buffers.append(buffer)
+        }
+    }
+
+    /// A whole final frame of `opcode` carrying `payload`, masked with `maskKey` when given, in
+    /// one buffer: for the writes of a handler that stands before the frame encoder.
+    public static func frame(_ opcode: WebSocketOpcode, payload: ByteBuffer, maskKey: WebSocketMaskingKey?, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var frame = unmaskedCopy(payload, key: nil, allocator: allocator)
+        if let maskKey { mask(&frame, key: maskKey) }
+        let length = frame.readableBytes
+        let headerSize = textHeaderSize(payloadLength: length, masked: maskKey != nil)
+        var index = frame.readerIndex - headerSize
+        frame.moveReaderIndex(to: index)
+        let maskBit: UInt8 = maskKey == nil ? 0 : 0x80
+        index += frame.setInteger(0x80 | UInt8(webSocketOpcode: opcode), at: index)
+        if length < 126 {
+            index += frame.setInteger(UInt8(length) | maskBit, at: index)
+        } else if length <= 0xFFFF {
+            index += frame.setInteger(UInt8(126) | maskBit, at: index)
+            index += frame.setInteger(UInt16(length), at: index)
+        } else {
+            index += frame.setInteger(UInt8(127) | maskBit, at: index)
+            index += frame.setInteger(UInt64(length), at: index)
+        }
+        if let maskKey { frame.setBytes(maskKey, at: index) }
+        return frame
+    }
+
     /// `destination[i] = source[i] ^ key[i % 4]`, eight bytes at a time. The buffers may be the same.
     @inline(__always)
     static func xorCopy(from source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawBufferPointer, key: WebSocketMaskingKey?) {
@@ -80,20 +137,6 @@ public enum FrameWire {
             i += 1
         }
     }
-}
-
-/// Sits next to the socket in a WebSocket pipeline so a handler can write finished frames
-/// (header and payload already in one buffer) past the frame encoder.
-public final class RawFrameWriter: ChannelOutboundHandler, RemovableChannelHandler, @unchecked Sendable {
-    public typealias OutboundIn = ByteBuffer
-    public typealias OutboundOut = ByteBuffer
-    /// The context to write finished frames to; valid on the channel's event loop while added.
-    public private(set) var context: ChannelHandlerContext?
-
-    public init() {}
-
-    public func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    public func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 }
 
 /// Collects a WebSocket message sent in fragments (a first frame without FIN, then

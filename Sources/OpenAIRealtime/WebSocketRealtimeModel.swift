@@ -26,10 +26,11 @@ public struct WebSocketRealtimeModel: RealtimeModel {
             host: endpoint.host, port: endpoint.port, tls: endpoint.tls, uri: uri, headers: headers,
             maxFrameSize: maxFrameSize, timeout: connectTimeout, on: eventLoop, aggregateFragments: false
         ) { channel, _ in
-            let raw = RawFrameWriter()
-            try channel.pipeline.syncOperations.addHandler(raw, position: .first)
-            let link = WebSocketModelLink(sink: boundSink.value, raw: raw, maxMessageBytes: maxFrameSize)
-            try channel.pipeline.syncOperations.addHandler(link)
+            // The link reads the socket's bytes and writes finished frames itself, so it stands
+            // before NIO's frame encoder and decoder (which see nothing) and after TLS.
+            let link = WebSocketModelLink(sink: boundSink.value, maxMessageBytes: maxFrameSize)
+            let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
+            try channel.pipeline.syncOperations.addHandler(link, position: .before(encoder))
         }.flatMapThrowing { channel in
             let link = try channel.pipeline.syncOperations.handler(type: WebSocketModelLink.self)
             return ModelLinkBox(link)
@@ -39,10 +40,12 @@ public struct WebSocketRealtimeModel: RealtimeModel {
     }
 }
 
-/// The model end of a session: the last handler of the model connection's pipeline.
+/// The model end of a session. It parses the frames out of the bytes read (a frame read whole
+/// costs no copy and no allocation), hands the session each event with its frame as read (so an
+/// audio delta can go on to the client as it came), and writes finished frames.
 final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sendable {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private weak var sink: (any ModelSink)?
     private var context: ChannelHandlerContext?
@@ -50,15 +53,16 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
     private var reported = false
     private var closeReason: ModelError?
     private var maskingKeys = MaskingKeySource()
-
-    private let raw: RawFrameWriter
+    private var recycler = FrameWire.Recycler()
+    private var parser: WireFrameParser
+    private var failed = false
 
     /// A message the model sends in fragments (rare), collected until its last frame.
     private var fragments: FragmentAssembler
 
-    init(sink: any ModelSink, raw: RawFrameWriter, maxMessageBytes: Int) {
+    init(sink: any ModelSink, maxMessageBytes: Int) {
         self.sink = sink
-        self.raw = raw
+        self.parser = WireFrameParser(maxFrameSize: maxMessageBytes)
         self.fragments = FragmentAssembler(limit: maxMessageBytes)
     }
 
@@ -67,10 +71,28 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        guard !failed else { return }
+        do {
+            try parser.read(unwrapInboundIn(data), allocator: context.channel.allocator) { frame in
+                received(frame, context: context)
+            }
+        } catch {
+            failed = true
+            errorCaught(context: context, error: error)
+        }
+    }
+
+    private func received(_ wire: WireFrame, context: ChannelHandlerContext) {
+        if wire.fin, wire.opcode == .text, !fragments.isAssembling {
+            if wire.maskKey == nil {
+                sink?.modelReceived(wire.payload, frame: wire.wire)
+            } else {
+                sink?.modelReceived(FrameWire.unmaskedCopy(wire.payload, key: wire.maskKey, allocator: context.channel.allocator))
+            }
+            return
+        }
+        let frame = wire.frame
         switch frame.opcode {
-        case .text where frame.fin && !fragments.isAssembling:
-            sink?.modelReceived(frame.unmaskedData)
         case .text, .binary, .continuation:
             switch fragments.add(frame, allocator: context.channel.allocator) {
             case .message(_, let payload): sink?.modelReceived(payload)
@@ -79,7 +101,7 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
             case .protocolError: errorCaught(context: context, error: NIOWebSocketError.fragmentedControlFrame)
             }
         case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: maskingKeys.key(), data: frame.unmaskedData)
+            let pong = FrameWire.frame(.pong, payload: frame.unmaskedData, maskKey: maskingKeys.key(), allocator: context.channel.allocator)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .connectionClose:
             var data = frame.unmaskedData
@@ -91,7 +113,7 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
             if !closedByUs {
                 var echo = context.channel.allocator.buffer(capacity: 2)
                 echo.write(webSocketErrorCode: code ?? .normalClosure)
-                let reply = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: echo)
+                let reply = FrameWire.frame(.connectionClose, payload: echo, maskKey: maskingKeys.key(), allocator: context.channel.allocator)
                 context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in context.close(promise: nil) }
             }
         default:
@@ -126,22 +148,27 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
 
     // MARK: ModelLink
 
-    func write(_ event: ByteBuffer) {
+    func write(_ event: consuming ByteBuffer) {
         guard let context, !closedByUs else { return }
         let key = maskingKeys.key()
-        var frame = event
+        var frame = consume event
         // Fast path: the payload was copied with room for the largest header
-        // (FrameWire.unmaskedCopy), so it is masked in place and written as one buffer past the
-        // frame encoder. Other buffers (the hub's own events) go through the encoder.
-        if let rawContext = raw.context,
-            frame.readerIndex >= FrameWire.textHeaderSize(payloadLength: frame.readableBytes, masked: true)
-        {
+        // (FrameWire.unmaskedCopy) and is this buffer's only reference, so it is masked in place
+        // and its header written in front. Other buffers (the hub's own events) are framed anew.
+        if frame.readerIndex >= FrameWire.textHeaderSize(payloadLength: frame.readableBytes, masked: true) {
             FrameWire.mask(&frame, key: key)
-            _ = FrameWire.prependTextHeader(&frame, maskKey: key)
-            rawContext.write(NIOAny(frame), promise: nil)
-            return
+            if FrameWire.prependTextHeader(&frame, maskKey: key) {
+                context.write(wrapOutboundOut(frame), promise: nil)
+                recycler.keep(frame)
+                return
+            }
+            FrameWire.mask(&frame, key: key)
         }
-        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: key, data: frame)), promise: nil)
+        context.write(wrapOutboundOut(FrameWire.frame(.text, payload: frame, maskKey: key, allocator: context.channel.allocator)), promise: nil)
+    }
+
+    func eventBuffer() -> ByteBuffer? {
+        recycler.take()
     }
 
     func flush() {
@@ -161,7 +188,7 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
         closedByUs = true
         var data = context.channel.allocator.buffer(capacity: 2)
         data.write(webSocketErrorCode: .normalClosure)
-        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
+        let frame = FrameWire.frame(.connectionClose, payload: data, maskKey: maskingKeys.key(), allocator: context.channel.allocator)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in
             channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }

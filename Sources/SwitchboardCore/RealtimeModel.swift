@@ -42,8 +42,12 @@ public protocol RealtimeModel: Sendable {
 
 /// A connected model session. Confined to its event loop: call it only there.
 public protocol ModelLink: AnyObject {
-    /// Queues one event (a JSON text frame's payload) for the model.
-    func write(_ event: ByteBuffer)
+    /// Queues one event (a JSON text frame's payload) for the model. The link owns the buffer:
+    /// a caller that hands over its only reference lets the link frame it in place.
+    func write(_ event: consuming ByteBuffer)
+    /// An empty buffer for the next event to `write`: a link that recycles the buffers of the
+    /// frames it wrote hands one back when the socket is done with it.
+    func eventBuffer() -> ByteBuffer?
     /// Sends what was queued.
     func flush()
     /// Whether the model connection takes more writes without queueing.
@@ -58,12 +62,25 @@ public protocol ModelLink: AnyObject {
 public protocol ModelSink: AnyObject {
     /// One server event (a JSON text frame's payload).
     func modelReceived(_ event: ByteBuffer)
+    /// One server event with its whole frame as read (header and payload, unmasked): a sink that
+    /// passes the event on unchanged to a WebSocket peer can write `frame` as it is.
+    func modelReceived(_ event: ByteBuffer, frame: ByteBuffer)
     /// The end of a batch of events read together: a good moment to flush.
     func modelReadComplete()
     /// The model connection's writability changed.
     func modelWritabilityChanged(_ isWritable: Bool)
     /// The model session ended; `error` says why when it was not asked to.
     func modelClosed(_ error: ModelError?)
+}
+
+extension ModelLink {
+    public func eventBuffer() -> ByteBuffer? { nil }
+}
+
+extension ModelSink {
+    public func modelReceived(_ event: ByteBuffer, frame: ByteBuffer) {
+        modelReceived(event)
+    }
 }
 
 /// Carries a `ModelLink` out of a future. Only open it on the link's event loop.

@@ -206,7 +206,7 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
             return .refused
         }
         hub.metrics.sessionCredential(request.principal?.credentialLabel ?? "none")
-        return .session(try attachSession(channel: channel, request: request, hub: hub, logger: logger, slotTaken: true, pings: true))
+        return .session(try attachSession(channel: channel, request: request, hub: hub, logger: logger, slotTaken: true, pings: true, wire: true))
     }
 
     /// Puts a session relay at the end of `channel`'s pipeline and returns the driver to run.
@@ -214,8 +214,10 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
     /// here whatever the limit (a phone call already answered). It is given back as the connection closes.
     /// `pings`: whether a quiet client is pinged before its idle timeout: a `/realtime` WebSocket
     /// client only (a phone bridge's connection carries media all the time and speaks its own protocol).
+    /// `wire`: the channel is a WebSocket client's, fresh from its upgrade: the relay reads its
+    /// frames from the socket's bytes (`ClientWireReader`) rather than from NIO's frame decoder.
     static func attachSession(channel: any Channel, request: ConnectionRequest, hub: HubContext, logger: Logger,
-                              slotTaken: Bool = false, pings: Bool = false) throws -> SessionDriver {
+                              slotTaken: Bool = false, pings: Bool = false, wire: Bool = false) throws -> SessionDriver {
         let slots = hub.sessionSlots
         if !slotTaken { slots.acquire() }
         channel.closeFuture.whenComplete { _ in slots.release() }
@@ -224,6 +226,12 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
         let relay = SessionRelay(configuration: hub.configuration.relay, metrics: hub.metrics, logger: logger,
                                  eventLoop: channel.eventLoop, inbox: continuation)
         try channel.pipeline.syncOperations.addHandler(relay)
+        if wire {
+            let reader = ClientWireReader(relay: relay, maxFrameSize: hub.configuration.relay.maxEventBytes)
+            let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
+            try channel.pipeline.syncOperations.addHandler(reader, position: .before(encoder))
+            relay.wireWriter = reader
+        }
         SessionTimers.start(relay: relay, channel: channel, inbox: continuation, configuration: hub.configuration.relay,
                             metrics: hub.metrics, logger: logger, pings: pings)
         return SessionDriver(hub: hub, request: request, relay: NIOLoopBound(relay, eventLoop: channel.eventLoop),

@@ -58,6 +58,10 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
 
     /// The loop this relay and its model session live on.
     let eventLoopForTimers: any EventLoop
+    /// A WebSocket client's frame reader, which stands before the frame encoder: model events
+    /// passed on unchanged are written through it as the frames the model sent. Nil for a phone
+    /// bridge, whose frames go through its own handlers.
+    var wireWriter: ClientWireReader?
 
     init(configuration: RelayConfiguration, metrics: HubMetrics, logger: Logger, eventLoop: any EventLoop,
          inbox: AsyncStream<Conversation.Input>.Continuation) {
@@ -86,8 +90,31 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
         clientFrames &+= 1
+        clientFrame(unwrapInboundIn(data), context: context)
+    }
+
+    /// A frame from a WebSocket client, as its reader parsed it from the socket's bytes.
+    func clientWireFrame(_ wire: WireFrame) {
+        guard let context else { return }
+        clientFrames &+= 1
+        if wire.fin, wire.opcode == .text, !fragments.isAssembling {
+            // Into a buffer the model link wrote before and the socket is done with, if any. It
+            // is handed on as its only reference (`consume`), so the link frames it in place.
+            let out: ByteBuffer
+            if case .open(let link) = model, let recycled = link.eventBuffer() {
+                out = FrameWire.unmaskedCopy(wire.payload, key: wire.maskKey, into: recycled)
+            } else {
+                out = FrameWire.unmaskedCopy(wire.payload, key: wire.maskKey, allocator: context.channel.allocator)
+            }
+            clientEvent(consume out)
+        } else {
+            clientFrame(wire.frame, context: context)
+        }
+    }
+
+    /// The client's frames that are not a whole text message: fragments, control frames.
+    private func clientFrame(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
         switch frame.opcode {
         case .text where frame.fin && !fragments.isAssembling:
             // One copy: unmasked, with room in front for the model frame's header.
@@ -172,11 +199,13 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         }
     }
 
-    private func tooLarge() {
+    /// `closeNow`: close once the close frame is out, without waiting for the client's answer
+    /// (the client's byte stream can no longer be read).
+    func tooLarge(closeNow: Bool = false) {
         metrics.error("message_too_large")
         let limit = configuration.maxEventBytes
         sendError(.invalidRequest("message_too_large", "An event may be at most \(limit) bytes."))
-        closeClient(code: .messageTooLarge, reason: "event larger than \(limit) bytes")
+        closeClient(code: .messageTooLarge, reason: "event larger than \(limit) bytes", handshakeComplete: closeNow)
     }
 
     private func receivedClose(_ frame: WebSocketFrame) {
@@ -191,8 +220,9 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         closeClient(code: code, reason: nil, handshakeComplete: true)
     }
 
-    /// A text frame from the client.
-    private func clientEvent(_ buffer: ByteBuffer) {
+    /// A text frame from the client. The relay owns the buffer: an audio frame passed on at once
+    /// reaches the model link as its only reference, so the link masks it in place.
+    private func clientEvent(_ buffer: consuming ByteBuffer) {
         let route: EventRoute
         var typeName: String? = nil
         switch classifyClient(buffer) {
@@ -207,7 +237,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
             return
         }
         if case .open = model, clientBarrier == 0, clientBacklog.isEmpty {
-            dispatchClient(buffer, route: route, type: typeName)
+            dispatchClient(consume buffer, route: route, type: typeName)
         } else {
             guard clientBacklogBytes + buffer.readableBytes <= configuration.backlogBytes else {
                 metrics.error("backlog_full")
@@ -250,7 +280,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         (try? RealtimeEvent.decode(buffer))?.eventID
     }
 
-    private func dispatchClient(_ buffer: ByteBuffer, route: EventRoute, type: String?) {
+    private func dispatchClient(_ buffer: consuming ByteBuffer, route: EventRoute, type: String?) {
         guard case .open(let link) = model else { return }
         var type = type
         if type == nil, route != .forward { type = TypePeek.typeString(buffer) }
@@ -258,7 +288,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         case .forward:
             tally.framesIn += 1
             tally.bytesIn += buffer.readableBytes
-            link.write(buffer)
+            link.write(consume buffer)
             modelNeedsFlush = true
         case .observe, .intercept:
             let event: RealtimeEvent
@@ -308,6 +338,14 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     }
 
     func modelReceived(_ event: ByteBuffer) {
+        modelReceived(event, frame: nil)
+    }
+
+    func modelReceived(_ event: ByteBuffer, frame: ByteBuffer) {
+        modelReceived(event, frame: Optional(frame))
+    }
+
+    private func modelReceived(_ event: ByteBuffer, frame: ByteBuffer?) {
         guard !closing else { return }
         if modelBarrier > 0 || !modelBacklog.isEmpty {
             modelBacklog.append(event)
@@ -318,7 +356,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
             }
             return
         }
-        dispatchModel(event)
+        dispatchModel(event, frame: frame)
     }
 
     func modelReadComplete() {
@@ -337,7 +375,8 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         if !closing { yield(.modelClosed(error)) }
     }
 
-    private func dispatchModel(_ buffer: ByteBuffer) {
+    /// `frame`: the event's frame as the model sent it, when known.
+    private func dispatchModel(_ buffer: ByteBuffer, frame: ByteBuffer? = nil) {
         let isAudio = buffer.withUnsafeReadableBytes { raw -> Bool in
             guard case .type(let range) = TypePeek.peek(raw) else { return false }
             return TypePeek.matches(raw, range, "response.output_audio.delta") || TypePeek.matches(raw, range, "response.audio.delta")
@@ -345,7 +384,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         if isAudio {
             audioSinceEvent.events += 1
             audioSinceEvent.bytes += buffer.readableBytes
-            forwardToClient(buffer)
+            forwardToClient(buffer, frame: frame)
             return
         }
         guard let type = TypePeek.typeString(buffer) else {
@@ -388,10 +427,13 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         flushClient()
     }
 
-    private func forwardToClient(_ buffer: ByteBuffer) {
+    private func forwardToClient(_ buffer: ByteBuffer, frame: ByteBuffer? = nil) {
         tally.framesOut += 1
         tally.bytesOut += buffer.readableBytes
-        if let dialect = renameFor {
+        if renameFor == nil, let frame, let wireWriter, !closing {
+            // The model's frame is the client's frame: header and payload go on as they came.
+            wireWriter.writeFrame(frame)
+        } else if let dialect = renameFor {
             write(WebSocketFrame(fin: true, opcode: .text, data: Self.renamed(buffer, to: dialect)))
         } else {
             write(WebSocketFrame(fin: true, opcode: .text, data: buffer))

@@ -77,7 +77,7 @@ public final class ScriptedModelSession: @unchecked Sendable {
         weak var sink: (any ModelSink)?
         weak var owner: ScriptedModelSession?
         init(sink: any ModelSink) { self.sink = sink }
-        func write(_ event: ByteBuffer) {
+        func write(_ event: consuming ByteBuffer) {
             owner?.received.withLockedValue { $0.append(String(buffer: event)) }
         }
         func flush() {}
