@@ -3,21 +3,32 @@
 #
 #   sudo bash Benchmarks/run.sh        (or, as root: bash Benchmarks/run.sh)
 #
+#   SMOKE=1 bash Benchmarks/run.sh    (perf smoke: about 2 minutes plus the build)
+#
 # Installs what it needs, builds the C tools and the hub, then measures, on loopback only:
 #   - latency and relay CPU per frame for direct (loadgen -> echo-model), the reference
-#     relay (loadgen -> ref-relay -> echo-model) and the hub (loadgen -> switchboard ->
-#     echo-model), for each session count, ROUNDS rounds, the three paths alternating;
-#   - RSS per idle session (fresh ref-relay and fresh hub);
-#   - sessions opened per second (hub and reference relay).
-# Results: Benchmarks/results/<run id>/*.json, Benchmarks/results/latest.{json,md}, and the
-# Markdown table on stdout.
+#     relay (loadgen -> ref-relay -> echo-model) and each hub variant (loadgen -> switchboard
+#     -> echo-model): `hub` with one event loop (like the single-threaded reference) and
+#     `hub-default` with the hub's default (one event loop per core); for each session count,
+#     ROUNDS rounds, the paths in a rotating order;
+#   - RSS per idle session (fresh ref-relay and fresh one-loop hub);
+#   - sessions opened per second (one-loop hub and reference relay).
+# Results: Benchmarks/results/<run id>/*.json (env.json records the commit measured),
+# Benchmarks/results/latest.{json,md}, and the Markdown report on stdout (SMOKE=1: the
+# compact hub/reference ratio table instead).
 #
 # Environment (defaults in brackets):
 #   SESSIONS ["50 200 500"]  ROUNDS [3]  WARMUP [5]  DURATION [20]  DRAIN [3]  RATE [50]
 #   IDLE [10000]  IDLE_HOLD [5]  OPEN_N [5000]  OPEN_CONC [64]
+#   SMOKE [0]          1: perf smoke: SESSIONS="50 200" ROUNDS=1 WARMUP=2 DURATION=5 DRAIN=1
+#                      SKIP_IDLE=1 SKIP_OPEN=1 RUN_QUIET_WAIT=5 QUIET_WAIT=10 (each still
+#                      overridable), then prints the hub/reference ratios
 #   SKIP_HUB [0]       1: measure only direct and the reference relay (no Swift build)
 #   SKIP_HUB_BUILD [0] 1: use the existing hub binary
-#   HUB_BIN [.build/release/switchboard]  HUB_ARGS [extra arguments for `serve`]
+#   HUB_VARIANTS ["hub hub-default"]  hub: `--event-loops 1`; hub-default: no --event-loops
+#   HUB_BIN [.build/release/switchboard]  HUB_ARGS [""] extra arguments for `serve`, both variants
+#   TRACE_DIR [unset]  set: each latency run writes loadgen --trace to
+#                      $TRACE_DIR/trace-<path>-<sessions>-r<round>.txt
 #   REF_EVLIB [ev]     event loop of ref-relay: ev (epoll, through libev) or poll (lws's default)
 #   ECHO_EVLIB [ev]    event loop of echo-model
 #   SKIP_INSTALL [0]   SKIP_IDLE [0]  SKIP_OPEN [0]
@@ -29,6 +40,21 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 BIN="$BENCH_DIR/bin"
+
+# Perf smoke: a few seconds per measurement, only what the ratios need. The environment
+# still overrides each of these.
+SMOKE=${SMOKE:-0}
+if [ "$SMOKE" = 1 ]; then
+	SESSIONS=${SESSIONS:-"50 200"}
+	ROUNDS=${ROUNDS:-1}
+	WARMUP=${WARMUP:-2}
+	DURATION=${DURATION:-5}
+	DRAIN=${DRAIN:-1}
+	SKIP_IDLE=${SKIP_IDLE:-1}
+	SKIP_OPEN=${SKIP_OPEN:-1}
+	RUN_QUIET_WAIT=${RUN_QUIET_WAIT:-5}
+	QUIET_WAIT=${QUIET_WAIT:-10}
+fi
 
 SESSIONS=${SESSIONS:-"50 200 500"}
 ROUNDS=${ROUNDS:-3}
@@ -46,7 +72,11 @@ SKIP_INSTALL=${SKIP_INSTALL:-0}
 SKIP_IDLE=${SKIP_IDLE:-0}
 SKIP_OPEN=${SKIP_OPEN:-0}
 HUB_BIN=${HUB_BIN:-"$REPO/.build/release/switchboard"}
-HUB_ARGS=${HUB_ARGS---event-loops 1}  # one event loop, like the single-threaded reference relay
+# hub: one event loop, like the single-threaded reference relay; hub-default: the hub's own
+# default (no --event-loops: one loop per core). HUB_ARGS goes to both.
+HUB_VARIANTS=${HUB_VARIANTS:-"hub hub-default"}
+HUB_ARGS=${HUB_ARGS:-}
+TRACE_DIR=${TRACE_DIR:-}
 # The load generator opens thousands of connections from one loopback address: the hub's
 # per-address, connection and session limits are lifted, as the reference relay has none.
 HUB_LIMITS="--max-connections-per-ip 0 --max-connections 0 --max-sessions 0"
@@ -56,6 +86,24 @@ QUIET_WAIT=${QUIET_WAIT:-60}
 RUN_QUIET_WAIT=${RUN_QUIET_WAIT:-20}
 NEXT_PORT=${BASE_PORT:-18100}
 QUERY="model=bench"
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+for v in $HUB_VARIANTS; do
+	case $v in
+	hub | hub-default) ;;
+	*) die "unknown hub variant '$v' in HUB_VARIANTS (known: hub hub-default)" ;;
+	esac
+done
+case " $HUB_ARGS " in
+*" --event-loops"*) log "warning: HUB_ARGS sets --event-loops: hub-default is then not the hub's default" ;;
+esac
+# The default variant must get the hub's own default, not one inherited from this shell.
+if [ -n "${SWITCHBOARD_EVENT_LOOPS:-}" ]; then
+	log "note: ignoring SWITCHBOARD_EVENT_LOOPS=$SWITCHBOARD_EVENT_LOOPS (hub variants set the loops)"
+	unset SWITCHBOARD_EVENT_LOOPS
+fi
 
 RESULTS="$BENCH_DIR/results"
 mkdir -p "$RESULTS"
@@ -70,8 +118,24 @@ OUT="$RESULTS/$RUN_ID"
 LOGS="$OUT/logs"
 mkdir -p "$LOGS"
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+if [ -n "$TRACE_DIR" ]; then
+	mkdir -p "$TRACE_DIR" || die "cannot create TRACE_DIR $TRACE_DIR"
+	TRACE_DIR=$(cd "$TRACE_DIR" && pwd)
+fi
+
+# The commit measured, "-dirty" when tracked files differ from it (untracked files do not count).
+# safe.directory: under sudo the checkout belongs to another user; no optional locks: read only.
+git_repo() { git --no-optional-locks -C "$REPO" -c safe.directory="$REPO" "$@"; }
+commit_id() {
+	local c
+	c=$(git_repo rev-parse --short HEAD 2>/dev/null) || { echo unknown; return 0; }
+	if [ -n "$(git_repo status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+		c="$c-dirty"
+	fi
+	echo "$c"
+}
+COMMIT=$(commit_id)
+if [ "$SMOKE" = 1 ]; then log "run $RUN_ID (perf smoke), commit $COMMIT"; else log "run $RUN_ID, commit $COMMIT"; fi
 
 # ------------------------------------------------------------------ process bookkeeping
 PIDS=()
@@ -151,14 +215,21 @@ start_ref() { # sets RELAY_PID RELAY_PORT
 	wait_ready "$RELAY_PORT" "$RELAY_PID" ref-relay
 }
 
-start_hub() { # sets RELAY_PID RELAY_PORT
+start_hub() { # variant (hub | hub-default); sets RELAY_PID RELAY_PORT
+	local variant=$1 loops
+	case $variant in
+	hub) loops="--event-loops 1" ;;  # one event loop, like the reference relay
+	hub-default) loops="" ;;         # the hub's default: one event loop per core
+	*) die "unknown hub variant $variant" ;;
+	esac
 	alloc_port; RELAY_PORT=$PORT
 	# shellcheck disable=SC2086
 	"$HUB_BIN" serve --host 127.0.0.1 --port "$RELAY_PORT" \
-		--model "ws://127.0.0.1:$ECHO_PORT/v1/realtime" $HUB_LIMITS $HUB_ARGS >>"$LOGS/switchboard.log" 2>&1 8>&- &
+		--model "ws://127.0.0.1:$ECHO_PORT/v1/realtime" $HUB_LIMITS $loops $HUB_ARGS \
+		>>"$LOGS/switchboard-$variant.log" 2>&1 8>&- &
 	RELAY_PID=$!
 	PIDS+=("$RELAY_PID")
-	wait_ready "$RELAY_PORT" "$RELAY_PID" switchboard
+	wait_ready "$RELAY_PORT" "$RELAY_PID" "switchboard ($variant)"
 }
 
 # Wait (bounded) until the machine is mostly idle, so other work does not skew the figures.
@@ -224,7 +295,7 @@ if [ "$SKIP_HUB" != 1 ]; then
 			|| die "swift build failed (see $LOGS/swift-build.log)"
 	fi
 	[ -x "$HUB_BIN" ] || die "no hub binary at $HUB_BIN (or run with SKIP_HUB=1)"
-	PATHS="direct ref hub"
+	PATHS="direct ref $(echo $HUB_VARIANTS)"
 else
 	log "SKIP_HUB=1: measuring direct and the reference relay only"
 	PATHS="direct ref"
@@ -244,6 +315,8 @@ cat >"$OUT/env.json" <<EOF
  "rate": $RATE, "idle_requested": $IDLE, "idle_used": $IDLE_EFF, "idle_hold_s": $IDLE_HOLD,
  "open_n": $OPEN_N, "open_concurrency": $OPEN_CONC, "evlib": "$REF_EVLIB", "echo_evlib": "$ECHO_EVLIB",
  "paths": "$PATHS", "hub_bin": "$HUB_BIN", "hub_args": "$HUB_ARGS",
+ "hub_variants": "$([ "$SKIP_HUB" = 1 ] || echo $HUB_VARIANTS)", "commit": "$COMMIT", "smoke": $([ "$SMOKE" = 1 ] && echo true || echo false),
+ "trace_dir": "$TRACE_DIR",
  "lws_version": "$(pkg-config --modversion libwebsockets 2>/dev/null || echo unknown)"}
 EOF
 
@@ -251,19 +324,20 @@ wait_quiet
 
 # ------------------------------------------------------------------ 2. latency and CPU per frame
 run_latency() { # path sessions round
-	local path=$1 n=$2 r=$3 target_port watch=() f
+	local path=$1 n=$2 r=$3 target_port watch=() trace=() f
 	f="$OUT/latency-$path-$n-r$r.json"
+	if [ -n "$TRACE_DIR" ]; then trace=(--trace "$TRACE_DIR/trace-$path-$n-r$r.txt"); fi
 	start_echo
 	case $path in
 	direct) target_port=$ECHO_PORT ;;
 	ref) start_ref; target_port=$RELAY_PORT; watch=(--watch "relay=$RELAY_PID") ;;
-	hub) start_hub; target_port=$RELAY_PORT; watch=(--watch "relay=$RELAY_PID") ;;
+	hub | hub-default) start_hub "$path"; target_port=$RELAY_PORT; watch=(--watch "relay=$RELAY_PID") ;;
 	esac
 	wait_quiet "$RUN_QUIET_WAIT"
 	log "latency: $path, $n sessions, round $r"
 	"$BIN/loadgen" "ws://127.0.0.1:$target_port/v1/realtime?$QUERY" --sessions "$n" \
 		--rate "$RATE" --warmup "$WARMUP" --duration "$DURATION" --drain "$DRAIN" \
-		--concurrency 64 "${watch[@]}" --watch "echo=$ECHO_PID" \
+		--concurrency 64 ${watch[@]+"${watch[@]}"} --watch "echo=$ECHO_PID" ${trace[@]+"${trace[@]}"} \
 		>"$f" 2>>"$LOGS/loadgen.log" 8>&- || log "warning: loadgen failed for $path/$n/r$r"
 	[ "$path" != direct ] && stop_pid "$RELAY_PID"
 	stop_pid "$ECHO_PID"
@@ -284,7 +358,7 @@ done
 run_idle() { # path
 	local path=$1 f="$OUT/idle-$1.json"
 	start_echo
-	if [ "$path" = ref ]; then start_ref; else start_hub; fi
+	if [ "$path" = ref ]; then start_ref; else start_hub hub; fi
 	wait_quiet "$RUN_QUIET_WAIT"
 	log "idle: $path, $IDLE_EFF sessions held ${IDLE_HOLD}s"
 	"$BIN/loadgen" "ws://127.0.0.1:$RELAY_PORT/v1/realtime?$QUERY" --idle "$IDLE_EFF" \
@@ -301,7 +375,7 @@ run_open() { # path
 	case $path in
 	direct) target_port=$ECHO_PORT ;;
 	ref) start_ref; target_port=$RELAY_PORT ;;
-	hub) start_hub; target_port=$RELAY_PORT ;;
+	hub) start_hub hub; target_port=$RELAY_PORT ;;
 	esac
 	wait_quiet "$RUN_QUIET_WAIT"
 	log "open rate: $path, $OPEN_N sessions, $OPEN_CONC in flight"
@@ -312,6 +386,7 @@ run_open() { # path
 	stop_pid "$ECHO_PID"
 }
 
+# idle and open rate: the reference and the one-loop hub only
 RELAYS="ref"
 [ "$SKIP_HUB" != 1 ] && RELAYS="ref hub"
 if [ "$SKIP_IDLE" != 1 ]; then
@@ -327,5 +402,9 @@ cleanup
 "$PY" "$BENCH_DIR/summarize.py" "$OUT" >"$OUT/summary.md"
 cp "$OUT/summary.md" "$RESULTS/latest.md"
 cp "$OUT/summary.json" "$RESULTS/latest.json"
-cat "$OUT/summary.md"
+if [ "$SMOKE" = 1 ]; then
+	"$PY" "$BENCH_DIR/summarize.py" --ratios "$OUT"
+else
+	cat "$OUT/summary.md"
+fi
 log "results: $OUT (summary: $RESULTS/latest.md)"

@@ -122,6 +122,7 @@ static uint64_t sent_meas, recv_meas, recv_late, recv_unmatched, recv_mismatch;
 static uint64_t sent_total, recv_total, sent_win, recv_win;
 static int in_window;
 static uint32_t *lat_ns, *lag_ns, *open_ns;
+static FILE *trace_f; /* --trace FILE: one line per measured delta: send time ns, latency ns, session */
 static size_t lat_n, lag_n, open_n, lat_cap, lag_cap;
 static uint64_t lag_max;
 static int err_shown;
@@ -526,6 +527,8 @@ static void on_message(struct conn *c, const uint8_t *m, size_t n, uint64_t now)
 		recv_meas++;
 		if (lat_n < lat_cap)
 			lat_ns[lat_n++] = d > 0xffffffffull ? 0xffffffffu : (uint32_t)d;
+		if (trace_f)
+			fprintf(trace_f, "%llu %llu %u\n", (unsigned long long)t->ts, (unsigned long long)d, sid);
 	}
 	t->ts = 0;
 }
@@ -1085,7 +1088,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: loadgen URL [--sessions N] [--rate R] [--warmup S] [--duration S] [--drain S]\n"
 		"               [--audio-bytes B] [--concurrency C] [--open-timeout S]\n"
-		"               [--watch LABEL=PID]... [--header 'Name: value']... [--quiet]\n"
+		"               [--watch LABEL=PID]... [--header 'Name: value']... [--trace FILE] [--quiet]\n"
 		"       loadgen URL --idle N [--hold S] [--settle S] [--concurrency C] [--watch LABEL=PID]...\n"
 		"       loadgen URL --open-rate N [--concurrency C]\n"
 		"URL: ws://HOST:PORT/PATH?QUERY (e.g. ws://127.0.0.1:8080/v1/realtime?model=bench)\n");
@@ -1163,6 +1166,12 @@ int main(int argc, char **argv)
 			duration_s = atof(v);
 		else if (!strcmp(a, "--drain"))
 			drain_s = atof(v);
+		else if (!strcmp(a, "--trace")) {
+			if (!(trace_f = fopen(v, "w"))) {
+				fprintf(stderr, "loadgen: --trace: cannot open %s\n", v);
+				return 2;
+			}
+		}
 		else if (!strcmp(a, "--hold"))
 			hold_s = atof(v);
 		else if (!strcmp(a, "--settle"))
