@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
         .library(name: "RealtimeProtocol", targets: ["RealtimeProtocol"]),
+        .library(name: "OpenAIRealtime", targets: ["OpenAIRealtime"]),
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         .library(name: "SwitchboardServer", targets: ["SwitchboardServer"]),
         .library(name: "SwitchboardTesting", targets: ["SwitchboardTesting"]),
@@ -289,9 +290,12 @@ let package = Package(
             name: "SwitchboardServerTests",
             dependencies: [
                 "SwitchboardServer", "SwitchboardTesting", "SwitchboardCore", "SwitchboardData", "RealtimeProtocol",
-                "SwitchboardAudio", "SwitchboardSpeech", "SwitchboardSIP",
+                "SwitchboardAudio", "SwitchboardSpeech", "SwitchboardSIP", "OpenAIRealtime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

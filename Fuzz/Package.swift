@@ -47,5 +47,6 @@ let package = Package(
         fuzzTarget("FuzzRTP", [product("SwitchboardSIP")]),
         fuzzTarget("FuzzTwilio", [product("SwitchboardServer"), product("SwitchboardAudio"), product("RealtimeProtocol"), nioCore, logging]),
         fuzzTarget("FuzzPersona", [product("SwitchboardAgents"), product("SwitchboardCore")]),
+        fuzzTarget("FuzzWireFrames", [product("OpenAIRealtime"), nioCore]),
     ]
 )

@@ -10,14 +10,15 @@ public enum FrameWire {
 
     /// A copy of `payload` unmasked with `key` (if any), with `headroom` bytes free before it.
     public static func unmaskedCopy(_ payload: ByteBuffer, key: WebSocketMaskingKey?, allocator: ByteBufferAllocator) -> ByteBuffer {
-        unmaskedCopy(payload, key: key, into: allocator.buffer(capacity: payload.readableBytes + headroom))
+        var out = allocator.buffer(capacity: payload.readableBytes + headroom)
+        unmaskedCopy(payload, key: key, into: &out)
+        return out
     }
 
-    /// `payload` unmasked with `key` (if any) into `out` (emptied first; best when it is the
-    /// buffer's only reference), with `headroom` bytes free before it.
-    public static func unmaskedCopy(_ payload: ByteBuffer, key: WebSocketMaskingKey?, into out: consuming ByteBuffer) -> ByteBuffer {
+    /// `payload` unmasked with `key` (if any) into `out`, emptied first (its storage is reused
+    /// when `out` is its only reference), with `headroom` bytes free before it.
+    public static func unmaskedCopy(_ payload: ByteBuffer, key: WebSocketMaskingKey?, into out: inout ByteBuffer) {
         let count = payload.readableBytes
-        var out = out
         out.clear(minimumCapacity: count + headroom)
         out.moveWriterIndex(forwardBy: headroom)
         out.moveReaderIndex(forwardBy: headroom)
@@ -27,7 +28,6 @@ public enum FrameWire {
             }
             return count
         }
-        return out
     }
 
     /// Masks (or unmasks) the readable bytes of `buffer` in place with `key`.

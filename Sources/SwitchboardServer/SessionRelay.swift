@@ -101,9 +101,10 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         if wire.fin, wire.opcode == .text, !fragments.isAssembling {
             // Into a buffer the model link wrote before and the socket is done with, if any. It
             // is handed on as its only reference (`consume`), so the link frames it in place.
-            let out: ByteBuffer
+            var out: ByteBuffer
             if case .open(let link) = model, let recycled = link.eventBuffer() {
-                out = FrameWire.unmaskedCopy(wire.payload, key: wire.maskKey, into: recycled)
+                out = recycled
+                FrameWire.unmaskedCopy(wire.payload, key: wire.maskKey, into: &out)
             } else {
                 out = FrameWire.unmaskedCopy(wire.payload, key: wire.maskKey, allocator: context.channel.allocator)
             }

@@ -78,7 +78,8 @@ public final class ScriptedModelSession: @unchecked Sendable {
         weak var owner: ScriptedModelSession?
         init(sink: any ModelSink) { self.sink = sink }
         func write(_ event: consuming ByteBuffer) {
-            owner?.received.withLockedValue { $0.append(String(buffer: event)) }
+            let text = String(buffer: event)
+            owner?.received.withLockedValue { $0.append(text) }
         }
         func flush() {}
         var isWritable: Bool { true }
