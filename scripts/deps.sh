@@ -18,6 +18,7 @@ switchboard_install_deps() {
   if [ "$purpose" = test ]; then
     command -v curl >/dev/null || need+=(curl)
     command -v git >/dev/null || need+=(git)
+    command -v openssl >/dev/null || need+=(openssl)
     python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
     command -v redis-server >/dev/null || need+=(redis-server)
     command -v espeak-ng >/dev/null || need+=(espeak-ng)

@@ -20,13 +20,16 @@ public enum WebSocketConnector {
     public static func connect(
         host: String, port: Int, tls: Bool, uri: String, headers: [(String, String)],
         maxFrameSize: Int, timeout: TimeAmount, on eventLoop: any EventLoop, aggregateFragments: Bool = true,
+        additionalTrustRoots: [String] = [],
         configure: @escaping @Sendable (any Channel, HTTPResponseHead) throws -> Void
     ) -> EventLoopFuture<any Channel> {
         let upgraded = eventLoop.makePromise(of: (any Channel).self)
         let sslContext: NIOSSLContext?
         if tls {
             do {
-                sslContext = try NIOSSLContext(configuration: .makeClientConfiguration())
+                var configuration = TLSConfiguration.makeClientConfiguration()
+                configuration.additionalTrustRoots = additionalTrustRoots.map { .file($0) }
+                sslContext = try NIOSSLContext(configuration: configuration)
             } catch {
                 return eventLoop.makeFailedFuture(error)
             }

@@ -10,13 +10,18 @@ public struct WebSocketRealtimeModel: RealtimeModel {
     /// The largest frame accepted from the model (audio deltas can be large).
     public var maxFrameSize: Int
     public var connectTimeout: TimeAmount
+    /// PEM files of certificate authorities trusted for a wss:// model besides the system's (a
+    /// private gateway's own CA).
+    public var additionalTrustRoots: [String]
 
     public var name: String { endpoint.provider.rawValue }
 
-    public init(endpoint: RealtimeEndpoint, maxFrameSize: Int = 16 * 1024 * 1024, connectTimeout: TimeAmount = .seconds(15)) {
+    public init(endpoint: RealtimeEndpoint, maxFrameSize: Int = 16 * 1024 * 1024, connectTimeout: TimeAmount = .seconds(15),
+                additionalTrustRoots: [String] = []) {
         self.endpoint = endpoint
         self.maxFrameSize = maxFrameSize
         self.connectTimeout = connectTimeout
+        self.additionalTrustRoots = additionalTrustRoots
     }
 
     public func connect(_ request: ModelSessionRequest, on eventLoop: any EventLoop, sink: any ModelSink) -> EventLoopFuture<ModelLinkBox> {
@@ -24,7 +29,8 @@ public struct WebSocketRealtimeModel: RealtimeModel {
         let boundSink = NIOLoopBound(sink, eventLoop: eventLoop)
         return WebSocketConnector.connect(
             host: endpoint.host, port: endpoint.port, tls: endpoint.tls, uri: uri, headers: headers,
-            maxFrameSize: maxFrameSize, timeout: connectTimeout, on: eventLoop, aggregateFragments: false
+            maxFrameSize: maxFrameSize, timeout: connectTimeout, on: eventLoop, aggregateFragments: false,
+            additionalTrustRoots: additionalTrustRoots
         ) { channel, _ in
             // The link reads the socket's bytes and writes finished frames itself, so it stands
             // before NIO's frame encoder and decoder (which see nothing) and after TLS.

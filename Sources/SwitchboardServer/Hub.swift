@@ -167,22 +167,24 @@ public enum Hub {
     /// The model the configuration names.
     public static func makeModel(configuration: HubConfiguration, catalog: PersonaCatalog) throws -> any RealtimeModel {
         let frameLimit = max(configuration.relay.maxEventBytes, 16 * 1024 * 1024)
+        let trust = configuration.modelCAFile.map { [$0] } ?? []
         switch configuration.model {
         case "local":
             return LocalRealtimeModel(catalog: catalog)
         case "openai":
             guard let key = configuration.modelAPIKey else { throw ConfigurationError("--model openai needs --model-api-key") }
             return WebSocketRealtimeModel(endpoint: .openAI(apiKey: key, model: configuration.modelDeployment ?? "gpt-realtime"),
-                                          maxFrameSize: frameLimit)
+                                          maxFrameSize: frameLimit, additionalTrustRoots: trust)
         case "azure":
             guard let key = configuration.modelAPIKey, let endpoint = configuration.azureEndpoint, let deployment = configuration.modelDeployment else {
                 throw ConfigurationError("--model azure needs --model-api-key, --azure-endpoint and --model-deployment")
             }
             let target = try RealtimeEndpoint.azure(endpoint: endpoint, deployment: deployment, apiKey: key, apiVersion: configuration.azureAPIVersion)
-            return WebSocketRealtimeModel(endpoint: target, maxFrameSize: frameLimit)
+            return WebSocketRealtimeModel(endpoint: target, maxFrameSize: frameLimit, additionalTrustRoots: trust)
         default:
             do {
-                return WebSocketRealtimeModel(endpoint: try .url(configuration.model, apiKey: configuration.modelAPIKey), maxFrameSize: frameLimit)
+                return WebSocketRealtimeModel(endpoint: try .url(configuration.model, apiKey: configuration.modelAPIKey), maxFrameSize: frameLimit,
+                                              additionalTrustRoots: trust)
             } catch {
                 throw ConfigurationError(error.description)
             }

@@ -10,6 +10,8 @@ public struct HubConfiguration: Sendable {
     public var model = "local"
     /// Key for `openai` / `azure` / a URL that needs one.
     public var modelAPIKey: String?
+    /// A PEM file of certificate authorities trusted for a wss:// model besides the system's.
+    public var modelCAFile: String?
     /// Azure: `https://NAME.openai.azure.com`.
     public var azureEndpoint: String?
     /// Azure deployment (or the OpenAI model used when the client names none).

@@ -30,6 +30,8 @@ struct ServerOptions: ParsableArguments {
     var model: String = env("MODEL") ?? "local"
     @Option(help: "API key for the model (env SWITCHBOARD_MODEL_API_KEY, or OPENAI_API_KEY / AZURE_OPENAI_API_KEY).")
     var modelAPIKey: String?
+    @Option(help: "PEM file of certificate authorities trusted for a wss:// model besides the system's (env SWITCHBOARD_MODEL_CA_FILE).")
+    var modelCAFile: String? = env("MODEL_CA_FILE")
     @Option(help: "OpenAI model or Azure deployment used when a client names none (env SWITCHBOARD_MODEL_DEPLOYMENT).")
     var modelDeployment: String?
     @Option(help: "Azure OpenAI endpoint, https://NAME.openai.azure.com (env SWITCHBOARD_AZURE_ENDPOINT).")
@@ -146,6 +148,7 @@ struct ServerOptions: ParsableArguments {
         c.host = host
         c.port = port
         c.model = model
+        c.modelCAFile = modelCAFile
         c.modelAPIKey = modelAPIKey ?? env("MODEL_API_KEY") ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"]
             ?? ProcessInfo.processInfo.environment["AZURE_OPENAI_API_KEY"]
         c.modelDeployment = modelDeployment ?? env("MODEL_DEPLOYMENT")
