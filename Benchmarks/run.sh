@@ -27,6 +27,7 @@
 #   SKIP_HUB_BUILD [0] 1: use the existing hub binary
 #   HUB_VARIANTS ["hub hub-default"]  hub: `--event-loops 1`; hub-default: no --event-loops
 #   HUB_BIN [.build/release/switchboard]  HUB_ARGS [""] extra arguments for `serve`, both variants
+#   HUB_COMMIT [this checkout's commit]  the commit HUB_BIN was built from, for the record
 #   TRACE_DIR [unset]  set: each latency run writes loadgen --trace to
 #                      $TRACE_DIR/trace-<path>-<sessions>-r<round>.txt
 #   REF_EVLIB [ev]     event loop of ref-relay: ev (epoll, through libev) or poll (lws's default)
@@ -134,7 +135,7 @@ commit_id() {
 	fi
 	echo "$c"
 }
-COMMIT=$(commit_id)
+COMMIT=${HUB_COMMIT:-$(commit_id)}  # HUB_COMMIT: the commit HUB_BIN was built from, when not this checkout
 if [ "$SMOKE" = 1 ]; then log "run $RUN_ID (perf smoke), commit $COMMIT"; else log "run $RUN_ID, commit $COMMIT"; fi
 
 # ------------------------------------------------------------------ process bookkeeping
