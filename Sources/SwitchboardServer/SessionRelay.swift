@@ -99,15 +99,11 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         guard let context else { return }
         clientFrames &+= 1
         if wire.fin, wire.opcode == .text, !fragments.isAssembling {
-            // Into a buffer the model link wrote before and the socket is done with, if any. It
-            // is handed on as its only reference (`consume`), so the link frames it in place.
-            var out: ByteBuffer
-            if case .open(let link) = model, let recycled = link.eventBuffer() {
-                out = recycled
-                FrameWire.unmaskedCopy(wire.payload, key: wire.maskKey, into: &out)
-            } else {
-                out = FrameWire.unmaskedCopy(wire.payload, key: wire.maskKey, allocator: context.channel.allocator)
-            }
+            // Into a buffer the model link wrote before and the socket is done with, if any
+            // (a temporary, so `out` is its only reference). It is handed on as such
+            // (`consume`), so the link frames it in place.
+            var out = openLink?.eventBuffer() ?? context.channel.allocator.buffer(capacity: wire.payload.readableBytes + FrameWire.headroom)
+            FrameWire.unmaskedCopy(wire.payload, key: wire.maskKey, into: &out)
             clientEvent(consume out)
         } else {
             clientFrame(wire.frame, context: context)
@@ -326,6 +322,10 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     }
 
     // MARK: - Model side (ModelSink)
+
+    private var openLink: (any ModelLink)? {
+        if case .open(let link) = model { link } else { nil }
+    }
 
     /// The model session is open.
     func modelOpened(_ link: any ModelLink) {
