@@ -45,13 +45,19 @@ public enum FrameWire {
     /// Prepends a final text frame header (masked with `key` when given) if `buffer` has room
     /// before its payload; returns whether it did.
     public static func prependTextHeader(_ buffer: inout ByteBuffer, maskKey: WebSocketMaskingKey?) -> Bool {
+        prependHeader(&buffer, opcode: .text, maskKey: maskKey)
+    }
+
+    /// Prepends a final frame header of `opcode` (masked with `key` when given) if `buffer` has
+    /// room before its payload; returns whether it did.
+    public static func prependHeader(_ buffer: inout ByteBuffer, opcode: WebSocketOpcode, maskKey: WebSocketMaskingKey?) -> Bool {
         let length = buffer.readableBytes
         let headerSize = textHeaderSize(payloadLength: length, masked: maskKey != nil)
         guard buffer.readerIndex >= headerSize else { return false }
         var index = buffer.readerIndex - headerSize
         buffer.moveReaderIndex(to: index)
         let maskBit: UInt8 = maskKey == nil ? 0 : 0x80
-        index += buffer.setInteger(UInt8(0x81), at: index)
+        index += buffer.setInteger(0x80 | UInt8(webSocketOpcode: opcode), at: index)
         if length < 126 {
             index += buffer.setInteger(UInt8(length) | maskBit, at: index)
         } else if length <= 0xFFFF {
@@ -96,22 +102,8 @@ public enum FrameWire {
     public static func frame(_ opcode: WebSocketOpcode, payload: ByteBuffer, maskKey: WebSocketMaskingKey?, allocator: ByteBufferAllocator) -> ByteBuffer {
         var frame = unmaskedCopy(payload, key: nil, allocator: allocator)
         if let maskKey { mask(&frame, key: maskKey) }
-        let length = frame.readableBytes
-        let headerSize = textHeaderSize(payloadLength: length, masked: maskKey != nil)
-        var index = frame.readerIndex - headerSize
-        frame.moveReaderIndex(to: index)
-        let maskBit: UInt8 = maskKey == nil ? 0 : 0x80
-        index += frame.setInteger(0x80 | UInt8(webSocketOpcode: opcode), at: index)
-        if length < 126 {
-            index += frame.setInteger(UInt8(length) | maskBit, at: index)
-        } else if length <= 0xFFFF {
-            index += frame.setInteger(UInt8(126) | maskBit, at: index)
-            index += frame.setInteger(UInt16(length), at: index)
-        } else {
-            index += frame.setInteger(UInt8(127) | maskBit, at: index)
-            index += frame.setInteger(UInt64(length), at: index)
-        }
-        if let maskKey { frame.setBytes(maskKey, at: index) }
+        // The copy leaves `headroom` bytes, room for the largest header.
+        _ = prependHeader(&frame, opcode: opcode, maskKey: maskKey)
         return frame
     }
 
