@@ -74,7 +74,15 @@ public enum WebSocketConnector {
         let timer = eventLoop.scheduleTask(in: timeout) {
             upgraded.fail(ConnectError(description: "the WebSocket handshake timed out"))
         }
-        bootstrap.connect(host: host, port: port).whenComplete { result in
+        // An address given as an IP literal is connected to directly: a name goes through NIO's
+        // resolver (getaddrinfo on a thread pool, Happy Eyeballs), a cost on every session opened.
+        let connecting: EventLoopFuture<any Channel>
+        if let address = try? SocketAddress(ipAddress: host, port: port) {
+            connecting = bootstrap.connect(to: address)
+        } else {
+            connecting = bootstrap.connect(host: host, port: port)
+        }
+        connecting.whenComplete { result in
             switch result {
             case .success(let channel):
                 upgraded.futureResult.whenFailure { _ in channel.close(promise: nil) }
