@@ -12,21 +12,16 @@ private let urandom: Int32 = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
 
 /// Masking keys for frames sent to a model, from the kernel's random source, read 512 at a
 /// time so a frame costs no system call (`WebSocketMaskingKey.random()` makes one per key) and
-/// no allocation: each key is one 8-byte draw from the pool, handed to NIO as a random number
-/// generator (building a key from a slice of the pool cost two allocations per frame).
-struct MaskingKeySource: RandomNumberGenerator {
+/// no allocation (building a key from a slice of the pool cost two allocations per frame).
+struct MaskingKeySource {
     private var pool = [UInt8](repeating: 0, count: 4096)
     private var offset = 4096
 
+    /// The next 4 bytes of the pool, as a key.
     mutating func key() -> WebSocketMaskingKey {
-        WebSocketMaskingKey.random(using: &self)
-    }
-
-    /// The next 8 bytes of the pool.
-    mutating func next() -> UInt64 {
-        if offset + 8 > pool.count { refill() }
-        defer { offset += 8 }
-        return pool.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
+        if offset + 4 > pool.count { refill() }
+        defer { offset += 4 }
+        return WebSocketMaskingKey(networkBits: pool.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) })
     }
 
     private mutating func refill() {

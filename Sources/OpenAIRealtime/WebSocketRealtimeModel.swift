@@ -163,12 +163,11 @@ final class WebSocketModelLink: ChannelInboundHandler, ModelLink, @unchecked Sen
         // and its header written in front. Other buffers (the hub's own events) are framed anew.
         if frame.readerIndex >= FrameWire.textHeaderSize(payloadLength: frame.readableBytes, masked: true) {
             FrameWire.mask(&frame, key: key)
-            if FrameWire.prependTextHeader(&frame, maskKey: key) {
-                context.write(wrapOutboundOut(frame), promise: nil)
-                recycler.keep(frame)
-                return
-            }
-            FrameWire.mask(&frame, key: key)
+            let framed = FrameWire.prependTextHeader(&frame, maskKey: key)
+            assert(framed, "the room for the header was checked above")
+            context.write(wrapOutboundOut(frame), promise: nil)
+            recycler.keep(frame)
+            return
         }
         context.write(wrapOutboundOut(FrameWire.frame(.text, payload: frame, maskKey: key, allocator: context.channel.allocator)), promise: nil)
     }

@@ -58,41 +58,38 @@ public struct WireFrameParser {
             pending = nil
             var more = input
             cumulation.writeBuffer(&more)
-            try drain(&cumulation, body)
+            _ = try drain(&cumulation, body)
             if cumulation.readableBytes > 0 {
                 cumulation.discardReadBytes()
                 pending = cumulation
             }
         } else {
             var buffer = input
-            try drain(&buffer, body)
+            let cutFrameSize = try drain(&buffer, body)
             if buffer.readableBytes > 0 {
                 // The rest of the read is let go (the socket reuses its buffer), the start of the
                 // cut frame kept, with room for the bytes still to come when their length is known.
-                var rest = allocator.buffer(capacity: max(buffer.readableBytes, Self.expectedSize(buffer) ?? 0))
+                var rest = allocator.buffer(capacity: max(buffer.readableBytes, cutFrameSize ?? 0))
                 rest.writeBuffer(&buffer)
                 pending = rest
             }
         }
     }
 
-    /// The whole size of the frame starting `buffer`, when its header is complete.
-    private static func expectedSize(_ buffer: ByteBuffer) -> Int? {
-        guard case .complete(let header)? = try? parseHeader(buffer, at: buffer.readerIndex, maxFrameSize: .max) else { return nil }
-        return header.headerSize + header.length
-    }
-
-    private mutating func drain(_ buffer: inout ByteBuffer, _ body: (WireFrame) throws -> Void) throws {
+    /// Hands over the whole frames at the front of `buffer`. Returns the size of the frame cut
+    /// at its end when its header is complete.
+    private mutating func drain(_ buffer: inout ByteBuffer, _ body: (WireFrame) throws -> Void) throws -> Int? {
         while buffer.readableBytes >= 2 {
             let start = buffer.readerIndex
-            guard case .complete(let header) = try Self.parseHeader(buffer, at: start, maxFrameSize: maxFrameSize) else { return }
+            guard case .complete(let header) = try Self.parseHeader(buffer, at: start, maxFrameSize: maxFrameSize) else { return nil }
             let total = header.headerSize + header.length
             guard buffer.readableBytes >= total,
                   let wire = buffer.getSlice(at: start, length: total),
-                  let payload = buffer.getSlice(at: start + header.headerSize, length: header.length) else { return }
+                  let payload = buffer.getSlice(at: start + header.headerSize, length: header.length) else { return total }
             buffer.moveReaderIndex(forwardBy: total)
             try body(WireFrame(fin: header.fin, opcode: header.opcode, maskKey: header.maskKey, payload: payload, wire: wire))
         }
+        return nil
     }
 
     struct Header {

@@ -20,7 +20,7 @@ final class LeaseRenewer: Sendable {
     struct Ticket: Hashable, Sendable { fileprivate let id: UInt64 }
 
     private let entries = Mutex<(next: UInt64, byID: [UInt64: Entry])>((0, [:]))
-    /// Renewals in flight at once during a pass.
+    /// Renewals running at once during a pass.
     static let concurrency = 16
 
     /// Renews `lease` from the next pass on, until `untrack`; `lost` runs when it was taken over.

@@ -110,7 +110,8 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         }
     }
 
-    /// The client's frames that are not a whole text message: fragments, control frames.
+    /// A frame from a phone bridge, and a WebSocket client's frames that are not a whole text
+    /// message (fragments, control frames).
     private func clientFrame(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
         switch frame.opcode {
         case .text where frame.fin && !fragments.isAssembling:
@@ -339,14 +340,14 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     }
 
     func modelReceived(_ event: ByteBuffer) {
-        modelReceived(event, frame: nil)
+        receiveModelEvent(event, frame: nil)
     }
 
     func modelReceived(_ event: ByteBuffer, frame: ByteBuffer) {
-        modelReceived(event, frame: Optional(frame))
+        receiveModelEvent(event, frame: frame)
     }
 
-    private func modelReceived(_ event: ByteBuffer, frame: ByteBuffer?) {
+    private func receiveModelEvent(_ event: ByteBuffer, frame: ByteBuffer?) {
         guard !closing else { return }
         if modelBarrier > 0 || !modelBacklog.isEmpty {
             modelBacklog.append(event)
