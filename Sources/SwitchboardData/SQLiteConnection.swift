@@ -71,7 +71,7 @@ final class SQLiteConnection: @unchecked Sendable {
 /// The open database, lent to a closure by `SQLiteConnection.withDatabase`. Statements are
 /// prepared with bound parameters; nothing is ever spliced into SQL text.
 struct SQLiteDatabase {
-    fileprivate let handle: OpaquePointer
+    let handle: OpaquePointer
 
     /// Runs SQL that takes no parameters (schema, pragmas, transaction control).
     func execute(_ sql: String) throws(DataError) {
