@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "SwitchboardAgents",
             dependencies: [
-                "SwitchboardCore",
+                "RealtimeProtocol", "SwitchboardCore",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -273,7 +273,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardSpeechTests",
-            dependencies: ["SwitchboardSpeech"],
+            dependencies: ["SwitchboardSpeech", "SwitchboardAgents"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -290,7 +290,7 @@ let package = Package(
             name: "SwitchboardServerTests",
             dependencies: [
                 "SwitchboardServer", "SwitchboardTesting", "SwitchboardCore", "SwitchboardData", "RealtimeProtocol",
-                "SwitchboardAudio", "SwitchboardSpeech", "SwitchboardSIP", "OpenAIRealtime",
+                "SwitchboardAudio", "SwitchboardSpeech", "SwitchboardSIP", "OpenAIRealtime", "SwitchboardAgents", "SwitchboardTools",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

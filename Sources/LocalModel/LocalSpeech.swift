@@ -60,25 +60,29 @@ public final class LocalSpeech: Sendable {
         }
     }
 
-    /// The travel domain over `catalog`'s routing examples: the sentences callers are expected
-    /// to say, with the flight numbers, booking codes and hotel confirmation numbers of
-    /// ``SpeechDomain/travel(sentences:)``.
+    /// The pack's domain: `catalog`'s routing examples (the sentences callers are expected to
+    /// say), the common phrases and templates, and the pack's spoken codes and templates.
     public static func domain(for catalog: PersonaCatalog, extraSentences: [String] = []) -> SpeechDomain {
         var seen = Set<String>()
         let sentences = (catalog.personas.flatMap(\.routingExamples) + extraSentences).filter { seen.insert($0).inserted }
-        return SpeechDomain.travel(sentences: sentences)
+        return SpeechDomain(
+            sentences: sentences,
+            templates: SpeechDomain.commonTemplates + catalog.speech.templates,
+            codes: catalog.speech.codes.map { SpokenCode(name: $0.name, pattern: $0.pattern, examples: $0.examples) }
+        )
     }
 
     private static let cache = Mutex<[[String]: LocalSpeech]>([:])
 
-    /// One `LocalSpeech` per set of domain sentences for the whole process: hubs started one
+    /// One `LocalSpeech` per domain for the whole process: hubs started one
     /// after another (tests start many) share one recognizer instead of building it each time.
     public static func shared(for catalog: PersonaCatalog, extraSentences: [String] = []) -> LocalSpeech {
         let domain = domain(for: catalog, extraSentences: extraSentences)
         return cache.withLock { cache in
-            if let speech = cache[domain.sentences] { return speech }
+            let key = domain.sentences + ["\u{0}"] + domain.templates + domain.codes.map { "\u{0}\($0.name)=\($0.pattern):\($0.examples)" }
+            if let speech = cache[key] { return speech }
             let speech = LocalSpeech(domain: domain)
-            cache[domain.sentences] = speech
+            cache[key] = speech
             return speech
         }
     }

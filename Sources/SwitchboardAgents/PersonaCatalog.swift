@@ -24,6 +24,9 @@ public struct PersonaCatalog: Sendable {
     public let personas: [Persona]
     /// The agent new sessions start with.
     public let defaultPersona: Persona
+    /// What callers say that the embedded recognizer must know: the pack's spoken codes and
+    /// templates (empty for a catalog loaded on its own).
+    public var speech = PackSpeech()
 
     /// The agent named `name`.
     public func persona(named name: String) -> Persona? {

@@ -178,7 +178,7 @@ struct PersonaParser {
         }
     }
 
-    private static func line(of error: YamlError) -> Int {
+    static func line(of error: YamlError) -> Int {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
             return mark.line
@@ -187,7 +187,7 @@ struct PersonaParser {
         }
     }
 
-    private static func summary(of error: YamlError) -> String {
+    static func summary(of error: YamlError) -> String {
         switch error {
         case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
             return problem

@@ -1,13 +1,10 @@
 import SwitchboardCore
 
 /// Where the business data lives, as given on the command line (`--data sqlite:PATH` or
-/// `--data postgres://USER:PASSWORD@HOST:PORT/DATABASE`).
-///
-/// `open` opens SQLite only: PostgreSQL lives in the `SwitchboardPostgres` module, which
-/// depends on this one, so the server opens a `.postgres` location itself with
-/// `PostgresBusinessData.connect(url:)`.
+/// `--data postgres://USER:PASSWORD@HOST:PORT/DATABASE`). Each pack keeps its data in its own
+/// SQLite file beside PATH or its own PostgreSQL schema.
 public enum DataLocation: Sendable, Hashable, CustomStringConvertible {
-    /// An SQLite file, created and seeded with the demo data on first use.
+    /// SQLite files named after PATH, one per pack, created and seeded on first use.
     case sqlite(path: String)
     /// A PostgreSQL database shared by every replica, given as the URL it was written as
     /// (`postgres://` or `postgresql://`); the schema and the demo data are created on first use.

@@ -128,6 +128,8 @@ public enum SQLScript {
     /// line where it starts.
     public static func statements(_ script: String, engine: String) throws(DataError) -> [(line: Int, text: String)] {
         // Engine-specific lines become plain text for their engine, and vanish for the other.
+        // (CRLF is one Character in Swift: a file saved with it would be one long line.)
+        let script = script.replacingOccurrences(of: "\r\n", with: "\n")
         var lines: [String] = []
         for line in script.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
@@ -144,13 +146,11 @@ public enum SQLScript {
         var index = 0
         var line = 1
         var startLine = 1
+        // Whether the statement so far holds anything but blanks and comments.
+        var hasCode = false
         func flush(upTo end: Int) {
             let statement = String(decoding: bytes[start..<end], as: UTF8.self)
-            let meaningful = statement.split(separator: "\n").contains { line in
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
-                return !trimmed.isEmpty && !trimmed.hasPrefix("--")
-            }
-            if meaningful {
+            if hasCode {
                 let firstLine = statement.split(separator: "\n").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
                     .map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
                 let only = ["sqlite", "postgres"].first { firstLine == "-- \($0) only" }
@@ -172,6 +172,7 @@ public enum SQLScript {
                 line += 1
                 index += 1
             case UInt8(ascii: "'"), UInt8(ascii: "\""):
+                hasCode = true
                 index += 1
                 while index < bytes.count, bytes[index] != byte {
                     if bytes[index] == UInt8(ascii: "\n") { line += 1 }
@@ -181,7 +182,16 @@ public enum SQLScript {
                 index += 1
             case UInt8(ascii: "-") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "-"):
                 while index < bytes.count, bytes[index] != UInt8(ascii: "\n") { index += 1 }
+            case UInt8(ascii: "/") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "*"):
+                index += 2
+                while index + 1 < bytes.count, !(bytes[index] == UInt8(ascii: "*") && bytes[index + 1] == UInt8(ascii: "/")) {
+                    if bytes[index] == UInt8(ascii: "\n") { line += 1 }
+                    index += 1
+                }
+                guard index + 1 < bytes.count else { throw DataError.corrupt("line \(startLine): an unterminated comment") }
+                index += 2
             case UInt8(ascii: "$") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "$"):
+                hasCode = true
                 index += 2
                 while index + 1 < bytes.count, !(bytes[index] == UInt8(ascii: "$") && bytes[index + 1] == UInt8(ascii: "$")) {
                     if bytes[index] == UInt8(ascii: "\n") { line += 1 }
@@ -194,7 +204,11 @@ public enum SQLScript {
                 index += 1
                 start = index
                 startLine = line
+                hasCode = false
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                index += 1
             default:
+                hasCode = true
                 index += 1
             }
         }

@@ -239,7 +239,7 @@ extension SQLiteDatabase {
         sqlite3_finalize(try prepare(statement, [:]))
     }
 
-    private func prepare(_ statement: NamedStatement, _ parameters: [String: SQLValue]) throws(DataError) -> OpaquePointer {
+    fileprivate func prepare(_ statement: NamedStatement, _ parameters: [String: SQLValue]) throws(DataError) -> OpaquePointer {
         let sql = statement.rendered { "?\($0)" }
         var prepared: OpaquePointer?
         var tail: UnsafePointer<CChar>?
@@ -306,3 +306,21 @@ private func dayArgument(_ value: OpaquePointer?) -> CalendarDate? {
 
 /// Tells SQLite to copy bound text (the `SQLITE_TRANSIENT` macro, which Swift cannot import).
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+extension SQLitePackDatabase {
+    /// The result columns `statement` would return, without running it (for pack checks).
+    public func columns(of statement: NamedStatement) async throws -> [String] {
+        let connection = self.connection
+        return try await Self.onThreadPool { () throws(DataError) in
+            try connection.withDatabase { (database) throws(DataError) in try database.columns(of: statement) }
+        }
+    }
+}
+
+extension SQLiteDatabase {
+    func columns(of statement: NamedStatement) throws(DataError) -> [String] {
+        let prepared = try prepare(statement, [:])
+        defer { sqlite3_finalize(prepared) }
+        return (0..<sqlite3_column_count(prepared)).map { String(cString: sqlite3_column_name(prepared, $0)) }
+    }
+}

@@ -23,9 +23,13 @@ final class BusinessConnectionPool: Sendable {
         self.logger = logger
     }
 
-    /// Starts a pool for `location`, run by a task of its own; it connects on first use.
-    static func start(location: PostgresURL, options: PostgresBusinessData.Options, logger: Logger) -> BusinessConnectionPool {
+    /// Starts a pool for `location`, run by a task of its own; it connects on first use. Every
+    /// connection sends `startupParameters` (settings such as `search_path`) when it opens.
+    static func start(
+        location: PostgresURL, options: PostgresBusinessData.Options, startupParameters: [(String, String)] = [], logger: Logger
+    ) -> BusinessConnectionPool {
         var configuration = location.clientConfiguration
+        configuration.options.additionalStartupParameters = startupParameters
         configuration.options.maximumConnections = options.maximumConnections
         configuration.options.connectTimeout = options.connectionTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)

@@ -18,13 +18,13 @@ public enum Hub {
     /// Loads personas, picks the model and the store, and returns the application to run.
     public static func buildApplication(
         configuration: HubConfiguration, metrics: HubMetrics = HubMetrics(), logger: Logger,
-        model: (any RealtimeModel)? = nil, store: (any SessionStore)? = nil, data: (any BusinessData)? = nil,
+        model: (any RealtimeModel)? = nil, store: (any SessionStore)? = nil, packs: HubPacks? = nil,
         onServerRunning: (@Sendable (any Channel) async -> Void)? = nil
     ) async throws -> some ApplicationProtocol {
         try configuration.validate()
         try configuration.relay.validate()
         let (sessionStore, redis) = try await makeStore(configuration: configuration, given: store, logger: logger)
-        let hub = try await makeContext(configuration: configuration, metrics: metrics, logger: logger, model: model, store: sessionStore, data: data)
+        let hub = try await makeContext(configuration: configuration, metrics: metrics, logger: logger, model: model, store: sessionStore, packs: packs)
         let router = Router()
         let sip = configuration.sipPort == nil ? nil : SIPBridge()
         addRoutes(to: router, hub: hub)
@@ -44,6 +44,7 @@ public enum Hub {
             app.addServices(Application(router: ops, configuration: .init(address: .hostname(configuration.host, port: opsPort), serverName: "switchboard-ops"),
                                         eventLoopGroupProvider: eventLoopGroup(configuration), logger: logger))
         }
+        if packs == nil, let opened = hub.packs { app.addServices(PackDataService(packs: opened)) }
         app.addServices(SessionStoreService(store: hub.store, live: hub.live, replicaID: configuration.replicaID, redis: redis, logger: logger))
         app.addServices(LeaseRenewalService(renewer: hub.leases, store: hub.store, ttl: configuration.leaseTTL, logger: logger))
         if let sipPort = configuration.sipPort, let sip {
@@ -77,28 +78,23 @@ public enum Hub {
         return (store, client)
     }
 
-    /// Opens the business data, loads the knowledge documents, the tools and the personas
-    /// (checked against the tools), and picks the model and the store.
+    /// Loads and checks the packs, opens their data, and picks the model and the store.
     static func makeContext(
         configuration: HubConfiguration, metrics: HubMetrics, logger: Logger,
-        model: (any RealtimeModel)?, store: (any SessionStore)?, data: (any BusinessData)?
+        model: (any RealtimeModel)?, store: (any SessionStore)?, packs given: HubPacks?
     ) async throws -> HubContext {
-        let businessData: any BusinessData
-        if let data {
-            businessData = data
+        let packs: HubPacks
+        if let given {
+            packs = given
         } else {
-            businessData = try await openData(configuration.data, logger: logger)
+            packs = try await HubPacks.open(configuration: configuration, logger: logger)
         }
-        let knowledgeDirectory = configuration.knowledgeDirectory
-            ?? URL(fileURLWithPath: configuration.personasDirectory).appendingPathComponent("knowledge").path
-        let knowledge = try KnowledgeBase.load(directory: knowledgeDirectory)
-        let tools = ToolRegistry.standard(data: businessData, knowledge: knowledge)
-        let catalog = try PersonaCatalog.load(directory: configuration.personasDirectory, knownTools: tools.names)
+        let catalog = packs.main.pack.catalog
         return HubContext(
             configuration: configuration, catalog: catalog,
             model: try model ?? makeModel(configuration: configuration, catalog: catalog),
             store: store ?? MemorySessionStore(), metrics: metrics, logger: logger,
-            tools: tools, router: IntentRouter(catalog: catalog), data: businessData,
+            tools: packs.main.tools, router: IntentRouter(catalog: catalog), packs: packs,
             classifier: makeClassifier(configuration: configuration, catalog: catalog, logger: logger)
         )
     }
@@ -115,21 +111,6 @@ public enum Hub {
         )
     }
 
-    /// Opens the business data a `--data` location names: SQLite (created and seeded on first
-    /// start) or PostgreSQL (schema and seed created on first start, once across replicas).
-    static func openData(_ location: String, logger: Logger) async throws -> any BusinessData {
-        do {
-            switch try DataLocation(parsing: location) {
-            case .sqlite(let path):
-                return try await SQLiteBusinessData.open(path: path)
-            case .postgres(let url):
-                return try await PostgresBusinessData.connect(url: url, logger: logger)
-            }
-        } catch {
-            throw ConfigurationError("--data \(DataLocation.redacted(location)): \(error)")
-        }
-    }
-
     /// Builds `switchboard model-server`: the configured model (by default the local one) served
     /// alone at `/v1/realtime`, with `/healthz`.
     public static func buildModelServer(
@@ -142,10 +123,11 @@ public enum Hub {
         if configuration.secretKey == nil { configuration.secretKey = UUID().uuidString + UUID().uuidString }
         try configuration.validate()
         try configuration.relay.validate()
-        let catalog = try PersonaCatalog.load(directory: configuration.personasDirectory)
+        let packs = try Pack.loadAll(directory: configuration.packsDirectory)
+        let catalog = try HubPacks.pickDefault(packs, named: configuration.defaultPack).catalog
         let hub = HubContext(configuration: configuration, catalog: catalog, model: try makeModel(configuration: configuration, catalog: catalog),
                              store: MemorySessionStore(), metrics: metrics, logger: logger,
-                             tools: ToolRegistry(tools: []), router: IntentRouter(catalog: catalog), data: nil)
+                             tools: ToolRegistry(tools: []), router: IntentRouter(catalog: catalog), packs: nil)
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
         return Application(

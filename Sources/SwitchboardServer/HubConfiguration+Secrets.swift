@@ -22,7 +22,7 @@ extension HubConfiguration: CustomStringConvertible {
     public var description: String {
         var parts = [
             "host=\(host)", "port=\(port)", "model=\(Redacted.url(model))", "sessions=\(Redacted.url(sessions))",
-            "data=\(Redacted.url(data))", "personas=\(personasDirectory)", "api-keys=\(apiKeys.count)", "server-keys=\(serverKeys.count)", "admin-keys=\(adminKeys.count)",
+            "data=\(Redacted.url(data))", "packs=\(packsDirectory)", "api-keys=\(apiKeys.count)", "server-keys=\(serverKeys.count)", "admin-keys=\(adminKeys.count)",
         ]
         if secretKey != nil { parts.append("secret-key=\(Redacted.mask)") }
         if modelAPIKey != nil { parts.append("model-api-key=\(Redacted.mask)") }

@@ -28,10 +28,12 @@ public struct HubConfiguration: Sendable {
     public var leaseTTL: Duration = .seconds(6)
     /// This replica's name in leases and takeover notices; unique per process.
     public var replicaID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-    public var personasDirectory = "Personas"
-    /// Policy and FAQ documents for the knowledge tools; default `<personas>/knowledge`.
-    public var knowledgeDirectory: String?
-    /// Business data: `sqlite:PATH` (created and seeded with demo data on first start).
+    /// The packs: every folder under it with a `pack.yaml` (docs/packs.md).
+    public var packsDirectory = "Personas"
+    /// The pack `/realtime` serves; `nil`: the pack marked `default: true`, or the only one.
+    public var defaultPack: String?
+    /// Business data: `sqlite:PATH` (each pack in its own file beside PATH) or `postgres://…`
+    /// (each pack in its own schema), created and seeded on first start.
     public var data = "sqlite:data/switchboard.sqlite"
     /// The customer a session belongs to when the client names none.
     public var demoCustomerID = "C-1001"

@@ -18,8 +18,8 @@ public struct HubContext: Sendable {
     public let tools: ToolRegistry
     /// Picks the agent for each utterance.
     public let router: any UtteranceRouter
-    /// Business data (customers, bookings, reservations); none when serving the model alone.
-    public let data: (any BusinessData)?
+    /// The packs with their data; none when serving the model alone.
+    public let packs: HubPacks?
     /// A model that classifies utterances ahead of the offline router, when configured.
     public let classifier: (any UtteranceClassifier)?
     /// The sessions live on this replica.
@@ -38,7 +38,7 @@ public struct HubContext: Sendable {
     let keyLimits: KeyRateLimiter
 
     public init(configuration: HubConfiguration, catalog: PersonaCatalog, model: any RealtimeModel, store: any SessionStore,
-                metrics: HubMetrics, logger: Logger, tools: ToolRegistry, router: any UtteranceRouter, data: (any BusinessData)?,
+                metrics: HubMetrics, logger: Logger, tools: ToolRegistry, router: any UtteranceRouter, packs: HubPacks?,
                 classifier: (any UtteranceClassifier)? = nil) {
         self.configuration = configuration
         self.catalog = catalog
@@ -48,7 +48,7 @@ public struct HubContext: Sendable {
         self.logger = logger
         self.tools = tools
         self.router = router
-        self.data = data
+        self.packs = packs
         self.classifier = classifier
         self.connections = ConnectionLimiter(maxTotal: configuration.relay.maxConnections, maxPerIP: configuration.relay.maxConnectionsPerIP)
         self.sessionSlots = SessionSlots(limit: configuration.relay.maxSessions)
@@ -86,18 +86,18 @@ public struct HubContext: Sendable {
         case .guest:
             return Customer()
         case .phone(let number):
-            guard let data else { return Customer() }
+            guard let pack = packs?.main else { return Customer() }
             do {
-                guard let record = try await data.customer(phone: number) else { return Customer() }
+                guard let record = try await pack.customer(phone: number) else { return Customer() }
                 return Customer(name: record.name, id: record.id)
             } catch {
                 logger.warning("could not look the caller up", metadata: ["error": "\(error)"])
                 return Customer()
             }
         }
-        guard customer.name == nil, let id = customer.id, let data else { return customer }
+        guard customer.name == nil, let id = customer.id, let pack = packs?.main else { return customer }
         do {
-            customer.name = try await data.customer(id: id)?.name
+            customer.name = try await pack.customer(id: id)?.name
         } catch {
             logger.warning("could not look up the customer", metadata: ["error": "\(error)"])
         }

@@ -1,7 +1,7 @@
 /// What callers are expected to say, from which the recognizer's grammar, language model and
 /// pronunciation dictionary are generated at start-up.
 ///
-/// Text is written as people write it ("What's the status of flight SB204?"): codes that match
+/// Text is written as people write it ("Where is order R2044?"): codes that match
 /// one of ``codes`` become that code's slot, so the grammar and the language model accept any
 /// code of the kind, spelled out; other numbers are said as words. Templates name slots in
 /// braces: a code's ``SpokenCode/name`` or one of the word classes in ``classes``
@@ -11,7 +11,7 @@ public struct SpeechDomain: Sendable {
     public var sentences: [String]
     /// Short replies that do not depend on the question: "yes", "no thanks", "that's right".
     public var phrases: [String]
-    /// Utterances with slots: "is flight {flight_number} on time", "move it to {date}".
+    /// Utterances with slots: "where is order {order_code}", "move it to {date}".
     public var templates: [String]
     /// Codes spelled out letter by letter and digit by digit, written back in their written form.
     public var codes: [SpokenCode]
@@ -34,17 +34,6 @@ public struct SpeechDomain: Sendable {
         self.classes = classes
     }
 
-    /// The Switchboard travel domain: `sentences` (the personas' routing examples), the common
-    /// phrases and date templates, flight numbers, booking codes and hotel confirmation numbers
-    /// (with the demo data's codes as examples) and the templates callers use to give them.
-    public static func travel(sentences: [String]) -> SpeechDomain {
-        SpeechDomain(
-            sentences: sentences,
-            templates: commonTemplates + travelTemplates,
-            codes: [.flightNumber, .bookingCode, .hotelConfirmation]
-        )
-    }
-
     /// Replies that fit any question.
     public static let commonPhrases: [String] = [
         "yes", "yeah", "yes please", "yes that's right", "yes that's fine", "yes go ahead", "yes please do",
@@ -60,23 +49,7 @@ public struct SpeechDomain: Sendable {
     public static let commonTemplates: [String] = [
         "{date}", "on {date}", "for {date}", "{date} please", "how about {date}", "what about {date}",
         "is {date} possible", "move it to {date}", "can I move it to {date}", "change it to {date}",
-        "I'd like to change it to {date}", "I want to fly on {date}", "I'd like to fly on {date}",
-        "I want to check in on {date}", "from {date} to {date}", "{number}", "{number} nights",
-        "for {number} nights", "{number} bags", "{number} days",
-    ]
-
-    /// Templates for giving a flight number, booking code or hotel confirmation number.
-    public static let travelTemplates: [String] = [
-        "{flight_number}", "flight {flight_number}", "it's flight {flight_number}", "it's {flight_number}",
-        "my flight is {flight_number}", "the flight number is {flight_number}", "is flight {flight_number} on time",
-        "what's the status of flight {flight_number}", "when does flight {flight_number} leave",
-        "what gate does flight {flight_number} leave from", "is flight {flight_number} delayed",
-        "{confirmation}", "it's {confirmation}", "my confirmation code is {confirmation}", "the code is {confirmation}",
-        "my booking is {confirmation}", "booking {confirmation}", "change booking {confirmation} to {date}",
-        "I want to change booking {confirmation}", "move booking {confirmation} to {date}",
-        "{hotel_confirmation}", "it's {hotel_confirmation}", "my confirmation number is {hotel_confirmation}",
-        "the number is {hotel_confirmation}", "reservation {hotel_confirmation}",
-        "what's the status of reservation {hotel_confirmation}", "change reservation {hotel_confirmation} to {date}",
+        "I'd like to change it to {date}", "from {date} to {date}", "{number}", "{number} days",
     ]
 
     /// Dates, weekdays, months, ordinals (1st … 31st) and numbers (1 … 31).

@@ -32,13 +32,3 @@ public enum JSONSchema {
         return .object(schema)
     }
 }
-
-/// The patterns of the identifiers callers read out.
-public enum IdentifierPattern {
-    /// A flight number: two letters and three or four digits (`SB204`).
-    public static let flightNumber = "^[A-Z]{2}[0-9]{3,4}$"
-    /// A flight booking's confirmation: three letters and three digits (`BKQ431`).
-    public static let bookingConfirmation = "^[A-Z]{3}[0-9]{3}$"
-    /// A hotel reservation's confirmation: `H` and six digits (`H204518`).
-    public static let reservationConfirmation = "^H[0-9]{6}$"
-}

@@ -1,5 +1,4 @@
 import RealtimeProtocol
-import SwitchboardData
 
 /// An argument the schema should have guaranteed was missing or malformed: a tool whose schema
 /// and code disagree.
@@ -13,22 +12,5 @@ extension JSONObject {
     func string(_ name: String) throws -> String {
         guard let value = self[name]?.stringValue else { throw ToolArgumentError(name: name) }
         return value
-    }
-
-    func date(_ name: String) throws -> CalendarDate {
-        guard let date = try optionalDate(name) else { throw ToolArgumentError(name: name) }
-        return date
-    }
-
-    func optionalDate(_ name: String) throws -> CalendarDate? {
-        guard let value = self[name], !value.isNull else { return nil }
-        guard let text = value.stringValue, let date = CalendarDate(iso: text) else { throw ToolArgumentError(name: name) }
-        return date
-    }
-
-    func optionalInteger(_ name: String) throws -> Int? {
-        guard let value = self[name], !value.isNull else { return nil }
-        guard let number = value.intValue else { throw ToolArgumentError(name: name) }
-        return number
     }
 }

@@ -8,11 +8,14 @@ import SwitchboardData
 public struct ToolRegistry: Sendable {
     /// How long a tool may take before the call fails with `tool_failed`.
     public var timeout: Duration
+    /// Tools with their own time limit (a pack's `timeout:`).
+    public var timeouts: [String: Duration]
     private var tools: [String: any Tool]
 
     /// A registry of `tools`; a later tool replaces an earlier one of the same name.
-    public init(tools: [any Tool], timeout: Duration = .seconds(5)) {
+    public init(tools: [any Tool], timeout: Duration = .seconds(5), timeouts: [String: Duration] = [:]) {
         self.timeout = timeout
+        self.timeouts = timeouts
         self.tools = Dictionary(tools.map { ($0.spec.name, $0) }, uniquingKeysWith: { _, later in later })
     }
 
@@ -47,6 +50,7 @@ public struct ToolRegistry: Sendable {
         guard problems.isEmpty else {
             return .error(.invalidArguments, problems.map(\.description).joined(separator: "; "))
         }
+        let timeout = timeouts[request.name] ?? timeout
         switch await Deadline.run(within: timeout, { try await tool.run(arguments, context: context) }) {
         case .finished(.success(let result)):
             return result

@@ -15,7 +15,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A realtime WebSocket session hub for voice and text agents.",
-        subcommands: [Serve.self, ModelServer.self, Personas.self],
+        subcommands: [Serve.self, ModelServer.self, Packs.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -46,11 +46,12 @@ struct ServerOptions: ParsableArguments {
     var sessionTTL: Int = env("SESSION_TTL").flatMap(Int.init) ?? 24 * 3600
     @Option(help: "This replica's name in session leases; default host-pid-random (env SWITCHBOARD_REPLICA_ID).")
     var replicaID: String?
-    @Option(help: "Directory of persona YAML files (env SWITCHBOARD_PERSONAS).")
-    var personas: String = env("PERSONAS") ?? "Personas"
-    @Option(help: "Policy and FAQ documents for the knowledge tools; default PERSONAS/knowledge (env SWITCHBOARD_KNOWLEDGE).")
-    var knowledge: String?
-    @Option(help: "Business data, sqlite:PATH; created with demo data on first start (env SWITCHBOARD_DATA).")
+    @Option(name: [.customLong("packs"), .customLong("personas")],
+            help: "Directory of packs: each folder with a pack.yaml is a business (env SWITCHBOARD_PACKS; --personas is the old name).")
+    var packs: String = env("PACKS") ?? env("PERSONAS") ?? "Personas"
+    @Option(help: "The pack /realtime serves; default the pack marked default: true, or the only one (env SWITCHBOARD_DEFAULT_PACK).")
+    var defaultPack: String?
+    @Option(help: "Business data: sqlite:PATH (each pack in PATH's folder, PATH's name plus the pack's) or postgres://… (a schema per pack); created and seeded on first start (env SWITCHBOARD_DATA).")
     var data: String = env("DATA") ?? "sqlite:data/switchboard.sqlite"
     @Option(help: "Customer id of sessions that name none (env SWITCHBOARD_DEMO_CUSTOMER).")
     var demoCustomer: String = env("DEMO_CUSTOMER") ?? "C-1001"
@@ -158,8 +159,8 @@ struct ServerOptions: ParsableArguments {
         c.sessionsPrefix = sessionsPrefix
         c.sessionTTL = .seconds(sessionTTL)
         if let id = replicaID ?? env("REPLICA_ID") { c.replicaID = id }
-        c.personasDirectory = personas
-        c.knowledgeDirectory = knowledge ?? env("KNOWLEDGE")
+        c.packsDirectory = packs
+        c.defaultPack = defaultPack ?? env("DEFAULT_PACK")
         c.data = data
         c.demoCustomerID = demoCustomer
         c.routerURL = routerURL ?? env("ROUTER_URL")
@@ -265,18 +266,24 @@ struct ModelServer: AsyncParsableCommand {
     }
 }
 
-struct Personas: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Work with persona files.", subcommands: [Check.self])
+struct Packs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with packs (a business's agents, tools, data and knowledge as files).", subcommands: [Check.self], aliases: ["personas"]
+    )
 
-    struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate persona files; prints file:line: problem and exits non-zero on errors.")
-        @Argument(help: "The personas directory.")
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate every pack under DIR: prints file:line: problem and exits non-zero on any. The hub refuses to start on the same problems."
+        )
+        @Argument(help: "The packs directory.")
         var directory: String = "Personas"
 
-        func run() throws {
+        func run() async throws {
             do {
-                let catalog = try PersonaCatalog.load(directory: directory, knownTools: ToolRegistry.standardNames)
-                print("\(catalog.personas.count) persona(s) OK; default: \(catalog.defaultPersona.name)")
+                let packs = try await HubPacks.check(directory: directory)
+                for pack in packs {
+                    print("\(pack.name): \(pack.catalog.personas.count) agent(s), \(pack.tools.count) tool(s), \(pack.knowledge.chunks.count) knowledge section(s) OK")
+                }
             } catch let error as PersonaCatalogError {
                 FileHandle.standardError.write(Data((error.description + "\n").utf8))
                 throw ExitCode(1)

@@ -16,11 +16,11 @@ enum VoiceAudio {
     /// The repository's personas, whose routing examples make the speech domain (as the hub's).
     static let personasDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Personas").path
+        .appendingPathComponent("Personas/travel").path
 
-    /// The process-wide speech of the repository's catalog: the hub tests share its recognizer.
+    /// The process-wide speech of the travel pack: the hub tests share its recognizer.
     static let speech: Result<LocalSpeech, any Error> = Result {
-        LocalSpeech.shared(for: try PersonaCatalog.load(directory: personasDirectory))
+        LocalSpeech.shared(for: try Pack.load(directory: personasDirectory).catalog)
     }
 
     /// `text` spoken by flite's `voice` or by eSpeak NG, as PCM16 at `rate`.

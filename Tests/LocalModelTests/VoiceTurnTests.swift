@@ -208,7 +208,7 @@ struct VoiceTurnTests {
     func recognizerMissing() async throws {
         var configuration = SpeechRecognizer.Configuration()
         configuration.acousticModel = "/nonexistent/acoustic-model"
-        let broken = LocalSpeech(domain: .travel(sentences: ["Is my flight on time?"]), configuration: configuration)
+        let broken = LocalSpeech(domain: SpeechDomain(sentences: ["Is my flight on time?"]), configuration: configuration)
         let session = try await VoiceSession.open(LocalRealtimeModel(catalog: try Fixtures.catalog(), today: { wednesday }, speech: broken))
         try await session.send(#"{"type":"session.update","session":{"type":"realtime","output_modalities":["text"],"audio":{"input":{"turn_detection":{"type":"server_vad"}}}}}"#)
         _ = try await session.events(until: "session.updated")

@@ -3,8 +3,10 @@ import Foundation
 /// Paths in this repository, for tests that read its personas and knowledge.
 enum Repository {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let personas = root.appendingPathComponent("Personas").path
-    static let knowledge = root.appendingPathComponent("Personas/knowledge").path
+    static let packs = root.appendingPathComponent("Personas").path
+    static let travel = root.appendingPathComponent("Personas/travel").path
+    static let personas = root.appendingPathComponent("Personas/travel/agents").path
+    static let knowledge = root.appendingPathComponent("Personas/travel/knowledge").path
 
     /// The tools the hub's registry provides (the spec's table).
     static let toolNames: Set<String> = [

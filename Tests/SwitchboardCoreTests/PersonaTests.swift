@@ -25,7 +25,7 @@ struct PersonaTests {
     @Test("the repository's personas load")
     func repository() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let catalog = try PersonaCatalog.load(directory: root.appendingPathComponent("Personas").path)
+        let catalog = try PersonaCatalog.load(directory: root.appendingPathComponent("Personas/travel/agents").path)
         #expect(catalog.defaultPersona.name == "concierge")
         #expect(catalog.defaultPersona.renderInstructions(customer: .init(name: "Ada")).contains("Ada"))
         #expect(catalog.router?.name == "concierge")

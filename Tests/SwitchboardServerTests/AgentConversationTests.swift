@@ -91,9 +91,10 @@ struct AgentConversationTests {
             // The database agrees: the old booking is cancelled, the new one is booked.
             await client.close()
             let data = try await openTestData(configuration)
-            let bookings = try await data.bookings(customerID: "C-1001")
-            #expect(bookings.first { $0.confirmation == "BKQ431" }?.status == .cancelled)
-            #expect(bookings.contains { $0.confirmation == newCode && $0.status == .confirmed })
+            let bookings = try await data.rows("SELECT confirmation, status FROM bookings WHERE customer_id = 'C-1001'")
+            #expect(bookings.first { $0["confirmation"] == .text("BKQ431") }?["status"] == .text("cancelled"))
+            #expect(bookings.contains { $0["confirmation"] == .text(newCode) && $0["status"] == .text("confirmed") })
+            await data.shutdown()
         }
     }
 
@@ -143,13 +144,13 @@ struct AgentConversationTests {
 
     @Test("a database that fails mid-session: the tool reports it, the agent says so, the session goes on")
     func databaseError() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-test-\(UUID().uuidString).sqlite").path
-        let data = try await SQLiteBusinessData.open(path: path)
-        try await withHub(data: data) { port in
+        let configuration = testConfiguration()
+        let data = try await openTestData(configuration)
+        try await withHub(configuration, packs: data) { port in
             let client = try await openSession(port)
             let first = try await say(client, "Is flight SB204 on time tomorrow?")
             #expect(first.all("hub.tool.result").first?["outcome"] == .string("found"))
-            await data.close()
+            await data.shutdown()
             let second = try await say(client, "Is flight SB311 on time tomorrow?")
             let failed = try #require(second.all("hub.tool.result").first)
             #expect(failed["outcome"] == .string("error"))

@@ -13,7 +13,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 func testConfiguration(_ adjust: (inout HubConfiguration) -> Void = { _ in }) -> HubConfiguration {
     var configuration = HubConfiguration()
     configuration.port = 0
-    configuration.personasDirectory = repositoryRoot.appendingPathComponent("Personas").path
+    configuration.packsDirectory = repositoryRoot.appendingPathComponent("Personas").path
     configuration.webDirectory = repositoryRoot.appendingPathComponent("web-static").path
     configuration.data = "sqlite:" + FileManager.default.temporaryDirectory
         .appendingPathComponent("switchboard-test-\(UUID().uuidString)").appendingPathComponent("data.sqlite").path
@@ -21,19 +21,27 @@ func testConfiguration(_ adjust: (inout HubConfiguration) -> Void = { _ in }) ->
     return configuration
 }
 
-/// Opens the business data a test hub uses, to check what its tools wrote.
-func openTestData(_ configuration: HubConfiguration) async throws -> any BusinessData {
-    try await DataLocation(parsing: configuration.data).open()
+/// Opens the packs and data a test hub uses, to check what its tools wrote.
+func openTestData(_ configuration: HubConfiguration) async throws -> HubPacks {
+    try await HubPacks.open(configuration: configuration, logger: Logger(label: "test"))
+}
+
+extension HubPacks {
+    /// The rows of `sql` (no parameters) in the default pack's data.
+    func rows(_ sql: String) async throws -> [SQLRow] {
+        let statement = try NamedStatement(sql)
+        return try await main.database!.read { try await $0.rows(statement, [:]) }
+    }
 }
 
 /// Runs the real hub on a free loopback port for the duration of `body`.
 func withHub<T: Sendable>(
     _ configuration: HubConfiguration = testConfiguration(), model: (any RealtimeModel)? = nil, store: (any SessionStore)? = nil,
-    data: (any BusinessData)? = nil, metrics: HubMetrics = HubMetrics(), _ body: @Sendable (Int) async throws -> T
+    packs: HubPacks? = nil, metrics: HubMetrics = HubMetrics(), _ body: @Sendable (Int) async throws -> T
 ) async throws -> T {
     try await withApplication(body) { logger, onRunning in
         try await Hub.buildApplication(configuration: configuration, metrics: metrics, logger: logger, model: model, store: store,
-                                       data: data, onServerRunning: onRunning)
+                                       packs: packs, onServerRunning: onRunning)
     }
 }
 

@@ -273,15 +273,15 @@ struct IdentityTests {
         #expect(unverified.sessionKey != caller)
         #expect(unverified.customerSource == .guest)
         let data = try await openTestData(testConfiguration())
-        #expect(try await data.customer(phone: "+12125550187")?.id == "C-1002")
-        #expect(try await data.customer(phone: "+1 (415) 555-0142")?.id == "C-1001")
-        #expect(try await data.customer(phone: "+19995550000") == nil)
-        #expect(try await data.customer(phone: "not a number") == nil)
+        #expect(try await data.main.customer(phone: "+12125550187")?.id == "C-1002")
+        #expect(try await data.main.customer(phone: "+1 (415) 555-0142")?.id == "C-1001")
+        #expect(try await data.main.customer(phone: "+19995550000") == nil)
+        #expect(try await data.main.customer(phone: "not a number") == nil)
         let configuration = testConfiguration()
-        let catalog = try PersonaCatalog.load(directory: configuration.personasDirectory)
+        let catalog = data.main.pack.catalog
         let hub = HubContext(configuration: configuration, catalog: catalog,
                              model: ScriptedModel(), store: MemorySessionStore(), metrics: HubMetrics(), logger: .init(label: "t"),
-                             tools: .init(tools: []), router: IntentRouter(catalog: catalog), data: data)
+                             tools: .init(tools: []), router: IntentRouter(catalog: catalog), packs: data)
         let logger = hub.logger
         #expect(await hub.resolveCustomer(.phone("+12125550187"), saved: Customer(), logger: logger) == Customer(name: "Sam Rivera", id: "C-1002"))
         #expect(await hub.resolveCustomer(.phone("+19995550000"), saved: Customer(), logger: logger) == Customer())

@@ -3,9 +3,9 @@
 ///
 /// The `pattern` says what a code looks like, one character per spoken token: an uppercase
 /// letter stands for itself, `@` for any letter and `#` for any digit (said as its name, or "oh"
-/// for zero). `"SB###"` is a Switchboard Air flight number, `"@@@###"` a booking code.
+/// for zero). `"R####"` is an `R` and four digits, `"@@@###"` three letters and three digits.
 public struct SpokenCode: Sendable, Hashable {
-    /// The slot's name in templates: `{flight_number}`.
+    /// The slot's name in templates: `{order_code}`.
     public var name: String
     /// What the written code looks like: letters, `@` (any letter) and `#` (any digit).
     public var pattern: String
@@ -19,19 +19,6 @@ public struct SpokenCode: Sendable, Hashable {
         self.pattern = pattern.uppercased()
         self.examples = examples.map { $0.uppercased() }
     }
-
-    /// A Switchboard Air flight number: "SB" and three digits.
-    public static let flightNumber = SpokenCode(
-        name: "flight_number", pattern: "SB###", examples: ["SB204", "SB205", "SB311", "SB312", "SB118", "SB119"]
-    )
-    /// A flight booking's confirmation code: three letters and three digits.
-    public static let bookingCode = SpokenCode(
-        name: "confirmation", pattern: "@@@###", examples: ["BKQ431", "BKR518", "BKS602", "BKT275", "BKU840"]
-    )
-    /// A hotel reservation's confirmation number: "H" and six digits.
-    public static let hotelConfirmation = SpokenCode(
-        name: "hotel_confirmation", pattern: "H######", examples: ["H204518", "H311702", "H402277", "H402291"]
-    )
 
     /// Whether `written` ("SB204") is a code of this kind.
     public func matches(written: String) -> Bool {

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardAgents
 @testable import SwitchboardSpeech
 
 /// The Switchboard domain as the hub builds it: the personas' routing examples and questions.
@@ -6,7 +7,7 @@ enum TestDomain {
     /// The repository's `Personas/` directory.
     static let personasDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Personas")
+        .appendingPathComponent("Personas/travel/agents")
 
     /// Every `- example` under `routing:` / `examples:` in the persona files.
     static func personaSentences() throws -> [String] {
@@ -30,9 +31,18 @@ enum TestDomain {
         return sentences
     }
 
-    /// The travel domain over the persona sentences.
+    /// The travel pack's domain over the persona sentences, as the hub builds it.
     static func domain() throws -> SpeechDomain {
-        SpeechDomain.travel(sentences: try personaSentences())
+        try domain(sentences: try personaSentences())
+    }
+
+    /// `sentences` with the travel pack's templates and spoken codes.
+    static func domain(sentences: [String]) throws -> SpeechDomain {
+        let speech = try Pack.load(directory: personasDirectory.deletingLastPathComponent().path).catalog.speech
+        return SpeechDomain(
+            sentences: sentences, templates: SpeechDomain.commonTemplates + speech.templates,
+            codes: speech.codes.map { SpokenCode(name: $0.name, pattern: $0.pattern, examples: $0.examples) }
+        )
     }
 
     /// One recognizer for every test: loading decoders takes a while.

@@ -1,0 +1,99 @@
+import Foundation
+import RealtimeProtocol
+
+/// A pack's speech vocabulary for the embedded recognizer: the codes callers spell out and
+/// sentence templates with slots. Declared in `pack.yaml` under `speech:`; codes not declared
+/// there are derived from the tools' parameter patterns.
+public struct PackSpeech: Sendable, Hashable {
+    /// A kind of code callers spell letter by letter and digit by digit.
+    public struct Code: Sendable, Hashable {
+        /// The slot's name in templates (`{booking_code}`).
+        public var name: String
+        /// One character per spoken token: an uppercase letter or digit stands for itself, `@`
+        /// for any letter, `#` for any digit.
+        public var pattern: String
+        /// Codes callers are likely to say.
+        public var examples: [String]
+
+        public init(name: String, pattern: String, examples: [String] = []) {
+            self.name = name
+            self.pattern = pattern
+            self.examples = examples
+        }
+    }
+
+    public var codes: [Code]
+    /// Utterances with slots: a code's name or a word class (`{date}`, `{number}`, …).
+    public var templates: [String]
+
+    public init(codes: [Code] = [], templates: [String] = []) {
+        self.codes = codes
+        self.templates = templates
+    }
+
+    /// The spoken patterns a JSON-schema `pattern` allows, when it is a simple sequence of
+    /// literal letters and digits, `[A-Z]`, `[0-9]` or `\d`, each with an optional `{n}` or
+    /// `{n,m}` count (at most 4 variants); `nil` for anything else.
+    public static func spokenPatterns(regex: String) -> [String]? {
+        var text = Substring(regex)
+        if text.hasPrefix("^") { text = text.dropFirst() }
+        if text.hasSuffix("$") { text = text.dropLast() }
+        var variants = [""]
+        while let first = text.first {
+            var unit: String
+            if text.hasPrefix("[A-Z]") {
+                unit = "@"
+                text = text.dropFirst(5)
+            } else if text.hasPrefix("[0-9]") {
+                unit = "#"
+                text = text.dropFirst(5)
+            } else if text.hasPrefix("\\d") {
+                unit = "#"
+                text = text.dropFirst(2)
+            } else if first.isASCII, first.isUppercase || first.isNumber {
+                unit = String(first)
+                text = text.dropFirst()
+            } else {
+                return nil
+            }
+            var low = 1
+            var high = 1
+            if text.first == "{" {
+                guard let close = text.firstIndex(of: "}") else { return nil }
+                let counts = text[text.index(after: text.startIndex)..<close].split(separator: ",", omittingEmptySubsequences: false)
+                guard let lower = counts.first.flatMap({ Int($0) }) else { return nil }
+                low = lower
+                high = counts.count > 1 ? (Int(counts[1]) ?? -1) : lower
+                guard low >= 1, high >= low, high <= 12 else { return nil }
+                text = text[text.index(after: close)...]
+            }
+            var next: [String] = []
+            for variant in variants {
+                for count in low...high { next.append(variant + String(repeating: unit, count: count)) }
+            }
+            guard next.count <= 4 else { return nil }
+            variants = next
+        }
+        guard let longest = variants.map(\.count).max(), longest >= 2, longest <= 16 else { return nil }
+        return variants
+    }
+
+    /// Codes for the tools' string parameters with a simple `pattern`, named after the
+    /// parameter, for those not declared in `declared`.
+    public static func derivedCodes(from tools: [ToolDefinition], declared: [Code]) -> [Code] {
+        var codes: [Code] = []
+        var names = Set(declared.map(\.name))
+        for tool in tools {
+            guard let properties = tool.parameters.objectValue?["properties"]?.objectValue else { continue }
+            for (name, schema) in properties.members {
+                guard !names.contains(name), let regex = schema.objectValue?["pattern"]?.stringValue,
+                      let patterns = spokenPatterns(regex: regex) else { continue }
+                names.insert(name)
+                for (index, pattern) in patterns.enumerated() {
+                    codes.append(Code(name: index == 0 ? name : "\(name)_\(index + 1)", pattern: pattern))
+                }
+            }
+        }
+        return codes
+    }
+}

@@ -1,0 +1,122 @@
+import Logging
+import PostgresNIO
+import SwitchboardData
+import Synchronization
+
+/// Runs a pack's declared statements on one leased connection (`PostgresPackDatabase.read`
+/// and `transaction`). Every failure is a `DataError` that names the statement.
+struct PostgresPackRunner: StatementRunner {
+    let connection: PostgresConnection
+    let logger: Logger
+    let endpoint: String
+    /// Inside a transaction: what failed in it, so that a body that catches a failure and goes
+    /// on is never reported as committed.
+    let tracker: PostgresTransactionTracker?
+
+    func rows(_ statement: NamedStatement, _ parameters: [String: SQLValue]) async throws -> [SQLRow] {
+        let result = try await execute(statement, parameters)
+        var rows: [SQLRow] = []
+        rows.reserveCapacity(result.rows.count)
+        do {
+            for row in result.rows { rows.append(try PostgresPackValues.row(row)) }
+        } catch {
+            throw DataError(error.kind, "\(error.message), in statement: \(PostgresPackErrors.shown(statement.text))")
+        }
+        return rows
+    }
+
+    func run(_ statement: NamedStatement, _ parameters: [String: SQLValue]) async throws -> Int {
+        let metadata = try await execute(statement, parameters).metadata
+        if let rows = metadata.rows { return rows }
+        // A tag postgres-nio does not count for (`MERGE 3`): its last word when it is a number.
+        return metadata.command.split(separator: " ").last.flatMap { Int($0) } ?? 0
+    }
+
+    private func execute(_ statement: NamedStatement, _ parameters: [String: SQLValue]) async throws -> PostgresQueryResult {
+        do {
+            return try await PostgresPackCommands.query(connection, PostgresPackValues.query(statement, parameters), logger: logger)
+        } catch {
+            let mapped = PostgresPackErrors.map(error, statement: statement.text, endpoint: endpoint)
+            tracker?.record(error, as: mapped)
+            throw mapped
+        }
+    }
+}
+
+/// What went wrong inside one transaction: the first statement that failed (after which
+/// PostgreSQL refuses the rest of the transaction) and whether that was a conflict with a
+/// concurrent transaction, worth running the whole transaction again.
+final class PostgresTransactionTracker: Sendable {
+    private struct State {
+        var failure: (any Error)?
+        var isConflict = false
+    }
+
+    private let state = Mutex(State())
+
+    /// The first failure of a statement, as its caller saw it.
+    var failure: (any Error)? { state.withLock { $0.failure } }
+    /// Whether the first failure was a serialization failure or a deadlock.
+    var isConflict: Bool { state.withLock { $0.isConflict } }
+
+    func record(_ error: any Error, as mapped: any Error) {
+        // Only the server's errors abort the transaction (a cancelled wait does not reach it).
+        guard let error = error as? PSQLError else { return }
+        state.withLock { state in
+            guard state.failure == nil else { return }
+            state.failure = mapped
+            state.isConflict = PostgresPackErrors.isConflict(error)
+        }
+    }
+}
+
+/// Commands on a connection through postgres-nio's future interface, which reads the command
+/// tag (the count of rows a write changed) and runs to its end even when the calling task is
+/// cancelled — so that a `ROLLBACK` is sent by a cancelled transaction too.
+enum PostgresPackCommands {
+    static func query(_ connection: PostgresConnection, _ query: PostgresQuery, logger: Logger) async throws -> PostgresQueryResult {
+        let future: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+        return try await future.get()
+    }
+
+    /// Runs SQL text without parameters; the command tag's first word (`COMMIT`, `ROLLBACK`, …).
+    @discardableResult
+    static func command(_ connection: PostgresConnection, _ sql: String, logger: Logger) async throws -> String {
+        try await query(connection, PostgresQuery(unsafeSQL: sql), logger: logger).metadata.command
+    }
+
+    /// Rolls back the connection's transaction; a connection whose rollback fails is closed, so
+    /// that the pool never lends it out inside a broken transaction.
+    static func rollback(_ connection: PostgresConnection, logger: Logger) async {
+        do {
+            try await command(connection, "ROLLBACK", logger: logger)
+        } catch {
+            logger.warning("rollback failed; closing the connection", metadata: ["error": "\(String(reflecting: error))"])
+            try? await connection.close()
+        }
+    }
+}
+
+/// `DataError`s for pack statements: PostgreSQL's message and SQLSTATE (mapped to a kind as
+/// `PostgresErrors` does), and the statement that failed.
+enum PostgresPackErrors {
+    /// `error` as a `DataError` naming `statement`; cancellation passes through.
+    static func map(_ error: any Error, statement: String, endpoint: String) -> any Error {
+        let mapped = PostgresErrors.map(error, endpoint: endpoint)
+        guard let dataError = mapped as? DataError else { return mapped }
+        return DataError(dataError.kind, "\(dataError.message), in statement: \(shown(statement))")
+    }
+
+    /// Whether `error` is a serialization failure (40001) or a deadlock (40P01): the
+    /// transaction lost a race with another and may succeed when run again.
+    static func isConflict(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40001" || state == "40P01"
+    }
+
+    /// The statement on one line, cut to a length fit for a log line.
+    static func shown(_ statement: String) -> String {
+        let text = statement.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return text.count > 300 ? String(text.prefix(300)) + " …" : text
+    }
+}
