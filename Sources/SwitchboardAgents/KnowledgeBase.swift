@@ -26,9 +26,11 @@ public struct KnowledgeHit: Sendable, Hashable {
 public struct KnowledgeBase: Sendable {
     /// Every chunk, in load order.
     public let chunks: [KnowledgeChunk]
-    /// Hits must score above this: a query that shares only a word or two of little weight
-    /// with a section finds nothing rather than something unrelated.
-    public var minimumScore: Double = 3.0
+    /// Hits must score above this many times the weight of a word found in one section only: a
+    /// query that shares only a word or two of little weight with a section finds nothing rather
+    /// than something unrelated. Relative to that weight, so that a pack with a handful of
+    /// sections (where every weight is small) needs as much evidence as one with hundreds.
+    public var minimumScore: Double = 0.85
     /// The share of the query's distinct terms a hit must contain: a long question that meets a
     /// section in one word only ("who won the game last night") finds nothing.
     public var minimumCoverage: Double = 0.4
@@ -68,17 +70,19 @@ public struct KnowledgeBase: Sendable {
         Set(chunks.map { Self.domain(of: $0.source) }).sorted()
     }
 
-    /// The best `limit` sections for `query`, best first: only those above `minimumScore` that
+    /// The best `limit` sections for `query`, best first: only those above the score threshold that
     /// hold at least `minimumCoverage` of the query's terms, and only from `domain` when one is given.
     public func search(_ query: String, domain: String?, limit: Int) -> [KnowledgeHit] {
         let terms = Array(Set(TextTokenizer.terms(query)))
         guard !terms.isEmpty, limit > 0 else { return [] }
         let needed = max(1, Int((Double(terms.count) * minimumCoverage).rounded(.up)))
+        let n = Double(index.count)
+        let threshold = minimumScore * log(1 + (n - 0.5) / 1.5)
         var hits: [(position: Int, hit: KnowledgeHit)] = []
         for (position, chunk) in chunks.enumerated() {
             if let domain, Self.domain(of: chunk.source) != domain { continue }
             let score = index.score(terms: terms, document: position)
-            guard score > minimumScore, terms.count(where: { index.contains(term: $0, document: position) }) >= needed else { continue }
+            guard score > threshold, terms.count(where: { index.contains(term: $0, document: position) }) >= needed else { continue }
             hits.append((position, KnowledgeHit(source: chunk.source, title: chunk.title, text: chunk.text, score: score)))
         }
         hits.sort { $0.hit.score != $1.hit.score ? $0.hit.score > $1.hit.score : $0.position < $1.position }

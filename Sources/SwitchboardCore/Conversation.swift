@@ -89,8 +89,12 @@ public struct Conversation: Sendable {
         case save(SessionState)
         /// Close the client connection with this WebSocket close code and reason, and the model session.
         case close(code: UInt16, reason: String)
-        /// Run this tool and hand its result back as `.toolFinished`.
+        /// Run this tool and hand its result back as `.toolFinished`. Tools run beside the
+        /// conversation: other inputs keep arriving while one runs.
         case runTool(ToolCallRequest)
+        /// Stop these running tool calls; each still finishes with a `.toolFinished` (outcome
+        /// `cancelled` when it was stopped in time).
+        case cancelTools([String])
         /// The active agent changed (for logs and metrics; hub clients get an event as well).
         case agentSwitched(from: String, to: String, reason: String)
     }
@@ -135,6 +139,9 @@ public struct Conversation: Sendable {
     private var hubCallIDs: Set<String> = []
     /// Hub tool calls running now.
     private var runningTools: Set<String> = []
+    /// Running calls the client cancelled (`response.cancel`): their results answer the model
+    /// but ask for no follow-up.
+    private var cancelledTools: Set<String> = []
     /// A tool's output reached the model: the next response must be asked for.
     private var followUpNeeded = false
     /// Committed audio whose transcript has not arrived; a response waits for it so the
@@ -235,6 +242,13 @@ public struct Conversation: Sendable {
             if event.eventID == nil { event.eventID = RealtimeID.make("evt_client") }
             if let refusal = checkResponseCreate(&event) { return [.sendToClient(refusal.event)] }
             return requestResponse(event)
+        case "response.cancel" where !runningTools.isEmpty:
+            // The answer the client cancels is the one the running tools would lead to (the
+            // event itself has gone on to the model, which ends a response it is making).
+            cancelledTools.formUnion(runningTools)
+            followUpNeeded = false
+            queuedResponseCreate = nil
+            return [.cancelTools(runningTools.sorted())]
         case "conversation.item.create":
             if let refusal = checkItemCreate(event) { return [.sendToClient(refusal.event)] }
             var actions: [Action] = route == .intercept ? [.sendToModel(event)] : []
@@ -614,6 +628,7 @@ public struct Conversation: Sendable {
     /// the response is answered, the model is asked to go on.
     private mutating func toolFinished(_ result: ToolCallResult) -> [Action] {
         guard runningTools.remove(result.callID) != nil else { return [] }
+        let cancelled = cancelledTools.remove(result.callID) != nil
         currentTools.append("\(result.name)(\(result.arguments)) → \(result.outcome)")
         if currentToolSources.count < ToolSources.maximumResultsPerTurn {
             let room = ToolSources.maximumPerTurn - currentToolSources.reduce(0) { $0 + $1.sources.count }
@@ -634,7 +649,11 @@ public struct Conversation: Sendable {
                 ("output", output), ("sources", .array(result.sources)),
             ])))
         }
-        followUpNeeded = true
+        if !cancelled { followUpNeeded = true }
+        if cancelled && runningTools.isEmpty && queuedResponseCreate == nil {
+            followUpNeeded = false
+            return actions + finishTurn()
+        }
         actions += releaseQueuedResponse()
         return actions
     }

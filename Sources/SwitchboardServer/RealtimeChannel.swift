@@ -235,7 +235,7 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
         SessionTimers.start(relay: relay, channel: channel, inbox: continuation, configuration: hub.configuration.relay,
                             metrics: hub.metrics, logger: logger, pings: pings)
         return SessionDriver(hub: hub, request: request, relay: NIOLoopBound(relay, eventLoop: channel.eventLoop),
-                             eventLoop: channel.eventLoop, inbox: stream, logger: logger)
+                             eventLoop: channel.eventLoop, inbox: stream, post: continuation, logger: logger)
     }
 
     /// A Twilio media stream: its wire format, the call bridge, and, once `start` names the

@@ -16,6 +16,8 @@ struct SessionDriver: Sendable {
     let relay: NIOLoopBound<SessionRelay>
     let eventLoop: any EventLoop
     let inbox: AsyncStream<Conversation.Input>
+    /// Where finished tool calls post their results: the inbox itself (they use its reserve).
+    let post: AsyncStream<Conversation.Input>.Continuation
     let logger: Logger
 
     func run() async {
@@ -94,6 +96,10 @@ struct SessionDriver: Sendable {
         await perform(conversation.handle(.started), release: nil, conversation: conversation, saver: saver, fence: lease)
         connectModel()
 
+        // Tools run as child tasks beside the conversation: audio, barge-in and cancellation go
+        // on while one runs; a hang-up cancels every one still running.
+        let calls = ToolCalls()
+        await withDiscardingTaskGroup { tools in
         for await input in inbox {
             var release: EventRoute.Side?
             switch input {
@@ -122,7 +128,19 @@ struct SessionDriver: Sendable {
                 for action in actions {
                     switch action {
                     case .runTool(let call):
-                        inputs.append(.toolFinished(await runTool(call, context: toolContext)))
+                        guard calls.start() else {
+                            inputs.append(.toolFinished(Self.refused(call, "more than \(ToolCalls.limit) tools are running in this session")))
+                            continue
+                        }
+                        let post = self.post
+                        tools.addTask {
+                            let result = await calls.run(call.callID, { await runTool(call, context: toolContext) },
+                                                         stopped: { Self.refused(call, "cancelled", outcome: "cancelled") })
+                            calls.finished()
+                            post.yield(.toolFinished(result))
+                        }
+                    case .cancelTools(let ids):
+                        calls.cancel(ids)
                     case .agentSwitched(let from, let to, let reason):
                         hub.metrics.agentSwitches.increment()
                         logger.info("agent switched", metadata: ["agent.from": "\(from)", "agent.to": "\(to)", "agent.reason": "\(reason)"])
@@ -131,6 +149,8 @@ struct SessionDriver: Sendable {
                     }
                 }
             }
+        }
+        tools.cancelAll()
         }
         await saver.finish(fence: takenOver ? nil : lease, limit: hub.configuration.finalSaveTimeout)
         if let lease, !takenOver {
@@ -210,6 +230,17 @@ struct SessionDriver: Sendable {
             await group.next()
             group.cancelAll()
         }
+    }
+
+    /// A call that did not run: `outcome` (`error` with code `tool_failed`, or `cancelled`).
+    private static func refused(_ call: ToolCallRequest, _ message: String, outcome: String = "error") -> ToolCallResult {
+        let output: String
+        if outcome == "error" {
+            output = JSONValue.object(["outcome": .string("error"), "error": .object(["code": .string("tool_failed"), "message": .string(message)])]).jsonString
+        } else {
+            output = JSONValue.object(["outcome": .string(outcome)]).jsonString
+        }
+        return ToolCallResult(callID: call.callID, name: call.name, arguments: call.arguments, output: output, outcome: outcome)
     }
 
     private func runTool(_ call: ToolCallRequest, context: ToolContext) async -> ToolCallResult {

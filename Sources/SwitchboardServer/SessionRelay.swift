@@ -478,7 +478,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
                 }
             case .close(let code, let reason):
                 closeClient(code: WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
-            case .save, .runTool, .agentSwitched:
+            case .save, .runTool, .cancelTools, .agentSwitched:
                 break
             }
         }
