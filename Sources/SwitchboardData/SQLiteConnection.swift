@@ -19,6 +19,10 @@ final class SQLiteConnection: @unchecked Sendable {
     let path: String
     private let lock = NSLock()
     private var handle: OpaquePointer?
+    /// Guards `interruptible`: taken by `interrupt` (while a statement holds `lock`) and by
+    /// `close`, so a statement is never interrupted on a closed connection.
+    private let interruptLock = NSLock()
+    private var interruptible: OpaquePointer?
 
     /// Opens (creating when missing) the file at `path`, read-write, serialized, with extended
     /// result codes, a busy timeout, foreign keys on and the WAL journal.
@@ -35,6 +39,7 @@ final class SQLiteConnection: @unchecked Sendable {
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
         self.handle = handle
+        self.interruptible = handle
         do {
             try withDatabase { (database) throws(DataError) in
                 try database.execute("PRAGMA foreign_keys = ON")
@@ -63,8 +68,19 @@ final class SQLiteConnection: @unchecked Sendable {
     func close() {
         lock.lock()
         defer { lock.unlock() }
+        interruptLock.lock()
+        interruptible = nil
+        interruptLock.unlock()
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
+    }
+
+    /// Stops the statement running now (from another thread): it fails with `SQLITE_INTERRUPT`
+    /// and its transaction can be rolled back. For a cancelled task whose query runs long.
+    func interrupt() {
+        interruptLock.lock()
+        defer { interruptLock.unlock() }
+        if let interruptible { sqlite3_interrupt(interruptible) }
     }
 }
 

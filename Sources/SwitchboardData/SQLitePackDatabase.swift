@@ -122,16 +122,27 @@ public final class SQLitePackDatabase: PackDatabase {
 
         func rows(_ statement: NamedStatement, _ parameters: [String: SQLValue]) async throws -> [SQLRow] {
             let connection = self.connection
-            return try await SQLitePackDatabase.onThreadPool { () throws(DataError) in
-                try connection.withDatabase { (database) throws(DataError) in try database.rows(statement, parameters) }
+            return try await interruptible {
+                try await SQLitePackDatabase.onThreadPool { () throws(DataError) in
+                    try connection.withDatabase { (database) throws(DataError) in try database.rows(statement, parameters) }
+                }
             }
         }
 
         func run(_ statement: NamedStatement, _ parameters: [String: SQLValue]) async throws -> Int {
             let connection = self.connection
-            return try await SQLitePackDatabase.onThreadPool { () throws(DataError) in
-                try connection.withDatabase { (database) throws(DataError) in try database.run(statement, parameters) }
+            return try await interruptible {
+                try await SQLitePackDatabase.onThreadPool { () throws(DataError) in
+                    try connection.withDatabase { (database) throws(DataError) in try database.run(statement, parameters) }
+                }
             }
+        }
+
+        /// A statement whose task is cancelled is interrupted rather than left to run to its end.
+        private func interruptible<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+            try Task.checkCancellation()
+            let connection = self.connection
+            return try await withTaskCancellationHandler(operation: body, onCancel: { connection.interrupt() })
         }
     }
 

@@ -117,6 +117,7 @@ public final class PostgresPackDatabase: PackDatabase {
 
     public func prepare(_ statement: NamedStatement) async throws {
         let endpoint = pool.endpoint
+        guard !PostgresPackValues.isEmpty(statement.text) else { throw PostgresPackErrors.empty(statement.text) }
         // Prepared as it runs when every parameter is NULL: parsed and analysed, never run.
         let sql = statement.rendered { _ in "NULL" }
         let name = "switchboard_check_\(UInt64.random(in: 0...UInt64.max))"

@@ -33,6 +33,7 @@ struct PostgresPackRunner: StatementRunner {
     }
 
     private func execute(_ statement: NamedStatement, _ parameters: [String: SQLValue]) async throws -> PostgresQueryResult {
+        guard !PostgresPackValues.isEmpty(statement.text) else { throw PostgresPackErrors.empty(statement.text) }
         do {
             return try await PostgresPackCommands.query(connection, PostgresPackValues.query(statement, parameters), logger: logger)
         } catch {
@@ -105,6 +106,11 @@ enum PostgresPackErrors {
         let mapped = PostgresErrors.map(error, endpoint: endpoint)
         guard let dataError = mapped as? DataError else { return mapped }
         return DataError(dataError.kind, "\(dataError.message), in statement: \(shown(statement))")
+    }
+
+    /// A statement with nothing to run.
+    static func empty(_ statement: String) -> DataError {
+        DataError.corrupt("a statement holds nothing but blanks and comments: \"\(shown(statement))\"")
     }
 
     /// Whether `error` is a serialization failure (40001) or a deadlock (40P01): the

@@ -102,6 +102,8 @@ enum PostgresPackSchema {
             }
         }
         func run(_ statement: NamedStatement, file: String, line: Int) async throws {
+            // (SQLScript leaves out statements without code; a lone ";" or comment is nothing to run.)
+            guard !PostgresPackValues.isEmpty(statement.text) else { return }
             do {
                 _ = try await PostgresPackCommands.query(
                     connection, PostgresPackValues.query(statement, ["today": .text(script.today)]), logger: logger

@@ -29,6 +29,28 @@ enum PostgresPackValues {
         return PostgresQuery(unsafeSQL: statement.rendered { placeholders[$0 - 1] }, binds: bindings)
     }
 
+    /// Whether `text` holds nothing but blanks and comments. (PostgreSQL answers such a
+    /// statement with an empty-query response, which postgres-nio never completes.)
+    static func isEmpty(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        var index = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: ";"):
+                index += 1
+            case UInt8(ascii: "-") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "-"):
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\n") { index += 1 }
+            case UInt8(ascii: "/") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "*"):
+                index += 2
+                while index + 1 < bytes.count, !(bytes[index] == UInt8(ascii: "*") && bytes[index + 1] == UInt8(ascii: "/")) { index += 1 }
+                index += 2
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
     /// One result row as an `SQLRow`.
     static func row(_ row: PostgresRow) throws(DataError) -> SQLRow {
         var columns: [String] = []

@@ -1,0 +1,175 @@
+import Foundation
+import RealtimeProtocol
+import SwitchboardData
+import SwitchboardServer
+import SwitchboardTesting
+import Testing
+
+/// Tools run beside the conversation: a slow tool does not hold the session up, the client can
+/// cancel it, a hang-up stops it, and nothing it was writing is left half done.
+@Suite("tools run concurrently with the conversation", .timeLimit(.minutes(2)))
+struct ToolConcurrencyTests {
+    /// A pack whose tools take as long as asked: `slow_count` counts to `n` in SQL, and
+    /// `slow_write` inserts a row, then counts, in one transaction.
+    private static func slowPack() throws -> String {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-slow-\(UUID().uuidString)")
+        let pack = root.appendingPathComponent("slow")
+        let files: [String: String] = [
+            "pack.yaml": "name: slow\nrouter: desk\ndata: {schema: schema.sql, seed: seed.sql, customer_tables: []}\n",
+            "schema.sql": "CREATE TABLE marks (id INTEGER PRIMARY KEY, note TEXT NOT NULL);\n",
+            "seed.sql": "INSERT INTO marks (id, note) VALUES (1, 'seed');\n",
+            "agents/desk.yaml": """
+                name: desk
+                role: router
+                description: The desk.
+                instructions: You are the desk.
+                """,
+            "agents/worker.yaml": """
+                name: worker
+                description: Counts slowly.
+                instructions: You count.
+                routing:
+                  examples: [count slowly please, write slowly please, count to a big number]
+                tools:
+                  - name: slow_count
+                  - name: slow_write
+                """,
+            "tools/slow_count.yaml": """
+                name: slow_count
+                description: Counts to n.
+                parameters: {type: object, properties: {n: {type: integer, minimum: 1, maximum: 100000000}}, required: [n]}
+                kind: sql
+                timeout: 60s
+                sql:
+                  query: >
+                    WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < :n)
+                    SELECT COUNT(*) AS total FROM c
+                """,
+            "tools/slow_write.yaml": """
+                name: slow_write
+                description: Writes a row, then counts to n, in one transaction.
+                parameters: {type: object, properties: {n: {type: integer, minimum: 1, maximum: 100000000}}, required: [n]}
+                kind: sql
+                timeout: 60s
+                sql:
+                  transaction:
+                    - run: "INSERT INTO marks (id, note) VALUES (2, 'written')"
+                      expect: 1
+                  query: >
+                    WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < :n)
+                    SELECT 'written' AS outcome, COUNT(*) AS total FROM c
+                """,
+        ]
+        for (path, text) in files {
+            let url = pack.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        return root.path
+    }
+
+    private func configuration() throws -> HubConfiguration {
+        let packs = try Self.slowPack()
+        return testConfiguration { $0.packsDirectory = packs }
+    }
+
+    /// Plays a model response that calls `tool` with `n`.
+    private func call(_ session: ScriptedModelSession, _ tool: String, n: Int, id: String = "call_1") {
+        let arguments = #"{\"n\":\#(n)}"#
+        session.send(#"{"type":"response.created","event_id":"m1","response":{"id":"resp_\#(id)","status":"in_progress","output":[]}}"#)
+        session.send(#"{"type":"response.output_item.added","event_id":"m2","response_id":"resp_\#(id)","output_index":0,"item":{"id":"item_\#(id)","type":"function_call","status":"in_progress","name":"\#(tool)","call_id":"\#(id)","arguments":""}}"#)
+        session.send(#"{"type":"response.function_call_arguments.done","event_id":"m3","response_id":"resp_\#(id)","item_id":"item_\#(id)","output_index":0,"call_id":"\#(id)","name":"\#(tool)","arguments":"\#(arguments)"}"#)
+        session.send(#"{"type":"response.done","event_id":"m4","response":{"id":"resp_\#(id)","status":"completed","output":[{"id":"item_\#(id)","type":"function_call","name":"\#(tool)","call_id":"\#(id)","arguments":"\#(arguments)"}]}}"#)
+    }
+
+    private func open(_ port: Int) async throws -> RealtimeTestClient {
+        let client = try await RealtimeTestClient.connect(port: port, uri: "/v1/realtime?hub_events=1")
+        #expect(try await client.nextEvent().type == "hub.session.ready")
+        #expect(try await client.nextEvent().type == "session.created")
+        return client
+    }
+
+    private func waitUntil(_ condition: @Sendable () -> Bool) async throws {
+        for _ in 0..<1000 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    @Test("the session answers the client while a slow tool runs; the result comes after and the model is asked to go on")
+    func sessionGoesOn() async throws {
+        let model = ScriptedModel()
+        try await withHub(try configuration(), model: model) { port in
+            let client = try await open(port)
+            let session = try #require(model.lastSession)
+            call(session, "slow_count", n: 3_000_000)
+            // While the tool counts, the client's session update is handled and answered.
+            try await client.send(#"{"type":"session.update","session":{"type":"realtime","output_modalities":["text"]}}"#)
+            try await waitUntil { session.types.contains("session.update") }
+            session.send(#"{"type":"session.updated","event_id":"m9","session":{"type":"realtime","output_modalities":["text"]}}"#)
+            var seen: [String] = []
+            while !seen.contains("hub.tool.result") {
+                seen.append(try await client.nextEvent(timeout: .seconds(60)).type)
+            }
+            let updated = try #require(seen.firstIndex(of: "session.updated"))
+            #expect(updated < seen.firstIndex(of: "hub.tool.result")!, "\(seen)")
+            try await waitUntil { session.types.contains("response.create") }
+            let sent = session.events.compactMap { try? RealtimeEvent.decode($0) }
+            let output = try #require(sent.first { $0["item"]?["type"] == .string("function_call_output") })
+            #expect(try JSONParser.parse(output["item"]?["output"]?.stringValue ?? "")["total"] == .int(3_000_000))
+            await client.close()
+        }
+    }
+
+    @Test("response.cancel stops a running tool at once: outcome cancelled, no follow-up response, the session goes on")
+    func cancel() async throws {
+        let model = ScriptedModel()
+        try await withHub(try configuration(), model: model) { port in
+            let client = try await open(port)
+            let session = try #require(model.lastSession)
+            call(session, "slow_count", n: 100_000_000)
+            try await Task.sleep(for: .milliseconds(200))
+            let clock = ContinuousClock()
+            let cancelled = clock.now
+            try await client.send(#"{"type":"response.cancel"}"#)
+            let result = try await client.nextEvent(timeout: .seconds(10))
+            #expect(result.type == "hub.tool.result")
+            #expect(result["outcome"] == .string("cancelled"))
+            #expect(cancelled.duration(to: clock.now) < .seconds(5))
+            try await Task.sleep(for: .milliseconds(300))
+            let types = session.types
+            #expect(types.contains("response.cancel"))
+            #expect(!types.contains("response.create"), "\(types)")
+            let sent = session.events.compactMap { try? RealtimeEvent.decode($0) }
+            let output = try #require(sent.first { $0["item"]?["type"] == .string("function_call_output") })
+            #expect(try JSONParser.parse(output["item"]?["output"]?.stringValue ?? "")["outcome"] == .string("cancelled"))
+            // The session goes on: another call runs and answers.
+            call(session, "slow_count", n: 10, id: "call_2")
+            let next = try await client.nextEvent(timeout: .seconds(10))
+            #expect(next["outcome"] == .string("found"))
+            await client.close()
+        }
+    }
+
+    @Test("a hang-up during a slow write stops it and rolls it back; the hub serves the next session")
+    func hangUp() async throws {
+        let model = ScriptedModel()
+        let configuration = try configuration()
+        try await withHub(configuration, model: model) { port in
+            let client = try await open(port)
+            let session = try #require(model.lastSession)
+            call(session, "slow_write", n: 100_000_000)
+            try await Task.sleep(for: .milliseconds(300))
+            await client.close()
+            try await waitUntil { session.isClosed }
+            #expect(session.isClosed)
+            // The next session runs a tool on the same data at once: the write was stopped.
+            let second = try await open(port)
+            let next = try #require(model.lastSession)
+            call(next, "slow_count", n: 10, id: "call_2")
+            let result = try await second.nextEvent(timeout: .seconds(10))
+            #expect(result["outcome"] == .string("found"))
+            await second.close()
+            let data = try await openTestData(configuration)
+            #expect(try await data.rows("SELECT note FROM marks ORDER BY id").map { $0["note"] } == [.text("seed")])
+            await data.shutdown()
+        }
+    }
+}
