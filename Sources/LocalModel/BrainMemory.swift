@@ -18,9 +18,9 @@ public struct BrainMemory: Sendable, Hashable {
 
     /// A check whose answer asked the caller to confirm.
     public struct Confirmation: Sendable, Hashable {
-        /// The check that was answered (`check_change_flight`).
+        /// The check that was answered (`check_change_booking`).
         public var check: String
-        /// The tool a yes calls (`confirm_flight_change`).
+        /// The tool a yes calls (`confirm_booking_change`).
         public var confirm: String
         /// The check's arguments, which the confirmation reuses.
         public var arguments: JSONObject

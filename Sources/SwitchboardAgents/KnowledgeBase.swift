@@ -2,7 +2,7 @@ import Foundation
 
 /// A knowledge chunk that matched a search.
 public struct KnowledgeHit: Sendable, Hashable {
-    /// The document, relative to the knowledge directory (`flight/baggage.md`).
+    /// The document, relative to the knowledge directory (`clinic/hours.md`).
     public var source: String
     /// The section heading ("Checked bags").
     public var title: String
@@ -21,7 +21,7 @@ public struct KnowledgeHit: Sendable, Hashable {
 
 /// Policy and FAQ documents, cut into sections and searchable offline with BM25.
 ///
-/// On disk the documents are `<directory>/<domain>/*.md` (`Personas/knowledge/flight/baggage.md`);
+/// On disk the documents are `<directory>/<domain>/*.md` (`Personas/clinic/knowledge/clinic/hours.md`);
 /// the domain is the first component of a document's source.
 public struct KnowledgeBase: Sendable {
     /// Every chunk, in load order.
@@ -56,7 +56,7 @@ public struct KnowledgeBase: Sendable {
         return KnowledgeBase(documents: documents)
     }
 
-    /// A knowledge base of markdown `documents`, each named by its source (`flight/baggage.md`).
+    /// A knowledge base of markdown `documents`, each named by its source (`clinic/hours.md`).
     public init(documents: [(source: String, text: String)]) {
         let chunker = MarkdownChunker()
         chunks = documents.flatMap { chunker.chunks(of: $0.text, source: $0.source) }
@@ -65,7 +65,7 @@ public struct KnowledgeBase: Sendable {
         index = TextIndex(documents: chunks.map { "\($0.documentTitle). \($0.title). \($0.title). \($0.text)" })
     }
 
-    /// The documents' domains (`flight`, `hotel`), sorted.
+    /// The documents' domains (`clinic`, `billing`), sorted.
     public var domains: [String] {
         Set(chunks.map { Self.domain(of: $0.source) }).sorted()
     }
@@ -89,7 +89,7 @@ public struct KnowledgeBase: Sendable {
         return hits.prefix(limit).map(\.hit)
     }
 
-    /// `flight/baggage.md` → `flight`.
+    /// `clinic/hours.md` → `clinic`.
     static func domain(of source: String) -> String {
         source.split(separator: "/", maxSplits: 1).first.map(String.init) ?? source
     }

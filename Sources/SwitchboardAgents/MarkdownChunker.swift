@@ -2,7 +2,7 @@ import Foundation
 
 /// One searchable piece of a knowledge document: a section under a heading, or part of a long one.
 public struct KnowledgeChunk: Sendable, Hashable {
-    /// The document it came from, relative to the knowledge directory (`flight/baggage.md`).
+    /// The document it came from, relative to the knowledge directory (`clinic/hours.md`).
     public var source: String
     /// The document's own title (its first `#` heading), or its file name.
     public var documentTitle: String
@@ -122,7 +122,7 @@ public struct MarkdownChunker: Sendable {
             .trimmingCharacters(in: .whitespaces)
     }
 
-    /// `flight/pets.md` → "pets".
+    /// `clinic/parking.md` → "parking".
     private static func fileTitle(_ source: String) -> String {
         let name = source.split(separator: "/").last.map(String.init) ?? source
         return name.hasSuffix(".md") ? String(name.dropLast(3)) : name

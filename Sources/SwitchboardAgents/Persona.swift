@@ -17,14 +17,14 @@ public enum HandoffContext: String, Sendable, Hashable {
 
 /// A tool an agent may call, by name, with the hints the embedded brain uses to pick it.
 public struct PersonaTool: Sendable, Hashable {
-    /// The tool's name in the hub's registry (`check_flight_status`).
+    /// The tool's name in the hub's registry (`cancel_appointment`).
     public var name: String
     /// Words and phrases that point an utterance at this tool ("delayed", "gate", "on time").
     public var triggers: [String]
     /// Used when no other tool's triggers match (a knowledge search, typically).
     public var isFallback: Bool
     /// The check this tool carries out once the caller says yes to its answer
-    /// (`confirm_flight_change` confirms `check_change_flight`).
+    /// (`confirm_booking_change` confirms `check_change_booking`).
     public var confirms: String?
 
     public init(name: String, triggers: [String] = [], isFallback: Bool = false, confirms: String? = nil) {
@@ -37,7 +37,7 @@ public struct PersonaTool: Sendable, Hashable {
 
 /// An agent defined by a YAML file in `Personas/`.
 public struct Persona: Sendable, Hashable {
-    /// Unique name, used in events and state (`concierge`, `flight`).
+    /// Unique name, used in events and state (`front_desk`, `appointments`).
     public var name: String
     /// One line on what the agent does.
     public var description: String

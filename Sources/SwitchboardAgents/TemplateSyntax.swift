@@ -9,7 +9,7 @@ public enum TemplateSyntax {
     public static let filters: Set<String> = ["date"]
 
     /// The names a template reads, in order: plain fields and section names (`bookings`,
-    /// `flight_number`, `a.b`), without filters.
+    /// `order_code`, `a.b`), without filters.
     public static func fieldNames(in template: String) -> [String] {
         (try? tags(in: template).map(\.name)) ?? []
     }

@@ -8,7 +8,7 @@ struct YAMLFields {
     /// The file, for problems.
     let file: String
     /// Where the mapping is, for messages: `nil` at the top of the file, `"routing"`,
-    /// `"tool 'check_flight_status'"`.
+    /// `"tool 'cancel_appointment'"`.
     var context: String?
     /// The mapping's own line.
     let line: Int

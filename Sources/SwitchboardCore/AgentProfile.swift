@@ -2,7 +2,7 @@ import RealtimeProtocol
 
 /// What the conversation needs to know of an agent: what it tells the model and how it sounds.
 public struct AgentProfile: Sendable, Hashable {
-    /// The agent's name (`concierge`, `flight`, …).
+    /// The agent's name (`front_desk`, `appointments`, …).
     public var name: String
     /// One line on what it does.
     public var description: String

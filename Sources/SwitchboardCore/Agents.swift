@@ -4,7 +4,7 @@ import RealtimeProtocol
 public struct RouteChoice: Sendable, Equatable {
     /// The agent's name; the current agent's name means "stay".
     public var agent: String
-    /// A short reason for logs and `hub.agent.switched` ("keywords: flight, delayed").
+    /// A short reason for logs and `hub.agent.switched` ("keywords: appointment, cancel").
     public var reason: String
 
     public init(agent: String, reason: String) {

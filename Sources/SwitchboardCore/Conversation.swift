@@ -5,7 +5,7 @@ import RealtimeProtocol
 /// model events, connection changes) and answers with actions for its driver to carry out.
 ///
 /// It owns the small shared state of a session: the active agent, the client's part of the
-/// session configuration, whether a response is in flight, the turn being built and the history.
+/// session configuration, whether a response is under way, the turn being built and the history.
 public struct Conversation: Sendable {
     /// Fixed for the life of the connection.
     public struct Configuration: Sendable {
@@ -263,7 +263,7 @@ public struct Conversation: Sendable {
         }
     }
 
-    /// Asks the model for a response, one at a time: while one is in flight (or an utterance is
+    /// Asks the model for a response, one at a time: while one is under way (or an utterance is
     /// still being transcribed and routed) the request waits, and one waiting request stands for
     /// all that arrive meanwhile.
     private mutating func requestResponse(_ event: RealtimeEvent? = nil) -> [Action] {
@@ -368,7 +368,7 @@ public struct Conversation: Sendable {
     }
 
     /// Runs the router on a finished user utterance and hands the conversation over when the
-    /// utterance belongs to another agent: cancel what is in flight, clear the input buffer,
+    /// utterance belongs to another agent: cancel what is under way, clear the input buffer,
     /// give the model the new agent, keep the history. The new agent answers the utterance.
     private mutating func routeUtterance(_ text: String, itemID: String? = nil) -> [Action] {
         let utterance = text.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -19,7 +19,7 @@ public struct Turn: Sendable, Hashable {
     public var assistant: String
     /// The agent that answered.
     public var agent: String
-    /// Tool calls made for this answer, summarised (`lookup_flight(SB12) → on time`).
+    /// Tool calls made for this answer, summarised (`cancel_appointment({"code":"A1001"}) → cancelled`).
     public var tools: [String]
     /// The tool results of this answer and the sources each one used, for showing grounding
     /// again later (at most `ToolSources.maximumPerTurn` sources in all).

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One SQL statement with named parameters (`:flight_number`), as a pack declares it. Parsed
+/// One SQL statement with named parameters (`:order_code`), as a pack declares it. Parsed
 /// once: the parameter names and where they are, skipping string literals ('…', "…"),
 /// dollar-quoted bodies ($$…$$), comments (-- and /* */) and PostgreSQL casts (`::date`).
 /// Each engine renders it with its own placeholders; values are always bound, never spliced.

@@ -12,7 +12,7 @@ enum CustomerSource: Sendable, Equatable {
     case proven(Customer)
     /// Whoever the saved session belongs to (a server key naming no customer); a guest when new.
     case saved
-    /// Nobody: no bookings, no reservations.
+    /// Nobody: a caller with no customer record.
     case guest
     /// A phone bridge's verified caller: looked up by number in the business data (unknown: a guest).
     case phone(String)

@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 
 /// Runs work with a time limit that holds even when the work ignores cancellation: the caller
 /// gets an answer when the limit passes, and the work is cancelled and left to finish alone.
@@ -32,32 +32,37 @@ enum Deadline {
     }
 
     /// The first outcome resumes the caller; the tasks are cancelled once there is one.
-    private final class Race<T: Sendable>: @unchecked Sendable {
-        private let lock = NSLock()
-        private var continuation: CheckedContinuation<Outcome<T>, Never>?
-        private var outcome: Outcome<T>?
-        private var tasks: [Task<Void, Never>] = []
+    private final class Race<T: Sendable>: Sendable {
+        private struct State {
+            var continuation: CheckedContinuation<Outcome<T>, Never>?
+            var outcome: Outcome<T>?
+            var tasks: [Task<Void, Never>] = []
+        }
+
+        private let state = Mutex(State())
 
         func start(_ continuation: CheckedContinuation<Outcome<T>, Never>) {
-            lock.withLock {
-                if let outcome { continuation.resume(returning: outcome) } else { self.continuation = continuation }
+            let outcome = state.withLock { state -> Outcome<T>? in
+                if state.outcome == nil { state.continuation = continuation }
+                return state.outcome
             }
+            if let outcome { continuation.resume(returning: outcome) }
         }
 
         func attach(_ tasks: [Task<Void, Never>]) {
-            let finished = lock.withLock {
-                self.tasks = tasks
-                return outcome != nil
+            let finished = state.withLock { state in
+                state.tasks = tasks
+                return state.outcome != nil
             }
             if finished { tasks.forEach { $0.cancel() } }
         }
 
         func finish(_ outcome: Outcome<T>) {
-            let (continuation, tasks) = lock.withLock { () -> (CheckedContinuation<Outcome<T>, Never>?, [Task<Void, Never>]) in
-                guard self.outcome == nil else { return (nil, []) }
-                self.outcome = outcome
-                defer { self.continuation = nil }
-                return (self.continuation, self.tasks)
+            let (continuation, tasks) = state.withLock { state -> (CheckedContinuation<Outcome<T>, Never>?, [Task<Void, Never>]) in
+                guard state.outcome == nil else { return (nil, []) }
+                state.outcome = outcome
+                defer { state.continuation = nil }
+                return (state.continuation, state.tasks)
             }
             continuation?.resume(returning: outcome)
             tasks.forEach { $0.cancel() }

@@ -24,7 +24,6 @@ public enum PackCheck {
                 problems.append(PersonaProblem(file: data.schemaFile, line: 0, message: "\(error)"))
             }
         }
-        defer { if let database { Task { await database.shutdown() } } }
         let manifest = pack.directory + "/pack.yaml"
         var produced: [String: Set<String>] = [:]
         for tool in pack.tools {
@@ -64,6 +63,7 @@ public enum PackCheck {
             }
         }
         problems += templateProblems(pack, produced: produced)
+        await database?.shutdown()
         return problems
     }
 

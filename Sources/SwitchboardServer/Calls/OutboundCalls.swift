@@ -51,7 +51,7 @@ struct OutboundCallError: Error {
 /// `POST /calls`: the hub phones someone, with a given agent and purpose: through Twilio's REST
 /// API when a Twilio account is configured, else with a SIP INVITE (to a `sip:` URI, or to a
 /// number through `--sip-trunk`). The called number is the session's key, so the conversation
-/// continues if they call back. Body: `{"to": "+15551234567" | "sip:…", "agent": "flight",
+/// continues if they call back. Body: `{"to": "+15551234567" | "sip:…", "agent": "appointments",
 /// "purpose": "…", "via": "twilio" | "sip"}`; answers 202 with `{call_id, via, session_key}`.
 enum OutboundCalls {
     static func addRoutes(to router: Router<BasicRequestContext>, hub: HubContext, sip: SIPBridge?) {
@@ -102,7 +102,7 @@ enum OutboundCalls {
 
     private static func place(body: ByteBuffer, hub: HubContext, sip: SIPBridge?) async throws -> (callID: String, via: String, key: SessionKey?) {
         guard let object = (try? JSONParser.parse(body.readableBytesView))?.objectValue else {
-            throw OutboundCallError(status: .badRequest, "the body must be a JSON object: {\"to\": \"+15551234567\", \"agent\": \"flight\", \"purpose\": \"…\"}")
+            throw OutboundCallError(status: .badRequest, "the body must be a JSON object: {\"to\": \"+15551234567\", \"agent\": \"appointments\", \"purpose\": \"…\"}")
         }
         guard let to = object["to"]?.stringValue?.trimmingCharacters(in: .whitespaces), !to.isEmpty else {
             throw OutboundCallError(status: .badRequest, "'to' is required: a number in E.164 (+15551234567) or a sip: URI")

@@ -5,7 +5,7 @@
 /// #JSGF V1.0;
 /// grammar switchboard;
 /// public <utterance> = /88/ ( /4/ is ( … ) | /1/ yes please | … ) | /12/ ( /1/ <NULL> | /1/ move it to | … ) <date> | … ;
-/// <flight_number> = s. b. <digit> <digit> <digit>;
+/// <order_code> = r. <digit> <digit> <digit>;
 /// <date> = today | tomorrow | next <weekday> | … ;
 /// ```
 ///

@@ -10,7 +10,7 @@ public struct SpeechRecognition: Sendable, Hashable {
         case none
     }
 
-    /// The transcript with codes in their written form ("Is flight SB204 on time"); empty when
+    /// The transcript with codes in their written form ("Please cancel appointment A1001"); empty when
     /// the utterance was not understood.
     public var text: String
     /// The recognizer's words as decoded, spelled letters as `b.` (empty when not understood).
