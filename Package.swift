@@ -263,7 +263,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardPostgresTests",
-            dependencies: ["SwitchboardPostgres", "SwitchboardData", "SwitchboardCore"],
+            dependencies: ["SwitchboardPostgres", "SwitchboardData", "SwitchboardCore", "SwitchboardTools", "SwitchboardAgents", "RealtimeProtocol"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -100,21 +100,52 @@ public struct NamedStatement: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The first keyword, lowercased: `select`, `with`, `insert`, `update`, `delete`, …
-    public var keyword: String {
-        var scanner = Substring(text)
-        while true {
-            scanner = scanner.drop(while: { $0.isWhitespace || $0 == "(" })
-            if scanner.hasPrefix("--") {
-                scanner = scanner.drop(while: { $0 != "\n" })
-                continue
-            }
-            break
-        }
-        return scanner.prefix(while: { $0.isLetter }).lowercased()
+    public var keyword: String { words.first ?? "" }
+
+    /// Whether the statement changes data: it starts with `insert`, `update`, `delete`,
+    /// `replace` or `merge`, or is a `with` whose main statement is one of those.
+    public var isWrite: Bool {
+        let writes: Set<String> = ["insert", "update", "delete", "replace", "upsert", "merge"]
+        let words = self.words
+        guard let first = words.first else { return false }
+        if writes.contains(first) { return true }
+        return first == "with" && words.contains(where: writes.contains)
     }
 
-    /// Whether the statement changes data (`insert`, `update`, `delete`, `replace`).
-    public var isWrite: Bool { ["insert", "update", "delete", "replace", "upsert", "merge"].contains(keyword) }
+    /// The statement's words outside literals, quoted names and comments, lowercased.
+    private var words: [String] {
+        var words: [String] = []
+        var current = ""
+        var characters = Array(text)[...]
+        func flush() {
+            if !current.isEmpty { words.append(current.lowercased()) }
+            current = ""
+        }
+        while let character = characters.first {
+            if character == "'" || character == "\"" {
+                flush()
+                characters = characters.dropFirst()
+                while let next = characters.first, next != character { characters = characters.dropFirst() }
+                characters = characters.dropFirst()
+            } else if character == "-", characters.dropFirst().first == "-" {
+                flush()
+                while let next = characters.first, next != "\n" { characters = characters.dropFirst() }
+            } else if character == "/", characters.dropFirst().first == "*" {
+                flush()
+                characters = characters.dropFirst(2)
+                while !characters.isEmpty, !(characters.first == "*" && characters.dropFirst().first == "/") { characters = characters.dropFirst() }
+                characters = characters.dropFirst(2)
+            } else if character.isLetter || character == "_" || (!current.isEmpty && character.isNumber) {
+                current.append(character)
+                characters = characters.dropFirst()
+            } else {
+                flush()
+                characters = characters.dropFirst()
+            }
+        }
+        flush()
+        return words
+    }
 
     public var description: String { text }
 }

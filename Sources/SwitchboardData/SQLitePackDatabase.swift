@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import NIOCore
 import NIOPosix
 import Synchronization
 
@@ -87,13 +88,12 @@ public final class SQLitePackDatabase: PackDatabase {
             }
             do {
                 let value = try await body(Runner(connection: connection))
-                try await Self.onThreadPool { () throws(DataError) in
+                try await Self.uncancellable { () throws(DataError) in
                     try connection.withDatabase { (database) throws(DataError) in try database.execute("COMMIT") }
                 }
                 return value
             } catch {
-                // Rolled back even when the task was cancelled: the pool call does not check.
-                try? await NIOThreadPool.singleton.runIfActive {
+                try? await Self.uncancellable { () throws(DataError) in
                     try connection.withDatabase { (database) throws(DataError) in try database.execute("ROLLBACK") }
                 }
                 throw error
@@ -143,6 +143,18 @@ public final class SQLitePackDatabase: PackDatabase {
             try Task.checkCancellation()
             let connection = self.connection
             return try await withTaskCancellationHandler(operation: body, onCancel: { connection.interrupt() })
+        }
+    }
+
+    /// Runs blocking work on the NIO thread pool even when the task is cancelled (the async
+    /// `runIfActive` drops the work of a cancelled task): for COMMIT and ROLLBACK.
+    static func uncancellable(_ body: @escaping @Sendable () throws(DataError) -> Void) async throws {
+        do {
+            try await NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) { try body() }.get()
+        } catch let error as DataError {
+            throw error
+        } catch {
+            throw DataError.unavailable("the database thread pool failed: \(error)")
         }
     }
 
@@ -254,11 +266,17 @@ extension SQLiteDatabase {
         let sql = statement.rendered { "?\($0)" }
         var prepared: OpaquePointer?
         var tail: UnsafePointer<CChar>?
-        let code = sqlite3_prepare_v2(handle, sql, -1, &prepared, &tail)
+        // The rest after the first statement, read while the C string it points into is alive.
+        var rest = ""
+        let code = sql.withCString { (text) -> Int32 in
+            let code = sqlite3_prepare_v2(handle, text, -1, &prepared, &tail)
+            if let tail { rest = String(cString: tail) }
+            return code
+        }
         guard code == SQLITE_OK, let prepared else {
             throw Self.error(code: code, message: String(cString: sqlite3_errmsg(handle)), doing: statement.text)
         }
-        if let tail, String(cString: tail).contains(where: { !$0.isWhitespace && $0 != ";" }) {
+        if rest.contains(where: { !$0.isWhitespace && $0 != ";" }) {
             sqlite3_finalize(prepared)
             throw DataError.corrupt("a declared statement must be one statement: \(statement.text)")
         }

@@ -17,7 +17,9 @@ import SwitchboardData
 /// Parameters are bound (integers as `int8`, reals as `float8`, texts as `text`); a `NULL` is
 /// written as the keyword in its place, so that PostgreSQL types it from its context.
 /// Transactions are `SERIALIZABLE` and run again, up to `maximumRetries` times, when they
-/// conflict with another one.
+/// conflict with another one. A statement that changes the session's settings (`SET`, `RESET`,
+/// `DISCARD`) has them reset when its `read` or `transaction` ends, so that the pooled
+/// connection goes back to the pack's `search_path` for the next caller.
 public final class PostgresPackDatabase: PackDatabase {
     /// How many times a transaction that conflicted with another (a serialization failure or
     /// a deadlock) is run again before it fails with `DataError.unavailable`.
@@ -79,12 +81,16 @@ public final class PostgresPackDatabase: PackDatabase {
         let endpoint = pool.endpoint
         // The body's own errors come back as they were thrown (the pool maps only its own).
         let result = try await pool.withConnection { (connection) -> Outcome<T> in
-            let runner = PostgresPackRunner(connection: connection.connection, logger: connection.logger, endpoint: endpoint, tracker: nil)
+            let tracker = PostgresRunTracker()
+            let runner = PostgresPackRunner(connection: connection.connection, logger: connection.logger, endpoint: endpoint, tracker: tracker)
+            let outcome: Outcome<T>
             do {
-                return .done(try await body(runner))
+                outcome = .done(try await body(runner))
             } catch {
-                return .failed(error)
+                outcome = .failed(error)
             }
+            if tracker.changedSettings { await PostgresPackCommands.resetSettings(connection.connection, logger: connection.logger) }
+            return outcome
         }
         switch result {
         case .done(let value): return value
@@ -101,7 +107,10 @@ public final class PostgresPackDatabase: PackDatabase {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 5...(20 * attempt))))
             }
             let outcome = try await pool.withConnection { (connection) -> Outcome<T> in
-                await Self.attempt(body, on: connection.connection, logger: connection.logger, endpoint: endpoint)
+                let tracker = PostgresRunTracker()
+                let outcome = await Self.attempt(body, on: connection.connection, tracker: tracker, logger: connection.logger, endpoint: endpoint)
+                if tracker.changedSettings { await PostgresPackCommands.resetSettings(connection.connection, logger: connection.logger) }
+                return outcome
             }
             switch outcome {
             case .done(let value): return value
@@ -155,14 +164,13 @@ public final class PostgresPackDatabase: PackDatabase {
     /// is cancelled: the rollback does not check for cancellation).
     private static func attempt<T: Sendable>(
         _ body: @escaping @Sendable (any StatementRunner) async throws -> T,
-        on connection: PostgresConnection, logger: Logger, endpoint: String
+        on connection: PostgresConnection, tracker: PostgresRunTracker, logger: Logger, endpoint: String
     ) async -> Outcome<T> {
         do {
             try await PostgresPackCommands.command(connection, "BEGIN ISOLATION LEVEL SERIALIZABLE", logger: logger)
         } catch {
             return .failed(PostgresPackErrors.map(error, statement: "BEGIN", endpoint: endpoint))
         }
-        let tracker = PostgresTransactionTracker()
         let runner = PostgresPackRunner(connection: connection, logger: logger, endpoint: endpoint, tracker: tracker)
         let value: T
         do {

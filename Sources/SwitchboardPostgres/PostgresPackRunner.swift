@@ -9,9 +9,15 @@ struct PostgresPackRunner: StatementRunner {
     let connection: PostgresConnection
     let logger: Logger
     let endpoint: String
-    /// Inside a transaction: what failed in it, so that a body that catches a failure and goes
-    /// on is never reported as committed.
-    let tracker: PostgresTransactionTracker?
+    /// What the statements did that matters after them: inside a transaction, what failed in
+    /// it, so that a body that catches a failure and goes on is never reported as committed;
+    /// whether a statement changed the session's settings.
+    let tracker: PostgresRunTracker
+
+    /// The first keywords of statements that begin or end a transaction: refused, so that a
+    /// transaction is never committed half-way and a connection never goes back to the pool
+    /// inside one. (Savepoints stay inside the transaction and are allowed.)
+    static let transactionKeywords: Set<String> = ["begin", "start", "commit", "end", "rollback", "abort"]
 
     func rows(_ statement: NamedStatement, _ parameters: [String: SQLValue]) async throws -> [SQLRow] {
         let result = try await execute(statement, parameters)
@@ -34,26 +40,43 @@ struct PostgresPackRunner: StatementRunner {
 
     private func execute(_ statement: NamedStatement, _ parameters: [String: SQLValue]) async throws -> PostgresQueryResult {
         guard !PostgresPackValues.isEmpty(statement.text) else { throw PostgresPackErrors.empty(statement.text) }
+        guard !Self.transactionKeywords.contains(statement.keyword) else {
+            throw DataError.corrupt("a pack statement may not begin or end transactions: \(PostgresPackErrors.shown(statement.text))")
+        }
+        if PostgresRunTracker.settingKeywords.contains(statement.keyword) { tracker.noteSettingsChanged() }
         do {
             return try await PostgresPackCommands.query(connection, PostgresPackValues.query(statement, parameters), logger: logger)
         } catch {
             let mapped = PostgresPackErrors.map(error, statement: statement.text, endpoint: endpoint)
-            tracker?.record(error, as: mapped)
+            tracker.record(error, as: mapped)
             throw mapped
         }
     }
 }
 
-/// What went wrong inside one transaction: the first statement that failed (after which
-/// PostgreSQL refuses the rest of the transaction) and whether that was a conflict with a
-/// concurrent transaction, worth running the whole transaction again.
-final class PostgresTransactionTracker: Sendable {
+/// What the statements of one `read` or `transaction` did that matters after them: the first
+/// statement that failed (after which PostgreSQL refuses the rest of a transaction) and whether
+/// that was a conflict with a concurrent transaction, worth running the whole transaction again;
+/// whether a statement changed the session's settings (`SET search_path …`), which the pooled
+/// connection would otherwise keep for the next caller.
+final class PostgresRunTracker: Sendable {
+    /// The first keywords of statements that change a session's settings.
+    static let settingKeywords: Set<String> = ["set", "reset", "discard"]
+
     private struct State {
         var failure: (any Error)?
         var isConflict = false
+        var changedSettings = false
     }
 
     private let state = Mutex(State())
+
+    /// Whether a statement may have changed the session's settings.
+    var changedSettings: Bool { state.withLock { $0.changedSettings } }
+
+    func noteSettingsChanged() {
+        state.withLock { $0.changedSettings = true }
+    }
 
     /// The first failure of a statement, as its caller saw it.
     var failure: (any Error)? { state.withLock { $0.failure } }
@@ -84,6 +107,17 @@ enum PostgresPackCommands {
     @discardableResult
     static func command(_ connection: PostgresConnection, _ sql: String, logger: Logger) async throws -> String {
         try await query(connection, PostgresQuery(unsafeSQL: sql), logger: logger).metadata.command
+    }
+
+    /// Puts the session's settings back as the connection opened with them (`search_path` the
+    /// pack's schema and `public`); a connection where that fails is closed.
+    static func resetSettings(_ connection: PostgresConnection, logger: Logger) async {
+        do {
+            try await command(connection, "RESET ALL", logger: logger)
+        } catch {
+            logger.warning("resetting the session failed; closing the connection", metadata: ["error": "\(String(reflecting: error))"])
+            try? await connection.close()
+        }
     }
 
     /// Rolls back the connection's transaction; a connection whose rollback fails is closed, so

@@ -29,8 +29,8 @@ enum PostgresPackValues {
         return PostgresQuery(unsafeSQL: statement.rendered { placeholders[$0 - 1] }, binds: bindings)
     }
 
-    /// Whether `text` holds nothing but blanks and comments. (PostgreSQL answers such a
-    /// statement with an empty-query response, which postgres-nio never completes.)
+    /// Whether `text` holds nothing but blanks and comments: a statement refused, as SQLite
+    /// refuses it (PostgreSQL would answer it with an empty result, hiding the mistake).
     static func isEmpty(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         var index = 0

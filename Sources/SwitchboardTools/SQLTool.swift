@@ -151,7 +151,6 @@ public struct CompiledPlan: Sendable {
                 if let outcome = row["outcome"], outcome != .null {
                     throw SQLTool.Stopped(execution: execution)
                 }
-                execution.outcome = nil
             case .statement where step.statement.isWrite:
                 _ = try await runner.run(step.statement, execution.parameters)
             case .statement:

@@ -50,6 +50,7 @@ private func kinds(_ actions: [Conversation.Action]) -> [String] {
         case .sendToModel(let e): return "model:" + e.type
         case .sendToClient(let e): return "client:" + e.type
         case .runTool(let call): return "tool:" + call.name
+        case .cancelTools(let ids): return "cancel:" + ids.joined(separator: ",")
         case .agentSwitched(_, let to, _): return "switch:" + to
         case .save: return "save"
         case .close: return "close"

@@ -37,16 +37,6 @@ struct LocationTests {
         #expect(error?.message.contains("secret") == false)
     }
 
-    @Test("DataLocation.open leaves PostgreSQL to PostgresBusinessData.connect")
-    func openIsSQLiteOnly() async throws {
-        let error = await #expect(throws: DataError.self) {
-            _ = try await DataLocation.postgres(url: "postgres://app:secret@127.0.0.1:1/x").open()
-        }
-        #expect(error?.kind == .unavailable)
-        #expect(error?.message.contains("PostgresBusinessData.connect") == true)
-        #expect(error?.message.contains("secret") == false)
-    }
-
     @Test("a URL gives host, port, user, decoded password, database and TLS mode")
     func url() throws {
         let full = try PostgresURL(parsing: "postgresql://app%40corp:p%3As%40ss%2F@db.example.com:6543/business?sslmode=require")

@@ -6,6 +6,7 @@ import SwitchboardCore
 import SwitchboardData
 import SwitchboardServer
 import SwitchboardTesting
+import SwitchboardTools
 
 /// The repository's root, for its `Personas/`.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
