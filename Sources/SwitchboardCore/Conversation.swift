@@ -103,50 +103,24 @@ public struct Conversation: Sendable {
     public private(set) var state: SessionState
     public private(set) var agent: AgentProfile
     /// The dialect the client speaks; it may be learnt from the shape of its first `session.update`.
-    public private(set) var clientDialect: Dialect
+    public var clientDialect: Dialect { session.clientDialect }
     /// The client's own session settings (formats, turn detection, modalities, …).
-    public private(set) var clientConfig = SessionConfig()
+    public var clientConfig: SessionConfig { session.clientConfig }
     public let resumed: Bool
 
     /// Who sent each `session.update` the model has not answered yet.
-    private var pendingSessionUpdates: [(origin: Origin, eventID: String)] = []
-    private enum Origin: Sendable { case hub, client }
-    private var responseActive = false
-    private var responseRequestedID: String?
-    private var queuedResponseCreate: RealtimeEvent?
-    private var currentUserText = ""
-    /// The answers of this connection's turns, item by item, with what the user heard of them.
-    private var answers = AnswerLedger()
-    private var currentAssistantText: String { answers.answer().text }
-    private var currentTools: [String] = []
-    private var currentToolSources: [ToolSources] = []
-    private var userItemIDs: Set<String> = []
+    /// The session as the client and as the model see it.
+    private var session: SessionTranslation
+    /// One response at a time; requests wait and coalesce.
+    private var responses = ResponseGate()
+    /// The turn being built.
+    private var turn = TurnBuilder()
+    /// The calls the hub runs, hidden from the client.
+    private var calls = HubCalls()
     private var closed = false
 
-    /// Function tools the client declared itself; calls to them are the client's to answer.
-    private var clientTools: [JSONValue] = []
-    private var clientToolNames: Set<String> = []
-    /// Whether the client's turn detection starts responses by itself (the model's never does:
-    /// the hub routes each utterance first, then asks for the response).
-    private var clientAutoResponse: Bool {
-        guard case .object(let detection)? = clientConfig.turnDetection else { return false }
-        return detection["create_response"]?.boolValue ?? true
-    }
     /// A `response.created` not shown yet: a response made only of hub tool calls stays hidden.
     private var heldResponseCreated: RealtimeEvent?
-    /// Items of hub tool calls and their outputs, hidden from the client.
-    private var hiddenItemIDs: Set<String> = []
-    private var hubCallIDs: Set<String> = []
-    /// Hub tool calls running now.
-    private var runningTools: Set<String> = []
-    /// Running calls the client cancelled (`response.cancel`): their results answer the model
-    /// but ask for no follow-up.
-    private var cancelledTools: Set<String> = []
-    /// A tool's output reached the model: the next response must be asked for.
-    private var followUpNeeded = false
-    /// Committed audio whose transcript has not arrived; a response waits for it so the
-    /// utterance is routed first.
-    private var awaitingTranscripts: Set<String> = []
     /// A route decided outside (by a classifier) for the next utterance with this text.
     private var routeHint: (utterance: String, choice: RouteChoice)?
     /// `input_audio_buffer.clear`s the hub sent whose `cleared` the client must not see.
@@ -160,23 +134,16 @@ public struct Conversation: Sendable {
         self.configuration = configuration
         self.state = state
         self.agent = agent
-        self.clientDialect = clientDialect
         self.resumed = resumed
-        if var initial = configuration.initialClientSession {
-            initial.instructions = nil
-            initial.voice = nil
-            initial.tools = nil
-            initial.toolChoice = nil
-            initial.model = nil
-            clientConfig = initial
-        }
+        self.session = SessionTranslation(modelDialect: configuration.modelDialect, requestedModel: configuration.requestedModel,
+                                          clientDialect: clientDialect, initial: configuration.initialClientSession)
     }
 
     /// Whether the session has ended (closed, taken over, shut down): its last state is saved.
     public var isClosed: Bool { closed }
 
     /// Whether a response is being generated or has been asked for.
-    public var isResponding: Bool { responseActive || responseRequestedID != nil }
+    public var isResponding: Bool { responses.isResponding }
 
     // MARK: - Handling inputs
 
@@ -210,7 +177,7 @@ public struct Conversation: Sendable {
         case .toolFinished(let result):
             return toolFinished(result)
         case .modelAudio(let events, let bytes):
-            answers.audioSent(milliseconds: audioMilliseconds(events: events, bytes: bytes))
+            turn.answers.audioSent(milliseconds: audioMilliseconds(events: events, bytes: bytes))
             return []
         case .takenOver:
             closed = true
@@ -242,13 +209,11 @@ public struct Conversation: Sendable {
             if event.eventID == nil { event.eventID = RealtimeID.make("evt_client") }
             if let refusal = checkResponseCreate(&event) { return [.sendToClient(refusal.event)] }
             return requestResponse(event)
-        case "response.cancel" where !runningTools.isEmpty:
+        case "response.cancel" where !calls.running.isEmpty:
             // The answer the client cancels is the one the running tools would lead to (the
             // event itself has gone on to the model, which ends a response it is making).
-            cancelledTools.formUnion(runningTools)
-            followUpNeeded = false
-            queuedResponseCreate = nil
-            return [.cancelTools(runningTools.sorted())]
+            responses.dropWaiting()
+            return [.cancelTools(calls.cancelRunning())]
         case "conversation.item.create":
             if let refusal = checkItemCreate(event) { return [.sendToClient(refusal.event)] }
             var actions: [Action] = route == .intercept ? [.sendToModel(event)] : []
@@ -267,80 +232,27 @@ public struct Conversation: Sendable {
     /// still being transcribed and routed) the request waits, and one waiting request stands for
     /// all that arrive meanwhile.
     private mutating func requestResponse(_ event: RealtimeEvent? = nil) -> [Action] {
-        let request = event ?? queuedResponseCreate ?? RealtimeEvent(type: "response.create", [("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt")))])
-        if isResponding || !runningTools.isEmpty || !awaitingTranscripts.isEmpty {
-            queuedResponseCreate = request
-            return []
-        }
-        queuedResponseCreate = nil
-        followUpNeeded = false
-        responseRequestedID = request.eventID
-        return [.sendToModel(request)]
+        let request = responses.request(event, toolsRunning: !calls.running.isEmpty, newID: { RealtimeID.make(Self.hubEventPrefix + "evt") })
+        return request.map { [.sendToModel($0)] } ?? []
     }
 
     /// Sends a waiting response request once nothing stands in its way.
     private mutating func releaseQueuedResponse() -> [Action] {
-        guard queuedResponseCreate != nil || followUpNeeded else { return [] }
-        guard !isResponding, runningTools.isEmpty, awaitingTranscripts.isEmpty else { return [] }
-        return requestResponse()
+        let request = responses.release(toolsRunning: !calls.running.isEmpty, newID: { RealtimeID.make(Self.hubEventPrefix + "evt") })
+        return request.map { [.sendToModel($0)] } ?? []
     }
 
     private mutating func clientSessionUpdate(_ event: RealtimeEvent) -> [Action] {
-        guard let session = event["session"]?.objectValue else {
+        guard let update = event["session"]?.objectValue else {
             return [.sendToClient(RealtimeError.invalidRequest(
                 "missing_required_parameter", "session.update needs a 'session' object.", param: "session", eventID: event.eventID).event)]
         }
-        if clientDialect == .ga, SessionConfig.dialect(of: session) == .beta {
-            clientDialect = .beta
+        switch session.clientUpdate(update, eventID: event.eventID, reserved: configuration.hubTools) {
+        case .failure(let error):
+            return [.sendToClient(error.event)]
+        case .success(let (changes, eventID)):
+            return [.sendToModel(session.modelUpdate(eventID: eventID, changes: changes, agent: agent))]
         }
-        var update: SessionConfig
-        do {
-            update = try SessionConfig(json: session, dialect: clientDialect)
-        } catch {
-            return [.sendToClient(RealtimeError.invalidRequest(
-                "invalid_value", error.message, param: error.param, eventID: event.eventID).event)]
-        }
-        if let tools = update.tools {
-            let names = tools.compactMap { $0["name"]?.stringValue }
-            if let clash = names.first(where: { configuration.hubTools.contains($0) }) {
-                return [.sendToClient(RealtimeError.invalidRequest(
-                    "invalid_value", "The tool name '\(clash)' is reserved by the hub's agents; rename the client tool.",
-                    param: "session.tools", eventID: event.eventID).event)]
-            }
-            clientTools = tools
-            clientToolNames = Set(names)
-        }
-        // Instructions and voice belong to the active agent; tools are the agent's plus the client's.
-        update.instructions = nil
-        update.voice = nil
-        update.tools = nil
-        update.toolChoice = nil
-        update.model = nil
-        clientConfig.merge(update)
-        let eventID = event.eventID ?? RealtimeID.make("evt_client")
-        pendingSessionUpdates.append((.client, eventID))
-        return [.sendToModel(modelSessionUpdate(eventID: eventID, changes: update))]
-    }
-
-    /// What the model is told: the client's settings (`changes`, or all of them), the active
-    /// agent's instructions, voice and tools, turn detection that leaves responses to the hub,
-    /// and transcription on so every utterance can be routed.
-    private func modelSessionUpdate(eventID: String, changes: SessionConfig? = nil) -> RealtimeEvent {
-        var config = changes ?? clientConfig
-        config.instructions = agent.instructions
-        config.voice = agent.voice
-        config.tools = agent.tools + clientTools
-        if case .object(var object)? = clientConfig.turnDetection {
-            object["create_response"] = .bool(false)
-            config.turnDetection = .object(object)
-            if clientConfig.inputTranscription == nil || clientConfig.inputTranscription?.isNull == true {
-                config.inputTranscription = .object(["model": .string(configuration.modelDialect == .ga ? "gpt-4o-mini-transcribe" : "whisper-1")])
-            }
-        }
-        return RealtimeEvent(type: "session.update", [
-            ("event_id", .string(eventID)),
-            ("session", .object(config.json(in: configuration.modelDialect))),
-        ])
     }
 
     // MARK: Routing
@@ -384,7 +296,7 @@ public struct Conversation: Sendable {
         }
         guard choice.agent != agent.name, let next = configuration.agents[choice.agent] else { return [] }
         var actions: [Action] = []
-        if responseActive {
+        if responses.isActive {
             actions.append(.sendToModel(RealtimeEvent(type: "response.cancel", [("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt")))])))
         }
         hubClears += 1
@@ -392,8 +304,8 @@ public struct Conversation: Sendable {
         let previous = agent.name
         agent = next
         let eventID = RealtimeID.make(Self.hubEventPrefix + "evt")
-        pendingSessionUpdates.append((.hub, eventID))
-        actions.append(.sendToModel(modelSessionUpdate(eventID: eventID)))
+        session.hubUpdate(eventID)
+        actions.append(.sendToModel(session.modelUpdate(eventID: eventID, agent: next)))
         if next.summarizesOnHandoff {
             actions += summarizeContext(keeping: itemID, for: next, from: previous)
         }
@@ -420,10 +332,7 @@ public struct Conversation: Sendable {
         modelItemIDs.removeAll { $0 != itemID }
         var lines: [String] = []
         var turns = state.history
-        if !currentUserText.isEmpty || !currentAssistantText.isEmpty {
-            turns.append(Turn(user: currentUserText, assistant: currentAssistantText, agent: previous, tools: currentTools,
-                              sources: currentToolSources))
-        }
+        if let partial = turn.partial(agent: previous) { turns.append(partial) }
         for turn in turns.suffix(configuration.historyTurns) {
             var line = "The caller said: \"\(turn.user)\"."
             if !turn.assistant.isEmpty { line += " The \(turn.agent) agent answered: \"\(turn.assistant)\"." }
@@ -446,43 +355,39 @@ public struct Conversation: Sendable {
     private mutating func handleModel(_ event: RealtimeEvent, route: EventRoute) -> [Action] {
         switch event.type {
         case "session.created":
-            var actions: [Action] = [.sendToClient(forClient(sessionEvent: event))]
+            var actions: [Action] = [.sendToClient(session.forClient(sessionEvent: event))]
             actions.append(.sendToModel(agentSessionUpdate()))
             actions.append(contentsOf: historyReplay())
             return actions
         case "session.updated", "transcription_session.updated":
-            let origin = pendingSessionUpdates.isEmpty ? Origin.client : pendingSessionUpdates.removeFirst().origin
-            return origin == .hub ? [] : [.sendToClient(forClient(sessionEvent: event))]
+            return session.answered() == .hub ? [] : [.sendToClient(session.forClient(sessionEvent: event))]
         case "error":
             return modelError(event)
         case "response.created":
-            responseActive = true
-            responseRequestedID = nil
+            responses.started()
             // Shown with the response's first output the client may see.
             heldResponseCreated = event
             return []
         case "response.output_item.added":
             guard let item = event["item"]?.objectValue else { return pass(event, route) }
             if isHubCall(item) {
-                if let id = item["id"]?.stringValue { hiddenItemIDs.insert(id) }
-                if let callID = item["call_id"]?.stringValue { hubCallIDs.insert(callID) }
+                calls.hide(itemID: item["id"]?.stringValue)
+                calls.claim(callID: item["call_id"]?.stringValue)
                 return []
             }
-            if item["type"]?.stringValue == "message", let id = item["id"]?.stringValue { answers.itemStarted(id) }
+            if item["type"]?.stringValue == "message", let id = item["id"]?.stringValue { turn.answers.itemStarted(id) }
             return releaseHeldResponse() + pass(event, route)
         case "response.function_call_arguments.delta":
-            return isHidden(event) ? [] : pass(event, route)
+            return calls.isHidden(event) ? [] : pass(event, route)
         case "response.function_call_arguments.done":
-            guard isHidden(event) || (event["name"]?.stringValue).map({ !clientToolNames.contains($0) }) == true else {
+            guard calls.isHidden(event) || (event["name"]?.stringValue).map({ !session.clientToolNames.contains($0) }) == true else {
                 return pass(event, route)
             }
             let callID = event["call_id"]?.stringValue ?? RealtimeID.make("call")
-            if let id = event["item_id"]?.stringValue { hiddenItemIDs.insert(id) }
-            hubCallIDs.insert(callID)
-            runningTools.insert(callID)
+            calls.start(callID: callID, itemID: event["item_id"]?.stringValue)
             return [.runTool(ToolCallRequest(callID: callID, name: event["name"]?.stringValue ?? "", arguments: event["arguments"]?.stringValue ?? ""))]
         case "response.output_item.done":
-            return isHidden(event) ? [] : pass(event, route)
+            return calls.isHidden(event) ? [] : pass(event, route)
         case "response.done":
             return responseDone(event, route: route)
         case "conversation.item.deleted":
@@ -496,28 +401,27 @@ public struct Conversation: Sendable {
             if event.type != "conversation.item.done", let id = item["id"]?.stringValue, !modelItemIDs.contains(id) {
                 modelItemIDs.append(id)
             }
-            if let id = item["id"]?.stringValue, hiddenItemIDs.contains(id) || id.hasPrefix(Self.hubItemPrefix) { return [] }
+            if let id = item["id"]?.stringValue, calls.isHidden(itemID: id) || id.hasPrefix(Self.hubItemPrefix) { return [] }
             switch item["type"]?.stringValue {
             case "function_call" where isHubCall(item):
-                if let id = item["id"]?.stringValue { hiddenItemIDs.insert(id) }
+                calls.hide(itemID: item["id"]?.stringValue)
                 return []
             case "function_call_output":
-                if let callID = item["call_id"]?.stringValue, hubCallIDs.contains(callID) {
-                    if let id = item["id"]?.stringValue { hiddenItemIDs.insert(id) }
+                if let callID = item["call_id"]?.stringValue, calls.owns(callID: callID) {
+                    calls.hide(itemID: item["id"]?.stringValue)
                     return []
                 }
             default:
                 // Replayed history is not something the caller just said.
                 if event.type != "conversation.item.done", item["role"]?.stringValue == "user",
                    item["id"]?.stringValue?.hasPrefix(Self.historyItemPrefix) != true {
-                    if let id = item["id"]?.stringValue { userItemIDs.insert(id) }
                     let text = Self.text(ofContent: item["content"]?.arrayValue ?? [])
-                    if !text.isEmpty { appendUserText(text) }
+                    if !text.isEmpty { turn.appendUser(text) }
                 }
             }
             return pass(event, route)
         case "input_audio_buffer.committed":
-            if let id = event["item_id"]?.stringValue, transcriptionOn { awaitingTranscripts.insert(id) }
+            if let id = event["item_id"]?.stringValue, session.transcriptionOn { responses.awaitTranscript(id) }
             return pass(event, route)
         case "input_audio_buffer.cleared":
             if hubClears > 0 {
@@ -528,7 +432,7 @@ public struct Conversation: Sendable {
         case "conversation.item.input_audio_transcription.completed":
             var actions = pass(event, route)
             let transcript = event["transcript"]?.stringValue ?? ""
-            if !transcript.isEmpty { appendUserText(transcript) }
+            if !transcript.isEmpty { turn.appendUser(transcript) }
             actions += routeUtterance(transcript, itemID: event["item_id"]?.stringValue)
             actions += transcriptArrived(event)
             return actions
@@ -541,18 +445,12 @@ public struct Conversation: Sendable {
         }
     }
 
-    /// Whether the model's input transcription is on (the hub turns it on with turn detection).
-    private var transcriptionOn: Bool {
-        clientConfig.turnDetection?.objectValue != nil
-            || (clientConfig.inputTranscription.map { !$0.isNull } ?? false)
-    }
-
     /// An utterance's transcript (or its failure) arrived: answer it if the client's turn
     /// detection wants answers, or send the response request that waited for it.
     private mutating func transcriptArrived(_ event: RealtimeEvent) -> [Action] {
         let id = event["item_id"]?.stringValue
-        let wasAwaited = id.map { awaitingTranscripts.remove($0) != nil } ?? false
-        if clientAutoResponse && (wasAwaited || id == nil) {
+        let wasAwaited = id.map { responses.transcriptArrived($0) } ?? false
+        if session.clientAutoResponse && (wasAwaited || id == nil) {
             return requestResponse()
         }
         return releaseQueuedResponse()
@@ -565,24 +463,18 @@ public struct Conversation: Sendable {
 
     /// Whether `name` is a function the client declared itself.
     func clientOwns(_ name: String?) -> Bool {
-        name.map(clientToolNames.contains) ?? false
+        name.map(session.clientToolNames.contains) ?? false
     }
 
     /// Whether `callID` is a call the hub runs (or ran) in this session.
     func isHubCallID(_ callID: String) -> Bool {
-        hubCallIDs.contains(callID)
+        calls.owns(callID: callID)
     }
 
     /// Whether a function-call item is the hub's to run: any name the client did not declare.
     private func isHubCall(_ item: JSONObject) -> Bool {
         guard item["type"]?.stringValue == "function_call" else { return false }
-        return !clientToolNames.contains(item["name"]?.stringValue ?? "")
-    }
-
-    private func isHidden(_ event: RealtimeEvent) -> Bool {
-        if let id = event["item_id"]?.stringValue, hiddenItemIDs.contains(id) { return true }
-        if let id = event["item"]?["id"]?.stringValue, hiddenItemIDs.contains(id) { return true }
-        return false
+        return !session.clientToolNames.contains(item["name"]?.stringValue ?? "")
     }
 
     private mutating func releaseHeldResponse() -> [Action] {
@@ -592,16 +484,16 @@ public struct Conversation: Sendable {
     }
 
     private mutating func responseDone(_ event: RealtimeEvent, route: EventRoute) -> [Action] {
-        responseActive = false
+        responses.finished()
         let response = event["response"]?.objectValue
         let output = response?["output"]?.arrayValue ?? []
         let visible = output.filter { item in
             guard let item = item.objectValue else { return true }
-            if let id = item["id"]?.stringValue, hiddenItemIDs.contains(id) { return false }
+            if let id = item["id"]?.stringValue, calls.isHidden(itemID: id) { return false }
             return !isHubCall(item)
         }
         let madeHubCalls = visible.count < output.count
-        collect(output: output)
+        turn.collect(output: output)
         var actions: [Action] = []
         if madeHubCalls && visible.isEmpty && heldResponseCreated != nil {
             // A response of hub tool calls only: the client sees the answer that follows instead.
@@ -616,7 +508,7 @@ public struct Conversation: Sendable {
             actions.append(.sendToClient(shown))
         }
         if madeHubCalls && response?["status"]?.stringValue == "completed" {
-            followUpNeeded = true
+            responses.followUpNeeded = true
         } else if !madeHubCalls || response?["status"]?.stringValue != "completed" {
             actions += finishTurn()
         }
@@ -627,13 +519,8 @@ public struct Conversation: Sendable {
     /// A tool the hub ran has finished: its output goes to the model, and once every call of
     /// the response is answered, the model is asked to go on.
     private mutating func toolFinished(_ result: ToolCallResult) -> [Action] {
-        guard runningTools.remove(result.callID) != nil else { return [] }
-        let cancelled = cancelledTools.remove(result.callID) != nil
-        currentTools.append("\(result.name)(\(result.arguments)) → \(result.outcome)")
-        if currentToolSources.count < ToolSources.maximumResultsPerTurn {
-            let room = ToolSources.maximumPerTurn - currentToolSources.reduce(0) { $0 + $1.sources.count }
-            currentToolSources.append(ToolSources(tool: result.name, outcome: result.outcome, sources: Array(result.sources.prefix(max(0, room)))))
-        }
+        guard let finish = calls.finish(callID: result.callID) else { return [] }
+        turn.record(result)
         var actions: [Action] = [.sendToModel(RealtimeEvent(type: "conversation.item.create", [
             ("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt"))),
             ("item", .object(JSONObject([
@@ -649,9 +536,9 @@ public struct Conversation: Sendable {
                 ("output", output), ("sources", .array(result.sources)),
             ])))
         }
-        if !cancelled { followUpNeeded = true }
-        if cancelled && runningTools.isEmpty && queuedResponseCreate == nil {
-            followUpNeeded = false
+        if finish == .answered { responses.followUpNeeded = true }
+        if finish == .cancelled && calls.running.isEmpty && responses.queued == nil {
+            responses.followUpNeeded = false
             return actions + finishTurn()
         }
         actions += releaseQueuedResponse()
@@ -661,11 +548,8 @@ public struct Conversation: Sendable {
     private mutating func modelError(_ event: RealtimeEvent) -> [Action] {
         let error = RealtimeError(event: event)
         if let id = error?.eventID {
-            if let index = pendingSessionUpdates.firstIndex(where: { $0.eventID == id }) {
-                let origin = pendingSessionUpdates.remove(at: index).origin
-                if origin == .hub { return [] }
-            }
-            if id == responseRequestedID { responseRequestedID = nil }
+            if session.refused(id) == .hub { return [] }
+            responses.refused(id)
             if id.hasPrefix(Self.hubEventPrefix) { return releaseQueuedResponse() }
         }
         return [.sendToClient(event)] + releaseQueuedResponse()
@@ -679,32 +563,11 @@ public struct Conversation: Sendable {
     /// Items the hub itself puts in the model's conversation (summaries) carry ids with this prefix.
     private static let hubItemPrefix = "hub_item"
 
-    /// The model's session event, as the client should see it: its dialect, its model name,
-    /// its own tools and turn-detection settings.
-    private func forClient(sessionEvent event: RealtimeEvent) -> RealtimeEvent {
-        var event = event
-        guard var session = event["session"]?.objectValue else { return event }
-        if var config = try? SessionConfig(json: session, dialect: configuration.modelDialect) {
-            config.tools = clientTools
-            if case .object(var detection)? = config.turnDetection, detection["create_response"] != nil {
-                detection["create_response"] = .bool(clientAutoResponse)
-                config.turnDetection = .object(detection)
-            }
-            var translated = config.json(in: clientDialect)
-            for key in ["id", "object", "expires_at"] { if let v = session[key] { translated[key] = v } }
-            if clientDialect == .ga, session["type"] != nil { translated["type"] = session["type"] }
-            session = translated
-        }
-        if let model = configuration.requestedModel { session["model"] = .string(model) }
-        event["session"] = .object(session)
-        return event
-    }
-
     /// The active agent's instructions, voice and tools, with the client's own settings.
     private mutating func agentSessionUpdate() -> RealtimeEvent {
         let eventID = RealtimeID.make("hub_evt")
-        pendingSessionUpdates.append((.hub, eventID))
-        return modelSessionUpdate(eventID: eventID)
+        session.hubUpdate(eventID)
+        return session.modelUpdate(eventID: eventID, agent: agent)
     }
 
     /// The saved history, replayed into a new model session as conversation items.
@@ -738,46 +601,26 @@ public struct Conversation: Sendable {
 
     // MARK: Turns and history
 
-    private mutating func appendUserText(_ text: String) {
-        currentUserText = currentUserText.isEmpty ? text : currentUserText + " " + text
-    }
-
-    /// Notes what a response said and which tools it called, for the turn being built.
-    private mutating func collect(output: [JSONValue]) {
-        for item in output {
-            guard let item = item.objectValue, item["type"]?.stringValue == "message" else { continue }
-            answers.collect(itemID: item["id"]?.stringValue, text: Self.text(ofContent: item["content"]?.arrayValue ?? []))
-        }
-    }
-
     /// Closes the turn: the utterance, what the user heard of the answer, the tools called and
     /// their sources go into the history.
     private mutating func finishTurn() -> [Action] {
-        guard answers.hasCurrentAnswer || !currentUserText.isEmpty || !currentTools.isEmpty else { return [] }
-        let answer = answers.answer()
-        state.append(Turn(user: currentUserText, assistant: answer.text, agent: agent.name, tools: currentTools,
-                          sources: currentToolSources, interrupted: answer.interrupted, heardMs: answer.heardMs),
-                     keeping: configuration.historyTurns)
-        answers.finishTurn()
-        currentUserText = ""
-        currentTools = []
-        currentToolSources = []
+        guard let closed = turn.close(agent: agent.name) else { return [] }
+        state.append(closed, keeping: configuration.historyTurns)
         return [.save(nextVersion())]
     }
 
     private mutating func saveIfNeeded() -> [Action] {
-        guard !currentUserText.isEmpty || answers.hasCurrentAnswer || !currentTools.isEmpty else { return [] }
-        return finishTurn()
+        turn.isEmpty ? [] : finishTurn()
     }
 
     /// The model cut an assistant item's audio where the user stopped hearing it: the turn
     /// keeps only the words heard. A turn already in the history is changed and saved again.
     private mutating func itemTruncated(_ event: RealtimeEvent) -> [Action] {
         guard let id = event["item_id"]?.stringValue, let heard = event["audio_end_ms"]?.intValue else { return [] }
-        guard case .finished(let back) = answers.truncate(itemID: id, heardMs: heard) else { return [] }
+        guard case .finished(let back) = turn.answers.truncate(itemID: id, heardMs: heard) else { return [] }
         let index = state.history.count - back
         guard state.history.indices.contains(index) else { return [] }
-        let answer = answers.answer(back: back)
+        let answer = turn.answers.answer(back: back)
         state.history[index].assistant = answer.text
         state.history[index].interrupted = answer.interrupted
         state.history[index].heardMs = answer.heardMs
