@@ -100,25 +100,30 @@ public struct NamedStatement: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The first keyword, lowercased: `select`, `with`, `insert`, `update`, `delete`, …
-    public var keyword: String { words.first ?? "" }
+    public var keyword: String { words.first?.word ?? "" }
 
     /// Whether the statement changes data: it starts with `insert`, `update`, `delete`,
     /// `replace` or `merge`, or is a `with` whose main statement is one of those.
     public var isWrite: Bool {
         let writes: Set<String> = ["insert", "update", "delete", "replace", "upsert", "merge"]
         let words = self.words
-        guard let first = words.first else { return false }
+        guard let first = words.first?.word else { return false }
         if writes.contains(first) { return true }
-        return first == "with" && words.contains(where: writes.contains)
+        guard first == "with" else { return false }
+        // The statement a WITH leads to: the first of these words outside the CTEs' parentheses.
+        let main = words.dropFirst().first { $0.depth == 0 && (writes.contains($0.word) || $0.word == "select" || $0.word == "values") }
+        return main.map { writes.contains($0.word) } ?? false
     }
 
-    /// The statement's words outside literals, quoted names and comments, lowercased.
-    private var words: [String] {
-        var words: [String] = []
+    /// The statement's words outside literals, quoted names and comments, lowercased, with
+    /// their depth in parentheses.
+    private var words: [(word: String, depth: Int)] {
+        var words: [(word: String, depth: Int)] = []
         var current = ""
+        var depth = 0
         var characters = Array(text)[...]
         func flush() {
-            if !current.isEmpty { words.append(current.lowercased()) }
+            if !current.isEmpty { words.append((current.lowercased(), depth)) }
             current = ""
         }
         while let character = characters.first {
@@ -140,6 +145,8 @@ public struct NamedStatement: Sendable, Hashable, CustomStringConvertible {
                 characters = characters.dropFirst()
             } else {
                 flush()
+                if character == "(" { depth += 1 }
+                if character == ")" { depth = max(0, depth - 1) }
                 characters = characters.dropFirst()
             }
         }
@@ -186,10 +193,11 @@ public enum SQLScript {
                     .map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
                 let only = ["sqlite", "postgres"].first { firstLine == "-- \($0) only" }
                 if only == nil || only == engine {
-                    // The line of the first non-blank line.
+                    // The line of the statement's first line of code (not blank, not a comment).
                     var skipped = 0
                     for piece in statement.split(separator: "\n", omittingEmptySubsequences: false) {
-                        if !piece.trimmingCharacters(in: .whitespaces).isEmpty { break }
+                        let trimmed = piece.trimmingCharacters(in: .whitespaces)
+                        if !trimmed.isEmpty && !trimmed.hasPrefix("--") { break }
                         skipped += 1
                     }
                     result.append((startLine + skipped, statement.trimmingCharacters(in: .whitespacesAndNewlines)))

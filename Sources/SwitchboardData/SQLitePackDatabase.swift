@@ -122,27 +122,37 @@ public final class SQLitePackDatabase: PackDatabase {
 
         func rows(_ statement: NamedStatement, _ parameters: [String: SQLValue]) async throws -> [SQLRow] {
             let connection = self.connection
-            return try await interruptible {
+            return try await stoppable { stop in
                 try await SQLitePackDatabase.onThreadPool { () throws(DataError) in
-                    try connection.withDatabase { (database) throws(DataError) in try database.rows(statement, parameters) }
+                    try connection.withDatabase { (database) throws(DataError) in
+                        try database.watching(stop) { () throws(DataError) in try database.rows(statement, parameters) }
+                    }
                 }
             }
         }
 
         func run(_ statement: NamedStatement, _ parameters: [String: SQLValue]) async throws -> Int {
             let connection = self.connection
-            return try await interruptible {
+            return try await stoppable { stop in
                 try await SQLitePackDatabase.onThreadPool { () throws(DataError) in
-                    try connection.withDatabase { (database) throws(DataError) in try database.run(statement, parameters) }
+                    try connection.withDatabase { (database) throws(DataError) in
+                        try database.watching(stop) { () throws(DataError) in try database.run(statement, parameters) }
+                    }
                 }
             }
         }
 
-        /// A statement whose task is cancelled is interrupted rather than left to run to its end.
-        private func interruptible<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        /// A statement whose task is cancelled stops rather than run to its end: the stop flag
+        /// is checked by SQLite's progress handler while it runs (so a cancellation that comes
+        /// before the statement starts still stops it), and a running step is interrupted.
+        private func stoppable<T: Sendable>(_ body: (StopFlag) async throws -> T) async throws -> T {
             try Task.checkCancellation()
             let connection = self.connection
-            return try await withTaskCancellationHandler(operation: body, onCancel: { connection.interrupt() })
+            let stop = StopFlag()
+            return try await withTaskCancellationHandler(operation: { try await body(stop) }, onCancel: {
+                stop.raise()
+                connection.interrupt()
+            })
         }
     }
 
@@ -351,5 +361,28 @@ extension SQLiteDatabase {
         let prepared = try prepare(statement, [:])
         defer { sqlite3_finalize(prepared) }
         return (0..<sqlite3_column_count(prepared)).map { String(cString: sqlite3_column_name(prepared, $0)) }
+    }
+}
+
+/// Set when the task that runs a statement is cancelled; read by SQLite's progress handler.
+final class StopFlag: Sendable {
+    private let raised = Atomic<Bool>(false)
+
+    func raise() { raised.store(true, ordering: .releasing) }
+    var isRaised: Bool { raised.load(ordering: .acquiring) }
+}
+
+extension SQLiteDatabase {
+    /// Runs `body` with a progress handler that aborts the statement (`SQLITE_INTERRUPT`) once
+    /// `stop` is raised; refuses to start when it already is.
+    func watching<T>(_ stop: StopFlag, _ body: () throws(DataError) -> T) throws(DataError) -> T {
+        guard !stop.isRaised else { throw DataError.unavailable("the statement was stopped: its call was cancelled") }
+        let context = Unmanaged.passUnretained(stop).toOpaque()
+        sqlite3_progress_handler(handle, 1000, { context in
+            guard let context else { return 0 }
+            return Unmanaged<StopFlag>.fromOpaque(context).takeUnretainedValue().isRaised ? 1 : 0
+        }, context)
+        defer { sqlite3_progress_handler(handle, 0, nil, nil) }
+        return try withExtendedLifetime(stop) { () throws(DataError) -> T in try body() }
     }
 }

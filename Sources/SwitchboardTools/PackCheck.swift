@@ -39,26 +39,30 @@ public enum PackCheck {
                 problems += found
             case .knowledge:
                 produced[tool.name] = ["query", "answer", "results"]
+            case .http(let plan):
+                // With `fields:` the output is known; without, it is whatever the server answers.
+                if let fields = plan.fields { produced[tool.name] = Set(tool.parameterNames).union(fields.map(\.name)) }
             case .builtin:
                 break
             }
         }
         if let database {
-            for (key, text, phone) in [("by_id", pack.customers.byID, false), ("by_phone", pack.customers.byPhone, true)] {
+            for (key, text, phone, line) in [("by_id", pack.customers.byID, false, pack.customers.byIDLine),
+                                             ("by_phone", pack.customers.byPhone, true, pack.customers.byPhoneLine)] {
                 guard let text else { continue }
                 do {
                     let statement = try NamedStatement(text)
                     let columns = try await database.columns(of: statement)
                     for column in ["id", "name"] where !columns.contains(column) {
-                        problems.append(PersonaProblem(file: manifest, line: pack.customers.line, message: "customers.\(key) returns no column '\(column)'"))
+                        problems.append(PersonaProblem(file: manifest, line: line, message: "customers.\(key) returns no column '\(column)'"))
                     }
                     let allowed: Set<String> = phone ? ["phone"] : ["customer_id"]
                     for name in statement.parameters where !allowed.contains(name) {
-                        problems.append(PersonaProblem(file: manifest, line: pack.customers.line,
+                        problems.append(PersonaProblem(file: manifest, line: line,
                                                        message: "customers.\(key) names :\(name); it may only use \(allowed.map { ":" + $0 }.joined(separator: ", "))"))
                     }
                 } catch {
-                    problems.append(PersonaProblem(file: manifest, line: pack.customers.line, message: "customers.\(key) does not prepare: \(message(error))"))
+                    problems.append(PersonaProblem(file: manifest, line: line, message: "customers.\(key) does not prepare: \(message(error))"))
                 }
             }
         }
@@ -79,6 +83,8 @@ public enum PackCheck {
         var problems: [PersonaProblem] = []
         var available = Pack.sessionParameters.union(tool.parameterNames).union(plan.generate.map(\.name))
         var fields = Set(tool.parameterNames)
+        // What sources can name: the rows' columns only (arguments never become sources).
+        var rowFields: Set<String> = []
         func scoped(_ statement: NamedStatement, line: Int, what: String) {
             let words = Set(statement.text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init))
             for table in customerTables where words.contains(table.lowercased()) && !statement.parameters.contains("customer_id") {
@@ -129,19 +135,21 @@ public enum PackCheck {
             if !plan.isTransaction && statement.isWrite && plan.steps.count > 1 {
                 problems.append(PersonaProblem(file: tool.file, line: step.line, message: "a write among several statements belongs under 'transaction', not 'steps'"))
             }
-            available.formUnion(columns)
             let visible = columns.filter { !$0.hasPrefix("_") && $0 != "outcome" }
             if case .query(.many, let array, _) = step.action {
+                // The rows become an array: their columns are no parameters of later steps.
                 fields.insert(array ?? "rows")
                 fields.insert("count")
                 fields.formUnion(visible)  // names inside a section are the rows' columns
             } else {
+                available.formUnion(columns)
                 fields.formUnion(visible)
             }
+            rowFields.formUnion(visible)
         }
-        for rule in plan.sources where !rule.keys.allSatisfy(fields.contains) {
+        for rule in plan.sources where !rule.keys.allSatisfy(rowFields.contains) {
             problems.append(PersonaProblem(file: tool.file, line: rule.line,
-                                           message: "source [\(rule.table), \(rule.keys.joined(separator: ", "))] names a key the tool does not return"))
+                                           message: "source [\(rule.table), \(rule.keys.joined(separator: ", "))] names a key no row of the tool returns (sources come from rows, not from the arguments)"))
         }
         return (fields, problems)
     }

@@ -155,7 +155,9 @@ public struct CompiledPlan: Sendable {
                 _ = try await runner.run(step.statement, execution.parameters)
             case .statement:
                 if let row = try await runner.rows(step.statement, execution.parameters).first { execution.absorb(row) }
-            case .run(let expect):
+            case .run(nil):
+                _ = try await runner.run(step.statement, execution.parameters)
+            case .run(let expect?):
                 let changed = try await runner.run(step.statement, execution.parameters)
                 guard changed == expect else {
                     throw DataError.constraint("a step changed \(changed) rows where \(expect) were expected; nothing was changed")

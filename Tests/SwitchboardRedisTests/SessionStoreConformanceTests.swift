@@ -56,15 +56,15 @@ struct SessionStoreConformanceTests {
     @Test("state expires after its time to live, counted from the last save", arguments: StoreKind.allCases)
     func timeToLive(kind: StoreKind) async throws {
         // Wide margins: the machine may be busy with other tests.
-        try await withStore(kind, timeToLive: .seconds(4)) { store in
+        try await withStore(kind, timeToLive: .seconds(8)) { store in
             let key = freshKey()
             try await store.save(sampleState(key: key, version: 1))
-            try await Task.sleep(for: .milliseconds(2500))
+            try await Task.sleep(for: .seconds(5))
             try await store.save(sampleState(key: key, version: 2))  // refreshes the time to live
-            try await Task.sleep(for: .milliseconds(2500))
-            #expect(try await store.load(key)?.version == 2, "5 s after the first save, 2.5 s after the second")
-            try await Task.sleep(for: .milliseconds(5000))
-            #expect(try await store.load(key) == nil, "7.5 s after the last save")
+            try await Task.sleep(for: .seconds(4))
+            #expect(try await store.load(key)?.version == 2, "9 s after the first save, 4 s after the second")
+            try await Task.sleep(for: .seconds(9))
+            #expect(try await store.load(key) == nil, "13 s after the last save")
         }
     }
 
