@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Pure protocol model: OpenAI Realtime events in both dialects, JSON values, the `type` peek.
@@ -81,10 +82,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The tools agents call: a registry with JSON-schema validation, flight and hotel tools.
+        // The tools agents call: a registry with JSON-schema validation; a pack's sql, knowledge
+        // and http tools (async-http-client for the requests to a business's own systems).
         .target(
             name: "SwitchboardTools",
-            dependencies: ["RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardData"],
+            dependencies: [
+                "RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardData",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Business data on PostgreSQL (postgres-nio), for replicas sharing one database.
@@ -253,7 +260,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardToolsTests",
-            dependencies: ["SwitchboardTools", "SwitchboardData", "SwitchboardAgents", "SwitchboardCore", "RealtimeProtocol"],
+            dependencies: [
+                "SwitchboardTools", "SwitchboardData", "SwitchboardAgents", "SwitchboardCore", "RealtimeProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

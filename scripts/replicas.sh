@@ -260,7 +260,7 @@ start_hub() {
     [ -s "$RUN_DIR/secret-key" ] || (umask 077; head -c 32 /dev/urandom | base64 >"$RUN_DIR/secret-key")
     ( cd "$RUN_DIR" && SWITCHBOARD_SECRET_KEY="${SWITCHBOARD_SECRET_KEY:-$(cat "$RUN_DIR/secret-key")}" \
       exec "$BIN" serve --host 127.0.0.1 --port "$port" --sessions "$SESSIONS" \
-        --replica-id "$name" --data "$DATA" --personas "$repo/Personas" --web "$repo/web-static" \
+        --replica-id "$name" --data "$DATA" --packs "$repo/Personas" --web "$repo/web-static" \
         --max-connections-per-ip 0 ${extra[@]+"${extra[@]}"} ) >>"$log" 2>&1 </dev/null &
     pid=$!
     for i in $(seq 1 $((ready_timeout * 10))); do

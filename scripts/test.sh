@@ -25,14 +25,14 @@ echo "== OpenAI Python SDK against the hub"
 bash scripts/sdk-venv.sh >/dev/null
 mkdir -p test-artifacts
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
-SWITCHBOARD_PERSONAS="$root/Personas" SWITCHBOARD_WEB="$root/web-static" \
+SWITCHBOARD_PACKS="$root/Personas" SWITCHBOARD_WEB="$root/web-static" \
   "$root/.venv/bin/python" -m pytest -q Tests/sdk
 
 echo "== browser client in headless Chromium"
 bash scripts/browser-venv.sh >/dev/null
 node --test Tests/browser/
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
-SWITCHBOARD_PERSONAS="$root/Personas" SWITCHBOARD_WEB="$root/web-static" \
+SWITCHBOARD_PACKS="$root/Personas" SWITCHBOARD_WEB="$root/web-static" \
   "$root/.venv/bin/python" -m pytest -q Tests/browser
 
 echo "== phone calls: Twilio Media Streams, SIP with sipp and baresip"

@@ -44,6 +44,9 @@ public struct Pack: Sendable {
         public var byID: String?
         public var byPhone: String?
         public var line: Int
+        /// The lines of `by_id` and `by_phone` in pack.yaml.
+        public var byIDLine = 1
+        public var byPhoneLine = 1
 
         public init(byID: String? = nil, byPhone: String? = nil, line: Int = 1) {
             self.byID = byID

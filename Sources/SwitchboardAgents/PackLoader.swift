@@ -52,7 +52,7 @@ struct PackLoader {
     }
 
     static let packFields: Set<String> = ["name", "title", "description", "router", "default", "data", "customers", "speech"]
-    static let toolFields: Set<String> = ["name", "description", "parameters", "kind", "timeout", "sql", "knowledge", "builtin"]
+    static let toolFields: Set<String> = ["name", "description", "parameters", "kind", "timeout", "sql", "knowledge", "http", "builtin"]
     static let sqlFields: Set<String> = ["query", "returns", "as", "when_empty", "sources", "transaction", "steps", "generate"]
 
     mutating func load() throws -> Pack {
@@ -89,6 +89,8 @@ struct PackLoader {
                 let entry = try YAMLFields(node, file: manifestPath, context: "customers", what: "'customers' must be a mapping with 'by_id' and 'by_phone'")
                 try entry.allowOnly(["by_id", "by_phone"])
                 customers = Pack.CustomerQueries(byID: try entry.text("by_id"), byPhone: try entry.text("by_phone"), line: entry.line)
+                customers.byIDLine = entry.line(of: "by_id")
+                customers.byPhoneLine = entry.line(of: "by_phone")
             }
         } catch let problem as PersonaProblem {
             problems.append(problem)
@@ -276,10 +278,15 @@ struct ToolFileParser {
                 topics = try entry.text("topics")
             }
             kind = .knowledge(folder: folder, topics: topics)
-        case "builtin", "http":
-            throw fields.problem(at: fields.line(of: "kind"), "kind: \(kindText) is not supported by this version of the hub (sql or knowledge)")
+        case "http":
+            guard let node = fields.node("http") else { throw fields.problem(at: fields.line(of: "kind"), "a kind: http tool needs an 'http' mapping (method, url)") }
+            let known = Set(readParameterNames(parameters)).union(Pack.sessionParameters)
+            kind = .http(try readHTTP(YAMLFields(node, file: file, context: "http", what: "'http' must be a mapping (method, url, headers, body, outcomes, fields)"),
+                                      known: known))
+        case "builtin":
+            throw fields.problem(at: fields.line(of: "kind"), "kind: \(kindText) is not supported by this version of the hub (sql, knowledge or http)")
         default:
-            throw fields.problem(at: fields.line(of: "kind"), "'kind' must be sql or knowledge (got '\(kindText)')")
+            throw fields.problem(at: fields.line(of: "kind"), "'kind' must be sql, knowledge or http (got '\(kindText)')")
         }
         if case .knowledge = kind {
             if fields.node("parameters") == nil {
@@ -297,6 +304,9 @@ struct ToolFileParser {
         }
         if case .sql = kind {} else if fields.node("sql") != nil {
             throw fields.problem(at: fields.line(of: "sql"), "'sql' is only for kind: sql")
+        }
+        if case .http = kind {} else if fields.node("http") != nil {
+            throw fields.problem(at: fields.line(of: "http"), "'http' is only for kind: http")
         }
         var timeout: Duration?
         if let node = fields.node("timeout") {
@@ -320,13 +330,19 @@ struct ToolFileParser {
             guard let members = properties.objectValue?.members else {
                 throw PersonaProblem(file: file, line: node.line, message: "'parameters.properties' must be a mapping of parameter schemas")
             }
+            // The line of each property's name, for problems.
+            var lines: [String: Int] = [:]
+            if let properties = node.mapping?.first(where: { $0.key.scalar?.string == "properties" })?.value.mapping {
+                for (key, _) in properties { if let name = key.scalar?.string { lines[name] = key.line } }
+            }
             for (name, _) in members {
+                let line = lines[name] ?? node.line
                 if Pack.sessionParameters.contains(name) {
-                    throw PersonaProblem(file: file, line: node.line,
+                    throw PersonaProblem(file: file, line: line,
                                          message: "parameter '\(name)' is a session value (\(Pack.sessionParameters.sorted().joined(separator: ", "))) and cannot come from the model")
                 }
                 if name.range(of: "^[a-z_][a-z0-9_]*$", options: .regularExpression) == nil {
-                    throw PersonaProblem(file: file, line: node.line, message: "parameter '\(name)' must be lowercase letters, digits and '_'")
+                    throw PersonaProblem(file: file, line: line, message: "parameter '\(name)' must be lowercase letters, digits and '_'")
                 }
             }
         } else {
@@ -392,12 +408,12 @@ struct ToolFileParser {
         case "check":
             return SQLStep(sql: try step.text("check") ?? "", action: .check(otherwise: try step.text("else") ?? "unavailable"), line: step.line(of: "check"))
         case "run":
-            var expect = -1
+            var expect: Int?
             if let node = step.node("expect") {
                 guard let count = node.int, count >= 0 else { throw step.problem(at: node.line, "'expect' must be a row count (0 or more)") }
                 expect = count
             }
-            return SQLStep(sql: try step.text("run") ?? "", action: expect >= 0 ? .run(expect: expect) : .statement, line: step.line(of: "run"))
+            return SQLStep(sql: try step.text("run") ?? "", action: .run(expect: expect), line: step.line(of: "run"))
         default:
             let returns = try step.choice("returns", of: SQLStep.Returns.self, choices: [.one, .many]) ?? .one
             let array = try step.text("as")
@@ -442,10 +458,12 @@ struct ToolFileParser {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             guard let number = Double(text.dropLast(suffix.count)), number > 0, number * scale <= 3600 else { return nil }
-            return .milliseconds(Int((number * scale * 1000).rounded()))
+            let milliseconds = Int((number * scale * 1000).rounded())
+            return milliseconds >= 1 ? .milliseconds(milliseconds) : nil
         }
         guard let number = Double(text), number > 0, number <= 3600 else { return nil }
-        return .milliseconds(Int((number * 1000).rounded()))
+        let milliseconds = Int((number * 1000).rounded())
+        return milliseconds >= 1 ? .milliseconds(milliseconds) : nil
     }
 }
 
@@ -497,6 +515,9 @@ public struct GeneratedPattern: Sendable {
                 guard let close = characters[index...].firstIndex(of: "]") else { return nil }
                 set = []
                 var inner = index + 1
+                // Negated classes and escapes are not small patterns: refused, never read literally.
+                if inner < close, characters[inner] == "^" { return nil }
+                if characters[(index + 1)..<close].contains("\\") { return nil }
                 while inner < close {
                     if inner + 2 < close, characters[inner + 1] == "-" {
                         guard let low = characters[inner].unicodeScalars.first?.value, let high = characters[inner + 2].unicodeScalars.first?.value, low <= high,

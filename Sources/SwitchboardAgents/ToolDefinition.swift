@@ -17,6 +17,8 @@ public struct ToolDefinition: Sendable {
     public enum Kind: Sendable {
         case sql(SQLToolPlan)
         case knowledge(folder: String?, topics: String?)
+        /// A request to the business's own systems (a CRM, a booking system).
+        case http(HTTPToolPlan)
         case builtin(String)
     }
 
@@ -92,8 +94,8 @@ public struct SQLStep: Sendable {
         case check(otherwise: String)
         /// A write, or a read whose first row's columns become parameters and fields.
         case statement
-        /// A write that must change exactly `expect` rows.
-        case run(expect: Int)
+        /// A write; when `expect` is given it must change exactly that many rows.
+        case run(expect: Int?)
         /// A read whose rows become fields: the first row (`one`), or an array named `array`.
         case query(returns: Returns, array: String?, whenEmpty: String)
     }

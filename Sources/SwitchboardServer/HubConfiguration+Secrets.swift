@@ -3,10 +3,12 @@ import SwitchboardCore
 
 extension HubConfiguration: CustomStringConvertible {
     /// Every secret the configuration holds: API keys, the model's and the router's keys, the
-    /// Twilio auth token, the passwords in `--sessions` and `--data`, and secret query values in
-    /// the model and router URLs. ``Redacted/register(_:)`` them so that no log line shows them.
-    public var secrets: [String] {
+    /// Twilio auth token, the packs' secrets (`--secret`), the passwords in `--sessions` and
+    /// `--data`, and secret query values in the model and router URLs. ``Redacted/register(_:)``
+    /// them so that no log line shows them.
+    public var secretValues: [String] {
         var found: [String?] = apiKeys + serverKeys + adminKeys + [secretKey, modelAPIKey, routerAPIKey, twilioAuthToken]
+        found += secrets.keys.sorted().map { secrets[$0] }
         for url in [sessions, data, model, routerURL, publicURL, twilioAPIURL, azureEndpoint] {
             guard let url, let components = URLComponents(string: url) else { continue }
             found.append(components.password)
@@ -31,6 +33,7 @@ extension HubConfiguration: CustomStringConvertible {
         if let publicURL { parts.append("public-url=\(Redacted.url(publicURL))") }
         if twilioAuthToken != nil { parts.append("twilio-auth-token=\(Redacted.mask)") }
         if let sipPort { parts.append("sip-port=\(sipPort)") }
+        if !secrets.isEmpty { parts.append("secrets=\(secrets.keys.sorted().joined(separator: ","))") }
         return parts.joined(separator: " ")
     }
 }

@@ -124,6 +124,9 @@ public struct HubConfiguration: Sendable {
     public var twilioAPIURL = "https://api.twilio.com"
     /// Event loop threads (each session's client and model connections share one). `nil`: one per core.
     public var eventLoopThreads: Int?
+    /// Secrets the packs' http tools put in request headers (`{{secret.NAME}}`), by name:
+    /// `--secret NAME=VALUE` or `SWITCHBOARD_SECRET_<NAME>`. Never logged (``secretValues``).
+    public var secrets: [String: String] = [:]
 
     public init() {}
 
@@ -154,6 +157,9 @@ public struct HubConfiguration: Sendable {
             throw ConfigurationError("--sip-public-host is needed when SIP listens on every address: callers must be told one IP to send media to")
         }
         guard (0...65535).contains(port) else { throw ConfigurationError("--port must be 0-65535") }
+        for name in secrets.keys.sorted() where name.range(of: "^[a-z][a-z0-9_]{0,63}$", options: .regularExpression) == nil {
+            throw ConfigurationError("--secret \(name)=…: a secret's name is lowercase letters, digits and '_', starting with a letter")
+        }
         if let threads = eventLoopThreads, !(1...256).contains(threads) { throw ConfigurationError("--event-loops must be 1-256") }
         guard maxItemBytes >= 1 else { throw ConfigurationError("--max-item-bytes must be at least 1") }
         guard historyTurns >= 0 && historyTurns <= 100 else { throw ConfigurationError("--history-turns must be 0-100") }

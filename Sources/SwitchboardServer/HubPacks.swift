@@ -24,11 +24,14 @@ public struct HubPacks: Sendable {
     public static func open(configuration: HubConfiguration, logger: Logger, today: Date = Date()) async throws -> HubPacks {
         let packs = try await check(directory: configuration.packsDirectory, today: today)
         let main = try pickDefault(packs, named: configuration.defaultPack)
+        // Every secret an http tool sends must be configured: named (tool, file, secret), never shown.
+        let missing = packs.flatMap { PackRuntime.missingSecrets($0, secrets: configuration.secrets) }
+        guard missing.isEmpty else { throw PersonaCatalogError(problems: missing) }
         var runtimes: [PackRuntime] = []
         do {
             for pack in packs {
                 let database = try await openDatabase(pack, location: configuration.data, logger: logger, today: today)
-                runtimes.append(try PackRuntime(pack: pack, database: database))
+                runtimes.append(try PackRuntime(pack: pack, database: database, secrets: configuration.secrets))
             }
         } catch {
             for runtime in runtimes { await runtime.database?.shutdown() }

@@ -13,8 +13,9 @@ public struct PackRuntime: Sendable {
     private let byPhone: NamedStatement?
 
     /// The pack's tools over `database`. Throws `DataError` for a statement that does not parse,
-    /// and `ConfigurationProblem` for an SQL tool in a pack without data.
-    public init(pack: Pack, database: (any PackDatabase)?, timeout: Duration = .seconds(5)) throws {
+    /// and `PersonaProblem` for an SQL tool in a pack without data or an http tool whose secret
+    /// is not in `secrets` (configuration: `--secret NAME=VALUE`, `SWITCHBOARD_SECRET_<NAME>`).
+    public init(pack: Pack, database: (any PackDatabase)?, timeout: Duration = .seconds(5), secrets: [String: String] = [:]) throws {
         var tools: [any Tool] = []
         var timeouts: [String: Duration] = [:]
         for definition in pack.tools {
@@ -26,6 +27,8 @@ public struct PackRuntime: Sendable {
                 tools.append(try SQLTool(definition: definition, plan: plan, database: database))
             case .knowledge(let folder, _):
                 tools.append(KnowledgeTool(definition: definition, knowledge: pack.knowledge, folder: folder))
+            case .http(let plan):
+                tools.append(try HTTPTool(definition: definition, plan: plan, secrets: secrets, timeout: definition.timeout ?? timeout))
             case .builtin(let name):
                 throw PersonaProblem(file: definition.file, line: definition.line, message: "builtin tool '\(name)' is not available")
             }
@@ -36,6 +39,15 @@ public struct PackRuntime: Sendable {
         self.tools = ToolRegistry(tools: tools, timeout: timeout, timeouts: timeouts)
         self.byID = try pack.customers.byID.map { (text) throws(DataError) in try NamedStatement(text) }
         self.byPhone = try pack.customers.byPhone.map { (text) throws(DataError) in try NamedStatement(text) }
+    }
+
+    /// Every secret the pack's http tools use that `secrets` lacks, each a problem naming the
+    /// tool, its file and the secret (never a value): the hub refuses to start on any.
+    public static func missingSecrets(_ pack: Pack, secrets: [String: String]) -> [PersonaProblem] {
+        pack.tools.flatMap { definition -> [PersonaProblem] in
+            guard case .http(let plan) = definition.kind else { return [] }
+            return HTTPTool.missingSecrets(definition: definition, plan: plan, secrets: secrets)
+        }
     }
 
     /// The customer with this id; `nil` when there is none (or the pack has no `customers.by_id`).

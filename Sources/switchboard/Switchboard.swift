@@ -209,7 +209,7 @@ struct ServerOptions: ParsableArguments {
     func makeLogger(_ label: String) -> Logger {
         // Every log line goes through the redacting handler, which hides the configured secrets.
         _ = redactingLogs
-        Redacted.register(hubConfiguration.secrets)
+        Redacted.register(hubConfiguration.secretValues)
         var logger = Logger(label: label)
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         return logger
@@ -226,10 +226,16 @@ private func env(_ name: String) -> String? {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the hub.")
     @OptionGroup var options: ServerOptions
+    @Option(name: .customLong("secret"),
+            help: "A secret the packs' http tools send in headers ({{secret.NAME}}), as NAME=VALUE; repeatable (env SWITCHBOARD_SECRET_<NAME>, NAME in upper case). Never logged.")
+    var secret: [String] = []
 
     func run() async throws {
-        let configuration = options.hubConfiguration
+        var adjusted = options.hubConfiguration
+        adjusted.secrets = try Self.packSecrets(options: secret, environment: ProcessInfo.processInfo.environment)
+        let configuration = adjusted
         let logger = options.makeLogger("switchboard")
+        Redacted.register(configuration.secretValues)
         let app: any ApplicationProtocol
         do {
             app = try await Hub.buildApplication(configuration: configuration, logger: logger, onServerRunning: { channel in
@@ -239,6 +245,27 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(Redacted.scrub("\(error)"))
         }
         try await runUntilSignalled(app, options: options, logger: logger)
+    }
+
+    /// The packs' secrets: `SWITCHBOARD_SECRET_<NAME>` variables (but `SWITCHBOARD_SECRET_KEY`,
+    /// which is `--secret-key`), then `--secret NAME=VALUE` options over them; names in lower
+    /// case. A malformed option is refused without showing its value.
+    static func packSecrets(options: [String], environment: [String: String]) throws -> [String: String] {
+        var secrets: [String: String] = [:]
+        for (name, value) in environment where name.hasPrefix("SWITCHBOARD_SECRET_") && name != "SWITCHBOARD_SECRET_KEY" && !value.isEmpty {
+            secrets[String(name.dropFirst("SWITCHBOARD_SECRET_".count)).lowercased()] = value
+        }
+        for option in options {
+            guard let equals = option.firstIndex(of: "="), equals != option.startIndex else {
+                throw ValidationError("--secret takes NAME=VALUE (a secret for the packs' http tools)")
+            }
+            let name = option[..<equals].lowercased()
+            guard name.range(of: "^[a-z][a-z0-9_]{0,63}$", options: .regularExpression) != nil else {
+                throw ValidationError("--secret NAME=VALUE: the name must be letters, digits and '_', starting with a letter")
+            }
+            secrets[name] = String(option[option.index(after: equals)...])
+        }
+        return secrets
     }
 }
 

@@ -41,8 +41,10 @@ ROUTER_QUERY_KEY = "router-query-key-L1s3u5"
 TWILIO_TOKEN = "twilio-token-P9e2y6"
 ADMIN_KEY = "hub-admin-key-T4w6q1"
 SECRET_KEY = "hub-secret-key-M3x8z5-0123456789"
+PACK_SECRET = "crm-pack-secret-R5t8w2"
+PACK_ENV_SECRET = "crm-env-secret-B6y1n4"
 SECRETS = [REDIS_PASSWORD, WRONG_REDIS_PASSWORD, POSTGRES_PASSWORD, API_KEY, MODEL_API_KEY, MODEL_QUERY_KEY,
-           ROUTER_API_KEY, ROUTER_QUERY_KEY, TWILIO_TOKEN, ADMIN_KEY, SECRET_KEY]
+           ROUTER_API_KEY, ROUTER_QUERY_KEY, TWILIO_TOKEN, ADMIN_KEY, SECRET_KEY, PACK_SECRET, PACK_ENV_SECRET]
 
 
 def closed_port() -> int:
@@ -263,3 +265,42 @@ def test_a_model_url_with_a_key_in_its_query_is_never_shown(tmp_path: Path):
         hub.stop()
     assert_no_secret(hub.log(), "the hub's log")
     assert_no_secret("\n".join(received), "what the client was told")
+
+
+def crm_packs(tmp: Path) -> Path:
+    """The repository's packs plus a small one whose http tool sends {{secret.crm_token}}."""
+    packs = tmp / "packs"
+    shutil.copytree(REPO_ROOT / "Personas", packs)
+    files = {
+        "crm/pack.yaml": "name: crm\ntitle: CRM\nrouter: desk\n",
+        "crm/agents/desk.yaml": "name: desk\nrole: router\ndescription: Greets callers.\ninstructions: You greet callers.\n",
+        "crm/agents/contacts.yaml": ("name: contacts\nrole: agent\ndescription: Contacts.\ninstructions: You look up contacts.\n"
+                                     "routing:\n  examples: [Find my contact record, What tier am I, Is my email on file]\n"
+                                     "tools: [lookup_contact]\n"),
+        "crm/tools/lookup_contact.yaml": ("name: lookup_contact\ndescription: Finds the caller's contact record.\n"
+                                          "parameters: {type: object, properties: {email: {type: string}}, required: [email]}\n"
+                                          "kind: http\nhttp:\n  url: \"http://127.0.0.1:9/api/contacts?email={{email}}\"\n"
+                                          "  headers:\n    Authorization: \"Bearer {{secret.crm_token}}\"\n"
+                                          "    X-Other: \"{{secret.other}}\"\n"),
+    }
+    for name, text in files.items():
+        path = packs / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return packs
+
+
+def test_pack_secrets_are_required_at_start_up_and_never_shown(tmp_path: Path, monkeypatch):
+    packs = crm_packs(tmp_path)
+    # Missing: the hub refuses, naming the tool, its file and the secret, showing no value.
+    monkeypatch.setenv("SWITCHBOARD_SECRET_OTHER", PACK_ENV_SECRET)
+    output = run_to_exit(tmp_path, "pack-secret-missing", "--packs", str(packs), "--secret", f"unused={PACK_SECRET}")
+    assert_no_secret(output, "a refused start-up")
+    assert "crm/tools/lookup_contact.yaml:" in output, output
+    assert "tool 'lookup_contact' needs the secret 'crm_token'" in output, output
+    assert "SWITCHBOARD_SECRET_CRM_TOKEN" in output, output
+    # Given (one by --secret, one from the environment): the hub starts and logs neither.
+    hub = RunningHub(tmp_path, "pack-secret", "--packs", str(packs), "--secret", f"crm_token={PACK_SECRET}")
+    hub.stop()
+    assert_no_secret(hub.log(), "the hub's log")
+
