@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "SwitchboardAgents", targets: ["SwitchboardAgents"]),
         .library(name: "SwitchboardAudio", targets: ["SwitchboardAudio"]),
         .library(name: "SwitchboardSIP", targets: ["SwitchboardSIP"]),
+        .library(name: "SwitchboardData", targets: ["SwitchboardData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -48,5 +48,6 @@ let package = Package(
         fuzzTarget("FuzzTwilio", [product("SwitchboardServer"), product("SwitchboardAudio"), product("RealtimeProtocol"), nioCore, logging]),
         fuzzTarget("FuzzPersona", [product("SwitchboardAgents"), product("SwitchboardCore")]),
         fuzzTarget("FuzzWireFrames", [product("OpenAIRealtime"), nioCore]),
+        fuzzTarget("FuzzPack", [product("SwitchboardAgents"), product("SwitchboardData")]),
     ]
 )

@@ -74,7 +74,8 @@ public struct PackSpeech: Sendable, Hashable {
             guard next.count <= 4 else { return nil }
             variants = next
         }
-        guard let longest = variants.map(\.count).max(), longest >= 2, longest <= 16 else { return nil }
+        // Every variant 2 to 16 characters: a one-character code would make every lone digit a code.
+        guard variants.allSatisfy({ (2...16).contains($0.count) }) else { return nil }
         return variants
     }
 

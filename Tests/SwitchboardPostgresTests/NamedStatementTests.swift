@@ -114,16 +114,17 @@ struct NamedStatementTests {
     func lines() throws {
         let sqlite = try SQLScript.statements(Self.script, engine: "sqlite")
         let postgres = try SQLScript.statements(Self.script, engine: "postgres")
-        // A statement's line is that of its first non-blank line, its leading comment included.
-        #expect(sqlite.map(\.line) == [1, 9, 13, 15])
-        #expect(postgres.map(\.line) == [1, 11, 13, 15])
+        // A statement's line is that of its first line of code: blank lines and `--` comments
+        // before it are skipped (a problem points at the statement, not at its comment).
+        #expect(sqlite.map(\.line) == [2, 10, 13, 15])
+        #expect(postgres.map(\.line) == [2, 12, 13, 15])
     }
 
     @Test("blank statements and comment-only tails are dropped")
     func blanks() throws {
         let statements = try SQLScript.statements("SELECT 1;;\n  ;\n-- the end\nSELECT 2;\n/* nothing; here */\n-- done\n", engine: "sqlite")
         #expect(statements.map(\.text) == ["SELECT 1", "-- the end\nSELECT 2"])
-        #expect(statements.map(\.line) == [1, 3])
+        #expect(statements.map(\.line) == [1, 4])
         #expect(try SQLScript.statements("", engine: "postgres").isEmpty)
         #expect(try SQLScript.statements("-- only a comment\n", engine: "postgres").isEmpty)
     }
