@@ -88,7 +88,7 @@ public actor RedisTestServer {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if !process.isRunning { break }
             if Sockets.answersPing(port: port) { return }
@@ -96,7 +96,7 @@ public actor RedisTestServer {
         }
         let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
         await stop()
-        throw RedisTestSetupError("redis-server did not answer PING on port \(port) within 5 s. Its log:\n\(log)")
+        throw RedisTestSetupError("redis-server did not answer PING on port \(port) within 30 s. Its log:\n\(log)")
     }
 
     /// Waits (at most 5 s) for the process to be gone. Bounded, because a cancelled task's
