@@ -242,7 +242,7 @@ def test_flight_change_on_one_replica_is_seen_by_the_other_on_postgres(start_rep
 
         # And so does the database itself.
         rows = cluster.psql(
-            "SELECT confirmation, status, coalesce(replaced_by, ''), flight_date FROM bookings "
+            "SELECT confirmation, status, coalesce(replaced_by, ''), flight_date FROM travel.bookings "
             f"WHERE confirmation IN ('BKQ431', '{new_confirmation}') ORDER BY confirmation = 'BKQ431' DESC"
         ).splitlines()
         old_date = checked[0]["output"]["old_date"]
