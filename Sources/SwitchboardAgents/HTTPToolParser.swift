@@ -6,16 +6,7 @@ extension ToolDefinition {
     /// Reads one tool file's text, as `Pack.load` reads each `tools/*.yaml`; `file` is the name
     /// problems give. Throws the first problem found, at its line.
     public static func parse(yaml text: String, file: String = "tool.yaml") throws(PersonaProblem) -> ToolDefinition {
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw PersonaProblem(file: file, line: PersonaParser.line(of: error), message: "not valid YAML: \(PersonaParser.summary(of: error))")
-        } catch {
-            throw PersonaProblem(file: file, line: 1, message: "not valid YAML: \(error)")
-        }
-        guard let node else { throw PersonaProblem(file: file, line: 1, message: "the file is empty") }
-        return try ToolFileParser(file: file).parse(node)
+        try ToolFileParser(file: file).parse(PackLoader.compose(text: text, file: file))
     }
 }
 

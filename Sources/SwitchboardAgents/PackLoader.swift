@@ -236,6 +236,11 @@ struct PackLoader {
         } catch {
             throw PersonaProblem(file: file, line: 0, message: "cannot read the file")
         }
+        return try compose(text: text, file: file)
+    }
+
+    /// `text` as a YAML node; a problem at its line when it is not YAML or is empty.
+    static func compose(text: String, file: String) throws(PersonaProblem) -> Node {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)

@@ -219,14 +219,9 @@ public struct CompiledPlan: Sendable {
 }
 
 extension ToolContext {
-    /// `:customer_id`, `:customer_name`, `:today` and `:now`.
+    /// `:customer_id`, `:customer_name`, `:today` and `:now` (the session values, bound).
     var sessionParameters: [String: SQLValue] {
-        [
-            "customer_id": customer.id.map(SQLValue.text) ?? .null,
-            "customer_name": customer.name.map(SQLValue.text) ?? .null,
-            "today": .text(CalendarDate(today).iso),
-            "now": .text(ISO8601DateFormatter().string(from: today)),
-        ]
+        sessionValues.mapValues(SQLValue.init(json:))
     }
 }
 
