@@ -7,7 +7,7 @@ and how many concurrent real-time sessions one hub keeps up with.
     .venv/bin/python Benchmarks/voice/voice_bench.py --parts latency,wer8k,capacity --capacity-n 1,5,10,20
 
 The script starts `.build/release/switchboard serve` on a free port with
-`--personas Personas --web web-static --data sqlite:<tmp>`, synthesises the test set with espeak-ng
+`--packs Personas --web web-static --data sqlite:<tmp>`, synthesises the test set with espeak-ng
 (two voices x two speaking rates), converts it with sox, and talks to `/v1/realtime?hub_events=1`.
 Results go to Benchmarks/voice/results/<run id>.json and a Markdown summary is printed.
 
@@ -119,7 +119,7 @@ def free_port() -> int:
 def start_hub(binary: str, datadir: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     log = open(os.path.join(datadir, "hub.log"), "wb")
-    proc = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--personas", "Personas",
+    proc = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--packs", "Personas",
                              "--web", "web-static", "--data", f"sqlite:{os.path.join(datadir, 'bench.sqlite')}",
                              "--log-level", "warning"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
