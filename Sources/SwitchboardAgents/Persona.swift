@@ -69,6 +69,9 @@ public struct Persona: Sendable, Hashable {
     /// `{{field}}`, `{{a.b}}`, `{{field | date}}` and list sections `{{#list}}…{{/list}}`, filled
     /// only from the tool's output.
     public var answers: [String: [String: String]] = [:]
+    /// The line of each answer template in the file, keyed `tool.outcome`, for problems found
+    /// after parsing (a template naming a field its tool does not return).
+    public var answerLines: [String: Int] = [:]
     /// Questions the embedded brain asks for a missing tool argument: parameter name → question.
     public var questions: [String: String] = [:]
 

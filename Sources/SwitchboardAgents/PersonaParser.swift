@@ -159,6 +159,7 @@ struct PersonaParser {
                     throw outcomes.problem(at: template.line, "answers.\(tool).\(outcome): \(problem)")
                 }
                 templates[outcome] = text
+                persona.answerLines["\(tool).\(outcome)"] = template.line
             }
             result[tool] = templates
         }

@@ -164,7 +164,7 @@ public enum PackCheck {
                     for name in TemplateSyntax.fieldNames(in: template) {
                         let head = String(name.split(separator: ".").first ?? "")
                         if !fields.contains(head) && !Pack.sessionParameters.contains(head) {
-                            problems.append(PersonaProblem(file: persona.file, line: 1,
+                            problems.append(PersonaProblem(file: persona.file, line: persona.answerLines["\(tool).\(outcome)"] ?? 1,
                                                            message: "answers.\(tool).\(outcome) names '\(name)', which \(tool) does not return (it returns \(fields.sorted().joined(separator: ", ")))"))
                         }
                     }

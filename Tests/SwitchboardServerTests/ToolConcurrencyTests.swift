@@ -122,6 +122,31 @@ struct ToolConcurrencyTests {
         }
     }
 
+    @Test("barge-in during a slow tool: the user's speech reaches the client at once; their next request waits for the tool and goes once, after its output")
+    func bargeInAndOutlivingTheTurn() async throws {
+        let model = ScriptedModel()
+        try await withHub(try configuration(), model: model) { port in
+            let client = try await open(port)
+            let session = try #require(model.lastSession)
+            call(session, "slow_count", n: 10_000_000)
+            // The user talks over the wait: the model's speech events reach the client while the tool counts.
+            session.send(#"{"type":"input_audio_buffer.speech_started","event_id":"s1","audio_start_ms":0,"item_id":"item_u"}"#)
+            #expect(try await client.nextEvent(timeout: .seconds(30)).type == "input_audio_buffer.speech_started")
+            // The client asks for an answer twice before the tool is done: one request waits, for both.
+            try await client.send(#"{"type":"response.create"}"#)
+            try await client.send(#"{"type":"response.create"}"#)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(!session.types.contains("response.create"), "no response while the tool runs")
+            #expect(try await client.nextEvent(timeout: .seconds(60)).type == "hub.tool.result")
+            try await waitUntil { session.types.contains("response.create") }
+            let types = session.types
+            #expect(types.filter { $0 == "response.create" }.count == 1, "\(types)")
+            let output = try #require(types.lastIndex(of: "conversation.item.create"))
+            #expect(types.lastIndex(of: "response.create")! > output, "asked for after the tool's output")
+            await client.close()
+        }
+    }
+
     @Test("response.cancel stops a running tool at once: outcome cancelled, no follow-up response, the session goes on")
     func cancel() async throws {
         let model = ScriptedModel()

@@ -410,9 +410,7 @@ struct PackCheckTests {
         #expect(found.first?.hasPrefix("agents/orders.yaml:") == true, "\(found)")
         #expect(found.first?.hasSuffix(
             "answers.order_status.not_found names 'placed_on', which order_status does not return (it returns code, status)") == true, "\(found)")
-        withKnownIssue("template problems are reported at line 1 of the agent file") {
-            #expect(found.first?.hasPrefix("agents/orders.yaml:\(lineNumber(of: "placed_on", in: pack.agent)): ") == true, "\(found)")
-        }
+        #expect(found.first?.hasPrefix("agents/orders.yaml:\(lineNumber(of: "placed_on", in: pack.agent)): ") == true, "\(found)")
     }
 
     @Test("templates may name hidden-free fields of every step, many-row sections, count and session values")
