@@ -111,8 +111,12 @@ public final class SQLitePackDatabase: PackDatabase {
     public func shutdown() async {
         let connection = self.connection
         await gate.withLock {
-            _ = try? await NIOThreadPool.singleton.runIfActive { connection.close() }
-            connection.close()
+            do {
+                try await NIOThreadPool.singleton.runIfActive { connection.close() }
+            } catch {
+                // The pool is gone or the task cancelled: close here rather than leave it open.
+                connection.close()
+            }
         }
     }
 

@@ -129,13 +129,13 @@ struct SessionDriver: Sendable {
                     switch action {
                     case .runTool(let call):
                         guard calls.start() else {
-                            inputs.append(.toolFinished(Self.refused(call, "more than \(ToolCalls.limit) tools are running in this session")))
+                            inputs.append(.toolFinished(call.answered(with: .error(.toolFailed, "more than \(ToolCalls.limit) tools are running in this session"))))
                             continue
                         }
                         let post = self.post
                         tools.addTask {
                             let result = await calls.run(call.callID, { await runTool(call, context: toolContext) },
-                                                         stopped: { Self.refused(call, "cancelled", outcome: "cancelled") })
+                                                         stopped: { call.answered(with: ToolResult(outcome: "cancelled")) })
                             calls.finished()
                             post.yield(.toolFinished(result))
                         }
@@ -230,17 +230,6 @@ struct SessionDriver: Sendable {
             await group.next()
             group.cancelAll()
         }
-    }
-
-    /// A call that did not run: `outcome` (`error` with code `tool_failed`, or `cancelled`).
-    private static func refused(_ call: ToolCallRequest, _ message: String, outcome: String = "error") -> ToolCallResult {
-        let output: String
-        if outcome == "error" {
-            output = JSONValue.object(["outcome": .string("error"), "error": .object(["code": .string("tool_failed"), "message": .string(message)])]).jsonString
-        } else {
-            output = JSONValue.object(["outcome": .string(outcome)]).jsonString
-        }
-        return ToolCallResult(callID: call.callID, name: call.name, arguments: call.arguments, output: output, outcome: outcome)
     }
 
     private func runTool(_ call: ToolCallRequest, context: ToolContext) async -> ToolCallResult {

@@ -1,4 +1,5 @@
 import RealtimeProtocol
+import SwitchboardCore
 
 /// Why the registry answered a call with an error instead of a tool's result.
 public enum ToolErrorCode: String, Sendable, Hashable, CaseIterable {
@@ -10,6 +11,14 @@ public enum ToolErrorCode: String, Sendable, Hashable, CaseIterable {
     case toolFailed = "tool_failed"
     /// The business data could not be reached or read.
     case dataUnavailable = "data_unavailable"
+}
+
+extension ToolCallRequest {
+    /// This call answered with `result`: its output as the model gets it.
+    public func answered(with result: ToolResult) -> ToolCallResult {
+        ToolCallResult(callID: callID, name: name, arguments: arguments, output: result.output.jsonString,
+                       outcome: result.outcome, sources: result.sources)
+    }
 }
 
 extension ToolResult {

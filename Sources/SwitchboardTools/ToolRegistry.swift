@@ -30,11 +30,7 @@ public struct ToolRegistry: Sendable {
 
     /// Runs the call. Never throws: every failure is an `error` outcome with a code.
     public func call(_ request: ToolCallRequest, context: ToolContext) async -> ToolCallResult {
-        let result = await run(request, context: context)
-        return ToolCallResult(
-            callID: request.callID, name: request.name, arguments: request.arguments,
-            output: result.output.jsonString, outcome: result.outcome, sources: result.sources
-        )
+        request.answered(with: await run(request, context: context))
     }
 
     private func run(_ request: ToolCallRequest, context: ToolContext) async -> ToolResult {

@@ -8,7 +8,7 @@ import Testing
 /// The same cases against SQLite and PostgreSQL: a pack's statements must answer alike on both
 /// engines. Each case gets a new place for its data (a directory for SQLite's files, a new
 /// database of the suite's PostgreSQL server), so cases run in parallel.
-@Suite("Pack databases: SQLite and PostgreSQL alike", PackConformancePostgresServer())
+@Suite("Pack databases: SQLite and PostgreSQL alike", PostgresSuiteServer())
 struct PackDatabaseConformanceTests {
     // MARK: The pack
 
@@ -54,10 +54,7 @@ struct PackDatabaseConformanceTests {
 
     // MARK: Engines and places
 
-    enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case sqlite, postgres
-        var testDescription: String { rawValue }
-    }
+    typealias Engine = PackEngine
 
     /// Where an engine keeps packs: a directory of files for SQLite, one database for PostgreSQL.
     struct Place: Sendable {
@@ -678,23 +675,6 @@ struct PackDatabaseConformanceTests {
     }
 }
 
-/// Starts one PostgreSQL server for the conformance suite and deletes it afterwards.
-struct PackConformancePostgresServer: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
-
-    func provideScope(
-        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
-    ) async throws {
-        let server = try await PostgresTestServer.start()
-        do {
-            try await PostgresTestServer.$shared.withValue(server) { try await function() }
-        } catch {
-            await server.destroy()
-            throw error
-        }
-        await server.destroy()
-    }
-}
 
 extension PackDatabase {
     /// Every row of `sql` with `parameters`, on one connection.

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -271,4 +272,29 @@ actor PostgresTestServer {
 struct PostgresTestSetupError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Starts one PostgreSQL server for a suite (its tests reach it as `PostgresTestServer.current()`)
+/// and deletes it afterwards.
+struct PostgresSuiteServer: SuiteTrait, TestScoping {
+    var isRecursive: Bool { false }
+
+    func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        let server = try await PostgresTestServer.start()
+        do {
+            try await PostgresTestServer.$shared.withValue(server) { try await function() }
+        } catch {
+            await server.destroy()
+            throw error
+        }
+        await server.destroy()
+    }
+}
+
+/// The engines the pack database suites run on, alike.
+enum PackEngine: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
 }

@@ -15,7 +15,7 @@ import Testing
 ///
 /// Outputs follow the pack format (docs/packs.md): the model's arguments are echoed as fields,
 /// null columns are left out, sources come only from rows (none on `not_found`).
-@Suite("Travel pack: its tools on SQLite and PostgreSQL", TravelPackPostgresServer())
+@Suite("Travel pack: its tools on SQLite and PostgreSQL", PostgresSuiteServer())
 struct TravelPackTests {
     // MARK: Fixture
 
@@ -50,10 +50,7 @@ struct TravelPackTests {
 
     // MARK: Engines, places and calls
 
-    enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case sqlite, postgres
-        var testDescription: String { rawValue }
-    }
+    typealias Engine = PackEngine
 
     /// Where an engine keeps the pack: a directory for SQLite's file, a database for PostgreSQL.
     struct Place: Sendable {
@@ -1213,20 +1210,3 @@ extension Array {
     }
 }
 
-/// Starts one PostgreSQL server for the travel pack suite and deletes it afterwards.
-struct TravelPackPostgresServer: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
-
-    func provideScope(
-        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
-    ) async throws {
-        let server = try await PostgresTestServer.start()
-        do {
-            try await PostgresTestServer.$shared.withValue(server) { try await function() }
-        } catch {
-            await server.destroy()
-            throw error
-        }
-        await server.destroy()
-    }
-}
