@@ -250,12 +250,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", "SwitchboardAgents", "LocalModel"],
+            dependencies: ["SwitchboardCore", "SwitchboardAgents", "LocalModel", "SwitchboardTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SwitchboardAgentsTests",
-            dependencies: ["SwitchboardAgents", "SwitchboardCore"],
+            dependencies: ["SwitchboardAgents", "SwitchboardCore", "SwitchboardTesting"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import Foundation
 import RealtimeProtocol
 @testable import SwitchboardAgents
+import SwitchboardTesting
 import Testing
 
 // Pack validation: every problem the loader finds, each at its exact file and line, and the
@@ -870,7 +871,7 @@ struct PackLoaderGeneratedPatternTests {
     func generatedValuesMatch(_ pattern: String) throws {
         let generated = try #require(GeneratedPattern(pattern))
         let regex = try Regex("^" + pattern + "$")
-        var generator = SeededGenerator(seed: pattern.utf8.reduce(UInt64(17)) { $0 &* 31 &+ UInt64($1) })
+        var generator = SplitMix64(seed: pattern.utf8.reduce(UInt64(17)) { $0 &* 31 &+ UInt64($1) })
         var seen = Set<String>()
         for _ in 0..<1000 {
             let value = generated.generate(using: &generator)
@@ -886,24 +887,10 @@ struct PackLoaderGeneratedPatternTests {
     @Test("every character of a class is drawn")
     func everyCharacterDrawn() throws {
         let pattern = try #require(GeneratedPattern("[A-Z0-9]"))
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         var seen = Set<String>()
         for _ in 0..<5000 { seen.insert(pattern.generate(using: &generator)) }
         #expect(seen.count == 36)
     }
 }
 
-/// SplitMix64: a small seeded generator, so a failing property shows the same values again.
-private struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

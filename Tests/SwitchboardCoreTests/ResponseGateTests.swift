@@ -1,5 +1,6 @@
 import RealtimeProtocol
 @testable import SwitchboardCore
+import SwitchboardTesting
 import Testing
 
 /// One response at a time: what waits, what coalesces, what lets a waiting request go.
@@ -85,7 +86,7 @@ struct ResponseGateTests {
 
     @Test("property: whatever the order of events, at most one request is out at a time", arguments: 0..<50)
     func singleFlight(seed: Int) {
-        var random = SplitMix(seed: UInt64(seed))
+        var random = SplitMix64(seed: UInt64(seed))
         var gate = ResponseGate()
         var out = 0
         var counter = 0
@@ -106,18 +107,5 @@ struct ResponseGateTests {
             }
             #expect(out <= 1)
         }
-    }
-}
-
-/// A small deterministic generator for property tests.
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
