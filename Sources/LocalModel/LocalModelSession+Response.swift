@@ -16,16 +16,29 @@ extension LocalModelSession {
         let declared = toolChoice?.stringValue == "none" ? [] : FunctionTool.tools(in: overrides?["tools"]?.arrayValue ?? config.tools ?? [])
         let modalities = (overrides?[dialect == .ga ? "output_modalities" : "modalities"]?.arrayValue?.compactMap(\.stringValue))
             ?? config.outputModalities ?? ["text"]
-        let stream = ResponseStream(session: self, modalities: modalities)
+        // Out of band (`conversation: "none"`): the response is made as any other, but its item
+        // joins no conversation; with `input`, it answers those items instead of the conversation.
+        let outOfBand = overrides?["conversation"]?.stringValue == "none"
+        var stream = ResponseStream(session: self, modalities: modalities)
+        stream.outOfBand = outOfBand
+        stream.metadata = overrides?["metadata"] ?? .null
+        let context = outOfBand ? overrides?["input"]?.arrayValue.map { $0.compactMap(\.objectValue) } ?? items : items
         let out: [RealtimeEvent]
         let item: JSONObject
-        let reply: BrainReply = lastUtteranceUnheard ? .say(Self.didNotCatch) : brain.reply(to: items, as: persona, tools: declared, memory: &memory)
+        let reply: BrainReply
+        if let sentence = overrides?["instructions"]?.stringValue.flatMap(SpokenVerbatim.sentence(in:)) {
+            reply = .say(sentence)
+        } else if !outOfBand && lastUtteranceUnheard {
+            reply = .say(Self.didNotCatch)
+        } else {
+            reply = brain.reply(to: context, as: persona, tools: declared, memory: &memory)
+        }
         switch reply {
         case .say(let text) where modalities.contains("audio"):
             let voice = config.voice ?? persona.voice
             let format = config.outputFormat ?? .pcm16
             speaking = SpokenResponse(responseID: stream.responseID, itemID: stream.itemID, text: text, modalities: modalities,
-                                      format: format, previous: stream.previous)
+                                      format: format, previous: stream.previous, outOfBand: outOfBand, metadata: stream.metadata)
             effects.append(.speak(responseID: stream.responseID, text: text, voice: voice, format: format))
             (out, item) = stream.audioMessageStart()
         case .say(let text):
@@ -33,7 +46,7 @@ extension LocalModelSession {
         case .call(let name, let arguments):
             (out, item) = stream.functionCall(name: name, arguments: arguments.jsonString)
         }
-        items.append(item)
+        if !outOfBand { items.append(item) }
         return out
     }
 
@@ -95,6 +108,10 @@ struct ResponseStream {
     var itemID = RealtimeID.make("item")
     /// The item before the response's, when it is not the conversation's last one.
     var previousID: JSONValue? = nil
+    /// Whether the response is out of band: its items join no conversation.
+    var outOfBand = false
+    /// The `metadata` the response was asked with.
+    var metadata: JSONValue = .null
 
     var dialect: Dialect { session.dialect }
     var previous: JSONValue { previousID ?? session.items.last?["id"] ?? .null }
@@ -104,23 +121,26 @@ struct ResponseStream {
     func response(status: String, output: [JSONValue], usageText: String, details: JSONValue = .null) -> JSONValue {
         var object = JSONObject([
             ("object", .string("realtime.response")), ("id", .string(responseID)), ("status", .string(status)),
-            ("status_details", details), ("output", .array(output)), ("conversation_id", .string(session.conversationID)),
+            ("status_details", details), ("output", .array(output)), ("conversation_id", outOfBand ? .null : .string(session.conversationID)),
         ])
         object[dialect == .ga ? "output_modalities" : "modalities"] = .array(modalities.map(JSONValue.string))
         object["usage"] = status == "completed" ? .object(session.usage(outputText: usageText)) : .null
-        object["metadata"] = .null
+        object["metadata"] = metadata
         return .object(object)
     }
 
-    /// `conversation.item.added` (GA) or `conversation.item.created` (beta).
-    func itemAdded(_ item: JSONObject) -> RealtimeEvent {
-        RealtimeEvent(type: dialect == .ga ? "conversation.item.added" : "conversation.item.created", [
+    /// `conversation.item.added` (GA) or `conversation.item.created` (beta); none out of band.
+    func itemAdded(_ item: JSONObject) -> [RealtimeEvent] {
+        guard !outOfBand else { return [] }
+        return [RealtimeEvent(type: dialect == .ga ? "conversation.item.added" : "conversation.item.created", [
             eventID(), ("previous_item_id", previous), ("item", .object(item)),
-        ])
+        ])]
     }
 
-    func itemDone(_ item: JSONObject) -> RealtimeEvent {
-        RealtimeEvent(type: "conversation.item.done", [eventID(), ("previous_item_id", previous), ("item", .object(item))])
+    /// `conversation.item.done` (GA only); none out of band.
+    func itemDone(_ item: JSONObject) -> [RealtimeEvent] {
+        guard !outOfBand, dialect == .ga else { return [] }
+        return [RealtimeEvent(type: "conversation.item.done", [eventID(), ("previous_item_id", previous), ("item", .object(item))])]
     }
 
     func outputItem(_ type: String, _ item: JSONObject) -> RealtimeEvent {
@@ -153,7 +173,7 @@ struct ResponseStream {
         var out: [RealtimeEvent] = [
             RealtimeEvent(type: "response.created", [eventID(), ("response", response(status: "in_progress", output: [], usageText: answer))]),
             outputItem("response.output_item.added", started),
-            itemAdded(started),
+        ] + itemAdded(started) + [
             RealtimeEvent(type: "response.content_part.added", [eventID()] + common + [("part", emptyPart)]),
         ]
         for chunk in LocalModelSession.chunks(answer) {
@@ -163,7 +183,7 @@ struct ResponseStream {
         out.append(RealtimeEvent(type: "response.content_part.done", [eventID()] + common + [("part", fullPart)]))
         let done = item(status: "completed", content: [itemContent])
         out.append(outputItem("response.output_item.done", done))
-        if dialect == .ga { out.append(itemDone(done)) }
+        out += itemDone(done)
         out.append(RealtimeEvent(type: "response.done", [eventID(), ("response", response(status: "completed", output: [.object(done)], usageText: answer))]))
         return (out, done)
     }
@@ -184,8 +204,7 @@ struct ResponseStream {
         var out: [RealtimeEvent] = [
             RealtimeEvent(type: "response.created", [eventID(), ("response", response(status: "in_progress", output: [], usageText: arguments))]),
             outputItem("response.output_item.added", started),
-            itemAdded(started),
-        ]
+        ] + itemAdded(started)
         for chunk in LocalModelSession.argumentChunks(arguments) {
             out.append(RealtimeEvent(type: "response.function_call_arguments.delta", [eventID()] + common + [("delta", .string(chunk))]))
         }
@@ -193,7 +212,7 @@ struct ResponseStream {
             ("name", .string(name)), ("arguments", .string(arguments)),
         ]))
         let done = item(status: "completed", arguments: arguments)
-        if dialect == .ga { out.append(itemDone(done)) }
+        out += itemDone(done)
         out.append(outputItem("response.output_item.done", done))
         out.append(RealtimeEvent(type: "response.done", [eventID(), ("response", response(status: "completed", output: [.object(done)], usageText: arguments))]))
         return (out, done)

@@ -14,8 +14,14 @@ struct SpokenResponse: Sendable {
     var spoken = ""
     /// Samples delivered so far, at `format`'s rate.
     var sampleCount = 0
+    /// Whether the response is out of band, and the metadata it was asked with.
+    var outOfBand: Bool
+    var metadata: JSONValue
 
-    init(responseID: String, itemID: String, text: String, modalities: [String], format: AudioFormat, previous: JSONValue) {
+    init(responseID: String, itemID: String, text: String, modalities: [String], format: AudioFormat, previous: JSONValue,
+         outOfBand: Bool = false, metadata: JSONValue = .null) {
+        self.outOfBand = outOfBand
+        self.metadata = metadata
         self.responseID = responseID
         self.itemID = itemID
         self.text = text
@@ -40,7 +46,7 @@ extension LocalModelSession {
     public mutating func spoken(responseID: String, sentence: String, audio: [String], sampleCount: Int) -> [RealtimeEvent] {
         guard var speech = speaking, speech.responseID == responseID else { return [] }
         let stream = ResponseStream(session: self, modalities: speech.modalities, responseID: responseID, itemID: speech.itemID,
-                                    previousID: speech.previous)
+                                    previousID: speech.previous, outOfBand: speech.outOfBand, metadata: speech.metadata)
         var out: [RealtimeEvent] = []
         let delta = (speech.spoken.isEmpty ? "" : " ") + sentence
         if !sentence.isEmpty {
@@ -74,7 +80,7 @@ extension LocalModelSession {
         guard let speech = speaking else { return [] }
         speaking = nil
         let stream = ResponseStream(session: self, modalities: speech.modalities, responseID: speech.responseID, itemID: speech.itemID,
-                                    previousID: speech.previous)
+                                    previousID: speech.previous, outOfBand: speech.outOfBand, metadata: speech.metadata)
         let completed = status == "completed"
         let transcript = completed ? (speech.spoken.isEmpty ? speech.text : speech.spoken) : speech.spoken
         var out: [RealtimeEvent] = [
@@ -90,7 +96,7 @@ extension LocalModelSession {
         ]))
         let item = stream.assistantItem(status: completed ? "completed" : "incomplete", content: [content])
         out.append(stream.outputItem("response.output_item.done", item))
-        if dialect == .ga { out.append(stream.itemDone(item)) }
+        out += stream.itemDone(item)
         out.append(RealtimeEvent(type: "response.done", [
             stream.eventID(), ("response", stream.response(status: status, output: [.object(item)], usageText: transcript, details: details)),
         ]))
@@ -173,7 +179,7 @@ extension ResponseStream {
         let out: [RealtimeEvent] = [
             RealtimeEvent(type: "response.created", [eventID(), ("response", response(status: "in_progress", output: [], usageText: ""))]),
             outputItem("response.output_item.added", started),
-            itemAdded(started),
+        ] + itemAdded(started) + [
             contentEvent("response.content_part.added", [
                 ("part", .object(JSONObject([("type", .string("audio")), ("transcript", .string(""))]))),
             ]),

@@ -51,8 +51,8 @@ struct PackLoader {
         self.directory = directory
     }
 
-    static let packFields: Set<String> = ["name", "title", "description", "router", "default", "data", "customers", "speech"]
-    static let toolFields: Set<String> = ["name", "description", "parameters", "kind", "timeout", "sql", "knowledge", "http", "builtin"]
+    static let packFields: Set<String> = ["name", "title", "description", "router", "default", "data", "customers", "speech", "filler"]
+    static let toolFields: Set<String> = ["name", "description", "parameters", "kind", "timeout", "filler", "sql", "knowledge", "http", "builtin"]
     static let sqlFields: Set<String> = ["query", "returns", "as", "when_empty", "sources", "transaction", "steps", "generate"]
 
     mutating func load() throws -> Pack {
@@ -66,6 +66,7 @@ struct PackLoader {
         var customers = Pack.CustomerQueries()
         var isDefault = false
         var speech = PackSpeech()
+        var filler: FillerDeclaration?
         do {
             let fields = try YAMLFields(try Self.compose(file: manifestPath), file: manifestPath, context: nil,
                                         what: "pack.yaml must be a mapping of fields (name, title, description, router, data)")
@@ -79,6 +80,7 @@ struct PackLoader {
             routerName = try fields.text("router")
             isDefault = try fields.flag("default") ?? false
             routerLine = fields.line(of: "router")
+            filler = try FillerDeclaration.read(fields)
             if let node = fields.node("data") {
                 data = try readData(YAMLFields(node, file: manifestPath, context: "data", what: "'data' must be a mapping with 'schema' and 'seed'"))
             }
@@ -96,7 +98,12 @@ struct PackLoader {
             problems.append(problem)
         }
 
-        let tools = loadTools()
+        let packFiller = (filler ?? FillerDeclaration()).resolved(over: .standard)
+        let tools = loadTools().map { tool in
+            var tool = tool
+            tool.filler = tool.fillerDeclaration.map { $0.resolved(over: packFiller) } ?? packFiller
+            return tool
+        }
         var catalog: PersonaCatalog?
         do {
             catalog = try PersonaCatalog.load(directory: directory + "/agents", knownTools: tools.map(\.name))
@@ -320,7 +327,10 @@ struct ToolFileParser {
             }
             timeout = value
         }
-        return ToolDefinition(name: name, description: description, parameters: parameters, kind: kind, timeout: timeout, file: file, line: fields.line(of: "kind"))
+        var tool = ToolDefinition(name: name, description: description, parameters: parameters, kind: kind, timeout: timeout, file: file, line: fields.line(of: "kind"))
+        tool.fillerDeclaration = try FillerDeclaration.read(fields)
+        tool.filler = tool.fillerDeclaration.map { $0.resolved(over: .standard) } ?? .standard
+        return tool
     }
 
     private func readParameters(_ fields: YAMLFields) throws(PersonaProblem) -> JSONValue {

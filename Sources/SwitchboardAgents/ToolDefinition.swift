@@ -10,6 +10,10 @@ public struct ToolDefinition: Sendable {
     public var kind: Kind
     /// How long one call may take; the hub's default when `nil`.
     public var timeout: Duration?
+    /// What the agent says when a call runs long; `nil`: nothing.
+    public var filler: ToolFiller? = .standard
+    /// The file's own `filler:`, resolved over the pack's when the pack is loaded.
+    var fillerDeclaration: FillerDeclaration?
     /// The file, and the line of each part, for problems found after parsing.
     public var file: String
     public var line: Int
@@ -114,4 +118,20 @@ public struct SQLStep: Sendable {
         self.action = action
         self.line = line
     }
+}
+
+/// What the agent says while a slow call runs ("One moment while I check."), once, when the
+/// call has run `after` and the agent is not already speaking. Said out of band: it is not part
+/// of the conversation or its history.
+public struct ToolFiller: Sendable, Hashable {
+    public var say: String
+    public var after: Duration
+
+    public init(say: String, after: Duration) {
+        self.say = say
+        self.after = after
+    }
+
+    /// A tool's filler when neither the tool nor its pack says otherwise.
+    public static let standard = ToolFiller(say: "One moment while I check.", after: .seconds(2))
 }

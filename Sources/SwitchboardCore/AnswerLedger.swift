@@ -61,6 +61,11 @@ struct AnswerLedger: Sendable {
         audioItemID = itemID
     }
 
+    /// A message item outside the conversation started (a filler): its audio is no answer's.
+    mutating func outOfBandItemStarted() {
+        audioItemID = nil
+    }
+
     /// The model sent `milliseconds` of audio for the item that started last.
     mutating func audioSent(milliseconds: Double) {
         guard let id = audioItemID, milliseconds > 0 else { return }

@@ -73,6 +73,8 @@ public struct Conversation: Sendable {
         case shutdown(code: UInt16, reason: String)
         /// A tool the conversation asked for has finished.
         case toolFinished(ToolCallResult)
+        /// A tool call has run long: the agent may say `filler` ("One moment while I check.").
+        case toolSlow(callID: String, filler: String)
         /// Another connection for this session key (here or on another replica) takes over.
         case takenOver
         /// Audio the relay passed from the model straight to the client since the model event
@@ -176,6 +178,8 @@ public struct Conversation: Sendable {
             return saveIfNeeded() + [.close(code: code, reason: reason)]
         case .toolFinished(let result):
             return toolFinished(result)
+        case .toolSlow(let callID, let filler):
+            return sayFiller(filler, for: callID)
         case .modelAudio(let events, let bytes):
             turn.answers.audioSent(milliseconds: audioMilliseconds(events: events, bytes: bytes))
             return []
@@ -375,7 +379,9 @@ public struct Conversation: Sendable {
                 calls.claim(callID: item["call_id"]?.stringValue)
                 return []
             }
-            if item["type"]?.stringValue == "message", let id = item["id"]?.stringValue { turn.answers.itemStarted(id) }
+            if item["type"]?.stringValue == "message", let id = item["id"]?.stringValue {
+                if responses.activeIsOutOfBand { turn.answers.outOfBandItemStarted() } else { turn.answers.itemStarted(id) }
+            }
             return releaseHeldResponse() + pass(event, route)
         case "response.function_call_arguments.delta":
             return calls.isHidden(event) ? [] : pass(event, route)
@@ -485,6 +491,10 @@ public struct Conversation: Sendable {
 
     private mutating func responseDone(_ event: RealtimeEvent, route: EventRoute) -> [Action] {
         responses.finished()
+        if responses.activeIsOutOfBand {
+            // Outside the conversation (a filler): shown, but no part of the turn.
+            return releaseHeldResponse() + [.sendToClient(event)] + releaseQueuedResponse()
+        }
         let response = event["response"]?.objectValue
         let output = response?["output"]?.arrayValue ?? []
         let visible = output.filter { item in
@@ -543,6 +553,25 @@ public struct Conversation: Sendable {
         }
         actions += releaseQueuedResponse()
         return actions
+    }
+
+    /// A call has run long: the agent says `sentence` out of band (kept out of the conversation
+    /// and its history), once per wait, and only when nothing is being said or waits to be.
+    private mutating func sayFiller(_ sentence: String, for callID: String) -> [Action] {
+        guard calls.running.contains(callID), !calls.fillerSaid else { return [] }
+        let request = RealtimeEvent(type: "response.create", [
+            ("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt"))),
+            ("response", .object(JSONObject([
+                ("conversation", .string("none")),
+                ("input", .array([])),
+                ("instructions", .string(SpokenVerbatim.instructions(sentence))),
+                ("tool_choice", .string("none")),
+                ("metadata", .object(JSONObject([("switchboard", .string("filler")), ("call_id", .string(callID))]))),
+            ]))),
+        ])
+        guard let sent = responses.requestOutOfBand(request) else { return [] }
+        calls.noteFiller()
+        return [.sendToModel(sent)]
     }
 
     private mutating func modelError(_ event: RealtimeEvent) -> [Action] {

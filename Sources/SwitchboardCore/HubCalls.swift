@@ -12,6 +12,8 @@ struct HubCalls: Sendable {
     /// Running calls the client cancelled: their results answer the model but ask for no
     /// follow-up.
     private var cancelled: Set<String> = []
+    /// A filler was said while the calls running now run: one per wait.
+    private(set) var fillerSaid = false
 
     /// How a finished call is to be answered.
     enum Finish: Equatable {
@@ -56,9 +58,15 @@ struct HubCalls: Sendable {
         return running.sorted()
     }
 
+    /// A filler is being said for the calls running now.
+    mutating func noteFiller() {
+        fillerSaid = true
+    }
+
     /// The call `callID` finished; `nil` when it is not running (unknown, or finished already).
     mutating func finish(callID: String) -> Finish? {
         guard running.remove(callID) != nil else { return nil }
+        if running.isEmpty { fillerSaid = false }
         return cancelled.remove(callID) != nil ? .cancelled : .answered
     }
 }

@@ -15,6 +15,11 @@ struct ResponseGate: Sendable {
     var followUpNeeded = false
     /// Committed audio whose transcript has not arrived.
     private(set) var awaitingTranscripts: Set<String> = []
+    /// The request sent and not answered yet is out of band (`conversation: "none"`).
+    private var requestedOutOfBand = false
+    /// The response being made (or the last one made) is out of band: it is no part of the
+    /// conversation, so neither of the turn nor of its history.
+    private(set) var activeIsOutOfBand = false
 
     /// Whether a response is being made or has been asked for.
     var isResponding: Bool { isActive || requestedID != nil }
@@ -30,7 +35,22 @@ struct ResponseGate: Sendable {
         queued = nil
         followUpNeeded = false
         requestedID = request.eventID
+        requestedOutOfBand = Self.isOutOfBand(request)
         return request
+    }
+
+    /// Sends the out-of-band request `event` only when the way is clear right now and nothing
+    /// waits: such a request (a filler) is worth nothing later, so it is never queued.
+    mutating func requestOutOfBand(_ event: RealtimeEvent) -> RealtimeEvent? {
+        guard !isResponding, queued == nil, awaitingTranscripts.isEmpty else { return nil }
+        requestedID = event.eventID
+        requestedOutOfBand = true
+        return event
+    }
+
+    /// Whether `request` asks for a response outside the conversation.
+    static func isOutOfBand(_ request: RealtimeEvent) -> Bool {
+        request["response"]?["conversation"]?.stringValue == "none"
     }
 
     /// The waiting request (or the follow-up a tool's output needs), once nothing stands in its way.
@@ -43,7 +63,9 @@ struct ResponseGate: Sendable {
     /// `response.created`.
     mutating func started() {
         isActive = true
+        activeIsOutOfBand = requestedID != nil && requestedOutOfBand
         requestedID = nil
+        requestedOutOfBand = false
     }
 
     /// `response.done`.
@@ -53,7 +75,10 @@ struct ResponseGate: Sendable {
 
     /// The model refused the request with `eventID`.
     mutating func refused(_ eventID: String) {
-        if eventID == requestedID { requestedID = nil }
+        if eventID == requestedID {
+            requestedID = nil
+            requestedOutOfBand = false
+        }
     }
 
     /// Forgets the waiting request and the follow-up (the client cancelled what they would answer).

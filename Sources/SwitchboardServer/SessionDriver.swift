@@ -133,9 +133,12 @@ struct SessionDriver: Sendable {
                             continue
                         }
                         let post = self.post
+                        let slow = hub.tools.fillers[call.name].map { filler in
+                            (after: filler.after, notice: { @Sendable () -> Void in _ = post.yield(.toolSlow(callID: call.callID, filler: filler.say)) })
+                        }
                         tools.addTask {
                             let result = await calls.run(call.callID, { await runTool(call, context: toolContext) },
-                                                         stopped: { call.answered(with: ToolResult(outcome: "cancelled")) })
+                                                         stopped: { call.answered(with: ToolResult(outcome: "cancelled")) }, slow: slow)
                             calls.finished()
                             post.yield(.toolFinished(result))
                         }

@@ -30,19 +30,44 @@ final class ToolCalls: Sendable {
     }
 
     /// Runs `body` for call `id` until it finishes or `cancel([id])` stops it: the call's task
-    /// is then cancelled (a transaction rolls back) and `stopped()` is the result.
+    /// is then cancelled (a transaction rolls back) and `stopped()` is the result. When the call
+    /// is still running after `slow.after`, `slow.notice()` is called (once).
     func run(_ id: String, _ body: @escaping @Sendable () async -> ToolCallResult,
-             stopped: @escaping @Sendable () -> ToolCallResult) async -> ToolCallResult {
+             stopped: @escaping @Sendable () -> ToolCallResult,
+             slow: (after: Duration, notice: @Sendable () -> Void)? = nil) async -> ToolCallResult {
         defer { _ = waiters.withLock { $0.removeValue(forKey: id) } }
-        return await withTaskGroup(of: ToolCallResult?.self) { race in
-            race.addTask { await body() }
+        enum Event: Sendable {
+            case finished(ToolCallResult)
+            case stopped
+            case slow
+        }
+        return await withTaskGroup(of: Event.self) { race in
+            race.addTask { .finished(await body()) }
             race.addTask { [self] in
                 await waitForCancel(id)
-                return nil
+                return .stopped
             }
-            let first = await race.next() ?? nil
-            race.cancelAll()
-            return first ?? stopped()
+            if let slow {
+                race.addTask {
+                    // Cancelled when the call ends first: the notice is then not given.
+                    guard (try? await Task.sleep(for: slow.after)) != nil else { return .slow }
+                    slow.notice()
+                    return .slow
+                }
+            }
+            while let event = await race.next() {
+                switch event {
+                case .finished(let result):
+                    race.cancelAll()
+                    return result
+                case .stopped:
+                    race.cancelAll()
+                    return stopped()
+                case .slow:
+                    continue
+                }
+            }
+            return stopped()
         }
     }
 

@@ -18,6 +18,7 @@ public struct PackRuntime: Sendable {
     public init(pack: Pack, database: (any PackDatabase)?, timeout: Duration = .seconds(5), secrets: [String: String] = [:]) throws {
         var tools: [any Tool] = []
         var timeouts: [String: Duration] = [:]
+        var fillers: [String: ToolFiller] = [:]
         for definition in pack.tools {
             switch definition.kind {
             case .sql(let plan):
@@ -33,10 +34,11 @@ public struct PackRuntime: Sendable {
                 throw PersonaProblem(file: definition.file, line: definition.line, message: "builtin tool '\(name)' is not available")
             }
             if let limit = definition.timeout { timeouts[definition.name] = limit }
+            if let filler = definition.filler { fillers[definition.name] = filler }
         }
         self.pack = pack
         self.database = database
-        self.tools = ToolRegistry(tools: tools, timeout: timeout, timeouts: timeouts)
+        self.tools = ToolRegistry(tools: tools, timeout: timeout, timeouts: timeouts, fillers: fillers)
         self.byID = try pack.customers.byID.map { (text) throws(DataError) in try NamedStatement(text) }
         self.byPhone = try pack.customers.byPhone.map { (text) throws(DataError) in try NamedStatement(text) }
     }

@@ -1,4 +1,5 @@
 import RealtimeProtocol
+import SwitchboardAgents
 import SwitchboardCore
 import SwitchboardData
 
@@ -10,12 +11,16 @@ public struct ToolRegistry: Sendable {
     public var timeout: Duration
     /// Tools with their own time limit (a pack's `timeout:`).
     public var timeouts: [String: Duration]
+    /// What the agent says while a tool runs long, by tool name (a pack's `filler:`); a tool
+    /// not named here has no filler.
+    public var fillers: [String: ToolFiller]
     private var tools: [String: any Tool]
 
     /// A registry of `tools`; a later tool replaces an earlier one of the same name.
-    public init(tools: [any Tool], timeout: Duration = .seconds(5), timeouts: [String: Duration] = [:]) {
+    public init(tools: [any Tool], timeout: Duration = .seconds(5), timeouts: [String: Duration] = [:], fillers: [String: ToolFiller] = [:]) {
         self.timeout = timeout
         self.timeouts = timeouts
+        self.fillers = fillers
         self.tools = Dictionary(tools.map { ($0.spec.name, $0) }, uniquingKeysWith: { _, later in later })
     }
 

@@ -894,3 +894,51 @@ struct PackLoaderGeneratedPatternTests {
     }
 }
 
+
+@Suite("pack loading: fillers said while a tool runs")
+struct PackFillerTests {
+    private func tool(_ filler: String) -> String {
+        ShopPack.orderStatus.replacingOccurrences(of: "kind: sql\n", with: "kind: sql\nfiller: \(filler)\n")
+    }
+
+    private func manifest(_ filler: String) -> String {
+        ShopPack.manifest.replacingOccurrences(of: "router: desk\n", with: "router: desk\nfiller: \(filler)\n")
+    }
+
+    @Test("a tool says the standard filler after 2 s unless its file or its pack says otherwise")
+    func resolution() throws {
+        #expect(try loaded(ShopPack.files).tool(named: "order_status")?.filler == .standard)
+        var files = ShopPack.with(tool: "order_status", tool("Let me look that order up."))
+        #expect(try loaded(files).tool(named: "order_status")?.filler == ToolFiller(say: "Let me look that order up.", after: .seconds(2)))
+        // The pack's filler is every tool's; a tool's own parts win, the rest come from the pack.
+        files["pack.yaml"] = manifest("{say: One moment., after: 800ms}")
+        let pack = try loaded(files)
+        #expect(pack.tool(named: "order_status")?.filler == ToolFiller(say: "Let me look that order up.", after: .milliseconds(800)))
+        #expect(pack.tool(named: "search_help")?.filler == ToolFiller(say: "One moment.", after: .milliseconds(800)))
+        files["pack.yaml"] = manifest("off")
+        let quiet = try loaded(files)
+        #expect(quiet.tool(named: "search_help")?.filler == nil)
+        #expect(quiet.tool(named: "order_status")?.filler == ToolFiller(say: "Let me look that order up.", after: .seconds(2)))
+        let off = ShopPack.with(tool: "order_status", tool("off"))
+        #expect(try loaded(off).tool(named: "order_status")?.filler == nil)
+    }
+
+    @Test("a bad filler is a problem at its line", arguments: [
+        ("{say: Wait., colour: red}", "unknown field 'colour' in 'filler'"),
+        ("{after: 2h}", "'filler.after' must be a duration up to 60s, like 2s or 1500ms"),
+        ("{after: 0s}", "'filler.after' must be a duration up to 60s, like 2s or 1500ms"),
+        ("{after: soon}", "'filler.after' must be a duration up to 60s, like 2s or 1500ms"),
+        ("'Say \"this\" now'", "a filler is a sentence of 1 to 200 characters without double quotes"),
+        ("'  '", "a filler is a sentence of 1 to 200 characters without double quotes"),
+        (String(repeating: "a", count: 201), "a filler is a sentence of 1 to 200 characters without double quotes"),
+    ])
+    func badFiller(_ filler: String, _ message: String) throws {
+        let text = tool(filler)
+        // The broken file is left out, so the agent naming it adds a problem of its own.
+        let found = try problems(ShopPack.with(tool: "order_status", text))
+        #expect(found.contains { $0.hasPrefix("tools/order_status.yaml:\(lineNumber(of: "filler", in: text)): ") && $0.hasSuffix(message) }, "\(found)")
+        let inPack = try problems(ShopPack.files.merging(["pack.yaml": manifest(filler)]) { $1 })
+        #expect(inPack.count == 1)
+        #expect(inPack.first?.hasPrefix("pack.yaml:\(lineNumber(of: "filler", in: manifest(filler)))") == true, "\(inPack)")
+    }
+}

@@ -84,6 +84,36 @@ struct ResponseGateTests {
         #expect(value12 == nil)
     }
 
+    private func outOfBand(_ id: String) -> RealtimeEvent {
+        RealtimeEvent(type: "response.create", [("event_id", .string(id)), ("response", .object(["conversation": .string("none")]))])
+    }
+
+    @Test("an out-of-band request goes only when the way is clear, is never kept, and marks its response")
+    func outOfBandRequests() {
+        var gate = ResponseGate()
+        #expect(gate.requestOutOfBand(outOfBand("f1"))?.eventID == "f1")
+        #expect(gate.requestOutOfBand(outOfBand("f2")) == nil, "one is asked for already")
+        gate.started()
+        #expect(gate.activeIsOutOfBand)
+        #expect(gate.request(create("a"), toolsRunning: false, newID: { "new" }) == nil, "waits for the filler")
+        gate.finished()
+        #expect(gate.release(toolsRunning: false, newID: { "new" })?.eventID == "a")
+        #expect(gate.requestOutOfBand(outOfBand("f3")) == nil, "a response is asked for")
+        gate.started()
+        #expect(!gate.activeIsOutOfBand)
+        gate.finished()
+        // A client's own out-of-band request is one too; a response nobody asked for is not.
+        #expect(gate.request(outOfBand("c1"), toolsRunning: false, newID: { "new" })?.eventID == "c1")
+        gate.started()
+        #expect(gate.activeIsOutOfBand)
+        gate.finished()
+        gate.started()
+        #expect(!gate.activeIsOutOfBand, "started by the model itself (server VAD)")
+        gate.finished()
+        gate.awaitTranscript("item_1")
+        #expect(gate.requestOutOfBand(outOfBand("f4")) == nil, "an utterance is being transcribed")
+    }
+
     @Test("property: whatever the order of events, at most one request is out at a time", arguments: 0..<50)
     func singleFlight(seed: Int) {
         var random = SplitMix64(seed: UInt64(seed))
@@ -91,7 +121,10 @@ struct ResponseGateTests {
         var out = 0
         var counter = 0
         for _ in 0..<200 {
-            switch random.next() % 5 {
+            switch random.next() % 6 {
+            case 5:
+                counter += 1
+                if gate.requestOutOfBand(outOfBand("o\(counter)")) != nil { out += 1 }
             case 0, 1:
                 counter += 1
                 if gate.request(create("r\(counter)"), toolsRunning: random.next() % 3 == 0, newID: { "n" }) != nil { out += 1 }

@@ -11,11 +11,11 @@ import Testing
 struct ToolConcurrencyTests {
     /// A pack whose tools take as long as asked: `slow_count` counts to `n` in SQL, and
     /// `slow_write` inserts a row, then counts, in one transaction.
-    private static func slowPack() throws -> String {
+    private static func slowPack(filler: String) throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-slow-\(UUID().uuidString)")
         let pack = root.appendingPathComponent("slow")
         let files: [String: String] = [
-            "pack.yaml": "name: slow\nrouter: desk\ndata: {schema: schema.sql, seed: seed.sql, customer_tables: []}\n",
+            "pack.yaml": "name: slow\nrouter: desk\nfiller: \(filler)\ndata: {schema: schema.sql, seed: seed.sql, customer_tables: []}\n",
             "schema.sql": "CREATE TABLE marks (id INTEGER PRIMARY KEY, note TEXT NOT NULL);\n",
             "seed.sql": "INSERT INTO marks (id, note) VALUES (1, 'seed');\n",
             "agents/desk.yaml": """
@@ -68,8 +68,9 @@ struct ToolConcurrencyTests {
         return root.path
     }
 
-    private func configuration() throws -> HubConfiguration {
-        let packs = try Self.slowPack()
+    /// The slow pack; its tools say no filler unless `filler` says otherwise.
+    private func configuration(filler: String = "off") throws -> HubConfiguration {
+        let packs = try Self.slowPack(filler: filler)
         return testConfiguration { $0.packsDirectory = packs }
     }
 
@@ -143,6 +144,38 @@ struct ToolConcurrencyTests {
             #expect(types.filter { $0 == "response.create" }.count == 1, "\(types)")
             let output = try #require(types.lastIndex(of: "conversation.item.create"))
             #expect(types.lastIndex(of: "response.create")! > output, "asked for after the tool's output")
+            await client.close()
+        }
+    }
+
+    @Test("a slow tool's filler is said out of band while it runs; the answer is asked for once the filler and the tool are done")
+    func filler() async throws {
+        let model = ScriptedModel()
+        try await withHub(try configuration(filler: "{say: Still counting., after: 100ms}"), model: model) { port in
+            let client = try await open(port)
+            let session = try #require(model.lastSession)
+            call(session, "slow_count", n: 10_000_000)
+            try await waitUntil { session.types.contains("response.create") }
+            let sent = session.events.compactMap { try? RealtimeEvent.decode($0) }
+            let request = try #require(sent.first { $0.type == "response.create" })
+            #expect(request["response"]?["conversation"] == .string("none"))
+            #expect(SpokenVerbatim.sentence(in: request["response"]?["instructions"]?.stringValue ?? "") == "Still counting.")
+            #expect(request["response"]?["metadata"]?["call_id"] == .string("call_1"))
+            #expect(!session.types.contains("conversation.item.create"), "the filler comes while the tool runs")
+            // The model says it; the client sees the response.
+            session.send(#"{"type":"response.created","event_id":"f1","response":{"id":"resp_f","conversation_id":null,"status":"in_progress","output":[]}}"#)
+            session.send(#"{"type":"response.output_item.added","event_id":"f2","response_id":"resp_f","output_index":0,"item":{"id":"item_f","type":"message","role":"assistant","content":[]}}"#)
+            session.send(#"{"type":"response.done","event_id":"f3","response":{"id":"resp_f","conversation_id":null,"status":"completed","output":[{"id":"item_f","type":"message","role":"assistant","content":[{"type":"output_audio","transcript":"Still counting."}]}]}}"#)
+            var seen: [RealtimeEvent] = []
+            while !seen.contains(where: { $0.type == "hub.tool.result" }) {
+                seen.append(try await client.nextEvent(timeout: .seconds(90)))
+            }
+            #expect(Array(seen.map(\.type).prefix(3)) == ["response.created", "response.output_item.added", "response.done"], "\(seen.map(\.type))")
+            #expect(seen.first?["response"]?["id"] == .string("resp_f"))
+            try await waitUntil { session.types.filter { $0 == "response.create" }.count == 2 }
+            let types = session.types
+            #expect(types.filter { $0 == "response.create" }.count == 2, "\(types)")
+            #expect(types.lastIndex(of: "response.create")! > types.lastIndex(of: "conversation.item.create")!, "the follow-up after the output")
             await client.close()
         }
     }
