@@ -36,6 +36,10 @@ public protocol StatementRunner: Sendable {
 /// A pack's business data: its declared schema and seed on one engine (SQLite or PostgreSQL),
 /// queried only through declared, parameterised statements. Failures are `DataError`s.
 ///
+/// A statement whose task is cancelled (the caller hung up, cancelled the response, or ran out
+/// of time) stops where it is rather than run to its end, on every engine, and throws
+/// `CancellationError`; in a `transaction`, everything the transaction did is rolled back.
+///
 /// Every engine provides the same helper functions to statements, schemas and seeds:
 /// `add_days(day, n)` (a `yyyy-MM-dd` day moved by `n` days), `days_between(from, to)` (whole
 /// days from one day to another) and `money_text(cents)` (`7500` → `'75.00'`).

@@ -148,15 +148,21 @@ public final class SQLitePackDatabase: PackDatabase {
 
         /// A statement whose task is cancelled stops rather than run to its end: the stop flag
         /// is checked by SQLite's progress handler while it runs (so a cancellation that comes
-        /// before the statement starts still stops it), and a running step is interrupted.
+        /// before the statement starts still stops it), and a running step is interrupted. The
+        /// statement stopped so throws `CancellationError`, as on PostgreSQL.
         private func stoppable<T: Sendable>(_ body: (StopFlag) async throws -> T) async throws -> T {
             try Task.checkCancellation()
             let connection = self.connection
             let stop = StopFlag()
-            return try await withTaskCancellationHandler(operation: { try await body(stop) }, onCancel: {
-                stop.raise()
-                connection.interrupt()
-            })
+            do {
+                return try await withTaskCancellationHandler(operation: { try await body(stop) }, onCancel: {
+                    stop.raise()
+                    connection.interrupt()
+                })
+            } catch let error as DataError where stop.isRaised && error.kind == .unavailable {
+                // SQLITE_INTERRUPT, or refused to start: stopped by the cancellation.
+                throw CancellationError()
+            }
         }
     }
 
