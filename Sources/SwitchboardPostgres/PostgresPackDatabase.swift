@@ -20,6 +20,11 @@ import SwitchboardData
 /// conflict with another one. A statement that changes the session's settings (`SET`, `RESET`,
 /// `DISCARD`) has them reset when its `read` or `transaction` ends, so that the pooled
 /// connection goes back to the pack's `search_path` for the next caller.
+///
+/// A statement whose task is cancelled is cancelled on the server (`pg_cancel_backend` for the
+/// connection's server process, sent over a connection of its own) and throws
+/// `CancellationError`; its transaction is rolled back, and the connection goes back to the pool
+/// only once the cancel is settled.
 public final class PostgresPackDatabase: PackDatabase {
     /// How many times a transaction that conflicted with another (a serialization failure or
     /// a deadlock) is run again before it fails with `DataError.unavailable`.
@@ -34,10 +39,12 @@ public final class PostgresPackDatabase: PackDatabase {
     public var engine: String { "postgres" }
 
     private let pool: BusinessConnectionPool
+    private let canceller: PostgresCanceller
 
-    private init(pack: String, pool: BusinessConnectionPool, wasSeeded: Bool) {
+    private init(pack: String, pool: BusinessConnectionPool, canceller: PostgresCanceller, wasSeeded: Bool) {
         self.pack = pack
         self.pool = pool
+        self.canceller = canceller
         self.wasSeeded = wasSeeded
     }
 
@@ -68,7 +75,8 @@ public final class PostgresPackDatabase: PackDatabase {
                                                     endpoint: endpoint)
             }
             logger.info("pack data ready", metadata: ["data.seeded": "\(seeded)"])
-            return PostgresPackDatabase(pack: pack, pool: pool, wasSeeded: seeded)
+            let canceller = PostgresCanceller.start(location: location, options: options, logger: logger)
+            return PostgresPackDatabase(pack: pack, pool: pool, canceller: canceller, wasSeeded: seeded)
         } catch {
             await pool.shutdown()
             throw error
@@ -78,11 +86,14 @@ public final class PostgresPackDatabase: PackDatabase {
     // MARK: PackDatabase
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StatementRunner) async throws -> T) async throws -> T {
-        let endpoint = pool.endpoint
+        let endpoint = pool.endpoint, canceller = self.canceller
         // The body's own errors come back as they were thrown (the pool maps only its own).
         let result = try await pool.withConnection { (connection) -> Outcome<T> in
             let tracker = PostgresRunTracker()
-            let runner = PostgresPackRunner(connection: connection.connection, logger: connection.logger, endpoint: endpoint, tracker: tracker)
+            let backend = await canceller.backend(of: connection.connection, logger: connection.logger)
+            let runner = PostgresPackRunner(
+                connection: connection.connection, logger: connection.logger, endpoint: endpoint, tracker: tracker, backend: backend
+            )
             let outcome: Outcome<T>
             do {
                 outcome = .done(try await body(runner))
@@ -99,7 +110,7 @@ public final class PostgresPackDatabase: PackDatabase {
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StatementRunner) async throws -> T) async throws -> T {
-        let endpoint = pool.endpoint
+        let endpoint = pool.endpoint, canceller = self.canceller
         var lastConflict: (any Error)?
         for attempt in 0...Self.maximumRetries {
             if attempt > 0 {
@@ -108,7 +119,10 @@ public final class PostgresPackDatabase: PackDatabase {
             }
             let outcome = try await pool.withConnection { (connection) -> Outcome<T> in
                 let tracker = PostgresRunTracker()
-                let outcome = await Self.attempt(body, on: connection.connection, tracker: tracker, logger: connection.logger, endpoint: endpoint)
+                let backend = await canceller.backend(of: connection.connection, logger: connection.logger)
+                let outcome = await Self.attempt(
+                    body, on: connection.connection, backend: backend, tracker: tracker, logger: connection.logger, endpoint: endpoint
+                )
                 if tracker.changedSettings { await PostgresPackCommands.resetSettings(connection.connection, logger: connection.logger) }
                 return outcome
             }
@@ -146,6 +160,7 @@ public final class PostgresPackDatabase: PackDatabase {
 
     public func shutdown() async {
         await pool.shutdown()
+        await canceller.shutdown()
     }
 
     // MARK: Transactions
@@ -161,17 +176,19 @@ public final class PostgresPackDatabase: PackDatabase {
 
     /// Runs `body` once in a `SERIALIZABLE` transaction on `connection`: committed when it
     /// returns and none of its statements failed, rolled back otherwise (also when the task
-    /// is cancelled: the rollback does not check for cancellation).
+    /// is cancelled: the rollback does not check for cancellation). A statement running when the
+    /// task is cancelled is stopped on the server (see `PostgresBackend`), and the transaction
+    /// fails with `CancellationError`.
     private static func attempt<T: Sendable>(
         _ body: @escaping @Sendable (any StatementRunner) async throws -> T,
-        on connection: PostgresConnection, tracker: PostgresRunTracker, logger: Logger, endpoint: String
+        on connection: PostgresConnection, backend: PostgresBackend?, tracker: PostgresRunTracker, logger: Logger, endpoint: String
     ) async -> Outcome<T> {
         do {
             try await PostgresPackCommands.command(connection, "BEGIN ISOLATION LEVEL SERIALIZABLE", logger: logger)
         } catch {
             return .failed(PostgresPackErrors.map(error, statement: "BEGIN", endpoint: endpoint))
         }
-        let runner = PostgresPackRunner(connection: connection, logger: logger, endpoint: endpoint, tracker: tracker)
+        let runner = PostgresPackRunner(connection: connection, logger: logger, endpoint: endpoint, tracker: tracker, backend: backend)
         let value: T
         do {
             value = try await body(runner)
@@ -184,6 +201,7 @@ public final class PostgresPackDatabase: PackDatabase {
             // transaction, and its COMMIT would only roll back.
             await PostgresPackCommands.rollback(connection, logger: logger)
             if tracker.isConflict { return .conflicted(failure) }
+            if failure is CancellationError { return .failed(failure) }
             let message = (failure as? DataError)?.message ?? "\(failure)"
             return .failed(DataError((failure as? DataError)?.kind ?? .unavailable,
                                      "the transaction was rolled back, one of its statements failed: \(message)"))

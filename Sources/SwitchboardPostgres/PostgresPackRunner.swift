@@ -13,6 +13,9 @@ struct PostgresPackRunner: StatementRunner {
     /// it, so that a body that catches a failure and goes on is never reported as committed;
     /// whether a statement changed the session's settings.
     let tracker: PostgresRunTracker
+    /// What stops a statement on the server when its task is cancelled; `nil` when the
+    /// connection's server process is unknown (its statements then run to their end).
+    let backend: PostgresBackend?
 
     /// The first keywords of statements that begin or end a transaction: refused, so that a
     /// transaction is never committed half-way and a connection never goes back to the pool
@@ -44,8 +47,16 @@ struct PostgresPackRunner: StatementRunner {
             throw DataError.corrupt("a pack statement may not begin or end transactions: \(PostgresPackErrors.shown(statement.text))")
         }
         if PostgresRunTracker.settingKeywords.contains(statement.keyword) { tracker.noteSettingsChanged() }
+        let query = PostgresPackValues.query(statement, parameters)
+        let connection = self.connection, logger = self.logger
         do {
-            return try await PostgresPackCommands.query(connection, PostgresPackValues.query(statement, parameters), logger: logger)
+            guard let backend else { return try await PostgresPackCommands.query(connection, query, logger: logger) }
+            return try await backend.run { try await PostgresPackCommands.query(connection, query, logger: logger) }
+        } catch let stopped as StatementCancelled {
+            // Stopped on the server (57014): the transaction is aborted, and the caller sees
+            // the cancellation, as on SQLite.
+            tracker.record(stopped.underlying, as: CancellationError())
+            throw CancellationError()
         } catch {
             let mapped = PostgresPackErrors.map(error, statement: statement.text, endpoint: endpoint)
             tracker.record(error, as: mapped)
@@ -145,6 +156,12 @@ enum PostgresPackErrors {
     /// A statement with nothing to run.
     static func empty(_ statement: String) -> DataError {
         DataError.corrupt("a statement holds nothing but blanks and comments: \"\(shown(statement))\"")
+    }
+
+    /// Whether `error` is PostgreSQL's answer to a cancel (57014, `query_canceled`).
+    static func isCancel(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, error.code == .server else { return false }
+        return error.serverInfo?[.sqlState] == "57014"
     }
 
     /// Whether `error` is a serialization failure (40001) or a deadlock (40P01): the

@@ -340,6 +340,114 @@ struct PackDatabaseConformanceTests {
         }
     }
 
+    /// A statement that would run for about ten seconds, or much longer.
+    static func slowStatement(_ engine: Engine) throws -> NamedStatement {
+        switch engine {
+        case .postgres:
+            try NamedStatement("SELECT 1 AS n FROM pg_sleep(10)")
+        case .sqlite:
+            try NamedStatement("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT count(*) AS n FROM c")
+        }
+    }
+
+    /// Returns once the slow statement is running: on PostgreSQL, once the server shows it
+    /// active; on SQLite, after a while.
+    static func waitUntilSlowRunning(_ engine: Engine, _ database: any PackDatabase) async throws {
+        try await Task.sleep(for: .milliseconds(200))
+        guard engine == .postgres else { return }
+        for _ in 0..<100 {
+            let running = try await database.value("""
+                SELECT count(*) AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND state = 'active' AND query LIKE '%pg_sleep(10)%' AND pid <> pg_backend_pid()
+                """)
+            if running == .integer(1) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the slow statement never showed as running")
+    }
+
+    @Test("a cancelled statement stops mid-way: the transaction is rolled back and the next one works", arguments: Engine.allCases)
+    func cancelledSlowStatement(engine: Engine) async throws {
+        try await withShop(engine) { (database) async throws in
+            let slow = try Self.slowStatement(engine)
+            let (inserted, signal) = AsyncStream<Void>.makeStream()
+            let task = Task {
+                try await database.transaction { (runner) -> Int in
+                    _ = try await runner.run(try NamedStatement("INSERT INTO orders (id, customer_id, item, total_cents) VALUES (4, 'C2', 'cup', 300)"), [:])
+                    signal.yield()
+                    _ = try await runner.rows(slow, [:])
+                    return 1
+                }
+            }
+            for await _ in inserted { break }
+            try await Self.waitUntilSlowRunning(engine, database)
+            let clock = ContinuousClock()
+            let cancelled = clock.now
+            task.cancel()
+            let result = await task.result
+            let stoppedAfter = cancelled.duration(to: clock.now)
+            #expect(throws: CancellationError.self) { try result.get() }
+            #expect(stoppedAfter < .seconds(5), "the statement ran on for \(stoppedAfter) after the cancel")
+            // The insert before it is rolled back.
+            #expect(try await database.value("SELECT COUNT(*) AS n FROM orders") == .integer(3))
+            // The database goes on: a transaction commits, a read answers.
+            let changed = try await database.transaction { try await $0.run(try NamedStatement("UPDATE orders SET note = 'after' WHERE id = 1"), [:]) }
+            #expect(changed == 1)
+            #expect(try await database.value("SELECT note FROM orders WHERE id = 1") == .text("after"))
+            if engine == .postgres {
+                // Nothing is left running on the server.
+                #expect(try await database.value("""
+                    SELECT count(*) AS n FROM pg_stat_activity
+                    WHERE datname = current_database() AND query LIKE '%pg_sleep(10)%' AND state = 'active' AND pid <> pg_backend_pid()
+                    """) == .integer(0))
+            }
+        }
+    }
+
+    @Test("a cancelled statement outside a transaction stops mid-way, and its connection answers the next", arguments: Engine.allCases)
+    func cancelledSlowRead(engine: Engine) async throws {
+        try await withShop(engine) { (database) async throws in
+            let slow = try Self.slowStatement(engine)
+            let next = try await database.read { (runner) -> SQLValue? in
+                let task = Task { try await runner.rows(slow, [:]) }
+                try await Self.waitUntilSlowRunning(engine, database)
+                let clock = ContinuousClock()
+                let cancelled = clock.now
+                task.cancel()
+                let result = await task.result
+                let stoppedAfter = cancelled.duration(to: clock.now)
+                #expect(throws: CancellationError.self) { try result.get() }
+                #expect(stoppedAfter < .seconds(5), "the statement ran on for \(stoppedAfter) after the cancel")
+                // The same connection, straight after.
+                return try await runner.rows(try NamedStatement("SELECT COUNT(*) AS n FROM orders"), [:]).first?.values.first
+            }
+            #expect(next == .integer(3))
+        }
+    }
+
+    @Test("a cancel racing a statement's end never stops the next statement on its connection", arguments: Engine.allCases)
+    func cancelRacingTheEnd(engine: Engine) async throws {
+        try await withShop(engine) { (database) async throws in
+            let short = try NamedStatement(engine == .postgres
+                ? "SELECT 1 AS n FROM pg_sleep(0.01)"
+                : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT count(*) AS n FROM c")
+            let count = try NamedStatement("SELECT COUNT(*) AS n FROM orders")
+            for round in 0..<20 {
+                let next = try await database.read { (runner) -> SQLValue? in
+                    let task = Task { try await runner.rows(short, [:]) }
+                    try await Task.sleep(for: .microseconds(Int.random(in: 0...20_000)))
+                    task.cancel()
+                    switch await task.result {
+                    case .success, .failure(is CancellationError): break
+                    case .failure(let error): Issue.record("round \(round): \(error)")
+                    }
+                    return try await runner.rows(count, [:]).first?.values.first
+                }
+                #expect(next == .integer(3), "round \(round)")
+            }
+        }
+    }
+
     @Test("concurrent guarded decrements never go below zero and add up", arguments: Engine.allCases)
     func concurrentGuardedDecrements(engine: Engine) async throws {
         try await withShop(engine) { (database) async throws in
