@@ -14,7 +14,8 @@ import Testing
 /// of the suite's server for PostgreSQL), so cases run in parallel.
 ///
 /// Outputs follow the pack format (docs/packs.md): the model's arguments are echoed as fields,
-/// null columns are left out, sources come only from rows (none on `not_found`).
+/// null columns are left out, sources come only from rows (none on `not_found`; a refusal names
+/// the booking or reservation it refused, which its check returns).
 @Suite("Travel pack: its tools on SQLite and PostgreSQL", PostgresSuiteServer())
 struct TravelPackTests {
     // MARK: Fixture
@@ -386,8 +387,9 @@ struct TravelPackTests {
                     "flight_number": .string("SB204"),
                 ], "\(tool)")
                 #expect(call.keys == ["outcome", "confirmation", "new_date", "flight_number"], "\(tool)")
-                // Only flight_number came from a row; neither source's keys did.
-                #expect(call.sources == [], "\(tool)")
+                // The refused booking (its confirmation, read by the check); not the departure,
+                // whose date came from the arguments only.
+                #expect(call.sources == [travel.source("bookings", "BKQ431")], "\(tool)")
             }
             #expect(try await travel.booking("BKQ431")?["status"] == .text("confirmed"))
             #expect(try await travel.count("bookings") == 5)
@@ -405,7 +407,8 @@ struct TravelPackTests {
                         "outcome": .string("not_changeable"), "confirmation": .string(confirmation),
                         "new_date": .string(Self.day(offset)), "reason": .string(reason),
                     ], "\(tool) \(confirmation)")
-                    #expect(call.sources == [], "\(tool)")
+                    // The refused booking.
+                    #expect(call.sources == [travel.source("bookings", confirmation)], "\(tool) \(confirmation)")
                 }
             }
             try await refusal("BKS602", 4, as: Self.sam, "Basic Economy fares cannot be changed")
@@ -758,7 +761,8 @@ struct TravelPackTests {
                 "nights": .int(2), "hotel": .string("Harbor View Hotel"), "check_out": .string(Self.day(21)),
             ])
             #expect(soldOut.keys == ["outcome", "confirmation", "check_in", "nights", "hotel", "check_out"])
-            #expect(soldOut.sources == [])
+            // The refused reservation.
+            #expect(soldOut.sources == [travel.source("reservations", "H204518")])
             // Keeping its three nights from +17 reaches +19.
             let keeping = try await travel.call("check_change_reservation", #"{"confirmation":"H204518","check_in":"\#(Self.day(18))"}"#)
             #expect(keeping.output == [
@@ -767,6 +771,7 @@ struct TravelPackTests {
             ])
             let past = try await travel.call("check_change_reservation", #"{"confirmation":"H204518","check_in":"\#(Self.day(-2))"}"#)
             #expect(past.outcome == "unavailable")
+            #expect(past.sources == [travel.source("reservations", "H204518")])
             // A stay that ended yesterday cannot be moved.
             try await travel.execute("""
                 INSERT INTO reservations (confirmation, customer_id, hotel_id, room_type, check_in, check_out, nights, status)
@@ -859,6 +864,7 @@ struct TravelPackTests {
                 "outcome": .string("unavailable"), "confirmation": .string("H204518"), "check_in": .string(Self.day(24)),
                 "hotel": .string("Harbor View Hotel"), "check_out": .string(Self.day(27)),
             ])
+            #expect(call.sources == [travel.source("reservations", "H204518")])
             let stay = try #require(try await travel.reservation("H204518"))
             #expect(stay["check_in"] == .text(Self.day(5)) && stay["nights"] == .integer(3))
 
