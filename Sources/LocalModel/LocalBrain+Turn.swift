@@ -28,7 +28,7 @@ extension LocalBrain {
         guard !utterance.isEmpty else { return .say(persona.fallback) }
         let earlier = items[..<lastUser].filter(Self.isUserMessage).reversed().map { Utterance(Self.text(of: $0)) }
         let turn = Turn(brain: self, persona: persona, tools: tools, utterance: utterance, earlier: earlier,
-                        slots: SlotExtractor(today: today()))
+                        slots: SlotExtractor(today: today(), vocabularies: catalog.speech.words))
         return turn.reply(memory: &memory)
     }
 

@@ -65,10 +65,18 @@ public final class LocalSpeech: Sendable {
     public static func domain(for catalog: PersonaCatalog, extraSentences: [String] = []) -> SpeechDomain {
         var seen = Set<String>()
         let sentences = (catalog.personas.flatMap(\.routingExamples) + extraSentences).filter { seen.insert($0).inserted }
+        // Each vocabulary is a word class templates name, and may be said on its own.
+        var classes = SpeechDomain.standardClasses
+        var templates = SpeechDomain.commonTemplates + catalog.speech.templates
+        for vocabulary in catalog.speech.vocabularies {
+            classes[vocabulary.name] = catalog.speech.words[vocabulary.name] ?? []
+            templates.append("{\(vocabulary.name)}")
+        }
         return SpeechDomain(
             sentences: sentences,
-            templates: SpeechDomain.commonTemplates + catalog.speech.templates,
-            codes: catalog.speech.codes.map { SpokenCode(name: $0.name, pattern: $0.pattern, examples: $0.examples) }
+            templates: templates,
+            codes: catalog.speech.codes.map { SpokenCode(name: $0.name, pattern: $0.pattern, examples: $0.examples) },
+            classes: classes
         )
     }
 
@@ -80,6 +88,7 @@ public final class LocalSpeech: Sendable {
         let domain = domain(for: catalog, extraSentences: extraSentences)
         return cache.withLock { cache in
             let key = domain.sentences + ["\u{0}"] + domain.templates + domain.codes.map { "\u{0}\($0.name)=\($0.pattern):\($0.examples)" }
+                + domain.classes.sorted { $0.key < $1.key }.map { "\u{1}\($0.key)=\($0.value)" }
             if let speech = cache[key] { return speech }
             let speech = LocalSpeech(domain: domain)
             cache[key] = speech

@@ -9,14 +9,19 @@ import RealtimeProtocol
 /// - `type: integer` (or `number`) takes a number said next to the parameter's name or its
 ///   singular ("3 nights", "for three nights", "nights: 3"), within `minimum`…`maximum`;
 /// - `enum` takes a value whose words were said;
+/// - a string named after one of the pack's vocabularies (`dentist`) takes the longest of its
+///   values whose words were said ("can I see doctor nguyen" → "Doctor Nguyen");
 /// - a free-text string named `query`, `question` or `text` takes the whole utterance.
 public struct SlotExtractor: Sendable {
     /// The day relative dates count from.
     public var today: CalendarDay
+    /// The pack's vocabularies: values callers say, by the parameter name they fill.
+    public var vocabularies: [String: [String]]
 
     /// An extractor resolving relative dates against `today`.
-    public init(today: CalendarDay) {
+    public init(today: CalendarDay, vocabularies: [String: [String]] = [:]) {
         self.today = today
+        self.vocabularies = vocabularies
     }
 
     /// The arguments of `tool` that `utterance` supplies, in the schema's order.
@@ -49,6 +54,10 @@ public struct SlotExtractor: Sendable {
         }
         if let options = parameter.schema["enum"]?.arrayValue?.compactMap(\.stringValue) {
             return options.first { utterance.contains(words: $0.replacingUnderscores) }.map(JSONValue.string)
+        }
+        if parameter.type == "string", let values = vocabularies[parameter.name] {
+            let said = values.filter { utterance.contains(words: $0) }
+            return said.max { Utterance.words(of: $0).count < Utterance.words(of: $1).count }.map(JSONValue.string)
         }
         switch parameter.type {
         case "integer", "number":

@@ -138,8 +138,18 @@ struct PackLoader {
                 problems.append(PersonaProblem(file: tool.file, line: tool.line, message: "knowledge folder '\(folder)' has no documents (knowledge/\(folder)/*.md)"))
             }
         }
+        let derived = PackSpeech.derivedCodes(from: tools, declared: speech.codes)
+        for vocabulary in speech.vocabularies {
+            if data == nil {
+                problems.append(PersonaProblem(file: manifestPath, line: vocabulary.line, message: "a vocabulary needs the pack's data (data: in pack.yaml)"))
+            }
+            if (speech.codes + derived).contains(where: { $0.name == vocabulary.name }) {
+                problems.append(PersonaProblem(file: manifestPath, line: vocabulary.line,
+                                               message: "the vocabulary name '\(vocabulary.name)' is also a code's (a parameter with a pattern, or speech.codes)"))
+            }
+        }
         guard problems.isEmpty, var catalog else { throw PersonaCatalogError(problems: problems) }
-        speech.codes += PackSpeech.derivedCodes(from: tools, declared: speech.codes)
+        speech.codes += derived
         catalog.speech = speech
         var pack = Pack(name: name, title: title, description: description, directory: directory, catalog: catalog, tools: tools,
                         knowledge: knowledge, data: data, customers: customers)
@@ -149,8 +159,24 @@ struct PackLoader {
 
     /// `speech: {codes: [{name, pattern, examples}], templates: [...]}`.
     private func readSpeech(_ fields: YAMLFields) throws(PersonaProblem) -> PackSpeech {
-        try fields.allowOnly(["codes", "templates"])
+        try fields.allowOnly(["codes", "templates", "vocabulary"])
         var speech = PackSpeech(templates: try fields.phrases("templates", each: "template", plural: "templates") ?? [])
+        if let node = fields.node("vocabulary") {
+            guard let items = node.sequence else { throw fields.problem(at: node.line, "'speech.vocabulary' must be a list of {name, sql}") }
+            for item in items {
+                let entry = try YAMLFields(item, file: fields.file, context: "speech.vocabulary", what: "a vocabulary is a mapping with 'name' and 'sql'")
+                try entry.allowOnly(["name", "sql"])
+                let name = try entry.text("name", required: true) ?? ""
+                if name.range(of: "^[a-z][a-z0-9_]{0,62}$", options: .regularExpression) == nil {
+                    throw entry.problem(at: entry.line(of: "name"), "a vocabulary's 'name' is lowercase letters, digits and '_', starting with a letter (got '\(name)')")
+                }
+                if PackSpeech.wordClasses.contains(name) || speech.vocabularies.contains(where: { $0.name == name }) {
+                    throw entry.problem(at: entry.line(of: "name"), "the vocabulary name '\(name)' is taken (the recognizer's classes are \(PackSpeech.wordClasses.sorted().joined(separator: ", ")))")
+                }
+                let sql = try entry.text("sql", required: true) ?? ""
+                speech.vocabularies.append(PackSpeech.Vocabulary(name: name, sql: sql, line: entry.line(of: "sql")))
+            }
+        }
         if let node = fields.node("codes") {
             guard let items = node.sequence else { throw fields.problem(at: node.line, "'speech.codes' must be a list of {name, pattern, examples}") }
             for item in items {

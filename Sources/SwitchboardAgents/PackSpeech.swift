@@ -22,13 +22,61 @@ public struct PackSpeech: Sendable, Hashable {
         }
     }
 
-    public var codes: [Code]
-    /// Utterances with slots: a code's name or a word class (`{date}`, `{number}`, …).
-    public var templates: [String]
+    /// Names callers say that the pack's data holds (its dentists, restaurants, menu items): a
+    /// query whose first column lists them, run when the data opens.
+    public struct Vocabulary: Sendable, Hashable {
+        /// The word class's name in templates (`{dentist}`), and the tool parameter it fills.
+        public var name: String
+        public var sql: String
+        public var line: Int
 
-    public init(codes: [Code] = [], templates: [String] = []) {
+        public init(name: String, sql: String, line: Int = 1) {
+            self.name = name
+            self.sql = sql
+            self.line = line
+        }
+    }
+
+    public var codes: [Code]
+    /// Utterances with slots: a code's name, a vocabulary's or a word class (`{date}`, `{number}`, …).
+    public var templates: [String]
+    public var vocabularies: [Vocabulary]
+    /// Each vocabulary's values as the data gave them, by name (empty until the data opens).
+    public var words: [String: [String]]
+
+    public init(codes: [Code] = [], templates: [String] = [], vocabularies: [Vocabulary] = [], words: [String: [String]] = [:]) {
         self.codes = codes
         self.templates = templates
+        self.vocabularies = vocabularies
+        self.words = words
+    }
+
+    /// The recognizer's own word classes, which a vocabulary may not be named after.
+    public static let wordClasses: Set<String> = ["date", "weekday", "month", "ordinal", "number"]
+
+    /// The most values one vocabulary keeps, and the most words in one value: a vocabulary is
+    /// names people say, not a table's contents.
+    public static let maximumValues = 500
+    public static let maximumWordsPerValue = 6
+
+    /// The values of a vocabulary as callers say them: letters, digits and apostrophes, other
+    /// characters as spaces; empty, over-long and repeated values left out, at most
+    /// ``maximumValues`` kept, in the data's order.
+    public static func vocabularyValues(_ raw: [String]) -> [String] {
+        var seen = Set<String>()
+        var values: [String] = []
+        for value in raw {
+            let kept = String(value.map { (character: Character) -> Character in
+                character.isLetter || character.isNumber || character == "'" ? character : " "
+            })
+            let words = kept.split(separator: " ").map(String.init)
+            guard !words.isEmpty, words.count <= maximumWordsPerValue else { continue }
+            let spoken = words.joined(separator: " ")
+            guard seen.insert(spoken.lowercased()).inserted else { continue }
+            values.append(spoken)
+            if values.count == maximumValues { break }
+        }
+        return values
     }
 
     /// The spoken patterns a JSON-schema `pattern` allows, when it is a simple sequence of

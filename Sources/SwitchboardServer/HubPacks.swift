@@ -29,8 +29,16 @@ public struct HubPacks: Sendable {
         guard missing.isEmpty else { throw PersonaCatalogError(problems: missing) }
         var runtimes: [PackRuntime] = []
         do {
-            for pack in packs {
+            for var pack in packs {
                 let database = try await openDatabase(pack, location: configuration.data, logger: logger, today: today)
+                if let database, !pack.catalog.speech.vocabularies.isEmpty {
+                    do {
+                        pack.catalog.speech.words = try await PackVocabulary.load(pack, database: database, today: today)
+                    } catch {
+                        await database.shutdown()
+                        throw ConfigurationError("pack \(pack.name): its speech vocabulary could not be read: \(error)")
+                    }
+                }
                 runtimes.append(try PackRuntime(pack: pack, database: database, secrets: configuration.secrets))
             }
         } catch {

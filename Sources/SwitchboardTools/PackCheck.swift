@@ -66,9 +66,47 @@ public enum PackCheck {
                 }
             }
         }
+        if let database {
+            problems += await vocabularyProblems(pack, database: database)
+        }
         problems += templateProblems(pack, produced: produced)
         await database?.shutdown()
         return problems
+    }
+
+    /// Vocabulary queries: they prepare, read no customer's rows and use no parameter but
+    /// `:today` and `:now` (they run once, for no caller).
+    private static func vocabularyProblems(_ pack: Pack, database: SQLitePackDatabase) async -> [PersonaProblem] {
+        let manifest = pack.directory + "/pack.yaml"
+        var problems: [PersonaProblem] = []
+        for vocabulary in pack.catalog.speech.vocabularies {
+            let what = "speech.vocabulary '\(vocabulary.name)'"
+            do {
+                let statement = try NamedStatement(vocabulary.sql)
+                for name in statement.parameters where !PackVocabulary.parameters.contains(name) {
+                    problems.append(PersonaProblem(file: manifest, line: vocabulary.line, message: "\(what) names :\(name); it may only use :today and :now"))
+                }
+                if statement.isWrite {
+                    problems.append(PersonaProblem(file: manifest, line: vocabulary.line, message: "\(what) must be a read (SELECT)"))
+                }
+                let names = names(in: statement)
+                for table in pack.data?.customerTables ?? [] where names.contains(table.lowercased()) {
+                    problems.append(PersonaProblem(file: manifest, line: vocabulary.line,
+                                                   message: "\(what) reads the customer table '\(table)' (a vocabulary is for every caller)"))
+                }
+                if try await database.columns(of: statement).isEmpty {
+                    problems.append(PersonaProblem(file: manifest, line: vocabulary.line, message: "\(what) returns no column"))
+                }
+            } catch {
+                problems.append(PersonaProblem(file: manifest, line: vocabulary.line, message: "\(what) does not prepare: \(message(error))"))
+            }
+        }
+        return problems
+    }
+
+    /// The words of a statement's text, lowercased: the tables it may name.
+    private static func names(in statement: NamedStatement) -> Set<String> {
+        Set(statement.text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init))
     }
 
     /// Throws `PersonaCatalogError` when `pack` has problems.
@@ -86,7 +124,7 @@ public enum PackCheck {
         // What sources can name: the rows' columns only (arguments never become sources).
         var rowFields: Set<String> = []
         func scoped(_ statement: NamedStatement, line: Int, what: String) {
-            let words = Set(statement.text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init))
+            let words = names(in: statement)
             for table in customerTables where words.contains(table.lowercased()) && !statement.parameters.contains("customer_id") {
                 problems.append(PersonaProblem(file: tool.file, line: line,
                                                message: "\(what) reads the customer table '\(table)' without :customer_id (it would see every customer's rows)"))

@@ -81,6 +81,22 @@ struct SlotTests {
         #expect(slots.token(matching: pattern, in: Utterance(text)) == expected)
     }
 
+    @Test("a parameter named after a vocabulary takes the longest value said, as the data writes it", arguments: [
+        ("Is Doctor Nguyen free tomorrow?", "Doctor Nguyen"),
+        ("can I see doctor nguyen", "Doctor Nguyen"),
+        ("book me with Doctor Anne Nguyen please", "Doctor Anne Nguyen"),
+        ("is the doctor free", nil),
+        ("Nguyen", nil),
+    ] as [(String, String?)])
+    func vocabulary(_ text: String, _ expected: String?) {
+        let extractor = SlotExtractor(today: wednesday, vocabularies: ["dentist": ["Doctor Patel", "Doctor Nguyen", "Doctor Anne Nguyen"]])
+        let tool = FunctionTool(name: "t", parameters: [
+            .init(name: "dentist", schema: ["type": .string("string")], isRequired: false),
+            .init(name: "doctor", schema: ["type": .string("string")], isRequired: false),
+        ])
+        #expect(extractor.slots(for: tool, in: Utterance(text)) == (expected.map { ["dentist": .string($0)] } ?? [:]))
+    }
+
     @Test("a pattern matches nothing when no word fits")
     func noPattern() {
         #expect(slots.token(matching: "^[A-Z]{3}[0-9]{3}$", in: Utterance("I want to change my flight")) == nil)

@@ -942,3 +942,51 @@ struct PackFillerTests {
         #expect(inPack.first?.hasPrefix("pack.yaml:\(lineNumber(of: "filler", in: manifest(filler)))") == true, "\(inPack)")
     }
 }
+
+@Suite("pack loading: vocabularies from the data")
+struct PackVocabularyLoadingTests {
+    private func manifest(_ vocabulary: String) -> String {
+        ShopPack.manifest + "speech:\n  vocabulary:\n\(vocabulary)"
+    }
+
+    @Test("a vocabulary is read with its name, query and line")
+    func loads() throws {
+        var files = ShopPack.files
+        files["pack.yaml"] = manifest("    - {name: product, sql: SELECT title FROM products}\n")
+        let speech = try loaded(files).catalog.speech
+        #expect(speech.vocabularies == [PackSpeech.Vocabulary(name: "product", sql: "SELECT title FROM products",
+                                                              line: lineNumber(of: "name: product", in: files["pack.yaml"]!))])
+        #expect(speech.words.isEmpty, "filled when the data opens")
+    }
+
+    @Test("a bad vocabulary is a problem at its line", arguments: [
+        ("    - {name: Product, sql: SELECT 1}\n", "a vocabulary's 'name' is lowercase letters, digits and '_', starting with a letter (got 'Product')"),
+        ("    - {name: date, sql: SELECT 1}\n", "the vocabulary name 'date' is taken (the recognizer's classes are date, month, number, ordinal, weekday)"),
+        ("    - {name: item, sql: SELECT 1}\n    - {name: item, sql: SELECT 2}\n", "the vocabulary name 'item' is taken (the recognizer's classes are date, month, number, ordinal, weekday)"),
+        ("    - {name: item, sql: SELECT 1, colour: red}\n", "unknown field 'colour' in 'speech.vocabulary'"),
+        ("    - {name: item}\n", "missing required field 'speech.vocabulary.sql'"),
+    ])
+    func bad(_ vocabulary: String, _ message: String) throws {
+        var files = ShopPack.files
+        files["pack.yaml"] = manifest(vocabulary)
+        let found = try problems(files)
+        #expect(found.count == 1, "\(found)")
+        #expect(found.first?.hasPrefix("pack.yaml:") == true && found.first?.hasSuffix(message) == true, "\(found)")
+    }
+
+    @Test("a vocabulary named like a code, or in a pack without data")
+    func clashes() throws {
+        var files = ShopPack.files
+        // order_status's `code` parameter has a pattern: it is a spoken code.
+        files["pack.yaml"] = manifest("    - {name: code, sql: SELECT 1}\n")
+        let found = try problems(files)
+        #expect(found.contains { $0.hasSuffix("the vocabulary name 'code' is also a code's (a parameter with a pattern, or speech.codes)") }, "\(found)")
+    }
+
+    @Test("values as callers say them: punctuation as spaces, repeats, blanks and long values left out, at most 500")
+    func values() {
+        #expect(PackSpeech.vocabularyValues(["Doctor Patel", "doctor patel", "Café Ñandú", "  ", "St. John's Wort", "a b c d e f g"])
+                == ["Doctor Patel", "Café Ñandú", "St John's Wort"])
+        #expect(PackSpeech.vocabularyValues((0..<600).map { "item \($0)" }).count == 500)
+    }
+}

@@ -123,4 +123,51 @@ struct ClinicPackTests {
             await client.close()
         }
     }
+
+    @Test("the dentists' names come from the data: a caller who names one by text gets that dentist's times and booking")
+    func vocabularyByText() async throws {
+        try await withHub(clinic()) { port in
+            let client = try await open(port)
+            let free = try await say(client, "Is Doctor Nguyen free tomorrow?")
+            let found = try #require(free.first { $0.type == "hub.tool.result" })
+            #expect(found["tool"] == .string("find_open_slots"))
+            #expect(found["arguments"]?["dentist"] == .string("Doctor Nguyen"))
+            let slots = found["output"]?["slots"]?.arrayValue ?? []
+            #expect(!slots.isEmpty)
+            #expect(slots.allSatisfy { $0["dentist"] == .string("Doctor Nguyen") }, "\(slots)")
+            #expect(answer(free).contains("Doctor Nguyen") && !answer(free).contains("Doctor Patel"), "\(answer(free))")
+
+            let book = try await say(client, "Can I book a checkup with Doctor Nguyen tomorrow?")
+            let booked = try #require(book.first { $0.type == "hub.tool.result" })
+            #expect(booked["tool"] == .string("book_appointment"))
+            #expect(booked["arguments"]?["dentist"] == .string("Doctor Nguyen"))
+            #expect(booked["output"]?["dentist"] == .string("Doctor Nguyen"))
+            #expect(booked["outcome"] == .string("booked"))
+            await client.close()
+        }
+    }
+
+    @Test("by voice: a dentist's name from the data is heard and fills the tool's argument")
+    func vocabularyByVoice() async throws {
+        try await withHub(clinic()) { port in
+            let client = try await open(port, audio: true)
+            let rate = 24_000
+            let audio = try await SpeechSynthesizer().synthesize("Is Doctor Nguyen free tomorrow?", voice: "kal16", language: "en-US", engine: .flite)
+            let resampler = try Resampler(from: audio.sampleRate, to: rate)
+            var samples = resampler.process(audio.samples)
+            resampler.flush(appendingTo: &samples)
+            samples += [Int16](repeating: 0, count: rate)
+            for start in stride(from: 0, to: samples.count, by: rate / 25) {
+                let piece = Array(samples[start..<min(samples.count, start + rate / 25)])
+                try await client.send(#"{"type":"input_audio_buffer.append","audio":"\#(Base64Audio.encodePCM16(piece))"}"#)
+            }
+            let events = try await client.events(until: "response.done", timeout: .seconds(60))
+            let transcript = events.first { $0.type == "conversation.item.input_audio_transcription.completed" }?["transcript"]?.stringValue ?? ""
+            #expect(transcript.localizedCaseInsensitiveContains("Nguyen"), "heard \"\(transcript)\"")
+            let result = try #require(events.first { $0.type == "hub.tool.result" }, "heard \"\(transcript)\"")
+            #expect(result["tool"] == .string("find_open_slots"))
+            #expect(result["arguments"]?["dentist"] == .string("Doctor Nguyen"))
+            await client.close()
+        }
+    }
 }

@@ -524,4 +524,48 @@ struct PackCheckTests {
         #expect(await PackCheck.problems(pack).map(\.description) == [])
         try await PackCheck.validate(pack)
     }
+
+    @Test("a vocabulary query that reads a customer table, names a parameter, writes or does not prepare")
+    func vocabulary() async throws {
+        func pack(_ sql: String) -> CheckPack {
+            var pack = CheckPack()
+            pack.manifest += "speech:\n  vocabulary:\n    - name: product\n      sql: \"\(sql)\"\n"
+            return pack
+        }
+        #expect(try await pack("SELECT title FROM products ORDER BY sku").problems() == [])
+        let line = lineNumber(of: "sql:", in: pack("x").manifest)
+        #expect(try await pack("SELECT name FROM customers").problems()
+                == ["pack.yaml:\(line): speech.vocabulary 'product' reads the customer table 'customers' (a vocabulary is for every caller)"])
+        #expect(try await pack("SELECT title FROM products WHERE sku = :sku").problems()
+                == ["pack.yaml:\(line): speech.vocabulary 'product' names :sku; it may only use :today and :now"])
+        #expect(try await pack("SELECT title FROM products WHERE :today > ''").problems() == [])
+        let write = try await pack("DELETE FROM products").problems()
+        #expect(write.contains("pack.yaml:\(line): speech.vocabulary 'product' must be a read (SELECT)"), "\(write)")
+        let missing = try await pack("SELECT colour FROM products").problems()
+        #expect(missing.count == 1 && missing.first?.hasPrefix("pack.yaml:\(line): speech.vocabulary 'product' does not prepare: ") == true, "\(missing)")
+    }
+
+    @Test("a vocabulary's values: the first column, as callers say them, without repeats")
+    func vocabularyValues() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-vocabulary-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var check = CheckPack()
+        check.manifest += "speech:\n  vocabulary:\n    - {name: product, sql: \"SELECT title, sku FROM products ORDER BY sku\"}\n"
+        check.seed += """
+            INSERT INTO products (sku, title, stock) VALUES ('P-2', 'Tea-pot (large)', 1), ('P-3', 'kettle', 2), ('P-4', '  ', 0),
+              ('P-5', 'one two three four five six seven', 1), ('P-6', 'Mug No. 7', 4);
+
+            """
+        for (path, text) in check.files {
+            let url = directory.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let pack = try Pack.load(directory: directory.path)
+        let data = try #require(pack.data)
+        let database = try await SQLitePackDatabase.open(path: directory.appendingPathComponent("data.sqlite").path, schema: data.schema, seed: data.seed)
+        let words = try await PackVocabulary.load(pack, database: database)
+        await database.shutdown()
+        #expect(words == ["product": ["Kettle", "Tea pot large", "Mug No 7"]])
+    }
 }
