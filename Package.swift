@@ -164,6 +164,17 @@ let package = Package(
             dependencies: ["CPocketSphinx", "CFlite", "CEspeakNG"],
             swiftSettings: swiftSettings
         ),
+        // The Wyoming protocol of local speech servers (wyoming-faster-whisper, wyoming-piper).
+        .target(
+            name: "SwitchboardWyoming",
+            dependencies: [
+                "RealtimeProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The embedded model: a deterministic realtime model that needs no network.
         .target(
             name: "LocalModel",
@@ -200,7 +211,7 @@ let package = Package(
             name: "SwitchboardServer",
             dependencies: [
                 "RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardData", "SwitchboardTools", "LocalModel",
-                "OpenAIRealtime", "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardSIP", "SwitchboardAudio",
+                "OpenAIRealtime", "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardSIP", "SwitchboardAudio", "SwitchboardWyoming",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -313,6 +324,15 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardWyomingTests",
+            dependencies: [
+                "SwitchboardWyoming", "RealtimeProtocol", "SwitchboardTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

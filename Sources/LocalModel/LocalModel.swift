@@ -12,20 +12,28 @@ public struct LocalRealtimeModel: RealtimeModel {
     public let brain: LocalBrain
     /// The recognizer and synthesizer every session shares.
     public let speech: LocalSpeech
+    /// The second recognizer of the chain: it hears an utterance the grammar did not understand.
+    public let fallback: FallbackTranscriber?
+
+    /// Transcribes mono 16-bit PCM at a sample rate (a neural recognizer over Wyoming).
+    public typealias FallbackTranscriber = @Sendable (_ samples: [Int16], _ sampleRate: Int) async throws -> String
 
     /// A local model answering as the personas of `catalog`, with relative dates counted from
     /// `today` (this machine's date by default), hearing and speaking through `speech` (by
-    /// default the process-wide one for the catalog's domain, built on first audio).
-    public init(catalog: PersonaCatalog, today: @escaping @Sendable () -> CalendarDay = CalendarDay.today, speech: LocalSpeech? = nil) {
+    /// default the process-wide one for the catalog's domain, built on first audio); an
+    /// utterance the grammar does not understand goes to `fallback` when there is one.
+    public init(catalog: PersonaCatalog, today: @escaping @Sendable () -> CalendarDay = CalendarDay.today, speech: LocalSpeech? = nil,
+                fallback: FallbackTranscriber? = nil) {
         self.brain = LocalBrain(catalog: catalog, today: today)
         self.speech = speech ?? LocalSpeech.shared(for: catalog)
+        self.fallback = fallback
     }
 
     public func connect(_ request: ModelSessionRequest, on eventLoop: any EventLoop, sink: any ModelSink) -> EventLoopFuture<ModelLinkBox> {
         eventLoop.assertInEventLoop()
         let link = LocalModelLink(
             session: LocalModelSession(dialect: request.dialect, model: request.model, brain: brain),
-            eventLoop: eventLoop, sink: sink, speech: speech
+            eventLoop: eventLoop, sink: sink, speech: speech, fallback: fallback
         )
         link.start()
         return eventLoop.makeSucceededFuture(ModelLinkBox(link))
@@ -50,6 +58,7 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     private var closed = false
     private let allocator = ByteBufferAllocator()
     private let speech: LocalSpeech
+    private let fallback: LocalRealtimeModel.FallbackTranscriber?
     /// The latest transcription: the next one delivers after it.
     private var transcriptionTail: Task<Void, Never>?
     /// The utterance under way, recognised from a pause ahead of its end.
@@ -57,7 +66,9 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     /// Syntheses under way, by response id.
     private var syntheses: [String: Task<Void, Never>] = [:]
 
-    init(session: LocalModelSession, eventLoop: any EventLoop, sink: any ModelSink, speech: LocalSpeech) {
+    init(session: LocalModelSession, eventLoop: any EventLoop, sink: any ModelSink, speech: LocalSpeech,
+         fallback: LocalRealtimeModel.FallbackTranscriber? = nil) {
+        self.fallback = fallback
         self.session = session
         self.eventLoop = eventLoop
         self.sink = sink
@@ -110,10 +121,11 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     private func transcribe(itemID: String, samples: [Int16], sampleRate: Int, prepared: Task<TranscriptionOutcome, Never>?) {
         let previous = transcriptionTail
         let speech = speech
+        let fallback = fallback
         let loop = eventLoop
         let this = NIOLoopBound(self, eventLoop: eventLoop)
         transcriptionTail = Task {
-            let outcome: TranscriptionOutcome
+            var outcome: TranscriptionOutcome
             if let prepared, case .transcript(let text) = await prepared.value, !text.isEmpty {
                 outcome = .transcript(text)
             } else {
@@ -121,8 +133,15 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
                 // utterance gets its own chance.
                 outcome = await Self.recognize(samples, sampleRate: sampleRate, speech: speech)
             }
+            // Not understood by the grammar: the neural recognizer hears it (its failure leaves
+            // the grammar's outcome standing).
+            if let fallback, outcome.isEmpty, !Task.isCancelled,
+               let text = try? await fallback(samples, sampleRate), !text.isEmpty {
+                outcome = .transcript(text)
+            }
             await previous?.value
-            loop.execute { this.value.receive { $0.transcribed(itemID: itemID, outcome: outcome) } }
+            let heard = outcome
+            loop.execute { this.value.receive { $0.transcribed(itemID: itemID, outcome: heard) } }
         }
     }
 

@@ -31,4 +31,10 @@ public enum TranscriptionOutcome: Sendable, Hashable {
     case transcript(String)
     /// The recognizer failed (not loaded, engine error).
     case failed(String)
+
+    /// Whether nothing was understood (an empty transcript, or a failure).
+    var isEmpty: Bool {
+        if case .transcript(let text) = self { return text.isEmpty }
+        return true
+    }
 }

@@ -557,7 +557,9 @@ public struct Conversation: Sendable {
 
     /// A call has run long: the agent says `sentence` out of band (kept out of the conversation
     /// and its history), once per wait, and only when nothing is being said or waits to be.
+    /// Only a session that outputs audio hears one: a text client sees its answer when it comes.
     private mutating func sayFiller(_ sentence: String, for callID: String) -> [Action] {
+        guard clientConfig.outputModalities?.contains("audio") == true else { return [] }
         guard calls.running.contains(callID), !calls.fillerSaid else { return [] }
         let request = RealtimeEvent(type: "response.create", [
             ("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt"))),

@@ -12,6 +12,7 @@ import SwitchboardData
 import SwitchboardPostgres
 import SwitchboardRedis
 import SwitchboardTools
+import SwitchboardWyoming
 
 /// Builds the hub: the realtime endpoint, operations routes, the browser client's files.
 public enum Hub {
@@ -92,7 +93,7 @@ public enum Hub {
         let catalog = packs.main.pack.catalog
         return HubContext(
             configuration: configuration, catalog: catalog,
-            model: try model ?? makeModel(configuration: configuration, catalog: catalog),
+            model: try model ?? makeModel(configuration: configuration, catalog: catalog, logger: logger),
             store: store ?? MemorySessionStore(), metrics: metrics, logger: logger,
             tools: packs.main.tools, router: IntentRouter(catalog: catalog), packs: packs,
             classifier: makeClassifier(configuration: configuration, catalog: catalog, logger: logger)
@@ -125,7 +126,7 @@ public enum Hub {
         try configuration.relay.validate()
         let packs = try Pack.loadAll(directory: configuration.packsDirectory)
         let catalog = try HubPacks.pickDefault(packs, named: configuration.defaultPack).catalog
-        let hub = HubContext(configuration: configuration, catalog: catalog, model: try makeModel(configuration: configuration, catalog: catalog),
+        let hub = HubContext(configuration: configuration, catalog: catalog, model: try makeModel(configuration: configuration, catalog: catalog, logger: logger),
                              store: MemorySessionStore(), metrics: metrics, logger: logger,
                              tools: ToolRegistry(tools: []), router: IntentRouter(catalog: catalog), packs: nil)
         let router = Router()
@@ -147,12 +148,33 @@ public enum Hub {
     }
 
     /// The model the configuration names.
-    public static func makeModel(configuration: HubConfiguration, catalog: PersonaCatalog) throws -> any RealtimeModel {
+    /// The embedded model's second recognizer, `--stt`: a Wyoming server that hears what the
+    /// grammar did not understand. A failure is logged and leaves the grammar's outcome.
+    static func speechFallback(configuration: HubConfiguration, logger: Logger) throws -> LocalRealtimeModel.FallbackTranscriber? {
+        guard let url = configuration.stt else {
+            logger.notice("speech recognition: the pack's grammar only (no --stt); utterances outside it are not understood")
+            return nil
+        }
+        guard let transcriber = WyomingTranscriber(url: url, timeout: configuration.sttTimeout) else {
+            throw ConfigurationError("--stt must be wyoming://HOST:PORT (got '\(Redacted.url(url))')")
+        }
+        logger.notice("speech recognition: the pack's grammar, then the Wyoming server at \(transcriber.host):\(transcriber.port) for what it does not understand")
+        return { samples, sampleRate in
+            do {
+                return try await transcriber.transcribe(samples, sampleRate: sampleRate)
+            } catch {
+                logger.warning("the speech server did not transcribe an utterance; the grammar's result stands", metadata: ["error": "\(error)"])
+                throw error
+            }
+        }
+    }
+
+    public static func makeModel(configuration: HubConfiguration, catalog: PersonaCatalog, logger: Logger = Logger(label: "switchboard")) throws -> any RealtimeModel {
         let frameLimit = max(configuration.relay.maxEventBytes, 16 * 1024 * 1024)
         let trust = configuration.modelCAFile.map { [$0] } ?? []
         switch configuration.model {
         case "local":
-            return LocalRealtimeModel(catalog: catalog)
+            return LocalRealtimeModel(catalog: catalog, fallback: try speechFallback(configuration: configuration, logger: logger))
         case "openai":
             guard let key = configuration.modelAPIKey else { throw ConfigurationError("--model openai needs --model-api-key") }
             return WebSocketRealtimeModel(endpoint: .openAI(apiKey: key, model: configuration.modelDeployment ?? "gpt-realtime"),

@@ -1,6 +1,7 @@
 import Foundation
-import SwitchboardCore
 import NIOCore
+import SwitchboardCore
+import SwitchboardWyoming
 
 /// Everything `switchboard serve` can be told. Defaults are the embedded ones.
 public struct HubConfiguration: Sendable {
@@ -42,6 +43,11 @@ public struct HubConfiguration: Sendable {
     public var routerURL: String?
     /// The chat model the router asks.
     public var routerModel = "gpt-4o-mini"
+    /// A Wyoming speech-to-text server (`wyoming://HOST:PORT`) the embedded model sends the
+    /// utterances its grammar does not understand; `nil`: the grammar alone.
+    public var stt: String?
+    /// How long the speech server may take for one utterance.
+    public var sttTimeout: Duration = .seconds(10)
     /// The router endpoint's key.
     public var routerAPIKey: String?
     /// How long an ending session keeps trying to save its state when the store is unreachable.
@@ -165,6 +171,10 @@ public struct HubConfiguration: Sendable {
         guard historyTurns >= 0 && historyTurns <= 100 else { throw ConfigurationError("--history-turns must be 0-100") }
         if let routerURL, URL(string: routerURL)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
             throw ConfigurationError("--router-url must be an http(s) URL of an OpenAI-compatible API (got '\(Redacted.url(routerURL))')")
+        }
+        guard sttTimeout > .zero, sttTimeout <= .seconds(600) else { throw ConfigurationError("--stt-timeout must be more than 0 and at most 600 seconds") }
+        if let stt, WyomingTranscriber(url: stt) == nil {
+            throw ConfigurationError("--stt must be wyoming://HOST:PORT (a Wyoming speech-to-text server; got '\(Redacted.url(stt))')")
         }
         guard sessions == "memory" || sessions.hasPrefix("redis://") else {
             throw ConfigurationError("--sessions must be memory or redis://host:port[/db] (got '\(Redacted.url(sessions))')")

@@ -61,6 +61,10 @@ struct ServerOptions: ParsableArguments {
     var routerModel: String = env("ROUTER_MODEL") ?? "gpt-4o-mini"
     @Option(help: "Key for the router's endpoint (env SWITCHBOARD_ROUTER_API_KEY).")
     var routerAPIKey: String?
+    @Option(help: "Wyoming speech-to-text server for what the embedded recognizer's grammar does not understand, e.g. wyoming://127.0.0.1:10300 (wyoming-faster-whisper; env SWITCHBOARD_STT). Without it the grammar alone hears.")
+    var stt: String?
+    @Option(help: "Seconds the speech server may take for one utterance (env SWITCHBOARD_STT_TIMEOUT).")
+    var sttTimeout: Double = Double(env("STT_TIMEOUT") ?? "") ?? 10
     @Option(help: "Directory of the browser client served at / (env SWITCHBOARD_WEB).")
     var web: String = env("WEB") ?? "web-static"
     @Option(help: "Turns of history kept per session (env SWITCHBOARD_HISTORY_TURNS).")
@@ -164,6 +168,9 @@ struct ServerOptions: ParsableArguments {
         c.data = data
         c.demoCustomerID = demoCustomer
         c.routerURL = routerURL ?? env("ROUTER_URL")
+        c.stt = stt ?? env("STT")
+        // Out of range (or not a number): zero, which the configuration refuses with the reason.
+        c.sttTimeout = sttTimeout.isFinite && sttTimeout > 0 && sttTimeout <= 600 ? .milliseconds(Int((sttTimeout * 1000).rounded())) : .zero
         c.routerModel = routerModel
         c.routerAPIKey = routerAPIKey ?? env("ROUTER_API_KEY")
         c.webDirectory = web

@@ -4,10 +4,11 @@ import Testing
 
 private let agent = AgentProfile(name: "desk", description: "d", instructions: "You are the desk.", voice: "alloy")
 
-private func conversation() -> Conversation {
+/// A session whose client asked for audio (`modalities`), as a caller's does.
+private func conversation(modalities: [String] = ["audio"]) -> Conversation {
     Conversation(
         configuration: .init(sessionKey: "key", hubEvents: false, requestedModel: nil, modelDialect: .ga, historyTurns: 5,
-                             hubTools: ["slow_lookup"]),
+                             hubTools: ["slow_lookup"], initialClientSession: SessionConfig(outputModalities: modalities)),
         state: SessionState(key: "key", activeAgent: "desk"), agent: agent, clientDialect: .ga, resumed: false)
 }
 
@@ -117,6 +118,13 @@ struct FillerTests {
         _ = speak(&c, response: "resp_2", item: "item_a", "Found it.")
         startCall(&c)
         #expect(toModel(c.handle(.toolSlow(callID: "call_1", filler: "Wait."))).count == 1)
+    }
+
+    @Test("a text-only session gets no filler: its answer shows when it comes")
+    func notForText() {
+        var c = conversation(modalities: ["text"])
+        startCall(&c)
+        #expect(toModel(c.handle(.toolSlow(callID: "call_1", filler: "Wait."))).isEmpty)
     }
 
     @Test("a refused filler request frees the way for the follow-up")

@@ -88,7 +88,7 @@ struct RedisSessionStoreTests {
         try await withRedisClient(configuration, logger: quietLogger) { client in
             let started = ContinuousClock.now
             let error = await #expect(throws: RedisError.self) { try await client.ping() }
-            #expect(ContinuousClock.now - started < .seconds(5), "a server that never answers times out (300 ms) instead of hanging")
+            #expect(ContinuousClock.now - started < .seconds(20), "a server that never answers times out (300 ms) instead of hanging")
             #expect(error?.isTimeout == true, "got \(String(describing: error))")
             #expect(error.map { "\($0)" }?.contains("command timed out after 300 ms") == true)
         }

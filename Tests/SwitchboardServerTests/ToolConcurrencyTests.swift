@@ -154,6 +154,13 @@ struct ToolConcurrencyTests {
         try await withHub(try configuration(filler: "{say: Still counting., after: 100ms}"), model: model) { port in
             let client = try await open(port)
             let session = try #require(model.lastSession)
+            // A caller's session: the answers are spoken (a text-only client gets no filler).
+            try await client.send(#"{"type":"session.update","session":{"type":"realtime","output_modalities":["audio"]}}"#)
+            try await waitUntil { session.types.filter { $0 == "session.update" }.count == 2 }
+            for _ in 0..<2 {
+                session.send(#"{"type":"session.updated","event_id":"m9","session":{"type":"realtime","output_modalities":["audio"]}}"#)
+            }
+            #expect(try await client.nextEvent(timeout: .seconds(60)).type == "session.updated")
             call(session, "slow_count", n: 10_000_000)
             try await waitUntil { session.types.contains("response.create") }
             let sent = session.events.compactMap { try? RealtimeEvent.decode($0) }
