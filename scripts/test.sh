@@ -39,6 +39,11 @@ SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
 SWITCHBOARD_PACKS="$root/Personas" SWITCHBOARD_WEB="$root/web-static" \
   "$root/.venv/bin/python" -m pytest -q Tests/browser
 
+echo "== the recognizer chain: Whisper over Wyoming hears what the grammar does not"
+bash scripts/whisper-venv.sh >/dev/null
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
+  "$root/.venv/bin/python" -m pytest -q Tests/speech
+
 echo "== phone calls: Twilio Media Streams, SIP with sipp and baresip"
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
   "$root/.venv/bin/python" -m pytest -q Tests/phone
