@@ -10,6 +10,12 @@ CREATE TABLE customers (
 );
 
 -- One departure of a flight number on one day.
+-- The airports the flights serve, with the city callers name them by.
+CREATE TABLE airports (
+    code TEXT PRIMARY KEY,
+    city TEXT NOT NULL
+);
+
 CREATE TABLE flights (
     number TEXT NOT NULL,
     date TEXT NOT NULL,

@@ -11,6 +11,12 @@ INSERT INTO customers (id, name, email, phone) VALUES
     ('C-1002', 'Sam Rivera', 'sam.rivera@example.com', '+1 212 555 0187'),
     ('C-1003', 'Jordan Lee', 'jordan.lee@example.com', '+44 20 7946 0321');
 
+INSERT INTO airports (code, city) VALUES
+    ('SFO', 'San Francisco'),
+    ('JFK', 'New York'),
+    ('LHR', 'London'),
+    ('LAX', 'Los Angeles');
+
 INSERT INTO fare_rules (fare_class, name, fare_percent, change_fee_cents, changeable) VALUES
     ('Y', 'Economy', 100, 7500, 1),
     ('B', 'Basic Economy', 80, 0, 0),

@@ -32,8 +32,41 @@ public struct BrainMemory: Sendable, Hashable {
         }
     }
 
+    /// A call waiting for the caller's own records: the listing tool was called to find the
+    /// identifier the caller did not say ("my flight", "my booking").
+    public struct Lookup: Sendable, Hashable {
+        /// The call to make once a record is chosen.
+        public var task: Task
+        /// The listing tool called for it.
+        public var listing: String
+        /// The words of the utterance that may tell which record ("london", "hotel").
+        public var hint: [String]
+
+        public init(task: Task, listing: String, hint: [String]) {
+            self.task = task
+            self.listing = listing
+            self.hint = hint
+        }
+    }
+
+    /// The caller's records the model asked them to choose among ("Which one: …?"), for the
+    /// call waiting on the choice.
+    public struct Choice: Sendable, Hashable {
+        public var task: Task
+        public var rows: [JSONObject]
+
+        public init(task: Task, rows: [JSONObject]) {
+            self.task = task
+            self.rows = rows
+        }
+    }
+
     /// The persona the memory belongs to.
     public var persona: String?
+    /// The records the caller was asked to choose among.
+    public var choice: Choice?
+    /// The call waiting for the caller's records, when a listing tool runs for it.
+    public var lookup: Lookup?
     /// The call waiting for a missing argument.
     public var pending: Task?
     /// The confirmation waiting for a yes or a no.
@@ -53,6 +86,8 @@ public struct BrainMemory: Sendable, Hashable {
         pending = nil
         awaiting = nil
         lastCall = nil
+        lookup = nil
+        choice = nil
     }
 }
 

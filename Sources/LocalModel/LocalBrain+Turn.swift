@@ -1,3 +1,4 @@
+import Foundation
 import RealtimeProtocol
 import SwitchboardAgents
 import SwitchboardCore
@@ -17,6 +18,10 @@ extension LocalBrain {
         let lastUser = items.lastIndex(where: Self.isUserMessage)
         let outputs = items[(lastUser.map { $0 + 1 } ?? 0)...].reversed().prefix { $0["type"]?.stringValue == "function_call_output" }
         let unanswered = outputs.reversed().filter { !memory.answeredCalls.contains($0["call_id"]?.stringValue ?? "") }
+        if unanswered.count == 1, let lookup = memory.lookup,
+           let resolved = resolve(lookup, output: unanswered[0], items: items, persona: persona, tools: tools, memory: &memory) {
+            return resolved
+        }
         if !unanswered.isEmpty {
             return .say(unanswered.map { answer(output: $0, items: items, persona: persona, tools: tools, memory: &memory) }.joined(separator: " "))
         }
@@ -50,6 +55,73 @@ extension LocalBrain {
         guard let output, let template = template(tool: name, outcome: outcome, persona: persona),
               let text = AnswerTemplate.render(template, with: output) else { return persona.fallback }
         return text
+    }
+
+    /// The listing tool's answer to a lookup: the record the caller meant (the one whose values
+    /// share the most words with what they said, else the next upcoming, listed first) gives the
+    /// waiting call its identifier and the optional arguments it has a value for; the call is
+    /// made, or its next missing argument asked for. `nil` when `output` is not the lookup's.
+    private func resolve(_ lookup: BrainMemory.Lookup, output item: JSONObject, items: [JSONObject], persona: Persona,
+                         tools: [(hint: PersonaTool, tool: FunctionTool)], memory: inout BrainMemory) -> BrainReply? {
+        let callID = item["call_id"]?.stringValue ?? ""
+        let call = items.last { $0["type"]?.stringValue == "function_call" && $0["call_id"]?.stringValue == callID }
+        guard call?["name"]?.stringValue == lookup.listing else { return nil }
+        memory.lookup = nil
+        guard let tool = tools.first(where: { $0.tool.name == lookup.task.tool })?.tool else { return nil }
+        memory.answeredCalls.insert(callID)
+        let output = (item["output"]?.stringValue).flatMap { try? JSONParser.parse($0) }?.objectValue ?? JSONObject()
+        let rows = output.members.lazy.compactMap { $0.1.arrayValue }.first?.compactMap(\.objectValue) ?? []
+        var arguments = lookup.task.slots
+        let identifiers = tool.parameters.filter { $0.pattern != nil && arguments[$0.name] == nil }
+        let chosen = Self.record(in: rows, hint: lookup.hint)
+        if chosen == nil, rows.count > 1, let identifier = identifiers.first {
+            // Several records and nothing said that tells which: ask, naming them.
+            memory.pending = BrainMemory.Task(tool: tool.name, slots: arguments)
+            memory.choice = BrainMemory.Choice(task: BrainMemory.Task(tool: tool.name, slots: arguments), rows: rows)
+            return .say(Self.whichOne(rows, identifier: identifier.name))
+        }
+        if let row = chosen ?? rows.first { Self.fill(&arguments, of: tool, from: row) }
+        if let missing = tool.requiredParameters.first(where: { arguments[$0.name] == nil }) {
+            // No record of the caller's fits: ask, as without the lookup.
+            memory.pending = BrainMemory.Task(tool: tool.name, slots: arguments)
+            return .say(Self.question(for: missing.name, persona: persona))
+        }
+        memory.pending = nil
+        memory.lastCall = BrainMemory.Task(tool: tool.name, slots: arguments)
+        return .call(name: tool.name, arguments: arguments)
+    }
+
+    /// Takes the identifiers (parameters with a pattern) and the optional arguments `tool` still
+    /// lacks from a record of the caller's.
+    static func fill(_ arguments: inout JSONObject, of tool: FunctionTool, from row: JSONObject) {
+        for parameter in tool.parameters where arguments[parameter.name] == nil {
+            guard parameter.pattern != nil || !parameter.isRequired, let value = row[parameter.name], value != .null else { continue }
+            arguments[parameter.name] = value
+        }
+    }
+
+    /// The one row whose text values share the most of `hint`'s words; `nil` when no row shares
+    /// any, or several share as many.
+    static func record(in rows: [JSONObject], hint: [String]) -> JSONObject? {
+        let wanted = Set(hint)
+        let scored = rows.map { row in
+            (row: row, score: wanted.intersection(Set(row.members.compactMap { $0.1.stringValue }.flatMap { Utterance.words(of: $0) })).count)
+        }
+        guard let best = scored.max(by: { $0.score < $1.score }), best.score > 0,
+              scored.filter({ $0.score == best.score }).count == 1 else { return nil }
+        return best.row
+    }
+
+    /// "Which one: BKQ431 (SB204, 2026-11-23), or BKR518 (SB311, 2026-11-30)?": each record's
+    /// identifier with its first two other text values.
+    static func whichOne(_ rows: [JSONObject], identifier: String) -> String {
+        let named = rows.prefix(4).map { row -> String in
+            let details = row.members.filter { $0.0 != identifier }.compactMap { $0.1.stringValue }.prefix(2)
+            let code = row[identifier]?.stringValue ?? ""
+            return details.isEmpty ? code : "\(code) (\(details.joined(separator: ", ")))"
+        }
+        let list = named.count > 1 ? named.dropLast().joined(separator: ", ") + ", or " + named.last! : named.joined()
+        return "Which one: \(list)?"
     }
 
     /// The call the conversation was waiting on when the last thing said before the user's turn
@@ -106,6 +178,16 @@ private struct Turn {
     let slots: SlotExtractor
 
     func reply(memory: inout BrainMemory) -> BrainReply {
+        // The answer to "Which one: …?": the record whose values were said.
+        if let choice = memory.choice {
+            memory.choice = nil
+            let hint = utterance.words.filter { !Utterance.functionWords.contains($0) }
+            if let row = LocalBrain.record(in: choice.rows, hint: hint), let tool = tool(named: choice.task.tool) {
+                var arguments = choice.task.slots
+                LocalBrain.fill(&arguments, of: tool, from: row)
+                return prepare(tool, base: arguments, memory: &memory)
+            }
+        }
         let triggered = triggeredTool()
         if let awaiting = memory.awaiting, triggered == nil || triggered?.name == awaiting.check {
             let check = tool(named: awaiting.check)
@@ -145,6 +227,9 @@ private struct Turn {
             return prepare(lastTool, base: last.slots, memory: &memory)
         }
         if brain.asksForHelp(utterance.words) { return .say(brain.help(persona)) }
+        if let described = describedTool() {
+            return prepare(described, base: JSONObject(), memory: &memory)
+        }
         if let fallback = tools.first(where: \.hint.isFallback), utterance.hasContentWords {
             return prepare(fallback.tool, base: JSONObject(), memory: &memory)
         }
@@ -159,6 +244,75 @@ private struct Turn {
             if count > 0, count > best?.count ?? 0 { best = (count, tool) }
         }
         return best?.tool
+    }
+
+    /// With no trigger said: the tool whose description shares the most distinctive words with
+    /// the utterance ("on schedule" → the one whose description says "scheduled"), counting each
+    /// shared word by how few of the persona's tools mention it; `nil` when none stands out
+    /// (then the fallback tool, or the fallback text, answers). Confirmations are never picked.
+    private func describedTool() -> FunctionTool? {
+        let candidates = tools.filter { $0.hint.confirms == nil }
+        guard candidates.count > 1 else { return nil }
+        let described = candidates.map { (tool: $0.tool, stems: Set(Utterance.words(of: $0.tool.description).map(Self.stem))) }
+        let said = Set(utterance.words.filter { $0.count >= 4 && !Utterance.functionWords.contains($0) && !Self.commonVerbs.contains($0) }.map(Self.stem))
+        var frequency: [String: Int] = [:]
+        for entry in described { for stem in entry.stems where said.contains(stem) { frequency[stem, default: 0] += 1 } }
+        let count = Double(described.count)
+        let scores = described.map { entry in
+            (tool: entry.tool, score: said.intersection(entry.stems).reduce(0.0) { $0 + log(count / Double(frequency[$1] ?? 1)) })
+        }.sorted { $0.score > $1.score }
+        guard let best = scores.first, best.score >= Self.describedThreshold, best.score > scores[1].score + 0.01 else { return nil }
+        return best.tool
+    }
+
+    /// Verbs any request may use, which say nothing about which tool: a description's "use it
+    /// when…" is no match for "can I use the gym".
+    static let commonVerbs: Set<String> = ["use", "used", "using", "want", "need", "like", "tell", "know", "give", "make", "call", "take",
+                                          "help", "look", "find", "check", "wonder", "wondering", "think", "please", "could", "would"]
+
+    /// The least a description's shared words must weigh: one word only this tool mentions,
+    /// among three.
+    static let describedThreshold = log(3.0) - 0.01
+
+    /// A word without its common English endings ("scheduled", "schedules" → "schedul";
+    /// "bookings" → "book"), so a description and an utterance meet on the same stem.
+    static func stem(_ word: String) -> String {
+        var stem = word.lowercased()
+        for _ in 0..<2 {
+            guard let suffix = ["ing", "ed", "es", "s", "e"].first(where: { stem.hasSuffix($0) && stem.count - $0.count >= 3 }) else { break }
+            stem.removeLast(suffix.count)
+        }
+        return stem
+    }
+
+    /// Whether the caller speaks of a record of their own: "my" (or "our") and, within the next
+    /// three words, one that the listing tool's description or name, or the wanted tool's name,
+    /// uses ("my London flight", "our reservation"); not someone else's ("my son's appointment",
+    /// "a flight my mum is on").
+    private func refersToOwnRecord(_ listing: FunctionTool, for tool: FunctionTool) -> Bool {
+        let text = [listing.description, listing.name, tool.name].joined(separator: " ").replacingOccurrences(of: "_", with: " ")
+        let described = Set(Utterance.words(of: text).map(Self.stem))
+        let words = utterance.words
+        for (index, word) in words.enumerated() where word == "my" || word == "our" {
+            for next in words[(index + 1)..<min(words.count, index + 4)] {
+                // "my son's": the apostrophe is gone from the words ("sons").
+                if Self.relatives.contains(next) || (next.hasSuffix("s") && Self.relatives.contains(String(next.dropLast()))) { break }
+                if described.contains(Self.stem(next)) { return true }
+            }
+        }
+        return false
+    }
+
+    /// People whose records a caller may ask about but whose records are not the caller's.
+    static let relatives: Set<String> = [
+        "son", "daughter", "mum", "mom", "mother", "dad", "father", "wife", "husband", "partner", "friend", "boss", "colleague",
+        "kid", "kids", "child", "children", "brother", "sister", "parents", "family", "grandmother", "grandfather",
+    ]
+
+    /// The persona's tool that lists the caller's own records: one that takes no arguments
+    /// (the caller is identified by the session), other than `tool` and the fallback.
+    private func listingTool(for tool: FunctionTool) -> FunctionTool? {
+        tools.first { $0.tool.name != tool.name && !$0.hint.isFallback && $0.hint.confirms == nil && $0.tool.parameters.isEmpty }?.tool
     }
 
     private func tool(named name: String) -> FunctionTool? {
@@ -187,6 +341,13 @@ private struct Turn {
             }
         }
         if let missing = tool.requiredParameters.first(where: { arguments[$0.name] == nil }) {
+            // An identifier the caller did not say ("my flight"): their own records tell it.
+            if missing.pattern != nil, memory.lookup == nil, let listing = listingTool(for: tool), refersToOwnRecord(listing, for: tool) {
+                memory.pending = nil
+                memory.lookup = BrainMemory.Lookup(task: BrainMemory.Task(tool: tool.name, slots: arguments), listing: listing.name,
+                                                   hint: utterance.words.filter { !Utterance.functionWords.contains($0) })
+                return .call(name: listing.name, arguments: JSONObject())
+            }
             memory.pending = BrainMemory.Task(tool: tool.name, slots: arguments)
             // A question about something else ends the wait for a yes.
             if let awaiting = memory.awaiting, ![awaiting.check, awaiting.confirm].contains(tool.name) { memory.awaiting = nil }

@@ -75,6 +75,14 @@ enum Fixtures {
         """
 }
 
+extension Fixtures {
+    /// The flight tools without the one listing the caller's bookings: nothing to look a code up in.
+    static var flightToolsWithoutListing: String {
+        let all = (try? JSONParser.parse(flightTools))?.arrayValue ?? []
+        return JSONValue.array(all.filter { $0["name"]?.stringValue != "load_user_flight_info" }).jsonString
+    }
+}
+
 /// Plays the hub against a `LocalModelSession`: sends client events, collects server events.
 struct HubScript {
     var session: LocalModelSession
