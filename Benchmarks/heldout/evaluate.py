@@ -1,7 +1,13 @@
 #!/usr/bin/env python3
-"""Scores the hub on the held-out set by text: each request in a fresh session of its own.
+"""Scores the hub on the held-out set, by text or by voice: each request in a fresh session.
 
     .venv/bin/python Benchmarks/heldout/evaluate.py --pack travel [--bin .build/release/switchboard] [--limit N]
+    .venv/bin/python Benchmarks/heldout/evaluate.py --pack travel --voice [--whisper]
+
+--voice speaks each request's text with espeak-ng (en-us, 150 words a minute) at 24 kHz and
+streams it as PCM16 at four times real time with server_vad (context turns stay typed); the
+transcript the hub heard is reported with each result. --whisper starts
+scripts/whisper-server.sh on a free port and serves with --stt (the recognizer chain).
 
 Starts `switchboard serve` on the embedded model with fresh demo data (seeded for today), sends
 each request's caller context turns and then its text as typed user messages with
@@ -92,12 +98,12 @@ def arguments_match(tool, expected, actual, today):
 
 
 class Hub:
-    def __init__(self, binary, pack):
+    def __init__(self, binary, pack, extra=()):
         self.port = free_port()
         self.data = tempfile.mkdtemp(prefix="switchboard-heldout-")
         self.process = subprocess.Popen(
             [binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--packs", str(ROOT / "Personas"),
-             "--default-pack", pack, "--data", f"sqlite:{self.data}/data.sqlite", "--web", str(ROOT / "web-static")],
+             "--default-pack", pack, "--data", f"sqlite:{self.data}/data.sqlite", "--web", str(ROOT / "web-static"), *extra],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.data, "hub.log"), "w"))
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -144,7 +150,44 @@ def turn(ws, text):
                 return switched, tools, answer
 
 
-def run_request(port, request, router):
+def speech(text, folder):
+    """`text` spoken by espeak-ng as 24 kHz mono PCM16, then a second of silence."""
+    import wave
+    raw, pcm = os.path.join(folder, "raw.wav"), os.path.join(folder, "24k.wav")
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", raw, text], check=True, capture_output=True)
+    subprocess.run(["sox", raw, "-r", "24000", "-c", "1", "-b", "16", pcm], check=True, capture_output=True)
+    with wave.open(pcm) as w:
+        return w.readframes(w.getnframes()) + bytes(48_000)
+
+
+def spoken_turn(ws, audio):
+    """Streams `audio` at four times real time and reads the turn: transcript, switches, tools, answer."""
+    import base64
+    for start in range(0, len(audio), 4800):
+        ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(audio[start:start + 4800]).decode()}))
+        time.sleep(0.025)
+    switched, tools, answer, transcript = [], [], "", None
+    while True:
+        event = json.loads(ws.recv(timeout=120))
+        kind = event.get("type")
+        if kind == "conversation.item.input_audio_transcription.completed":
+            transcript = event.get("transcript", "")
+        elif kind == "conversation.item.input_audio_transcription.failed":
+            transcript = ""
+        elif kind == "hub.agent.switched":
+            switched.append(event["to"])
+        elif kind == "hub.tool.result":
+            tools.append({"tool": event["tool"], "arguments": event.get("arguments"), "outcome": event.get("outcome")})
+        elif kind == "response.done" and transcript is not None:
+            response = event.get("response", {})
+            texts = [part.get("text") or part.get("transcript") or "" for item in response.get("output", [])
+                     for part in (item.get("content") or [])]
+            answer = " ".join(t for t in texts if t)
+            if response.get("status") != "completed" or answer or not tools:
+                return switched, tools, answer, transcript
+
+
+def run_request(port, request, router, voice=False, folder=None):
     url = f"ws://127.0.0.1:{port}/v1/realtime?hub_events=1&session_state_key={uuid.uuid4()}"
     with connect(url, max_size=None, open_timeout=30) as ws:
         agent = router
@@ -154,7 +197,11 @@ def run_request(port, request, router):
                 agent = event.get("agent", router)
             if event["type"] == "session.created":
                 break
-        ws.send(json.dumps({"type": "session.update", "session": {"type": "realtime", "output_modalities": ["text"]}}))
+        session = {"type": "realtime", "output_modalities": ["text"]}
+        if voice:
+            session["audio"] = {"input": {"format": {"type": "audio/pcm", "rate": 24000},
+                                          "turn_detection": {"type": "server_vad", "silence_duration_ms": 500}}}
+        ws.send(json.dumps({"type": "session.update", "session": session}))
         while json.loads(ws.recv(timeout=30))["type"] != "session.updated":
             pass
         for earlier in request.get("context", []):
@@ -162,10 +209,14 @@ def run_request(port, request, router):
                 switched, _, _ = turn(ws, earlier["text"])
                 if switched:
                     agent = switched[-1]
-        switched, tools, answer = turn(ws, request["text"])
+        heard = None
+        if voice:
+            switched, tools, answer, heard = spoken_turn(ws, speech(request["text"], folder))
+        else:
+            switched, tools, answer = turn(ws, request["text"])
         if switched:
             agent = switched[-1]
-        return agent, tools, answer
+        return agent, tools, answer, heard
 
 
 def score(request, agent, tools, today):
@@ -191,28 +242,48 @@ def main():
     parser.add_argument("--bin", default=str(ROOT / ".build/release/switchboard"))
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--out", default="")
+    parser.add_argument("--voice", action="store_true", help="speak each request (espeak-ng, 24 kHz) instead of typing it")
+    parser.add_argument("--whisper", action="store_true", help="start scripts/whisper-server.sh and serve with --stt")
     args = parser.parse_args()
     requests = [json.loads(line) for line in open(ROOT / f"Benchmarks/heldout/{args.pack}.jsonl")]
     if args.limit:
         requests = requests[:args.limit]
     router = {"travel": "concierge", "clinic": "front_desk"}[args.pack]
-    hub = Hub(args.bin, args.pack)
+    whisper, extra = None, []
+    if args.whisper:
+        whisper_port = free_port()
+        whisper = subprocess.Popen(["bash", str(ROOT / "scripts/whisper-server.sh"), str(whisper_port)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 300
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", whisper_port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline or whisper.poll() is not None:
+                    raise SystemExit("the whisper server did not start")
+                time.sleep(0.5)
+        extra = ["--stt", f"wyoming://127.0.0.1:{whisper_port}"]
+    hub = Hub(args.bin, args.pack, extra)
+    folder = tempfile.mkdtemp(prefix="switchboard-heldout-voice-")
     today = dt.datetime.now(dt.timezone.utc).date()
     results = []
     try:
         for request in requests:
             started = time.time()
             try:
-                agent, tools, answer = run_request(hub.port, request, router)
+                agent, tools, answer, heard = run_request(hub.port, request, router, voice=args.voice, folder=folder)
             except Exception as error:  # a failed request counts as wrong, and is reported
-                agent, tools, answer = None, [], f"FAILED {error!r}"
+                agent, tools, answer, heard = None, [], f"FAILED {error!r}", None
             agent_right, tool_right = score(request, agent, tools, today)
             results.append({"id": request["id"], "category": request["category"], "text": request["text"],
-                            "agent": agent, "tools": tools, "answer": answer, "agent_right": agent_right,
+                            "heard": heard, "agent": agent, "tools": tools, "answer": answer, "agent_right": agent_right,
                             "tool_right": tool_right, "right": agent_right and tool_right,
                             "seconds": round(time.time() - started, 3)})
     finally:
         hub.stop()
+        if whisper is not None:
+            whisper.terminate()
     table = collections.OrderedDict()
     for result in results:
         row = table.setdefault(result["category"], [0, 0, 0, 0])
@@ -221,12 +292,13 @@ def main():
         row[2] += result["tool_right"]
         row[3] += result["right"]
     totals = [sum(row[i] for row in table.values()) for i in range(4)]
-    print(f"held-out {args.pack}, by text, {len(results)} requests ({today})")
+    channel = "text" if not args.voice else ("voice, grammar then Whisper" if args.whisper else "voice, grammar only")
+    print(f"held-out {args.pack}, {channel}, {len(results)} requests ({today})")
     print("| category | n | right agent | right tool and arguments | both |")
     print("|---|---:|---:|---:|---:|")
     for category, (n, a, t, b) in list(table.items()) + [("all", totals)]:
         print(f"| {category} | {n} | {a} ({100*a/n:.0f} %) | {t} ({100*t/n:.0f} %) | {b} ({100*b/n:.0f} %) |")
-    out = args.out or str(ROOT / f"Benchmarks/results/heldout-{args.pack}-text-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    out = args.out or str(ROOT / f"Benchmarks/results/heldout-{args.pack}-{'voice' + ('-whisper' if args.whisper else '') if args.voice else 'text'}-{time.strftime('%Y%m%d-%H%M%S')}.json")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(results, indent=1))
     print(f"details: {out}")

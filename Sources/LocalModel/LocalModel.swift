@@ -62,7 +62,7 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     /// The latest transcription: the next one delivers after it.
     private var transcriptionTail: Task<Void, Never>?
     /// The utterance under way, recognised from a pause ahead of its end.
-    private var preparation: (itemID: String, task: Task<TranscriptionOutcome, Never>)?
+    private var preparation: (itemID: String, task: Task<Recognized, Never>)?
     /// Syntheses under way, by response id.
     private var syntheses: [String: Task<Void, Never>] = [:]
 
@@ -99,7 +99,7 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
                 preparation?.task.cancel()
                 preparation = nil
             case .transcribe(let itemID, let samples, let sampleRate, let prepared):
-                var ready: Task<TranscriptionOutcome, Never>?
+                var ready: Task<Recognized, Never>?
                 if prepared, let preparation, preparation.itemID == itemID {
                     ready = preparation.task
                 } else {
@@ -118,24 +118,25 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     /// Recognises a committed utterance, or takes the result of the recognition `prepared` at its
     /// last pause when that understood it, and hands it to the session after the utterances
     /// committed before it.
-    private func transcribe(itemID: String, samples: [Int16], sampleRate: Int, prepared: Task<TranscriptionOutcome, Never>?) {
+    private func transcribe(itemID: String, samples: [Int16], sampleRate: Int, prepared: Task<Recognized, Never>?) {
         let previous = transcriptionTail
         let speech = speech
         let fallback = fallback
         let loop = eventLoop
         let this = NIOLoopBound(self, eventLoop: eventLoop)
         transcriptionTail = Task {
-            var outcome: TranscriptionOutcome
-            if let prepared, case .transcript(let text) = await prepared.value, !text.isEmpty {
-                outcome = .transcript(text)
+            var recognized: Recognized
+            if let prepared, case let early = await prepared.value, !early.outcome.isEmpty {
+                recognized = early
             } else {
                 // Not prepared, or not understood without the rest of the silence: the whole
                 // utterance gets its own chance.
-                outcome = await Self.recognize(samples, sampleRate: sampleRate, speech: speech)
+                recognized = await Self.recognize(samples, sampleRate: sampleRate, speech: speech)
             }
-            // Not understood by the grammar: the neural recognizer hears it (its failure leaves
-            // the grammar's outcome standing).
-            if let fallback, outcome.isEmpty, !Task.isCancelled,
+            var outcome = recognized.outcome
+            // Not understood by the grammar, or not surely: the neural recognizer hears it (its
+            // failure leaves the grammar's outcome standing).
+            if let fallback, outcome.isEmpty || recognized.confidence < Self.fastPathConfidence, !Task.isCancelled,
                let text = try? await fallback(samples, sampleRate), !text.isEmpty {
                 outcome = .transcript(text)
             }
@@ -148,7 +149,18 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     /// The transcript of an utterance: resampled to the recognizer's rate, then recognised.
     /// Its band is told by the input's rate (G.711 is narrowband) or measured at that rate,
     /// before resampling: telephone audio handed over as 16 or 24 kHz PCM is narrowband too.
-    static func recognize(_ samples: [Int16], sampleRate: Int, speech: LocalSpeech) async -> TranscriptionOutcome {
+    /// A recognition: its outcome, and the recognizer's confidence in it (0 when nothing was understood).
+    struct Recognized: Sendable {
+        var outcome: TranscriptionOutcome
+        var confidence: Double
+    }
+
+    /// The grammar's confidence below which, when a neural recognizer is configured, the
+    /// utterance is heard again by it: an in-domain sentence the grammar is sure of goes the fast
+    /// way; a sentence it forced into its own words is heard again.
+    static let fastPathConfidence = 0.85
+
+    static func recognize(_ samples: [Int16], sampleRate: Int, speech: LocalSpeech) async -> Recognized {
         do {
             let recognizer = try await speech.recognizer()
             let bandwidth = Bandwidth.of(samples, sampleRate: sampleRate)
@@ -159,9 +171,9 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
                 resampler.flush(appendingTo: &audio)
             }
             let result = try await recognizer.recognize(audio, bandwidth: bandwidth)
-            return .transcript(result.isUnderstood ? result.text : "")
+            return Recognized(outcome: .transcript(result.isUnderstood ? result.text : ""), confidence: result.isUnderstood ? result.confidence : 0)
         } catch {
-            return .failed("Speech recognition failed: \(error)")
+            return Recognized(outcome: .failed("Speech recognition failed: \(error)"), confidence: 0)
         }
     }
 
