@@ -381,13 +381,7 @@ struct PackDatabaseConformanceTests {
             }
             for await _ in inserted { break }
             try await Self.waitUntilSlowRunning(engine, database)
-            let clock = ContinuousClock()
-            let cancelled = clock.now
-            task.cancel()
-            let result = await task.result
-            let stoppedAfter = cancelled.duration(to: clock.now)
-            #expect(throws: CancellationError.self) { try result.get() }
-            #expect(stoppedAfter < .seconds(5), "the statement ran on for \(stoppedAfter) after the cancel")
+            await Self.expectStopsOnCancel(task)
             // The insert before it is rolled back.
             #expect(try await database.value("SELECT COUNT(*) AS n FROM orders") == .integer(3))
             // The database goes on: a transaction commits, a read answers.
@@ -404,6 +398,18 @@ struct PackDatabaseConformanceTests {
         }
     }
 
+    /// Cancels `task`, which runs a slow statement: it must end with `CancellationError`, well
+    /// before the statement's own end (a loose bound: the machine may be busy).
+    static func expectStopsOnCancel<T: Sendable>(_ task: Task<T, any Error>) async {
+        let clock = ContinuousClock()
+        let cancelled = clock.now
+        task.cancel()
+        let result = await task.result
+        let stoppedAfter = cancelled.duration(to: clock.now)
+        #expect(throws: CancellationError.self) { try result.get() }
+        #expect(stoppedAfter < .seconds(5), "the statement ran on for \(stoppedAfter) after the cancel")
+    }
+
     @Test("a cancelled statement outside a transaction stops mid-way, and its connection answers the next", arguments: Engine.allCases)
     func cancelledSlowRead(engine: Engine) async throws {
         try await withShop(engine) { (database) async throws in
@@ -411,13 +417,7 @@ struct PackDatabaseConformanceTests {
             let next = try await database.read { (runner) -> SQLValue? in
                 let task = Task { try await runner.rows(slow, [:]) }
                 try await Self.waitUntilSlowRunning(engine, database)
-                let clock = ContinuousClock()
-                let cancelled = clock.now
-                task.cancel()
-                let result = await task.result
-                let stoppedAfter = cancelled.duration(to: clock.now)
-                #expect(throws: CancellationError.self) { try result.get() }
-                #expect(stoppedAfter < .seconds(5), "the statement ran on for \(stoppedAfter) after the cancel")
+                await Self.expectStopsOnCancel(task)
                 // The same connection, straight after.
                 return try await runner.rows(try NamedStatement("SELECT COUNT(*) AS n FROM orders"), [:]).first?.values.first
             }

@@ -38,6 +38,20 @@ struct ClinicPackTests {
         return try await client.events(until: "response.done")
     }
 
+    /// `text` spoken by flite's kal16 voice, sent as 24 kHz PCM16 in 40 ms frames, then a second of silence.
+    private func speak(_ client: RealtimeTestClient, _ text: String) async throws {
+        let rate = 24_000
+        let audio = try await SpeechSynthesizer().synthesize(text, voice: "kal16", language: "en-US", engine: .flite)
+        let resampler = try Resampler(from: audio.sampleRate, to: rate)
+        var samples = resampler.process(audio.samples)
+        resampler.flush(appendingTo: &samples)
+        samples += [Int16](repeating: 0, count: rate)
+        for start in stride(from: 0, to: samples.count, by: rate / 25) {
+            let piece = Array(samples[start..<min(samples.count, start + rate / 25)])
+            try await client.send(#"{"type":"input_audio_buffer.append","audio":"\#(Base64Audio.encodePCM16(piece))"}"#)
+        }
+    }
+
     private func answer(_ events: [RealtimeEvent]) -> String {
         let output = events.last?["response"]?["output"]?.arrayValue ?? []
         return output.compactMap { item in
@@ -100,16 +114,7 @@ struct ClinicPackTests {
     func voice() async throws {
         try await withHub(clinic()) { port in
             let client = try await open(port, audio: true)
-            let rate = 24_000
-            let audio = try await SpeechSynthesizer().synthesize("Please cancel appointment A1001.", voice: "kal16", language: "en-US", engine: .flite)
-            let resampler = try Resampler(from: audio.sampleRate, to: rate)
-            var samples = resampler.process(audio.samples)
-            resampler.flush(appendingTo: &samples)
-            samples += [Int16](repeating: 0, count: rate)
-            for start in stride(from: 0, to: samples.count, by: rate / 25) {
-                let piece = Array(samples[start..<min(samples.count, start + rate / 25)])
-                try await client.send(#"{"type":"input_audio_buffer.append","audio":"\#(Base64Audio.encodePCM16(piece))"}"#)
-            }
+            try await speak(client, "Please cancel appointment A1001.")
             let events = try await client.events(until: "response.done", timeout: .seconds(60))
             let transcript = events.first { $0.type == "conversation.item.input_audio_transcription.completed" }?["transcript"]?.stringValue ?? ""
             #expect(transcript.contains("A1001"), "heard \"\(transcript)\"")
@@ -151,16 +156,7 @@ struct ClinicPackTests {
     func vocabularyByVoice() async throws {
         try await withHub(clinic()) { port in
             let client = try await open(port, audio: true)
-            let rate = 24_000
-            let audio = try await SpeechSynthesizer().synthesize("Is Doctor Nguyen free tomorrow?", voice: "kal16", language: "en-US", engine: .flite)
-            let resampler = try Resampler(from: audio.sampleRate, to: rate)
-            var samples = resampler.process(audio.samples)
-            resampler.flush(appendingTo: &samples)
-            samples += [Int16](repeating: 0, count: rate)
-            for start in stride(from: 0, to: samples.count, by: rate / 25) {
-                let piece = Array(samples[start..<min(samples.count, start + rate / 25)])
-                try await client.send(#"{"type":"input_audio_buffer.append","audio":"\#(Base64Audio.encodePCM16(piece))"}"#)
-            }
+            try await speak(client, "Is Doctor Nguyen free tomorrow?")
             let events = try await client.events(until: "response.done", timeout: .seconds(60))
             let transcript = events.first { $0.type == "conversation.item.input_audio_transcription.completed" }?["transcript"]?.stringValue ?? ""
             #expect(transcript.localizedCaseInsensitiveContains("Nguyen"), "heard \"\(transcript)\"")
