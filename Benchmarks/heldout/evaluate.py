@@ -276,6 +276,9 @@ def main():
             except Exception as error:  # a failed request counts as wrong, and is reported
                 agent, tools, answer, heard = None, [], f"FAILED {error!r}", None
             agent_right, tool_right = score(request, agent, tools, today)
+            if args.voice and not (heard or "").strip():
+                # Heard nothing: "Sorry, I didn't catch that" is no answer, whatever was expected.
+                agent_right = tool_right = False
             results.append({"id": request["id"], "category": request["category"], "text": request["text"],
                             "heard": heard, "agent": agent, "tools": tools, "answer": answer, "agent_right": agent_right,
                             "tool_right": tool_right, "right": agent_right and tool_right,
