@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "SwitchboardAudio", targets: ["SwitchboardAudio"]),
         .library(name: "SwitchboardSIP", targets: ["SwitchboardSIP"]),
         .library(name: "SwitchboardData", targets: ["SwitchboardData"]),
+        .library(name: "SwitchboardWyoming", targets: ["SwitchboardWyoming"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -49,5 +49,6 @@ let package = Package(
         fuzzTarget("FuzzPersona", [product("SwitchboardAgents"), product("SwitchboardCore")]),
         fuzzTarget("FuzzWireFrames", [product("OpenAIRealtime"), nioCore]),
         fuzzTarget("FuzzPack", [product("SwitchboardAgents"), product("SwitchboardData")]),
+        fuzzTarget("FuzzWyoming", [product("SwitchboardWyoming"), nioCore]),
     ]
 )
