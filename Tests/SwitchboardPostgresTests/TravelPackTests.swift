@@ -231,13 +231,16 @@ struct TravelPackTests {
             let first = try #require(call["bookings"]?.arrayValue?.first?.objectValue)
             #expect(first == [
                 "confirmation": .string("BKQ431"), "flight_number": .string("SB204"), "date": .string(Self.day(5)),
-                "origin": .string("SFO"), "destination": .string("JFK"), "departure_time": .string("08:15"),
+                "origin": .string("SFO"), "destination": .string("JFK"), "origin_city": .string("San Francisco"),
+                "destination_city": .string("New York"), "departure_time": .string("08:15"),
                 "status": .string("on time"), "seat": .string("14C"),
             ])
-            #expect(first.keys == ["confirmation", "flight_number", "date", "origin", "destination", "departure_time", "status", "seat"])
+            #expect(first.keys == ["confirmation", "flight_number", "date", "origin", "destination", "origin_city", "destination_city",
+                                   "departure_time", "status", "seat"])
             let second = try #require(call["bookings"]?.arrayValue?.last)
             #expect(second["flight_number"] == .string("SB311") && second["date"] == .string(Self.day(12)))
             #expect(second["origin"] == .string("JFK") && second["destination"] == .string("LHR"))
+            #expect(second["destination_city"] == .string("London"))
             #expect(call.sources == [travel.source("bookings", "BKQ431"), travel.source("bookings", "BKR518")])
         }
     }
