@@ -18,7 +18,9 @@ whisper=""
 if [ -z "${SWITCHBOARD_STT:-}" ]; then
   port="${SWITCHBOARD_STT_PORT:-10300}"
   if bash scripts/whisper-venv.sh >/dev/null; then
-    bash scripts/whisper-server.sh "$port" &
+    # Whisper's initial prompt: the pack's title, codes and vocabularies (`switchboard packs prompt`).
+    prompt="$(.build/release/switchboard packs prompt "${SWITCHBOARD_PACKS:-Personas}" 2>/dev/null || true)"
+    bash scripts/whisper-server.sh "$port" ${prompt:+--initial-prompt "$prompt"} &
     whisper=$!
     stt=(--stt "wyoming://127.0.0.1:$port")
   else

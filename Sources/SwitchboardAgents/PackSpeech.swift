@@ -51,6 +51,25 @@ public struct PackSpeech: Sendable, Hashable {
         self.words = words
     }
 
+    /// A short text in the business's words for a neural recognizer's initial prompt (Whisper
+    /// conditions its decoding on it): the pack's title, a few of each code's examples and the
+    /// vocabularies' first values, at most `maximumWords` words in all (a long prompt makes
+    /// Whisper echo words nobody said).
+    public func recognizerPrompt(title: String, maximumWords: Int = 60) -> String {
+        var phrases = [title]
+        for code in codes { phrases += code.examples.prefix(3) }
+        for vocabulary in vocabularies { phrases += (words[vocabulary.name] ?? []).prefix(10) }
+        var kept: [String] = []
+        var count = 0
+        for phrase in phrases {
+            let size = phrase.split(separator: " ").count
+            guard size > 0, count + size <= maximumWords else { continue }
+            kept.append(phrase)
+            count += size
+        }
+        return kept.joined(separator: ", ") + (kept.isEmpty ? "" : ".")
+    }
+
     /// The recognizer's own word classes, which a vocabulary may not be named after.
     public static let wordClasses: Set<String> = ["date", "weekday", "month", "ordinal", "number"]
 

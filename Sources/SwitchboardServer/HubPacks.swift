@@ -60,6 +60,26 @@ public struct HubPacks: Sendable {
         return packs
     }
 
+    /// The recognizer prompt of the pack `name` (or the default pack) under `directory`
+    /// (`switchboard packs prompt`): its vocabularies read from a scratch copy of its data.
+    public static func recognizerPrompt(directory: String, pack name: String?, today: Date = Date()) async throws -> String {
+        var pack = try pickDefault(try await check(directory: directory, today: today), named: name)
+        if let data = pack.data, !pack.catalog.speech.vocabularies.isEmpty {
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-prompt-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            let database = try await SQLitePackDatabase.open(path: scratch.appendingPathComponent("\(pack.name).sqlite").path,
+                                                             schema: data.schema, seed: data.seed, today: today)
+            do {
+                pack.catalog.speech.words = try await PackVocabulary.load(pack, database: database, today: today)
+            } catch {
+                await database.shutdown()
+                throw error
+            }
+            await database.shutdown()
+        }
+        return pack.catalog.speech.recognizerPrompt(title: pack.title)
+    }
+
     /// `--default-pack`, else the pack marked `default: true`, else the only pack.
     static func pickDefault(_ packs: [Pack], named name: String?) throws -> Pack {
         if let name {

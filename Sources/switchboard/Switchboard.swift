@@ -302,7 +302,7 @@ struct ModelServer: AsyncParsableCommand {
 
 struct Packs: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Work with packs (a business's agents, tools, data and knowledge as files).", subcommands: [Check.self], aliases: ["personas"]
+        abstract: "Work with packs (a business's agents, tools, data and knowledge as files).", subcommands: [Check.self, Prompt.self], aliases: ["personas"]
     )
 
     struct Check: AsyncParsableCommand {
@@ -318,6 +318,25 @@ struct Packs: ParsableCommand {
                 for pack in packs {
                     print("\(pack.name): \(pack.catalog.personas.count) agent(s), \(pack.tools.count) tool(s), \(pack.knowledge.chunks.count) knowledge section(s) OK")
                 }
+            } catch let error as PersonaCatalogError {
+                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Prompt: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a pack's words for a neural recognizer's initial prompt (scripts/whisper-server.sh --initial-prompt): its title, codes and vocabularies."
+        )
+        @Argument(help: "The packs directory.")
+        var directory: String = "Personas"
+        @Option(help: "The pack; default the pack marked default: true, or the only one (env SWITCHBOARD_DEFAULT_PACK).")
+        var pack: String?
+
+        func run() async throws {
+            do {
+                print(try await HubPacks.recognizerPrompt(directory: directory, pack: pack ?? ProcessInfo.processInfo.environment["SWITCHBOARD_DEFAULT_PACK"]))
             } catch let error as PersonaCatalogError {
                 FileHandle.standardError.write(Data((error.description + "\n").utf8))
                 throw ExitCode(1)

@@ -983,6 +983,16 @@ struct PackVocabularyLoadingTests {
         #expect(found.contains { $0.hasSuffix("the vocabulary name 'code' is also a code's (a parameter with a pattern, or speech.codes)") }, "\(found)")
     }
 
+    @Test("the recognizer prompt: title, a few examples of each code, vocabulary values; whole phrases up to the word limit")
+    func prompt() {
+        let speech = PackSpeech(codes: [PackSpeech.Code(name: "order", pattern: "R####", examples: ["R1001", "R1002", "R1003", "R1004"])],
+                                vocabularies: [PackSpeech.Vocabulary(name: "dish", sql: "SELECT 1")],
+                                words: ["dish": ["Pad Thai", "Green Curry"]])
+        #expect(speech.recognizerPrompt(title: "Thai Garden") == "Thai Garden, R1001, R1002, R1003, Pad Thai, Green Curry.")
+        #expect(speech.recognizerPrompt(title: "Thai Garden", maximumWords: 5) == "Thai Garden, R1001, R1002, R1003.")
+        #expect(PackSpeech().recognizerPrompt(title: "", maximumWords: 5) == "")
+    }
+
     @Test("values as callers say them: punctuation as spaces, repeats, blanks and long values left out, at most 500")
     func values() {
         #expect(PackSpeech.vocabularyValues(["Doctor Patel", "doctor patel", "Café Ñandú", "  ", "St. John's Wort", "a b c d e f g"])

@@ -166,4 +166,13 @@ struct ClinicPackTests {
             await client.close()
         }
     }
+
+    @Test("the recognizer prompt names the business and the dentists its data holds; a pack that is not there is an error")
+    func recognizerPrompt() async throws {
+        let packs = testConfiguration { _ in }.packsDirectory
+        #expect(try await HubPacks.recognizerPrompt(directory: packs, pack: "clinic") == "Riverside Dental, Doctor Patel, Doctor Nguyen.")
+        let travel = try await HubPacks.recognizerPrompt(directory: packs, pack: nil)
+        #expect(travel.hasPrefix("Switchboard Air and Hotels, SB204"), "\(travel)")
+        await #expect(throws: (any Error).self) { try await HubPacks.recognizerPrompt(directory: packs, pack: "nope") }
+    }
 }
