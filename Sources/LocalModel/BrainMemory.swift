@@ -33,13 +33,13 @@ public struct BrainMemory: Sendable, Hashable {
     }
 
     /// A call waiting for the caller's own records: the listing tool was called to find the
-    /// identifier the caller did not say ("my flight", "my booking").
+    /// identifier the caller did not say ("my order", "my booking").
     public struct Lookup: Sendable, Hashable {
         /// The call to make once a record is chosen.
         public var task: Task
         /// The listing tool called for it.
         public var listing: String
-        /// The words of the utterance that may tell which record ("london", "hotel").
+        /// The words of the utterance that may tell which record ("london", "blue").
         public var hint: [String]
 
         public init(task: Task, listing: String, hint: [String]) {

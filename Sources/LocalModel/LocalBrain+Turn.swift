@@ -287,8 +287,8 @@ private struct Turn {
 
     /// Whether the caller speaks of a record of their own: "my" (or "our") and, within the next
     /// three words, one that the listing tool's description or name, or the wanted tool's name,
-    /// uses ("my London flight", "our reservation"); not someone else's ("my son's appointment",
-    /// "a flight my mum is on").
+    /// uses ("my London order", "our booking"); not someone else's ("my son's appointment",
+    /// "an order my mum placed").
     private func refersToOwnRecord(_ listing: FunctionTool, for tool: FunctionTool) -> Bool {
         let text = [listing.description, listing.name, tool.name].joined(separator: " ").replacingOccurrences(of: "_", with: " ")
         let described = Set(Utterance.words(of: text).map(Self.stem))
@@ -341,7 +341,7 @@ private struct Turn {
             }
         }
         if let missing = tool.requiredParameters.first(where: { arguments[$0.name] == nil }) {
-            // An identifier the caller did not say ("my flight"): their own records tell it.
+            // An identifier the caller did not say ("my order"): their own records tell it.
             if missing.pattern != nil, memory.lookup == nil, let listing = listingTool(for: tool), refersToOwnRecord(listing, for: tool) {
                 memory.pending = nil
                 memory.lookup = BrainMemory.Lookup(task: BrainMemory.Task(tool: tool.name, slots: arguments), listing: listing.name,
