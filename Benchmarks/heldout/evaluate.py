@@ -239,13 +239,15 @@ def score(request, agent, tools, today):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--pack", required=True, choices=["travel", "clinic"])
+    parser.add_argument("--set", default="heldout", choices=["heldout", "devset"],
+                        help="heldout (the figures to report) or devset (the tuning set, Benchmarks/devset)")
     parser.add_argument("--bin", default=str(ROOT / ".build/release/switchboard"))
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--out", default="")
     parser.add_argument("--voice", action="store_true", help="speak each request (espeak-ng, 24 kHz) instead of typing it")
     parser.add_argument("--whisper", action="store_true", help="start scripts/whisper-server.sh and serve with --stt")
     args = parser.parse_args()
-    requests = [json.loads(line) for line in open(ROOT / f"Benchmarks/heldout/{args.pack}.jsonl")]
+    requests = [json.loads(line) for line in open(ROOT / f"Benchmarks/{args.set}/{args.pack}.jsonl")]
     if args.limit:
         requests = requests[:args.limit]
     router = {"travel": "concierge", "clinic": "front_desk"}[args.pack]
@@ -296,12 +298,12 @@ def main():
         row[3] += result["right"]
     totals = [sum(row[i] for row in table.values()) for i in range(4)]
     channel = "text" if not args.voice else ("voice, grammar then Whisper" if args.whisper else "voice, grammar only")
-    print(f"held-out {args.pack}, {channel}, {len(results)} requests ({today})")
+    print(f"{args.set} {args.pack}, {channel}, {len(results)} requests ({today})")
     print("| category | n | right agent | right tool and arguments | both |")
     print("|---|---:|---:|---:|---:|")
     for category, (n, a, t, b) in list(table.items()) + [("all", totals)]:
         print(f"| {category} | {n} | {a} ({100*a/n:.0f} %) | {t} ({100*t/n:.0f} %) | {b} ({100*b/n:.0f} %) |")
-    out = args.out or str(ROOT / f"Benchmarks/results/heldout-{args.pack}-{'voice' + ('-whisper' if args.whisper else '') if args.voice else 'text'}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    out = args.out or str(ROOT / f"Benchmarks/results/{args.set}-{args.pack}-{'voice' + ('-whisper' if args.whisper else '') if args.voice else 'text'}-{time.strftime('%Y%m%d-%H%M%S')}.json")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(results, indent=1))
     print(f"details: {out}")
