@@ -32,7 +32,9 @@ extension LocalBrain {
         let utterance = Utterance(Self.text(of: items[lastUser]))
         guard !utterance.isEmpty else { return .say(persona.fallback) }
         let earlier = items[..<lastUser].filter(Self.isUserMessage).reversed().map { Utterance(Self.text(of: $0)) }
+        let previous = items[..<lastUser].last { ($0["type"]?.stringValue ?? "message") == "message" && $0["role"]?.stringValue == "assistant" }
         let turn = Turn(brain: self, persona: persona, tools: tools, utterance: utterance, earlier: earlier,
+                        previous: previous.map { Self.text(of: $0) },
                         slots: SlotExtractor(today: today(), vocabularies: catalog.speech.words))
         return turn.reply(memory: &memory)
     }
@@ -175,6 +177,8 @@ private struct Turn {
     let utterance: Utterance
     /// Earlier user messages, latest first.
     let earlier: [Utterance]
+    /// What the agent said last, for "say that again".
+    let previous: String?
     let slots: SlotExtractor
 
     func reply(memory: inout BrainMemory) -> BrainReply {
@@ -213,7 +217,8 @@ private struct Turn {
             memory.pending = nil
             return .say(LocalBrain.declined)
         }
-        if let answer = brain.smallTalk(utterance.words, as: persona) { return .say(answer) }
+        if let act = SocialTurn.act(of: utterance) { return .say(act.reply(as: persona, previous: previous)) }
+        if let topic = brain.scope.outOfScope(utterance.text) { return .say(brain.redirect(topic, as: persona)) }
         if let triggered {
             var base = JSONObject()
             if let pending, pending.tool.name == triggered.name { base = pending.task.slots }

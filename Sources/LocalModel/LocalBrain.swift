@@ -11,12 +11,15 @@ public struct LocalBrain: Sendable {
     public let catalog: PersonaCatalog
     /// The clock relative dates are resolved against.
     public let today: @Sendable () -> CalendarDay
+    /// What none of the catalog's agents does.
+    let scope: TopicScope
 
     /// A brain for `catalog`'s personas, counting relative dates from `today()` (this machine's
     /// date unless a test fixes it).
     public init(catalog: PersonaCatalog, today: @escaping @Sendable () -> CalendarDay = CalendarDay.today) {
         self.catalog = catalog
         self.today = today
+        self.scope = TopicScope(catalog: catalog)
     }
 
     /// What the model says when the caller declines a confirmation.
@@ -32,22 +35,19 @@ public struct LocalBrain: Sendable {
     /// The small-talk answer to `utterance` as `persona`: a greeting, what it can help with, a
     /// goodbye, or its fallback.
     public func answer(_ utterance: String, as persona: Persona) -> String {
-        let words = Utterance(utterance).words
-        if words.isEmpty { return persona.greeting }
-        if let answer = smallTalk(words, as: persona) { return answer }
-        if asksForHelp(words) { return help(persona) }
+        let said = Utterance(utterance)
+        if said.isEmpty { return persona.greeting }
+        if let act = SocialTurn.act(of: said) { return act.reply(as: persona, previous: nil) }
+        if asksForHelp(said.words) { return help(persona) }
         guard !persona.capabilities.isEmpty else { return persona.fallback }
         return "\(persona.fallback) I can help with \(AnswerTemplate.spokenList(persona.capabilities))."
     }
 
-    /// A greeting or a goodbye, when that is all the caller said.
-    func smallTalk(_ words: [String], as persona: Persona) -> String? {
-        let greetings: Set<String> = ["hello", "hi", "hey", "hiya", "morning", "afternoon", "evening", "good", "there", "switchboard"]
-        if words.allSatisfy(greetings.contains) { return persona.greeting }
-        if words.allSatisfy({ ["thanks", "thank", "you", "bye", "goodbye", "cheers"].contains($0) }) {
-            return "You're welcome. Goodbye!"
-        }
-        return nil
+    /// The short answer to a request for something no agent of the pack does: what this one can
+    /// help with instead.
+    func redirect(_ topic: String, as persona: Persona) -> String {
+        let offer = persona.capabilities.isEmpty ? "" : " I can help with \(AnswerTemplate.spokenList(persona.capabilities))."
+        return "I'm sorry, I can't help with \(topic) here.\(offer)"
     }
 
     func asksForHelp(_ words: [String]) -> Bool {

@@ -7,7 +7,8 @@ import SwitchboardCore
 /// routing keywords the utterance contains. The router is sticky: a turn with no content words
 /// (only yes/no, thanks, greetings, dates, numbers or codes) stays with the current agent, and a
 /// switch needs the best agent above `threshold` and ahead of the current agent by `margin`
-/// (and not tied with another agent).
+/// (and not tied with another agent). A request about something no agent does (``TopicScope``)
+/// stays with the current agent, which redirects it.
 /// The router persona is where sessions start, never where an utterance sends them.
 public struct IntentRouter: UtteranceRouter {
     /// One domain agent as the router sees it.
@@ -24,6 +25,8 @@ public struct IntentRouter: UtteranceRouter {
     public let settings: RouterSettings
     private let agents: [Agent]
     private let index: TextIndex
+    /// What none of the agents does: such a request stays where it is, to be redirected.
+    private let scope: TopicScope
 
     /// A router over `catalog`'s domain agents (role `agent`).
     public init(catalog: PersonaCatalog, settings: RouterSettings = RouterSettings()) {
@@ -47,11 +50,13 @@ public struct IntentRouter: UtteranceRouter {
         }
         self.agents = agents
         self.index = TextIndex(documents: texts, parameters: settings.bm25)
+        self.scope = TopicScope(catalog: catalog)
     }
 
     /// The agent that should answer `utterance` while `current` is active, and why.
     public func route(_ utterance: String, current: String) -> RouteChoice {
         guard Self.hasContent(utterance) else { return RouteChoice(agent: current, reason: "neutral turn") }
+        if let topic = scope.outOfScope(utterance) { return RouteChoice(agent: current, reason: "out of scope: \(topic)") }
         let ranked = rank(utterance)
         guard let best = ranked.first, best.score > 0 else { return RouteChoice(agent: current, reason: "no agent matched") }
         if best.agent == current { return RouteChoice(agent: current, reason: best.reason) }
