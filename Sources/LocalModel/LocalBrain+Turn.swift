@@ -232,6 +232,9 @@ private struct Turn {
             return prepare(lastTool, base: last.slots, memory: &memory)
         }
         if brain.asksForHelp(utterance.words) { return .say(brain.help(persona)) }
+        if let filled = filledTool() {
+            return prepare(filled, base: JSONObject(), memory: &memory)
+        }
         if let described = describedTool() {
             return prepare(described, base: JSONObject(), memory: &memory)
         }
@@ -247,6 +250,26 @@ private struct Turn {
         for (hint, tool) in tools {
             let count = hint.triggers.filter { utterance.contains(phrase: $0) }.count
             if count > 0, count > best?.count ?? 0 { best = (count, tool) }
+        }
+        return best?.tool
+    }
+
+    /// With no trigger said but a code the caller gave: the tool that takes the code and whose
+    /// required arguments the utterance fills (the one needing the most, when several are
+    /// filled: "H204518 from the 18th" is a change, "H204518" alone a look-up); else the one it
+    /// fills most of. Confirmations and the fallback are never picked.
+    private func filledTool() -> FunctionTool? {
+        var best: (complete: Bool, filled: Int, tool: FunctionTool)? = nil
+        for (hint, tool) in tools where hint.confirms == nil && !hint.isFallback {
+            let identifiers = tool.parameters.filter { $0.pattern != nil }
+            guard !identifiers.isEmpty else { continue }
+            let found = slots.slots(for: tool, in: utterance)
+            guard identifiers.contains(where: { found[$0.name] != nil }) else { continue }
+            let required = tool.requiredParameters
+            let filled = required.filter { found[$0.name] != nil }.count
+            let complete = filled == required.count
+            if let current = best, (current.complete ? 1 : 0, current.filled) >= (complete ? 1 : 0, filled) { continue }
+            best = (complete, filled, tool)
         }
         return best?.tool
     }

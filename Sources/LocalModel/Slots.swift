@@ -1,10 +1,12 @@
 import RealtimeProtocol
+import SwitchboardAgents
 
 /// Fills a tool's arguments from what the caller said, driven only by the parameters' JSON
 /// schemas, never by tool names:
 ///
 /// - a `pattern` takes a word of the utterance that matches it whole, normalised (uppercase,
-///   punctuation stripped, neighbouring words joined: "sb 204" → "SB204", "B K Q 431" → "BKQ431");
+///   punctuation stripped, neighbouring words joined, digits said as words read as digits:
+///   "sb 204" → "SB204", "B K Q four three one" → "BKQ431", "A one double-oh one" → "A1001");
 /// - `format: date` takes a date phrase, resolved against `today`, as `yyyy-MM-dd`;
 /// - `type: integer` (or `number`) takes a number said next to the parameter's name or its
 ///   singular ("3 nights", "for three nights", "nights: 3"), within `minimum`…`maximum`;
@@ -77,27 +79,10 @@ public struct SlotExtractor: Sendable {
         DatePhrases(today: today).dates(in: utterance.words)
     }
 
-    /// The first normalised word, or run of up to six neighbouring words, that `pattern` matches
-    /// whole. Single words are tried before joined ones.
+    /// The code `pattern` matches whole in what was said, read as ``SpokenCodes`` reads codes
+    /// ("S B two oh four" → "SB204").
     public func token(matching pattern: String, in utterance: Utterance) -> String? {
-        guard let regex = try? Regex(pattern) else { return nil }
-        let pieces = utterance.text.split(whereSeparator: \.isWhitespace).compactMap { piece -> String? in
-            let kept = piece.filter { $0.isLetter || $0.isNumber }
-            guard !kept.isEmpty else { return nil }
-            return Self.digitWords[kept.lowercased()] ?? kept.uppercased()
-        }
-        func matches(_ candidate: String) -> Bool {
-            (try? regex.wholeMatch(in: candidate)) != nil
-        }
-        if let single = pieces.first(where: matches) { return single }
-        for start in pieces.indices {
-            var candidate = pieces[start]
-            for end in (start + 1)..<min(pieces.count, start + 6) {
-                candidate += pieces[end]
-                if matches(candidate) { return candidate }
-            }
-        }
-        return nil
+        SpokenCodes.token(matching: pattern, in: utterance.text)
     }
 
     /// A number said right before or after `name` (words split at `_`) or its singular.
@@ -122,12 +107,6 @@ public struct SlotExtractor: Sendable {
         }
         return nil
     }
-
-    /// Single digits said as words, for codes read out one character at a time.
-    static let digitWords: [String: String] = [
-        "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-        "eight": "8", "nine": "9",
-    ]
 }
 
 extension String {

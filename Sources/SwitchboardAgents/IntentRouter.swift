@@ -1,3 +1,5 @@
+import Foundation
+import RealtimeProtocol
 import SwitchboardCore
 
 /// Picks the agent for each finished utterance, offline and deterministically.
@@ -27,9 +29,15 @@ public struct IntentRouter: UtteranceRouter {
     private let index: TextIndex
     /// What none of the agents does: such a request stays where it is, to be redirected.
     private let scope: TopicScope
+    /// Each agent's identifier patterns (its tools' parameters' `pattern`s): a code only one
+    /// agent's tools take says which agent the turn is for.
+    private let identifiers: [(agent: String, patterns: [String])]
 
-    /// A router over `catalog`'s domain agents (role `agent`).
-    public init(catalog: PersonaCatalog, settings: RouterSettings = RouterSettings()) {
+    /// A router over `catalog`'s domain agents (role `agent`). `parameters` gives a tool's
+    /// JSON-schema parameters by name (the hub's tool registry), for the identifiers each
+    /// agent's tools take.
+    public init(catalog: PersonaCatalog, settings: RouterSettings = RouterSettings(),
+                parameters: (String) -> JSONValue? = { _ in nil }) {
         self.settings = settings
         var texts: [String] = []
         var agents: [Agent] = []
@@ -51,10 +59,18 @@ public struct IntentRouter: UtteranceRouter {
         self.agents = agents
         self.index = TextIndex(documents: texts, parameters: settings.bm25)
         self.scope = TopicScope(catalog: catalog)
+        self.identifiers = catalog.agents.map { persona in
+            let patterns = persona.tools.flatMap { tool -> [String] in
+                let properties = parameters(tool.name)?["properties"]?.objectValue?.members ?? []
+                return properties.compactMap { $0.1["pattern"]?.stringValue }
+            }
+            return (persona.name, Array(Set(patterns)).sorted())
+        }.filter { !$0.patterns.isEmpty }
     }
 
     /// The agent that should answer `utterance` while `current` is active, and why.
     public func route(_ utterance: String, current: String) -> RouteChoice {
+        if let owner = identifierOwner(utterance, current: current) { return owner }
         guard Self.hasContent(utterance) else { return RouteChoice(agent: current, reason: "neutral turn") }
         if let topic = scope.outOfScope(utterance) { return RouteChoice(agent: current, reason: "out of scope: \(topic)") }
         let ranked = rank(utterance)
@@ -71,6 +87,35 @@ public struct IntentRouter: UtteranceRouter {
             return RouteChoice(agent: current, reason: "\(best.agent) not ahead of \(current) by the margin (\(Self.format(best.score)) vs \(Self.format(currentScore)))")
         }
         return RouteChoice(agent: best.agent, reason: best.reason)
+    }
+
+    /// The agent a code in `utterance` belongs to, when only one agent's tools take it (the
+    /// current agent's, when its tools take it too): "BKQ431" is the flight agent's, "H204518"
+    /// the hotel agent's. The first code said decides.
+    private func identifierOwner(_ utterance: String, current: String) -> RouteChoice? {
+        guard !identifiers.isEmpty, utterance.contains(where: \.isNumber) || Self.saysDigits(utterance) else { return nil }
+        var found: [(code: String, agents: [String])] = []
+        for (agent, patterns) in identifiers {
+            for pattern in patterns {
+                guard let code = SpokenCodes.token(matching: pattern, in: utterance) else { continue }
+                if let index = found.firstIndex(where: { $0.code == code }) {
+                    if !found[index].agents.contains(agent) { found[index].agents.append(agent) }
+                } else {
+                    found.append((code, [agent]))
+                }
+            }
+        }
+        let pieces = SpokenCodes.pieces(of: utterance).joined()
+        guard let first = found.min(by: { (pieces.range(of: $0.code)?.lowerBound ?? pieces.endIndex) < (pieces.range(of: $1.code)?.lowerBound ?? pieces.endIndex) }) else {
+            return nil
+        }
+        if first.agents.contains(current) { return RouteChoice(agent: current, reason: "identifier: \(first.code)") }
+        guard first.agents.count == 1 else { return nil }
+        return RouteChoice(agent: first.agents[0], reason: "identifier: \(first.code)")
+    }
+
+    private static func saysDigits(_ utterance: String) -> Bool {
+        TextTokenizer.words(utterance).contains { ["zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"].contains($0) }
     }
 
     /// Every domain agent's score for `utterance`, best first (for diagnostics).

@@ -95,7 +95,7 @@ public enum Hub {
             configuration: configuration, catalog: catalog,
             model: try model ?? makeModel(configuration: configuration, catalog: catalog, logger: logger),
             store: store ?? MemorySessionStore(), metrics: metrics, logger: logger,
-            tools: packs.main.tools, router: IntentRouter(catalog: catalog), packs: packs,
+            tools: packs.main.tools, router: IntentRouter(catalog: catalog, parameters: { packs.main.tools.spec(named: $0)?.parameters }), packs: packs,
             classifier: makeClassifier(configuration: configuration, catalog: catalog, logger: logger)
         )
     }

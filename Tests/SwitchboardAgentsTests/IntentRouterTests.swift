@@ -1,4 +1,5 @@
 import Foundation
+import RealtimeProtocol
 import SwitchboardAgents
 import SwitchboardCore
 import Testing
@@ -92,5 +93,30 @@ struct IntentRouterTests {
     func settings() throws {
         let strict = IntentRouter(catalog: try PersonaCatalog.load(directory: Repository.personas), settings: RouterSettings(threshold: 1000))
         #expect(strict.route("Is my flight on time?", current: "concierge").agent == "concierge")
+    }
+}
+
+/// A code only one agent's tools take sends the turn to that agent, whatever else was said.
+@Suite("intent router: identifiers")
+struct IdentifierRoutingTests {
+    let router: IntentRouter
+
+    init() throws {
+        let catalog = try PersonaCatalog.load(directory: Repository.personas)
+        // Patterns written for this test: flights "SB" and three digits, hotel stays "H" and six digits.
+        let patterns: [String: String] = ["check_flight_status": "^SB[0-9]{3}$", "check_reservation_status": "^H[0-9]{6}$"]
+        router = IntentRouter(catalog: catalog) { name in
+            patterns[name].map { .object(["properties": .object(["code": .object(["type": .string("string"), "pattern": .string($0)])])]) }
+        }
+    }
+
+    @Test("the code's owner answers", arguments: [
+        ("concierge", "My wife is collecting me and wants to know about S B two oh four", "flight"),
+        ("flight", "And what about H204518?", "hotel"),
+        ("hotel", "Actually I meant SB311, not the other one", "flight"),
+        ("concierge", "What's the status of H204518, and also is my flight on time?", "hotel"),
+    ])
+    func owner(_ current: String, _ utterance: String, _ expected: String) {
+        #expect(router.route(utterance, current: current).agent == expected)
     }
 }

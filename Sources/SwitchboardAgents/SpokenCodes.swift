@@ -1,0 +1,71 @@
+/// Codes as callers say them: "S B two oh four", "B K Q 4 3 1", "A one double-oh one",
+/// "S B one nineteen", "sb204". Read back as the written code a tool parameter's `pattern`
+/// matches ("SB204", "BKQ431", "A1001", "SB119").
+public enum SpokenCodes {
+    /// `text` as pieces a code can be joined from: letters and digits uppercased, punctuation
+    /// dropped, digits said as words written as digits ("oh" is zero, "double four" is "44",
+    /// "nineteen" is "19", "twenty one" is "21").
+    public static func pieces(of text: String) -> [String] {
+        let words = text.split(whereSeparator: { $0.isWhitespace || $0 == "-" }).compactMap { piece -> String? in
+            let kept = piece.filter { $0.isLetter || $0.isNumber }
+            return kept.isEmpty ? nil : kept
+        }
+        var pieces: [String] = []
+        var index = 0
+        while index < words.count {
+            let word = words[index].lowercased()
+            let next = index + 1 < words.count ? words[index + 1].lowercased() : nil
+            if let times = repeats[word], let next, let digit = digit(next) {
+                pieces.append(String(repeating: digit, count: times))
+                index += 2
+            } else if let tens = tens[word], let next, let unit = units[next], unit != "0" {
+                pieces.append(tens + unit)
+                index += 2
+            } else if let number = tens[word].map({ $0 + "0" }) ?? teens[word] ?? digit(word) {
+                pieces.append(number)
+                index += 1
+            } else {
+                pieces.append(words[index].uppercased())
+                index += 1
+            }
+        }
+        return pieces
+    }
+
+    /// The first piece, or run of up to ten neighbouring pieces joined, that `pattern` (a
+    /// regular expression) matches whole; single pieces are tried before joined ones. `nil` when
+    /// none does, or the pattern is not a valid expression.
+    public static func token(matching pattern: String, in text: String) -> String? {
+        guard let regex = try? Regex(pattern) else { return nil }
+        let pieces = pieces(of: text)
+        func matches(_ candidate: String) -> Bool {
+            (try? regex.wholeMatch(in: candidate)) != nil
+        }
+        if let single = pieces.first(where: matches) { return single }
+        for start in pieces.indices {
+            var candidate = pieces[start]
+            for end in (start + 1)..<min(pieces.count, start + 10) {
+                candidate += pieces[end]
+                if matches(candidate) { return candidate }
+            }
+        }
+        return nil
+    }
+
+    private static func digit(_ word: String) -> String? {
+        units[word] ?? (word == "oh" ? "0" : nil)
+    }
+
+    private static let units: [String: String] = [
+        "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+        "eight": "8", "nine": "9",
+    ]
+    private static let teens: [String: String] = [
+        "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
+        "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19",
+    ]
+    private static let tens: [String: String] = [
+        "twenty": "2", "thirty": "3", "forty": "4", "fifty": "5", "sixty": "6", "seventy": "7", "eighty": "8", "ninety": "9",
+    ]
+    private static let repeats: [String: Int] = ["double": 2, "triple": 3]
+}
