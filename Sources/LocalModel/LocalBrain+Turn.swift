@@ -192,7 +192,10 @@ private struct Turn {
                 return prepare(tool, base: arguments, memory: &memory)
             }
         }
-        let triggered = triggeredTool()
+        var triggered = triggeredTool()
+        // A code the triggered tool does not take, but another tool does: the code decides
+        // ("I won't be keeping my booking A1001" is about appointment A1001, not a new booking).
+        if let picked = triggered, !takesSaidIdentifier(picked), let filled = filledTool() { triggered = filled }
         if let awaiting = memory.awaiting, triggered == nil || triggered?.name == awaiting.check {
             let check = tool(named: awaiting.check)
             let changed = check.map { supplied(for: $0, differingFrom: awaiting.arguments) } ?? false
@@ -252,6 +255,11 @@ private struct Turn {
             if count > 0, count > best?.count ?? 0 { best = (count, tool) }
         }
         return best?.tool
+    }
+
+    /// Whether the utterance gives `tool` a value for one of its identifiers.
+    private func takesSaidIdentifier(_ tool: FunctionTool) -> Bool {
+        tool.parameters.contains { $0.pattern != nil && slots.value(for: $0, in: utterance) != nil }
     }
 
     /// With no trigger said but a code the caller gave: the tool that takes the code and whose

@@ -34,6 +34,8 @@ enum SocialTurn: Sendable, Hashable, CaseIterable {
         }
         guard !said.isEmpty else { return nil }
         let left = rest.split(separator: " ").map(String.init)
+        // "thanks for your help" is thanks; "hello, what can you help me with?" asks for help.
+        if !said.contains(.thanks), left.contains(where: { $0.hasPrefix("help") }) { return nil }
         guard left.allSatisfy({ Utterance.functionWords.contains($0) || courtesy.contains($0) }) else { return nil }
         return allCases.first { said.contains($0) && $0 != .greeting && $0 != .thanks && $0 != .goodbye }
             ?? (said.contains(.goodbye) ? .goodbye : said.contains(.thanks) ? .thanks : .greeting)

@@ -32,6 +32,10 @@ public struct IntentRouter: UtteranceRouter {
     /// Each agent's identifier patterns (its tools' parameters' `pattern`s): a code only one
     /// agent's tools take says which agent the turn is for.
     private let identifiers: [(agent: String, patterns: [String])]
+    /// Each agent's vocabulary words (the distinctive words of the values of the pack's
+    /// vocabularies its tools take, like a dentist's surname): a name only one agent's tools
+    /// take says which agent the turn is for, as a code does.
+    private let names: [(agent: String, words: Set<String>)]
 
     /// A router over `catalog`'s domain agents (role `agent`). `parameters` gives a tool's
     /// JSON-schema parameters by name (the hub's tool registry), for the identifiers each
@@ -66,7 +70,16 @@ public struct IntentRouter: UtteranceRouter {
             }
             return (persona.name, Array(Set(patterns)).sorted())
         }.filter { !$0.patterns.isEmpty }
+        self.names = catalog.agents.map { persona in
+            let taken = persona.tools.flatMap { tool in parameters(tool.name)?["properties"]?.objectValue?.members.map(\.0) ?? [] }
+            let values = taken.flatMap { catalog.speech.words[$0] ?? [] }
+            let words = values.flatMap(TextTokenizer.words).filter { TextTokenizer.term($0) != nil && !Self.titles.contains($0) && !$0.contains(where: \.isNumber) }
+            return (persona.name, Set(words))
+        }.filter { !$0.words.isEmpty }
     }
+
+    /// Words that come with names but tell no name apart.
+    static let titles: Set<String> = ["doctor", "dr", "mr", "mrs", "ms", "miss", "sir", "madam", "professor"]
 
     /// The agent that should answer `utterance` while `current` is active, and why.
     public func route(_ utterance: String, current: String) -> RouteChoice {
@@ -93,6 +106,12 @@ public struct IntentRouter: UtteranceRouter {
     /// current agent's, when its tools take it too): "BKQ431" is the flight agent's, "H204518"
     /// the hotel agent's. The first code said decides.
     private func identifierOwner(_ utterance: String, current: String) -> RouteChoice? {
+        if !names.isEmpty {
+            let words = Set(TextTokenizer.words(utterance))
+            let owners = names.filter { !$0.words.isDisjoint(with: words) }.map(\.agent)
+            if owners.contains(current) { return RouteChoice(agent: current, reason: "vocabulary") }
+            if owners.count == 1 { return RouteChoice(agent: owners[0], reason: "vocabulary") }
+        }
         guard !identifiers.isEmpty, utterance.contains(where: \.isNumber) || Self.saysDigits(utterance) else { return nil }
         var found: [(code: String, agents: [String])] = []
         for (agent, patterns) in identifiers {

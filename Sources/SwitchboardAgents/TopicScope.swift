@@ -10,8 +10,8 @@
 public struct TopicScope: Sendable {
     /// The pack's own term stems.
     private let domain: Set<String>
-    /// The everyday topics this pack does not speak of, as term runs.
-    private let foreign: [(topic: String, terms: [String])]
+    /// The everyday topics this pack does not speak of, as word runs.
+    private let foreign: [(topic: String, words: [String])]
     /// The agents' routing keywords that name something of the pack's own (not a verb any
     /// business uses), as word runs.
     private let keywords: [[String]]
@@ -35,10 +35,11 @@ public struct TopicScope: Sendable {
         self.domain = domain
         // A topic is the pack's own when all its terms are ("car insurance" stays foreign to a
         // practice that takes dental insurance).
+        // Topics are matched on words (a plural allowed), not stems: "news" is no "new".
         foreign = Self.topics.compactMap { topic in
             let terms = TextTokenizer.words(topic).compactMap(TextTokenizer.term)
             guard !terms.isEmpty, !terms.allSatisfy(domain.contains) else { return nil }
-            return (topic, terms)
+            return (topic, TextTokenizer.words(topic))
         }
         self.keywords = keywords.map(TextTokenizer.words).filter { !$0.isEmpty && !($0.count == 1 && Self.commonVerbs.contains($0[0])) }
     }
@@ -49,8 +50,7 @@ public struct TopicScope: Sendable {
     public func outOfScope(_ utterance: String) -> String? {
         let words = TextTokenizer.words(utterance)
         guard !words.contains(where: { $0.contains(where: \.isNumber) }) else { return nil }
-        let terms = words.compactMap(TextTokenizer.term)
-        guard let topic = foreign.first(where: { Self.contains(terms, run: $0.terms) }) else { return nil }
+        guard let topic = foreign.first(where: { Self.contains(words, run: $0.words) }) else { return nil }
         let topicWords = Set(TextTokenizer.words(topic.topic))
         let own = keywords.contains { run in
             !run.allSatisfy(topicWords.contains) && Self.contains(words, run: run)

@@ -19,6 +19,15 @@ struct IdentifierTurnTests {
         #expect(call.arguments == JSONObject(arguments.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
     }
 
+    @Test("a trigger whose tool does not take the code said loses to the tool that does")
+    func codeBeatsTrigger() throws {
+        var hub = try HubScript(.ga, catalog: try Fixtures.catalog())
+        // "change" points at the change check, which takes a booking code, not a flight number.
+        let call = try #require(try hub.say("Any change with S B two oh four today?").functionCall(.ga))
+        #expect(call.name == "check_flight_status")
+        #expect(call.arguments["flight_number"] == .string("SB204"))
+    }
+
     @Test("a code the tools do not take changes nothing: the knowledge base answers")
     func foreignCode() throws {
         var hub = try HubScript(.ga, catalog: try Fixtures.catalog())

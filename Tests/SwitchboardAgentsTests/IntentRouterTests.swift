@@ -119,4 +119,15 @@ struct IdentifierRoutingTests {
     func owner(_ current: String, _ utterance: String, _ expected: String) {
         #expect(router.route(utterance, current: current).agent == expected)
     }
+
+    @Test("a vocabulary value only one agent's tools take routes like a code: a dentist's name")
+    func vocabulary() throws {
+        var catalog = try PersonaCatalog.load(directory: Repository.personas)
+        catalog.speech.words = ["dentist": ["Doctor Okafor", "Doctor Lindqvist"]]
+        let router = IntentRouter(catalog: catalog) { name in
+            name == "check_flight_status" ? .object(["properties": .object(["dentist": .object(["type": .string("string")])])]) : nil
+        }
+        #expect(router.route("Would Lindqvist have a gap tomorrow?", current: "concierge").agent == "flight")
+        #expect(router.route("Would a doctor have a gap tomorrow?", current: "concierge").agent == "concierge")
+    }
 }
