@@ -81,6 +81,18 @@ struct ExternalVoiceTests {
         try await session.close()
     }
 
+    @Test("an out-of-band verbatim filler is spoken by the same external voice")
+    func outOfBandFiller() async throws {
+        let voice = FakeVoice(.tone(pieces: 2))
+        let session = try await open(voice)
+        let instructions = JSONValue.string(SpokenVerbatim.instructions("One moment while I check that.")).jsonString
+        try await session.send(#"{"type":"response.create","response":{"conversation":"none","input":[],"instructions":\#(instructions),"output_modalities":["audio"]}}"#)
+        let filler = try await session.events(until: "response.done")
+        #expect(voice.asked.withLock { $0 } == ["One moment while I check that."])
+        #expect(try samples(filler).count == 9_600)
+        try await session.close()
+    }
+
     @Test("a voice that fails: flite says the sentence, the session goes on; the voice is left alone for a while")
     func fallsBackToFlite() async throws {
         let voice = FakeVoice(.fail)
