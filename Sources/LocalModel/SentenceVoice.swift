@@ -43,7 +43,8 @@ final class SentenceVoice: Sendable {
             try Task.checkCancellation()
             // Whether the sentence's text has gone out with some of its audio.
             var said = false
-            if let external, isAvailable() {
+            // A sentence of punctuation alone has nothing for a voice to say: flite's silence.
+            if let external, sentence.contains(where: { $0.isLetter || $0.isNumber }), isAvailable() {
                 do {
                     try await external(synthesizer.spokenForm(sentence)) { samples, sampleRate in
                         let (audio, count) = try encoder.encode(samples, sampleRate: sampleRate, endsSentence: false)

@@ -187,7 +187,11 @@ public enum Hub {
                 do {
                     let offered = try await synthesizer.voices()
                     if !offered.isEmpty, !offered.contains(wanted) {
-                        logger.warning("the Wyoming voice server does not list the voice \(wanted)", metadata: ["voices": "\(offered.prefix(20).joined(separator: ", "))"])
+                        // Its voices of the same language (`en_US` of `en_US-joe-medium`), else the first few.
+                        let language = wanted.prefix { $0 != "-" }
+                        let alike = offered.filter { $0.hasPrefix(language) }
+                        logger.warning("the Wyoming voice server does not list the voice \(wanted)",
+                                       metadata: ["voices": "\((alike.isEmpty ? offered : alike).prefix(20).joined(separator: ", "))"])
                     }
                 } catch {
                     logger.warning("the Wyoming voice server did not describe itself; flite speaks until it answers", metadata: ["error": "\(error)"])
