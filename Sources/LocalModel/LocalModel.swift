@@ -15,25 +15,38 @@ public struct LocalRealtimeModel: RealtimeModel {
     /// The second recognizer of the chain: it hears an utterance the grammar did not understand.
     public let fallback: FallbackTranscriber?
 
+    /// The voice every answer is spoken in, sentence by sentence: the external one when there
+    /// is one, flite for each sentence it fails.
+    let voice: SentenceVoice
+
     /// Transcribes mono 16-bit PCM at a sample rate (a neural recognizer over Wyoming).
     public typealias FallbackTranscriber = @Sendable (_ samples: [Int16], _ sampleRate: Int) async throws -> String
+
+    /// Speaks one sentence (its spoken form: codes already spelled out), handing `audio` each
+    /// piece of mono 16-bit PCM, with its rate, as it is made (a neural voice over Wyoming).
+    /// Throws when the sentence could not be spoken to its end.
+    public typealias ExternalVoice = @Sendable (_ sentence: String, _ audio: (_ samples: [Int16], _ sampleRate: Int) throws -> Void) async throws -> Void
 
     /// A local model answering as the personas of `catalog`, with relative dates counted from
     /// `today` (this machine's date by default), hearing and speaking through `speech` (by
     /// default the process-wide one for the catalog's domain, built on first audio); an
-    /// utterance the grammar does not understand goes to `fallback` when there is one.
+    /// utterance the grammar does not understand goes to `fallback` when there is one. Answers
+    /// are spoken by `voice` when there is one, by flite for every sentence it fails (`logger`
+    /// says when it starts and stops failing; `retryAfter` a failure it is tried again).
     public init(catalog: PersonaCatalog, today: @escaping @Sendable () -> CalendarDay = CalendarDay.today, speech: LocalSpeech? = nil,
-                fallback: FallbackTranscriber? = nil) {
+                fallback: FallbackTranscriber? = nil, voice: ExternalVoice? = nil, retryAfter: Duration = .seconds(10),
+                logger: Logger = Logger(label: "switchboard.local-model")) {
         self.brain = LocalBrain(catalog: catalog, today: today)
         self.speech = speech ?? LocalSpeech.shared(for: catalog)
         self.fallback = fallback
+        self.voice = SentenceVoice(synthesizer: self.speech.synthesizer, external: voice, retryAfter: retryAfter, logger: logger)
     }
 
     public func connect(_ request: ModelSessionRequest, on eventLoop: any EventLoop, sink: any ModelSink) -> EventLoopFuture<ModelLinkBox> {
         eventLoop.assertInEventLoop()
         let link = LocalModelLink(
             session: LocalModelSession(dialect: request.dialect, model: request.model, brain: brain),
-            eventLoop: eventLoop, sink: sink, speech: speech, fallback: fallback
+            eventLoop: eventLoop, sink: sink, speech: speech, voice: voice, fallback: fallback
         )
         link.start()
         return eventLoop.makeSucceededFuture(ModelLinkBox(link))
@@ -58,6 +71,7 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     private var closed = false
     private let allocator = ByteBufferAllocator()
     private let speech: LocalSpeech
+    private let voice: SentenceVoice
     private let fallback: LocalRealtimeModel.FallbackTranscriber?
     /// The latest transcription: the next one delivers after it.
     private var transcriptionTail: Task<Void, Never>?
@@ -66,8 +80,9 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     /// Syntheses under way, by response id.
     private var syntheses: [String: Task<Void, Never>] = [:]
 
-    init(session: LocalModelSession, eventLoop: any EventLoop, sink: any ModelSink, speech: LocalSpeech,
+    init(session: LocalModelSession, eventLoop: any EventLoop, sink: any ModelSink, speech: LocalSpeech, voice: SentenceVoice,
          fallback: LocalRealtimeModel.FallbackTranscriber? = nil) {
+        self.voice = voice
         self.fallback = fallback
         self.session = session
         self.eventLoop = eventLoop
@@ -178,18 +193,15 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     }
 
     private func speak(responseID: String, text: String, voice: String?, format: AudioFormat) {
-        let synthesizer = speech.synthesizer
+        let speaker = self.voice
         let loop = eventLoop
         let this = NIOLoopBound(self, eventLoop: eventLoop)
         syntheses[responseID] = Task {
             var failure: String?
             do {
-                let encoder = OutputAudioEncoder(format: format)
-                for try await chunk in synthesizer.stream(text, voice: voice, language: "en-US") {
-                    try Task.checkCancellation()
-                    let (pieces, count) = try encoder.encode(chunk.samples, sampleRate: chunk.sampleRate)
+                try await speaker.speak(text, voice: voice, format: format) { sentence, pieces, count in
                     loop.execute {
-                        this.value.receive { $0.spoken(responseID: responseID, sentence: chunk.text, audio: pieces, sampleCount: count) }
+                        this.value.receive { $0.spoken(responseID: responseID, sentence: sentence, audio: pieces, sampleCount: count) }
                     }
                 }
             } catch is CancellationError {
@@ -282,15 +294,32 @@ final class OutputAudioEncoder {
     }
 
     /// `samples` at `sampleRate` in the output format, as base64 deltas, and how many samples
-    /// of the output format they hold.
-    func encode(_ samples: [Int16], sampleRate: Int) throws(AudioError) -> (deltas: [String], sampleCount: Int) {
+    /// of the output format they hold. `endsSentence` false: more of the sentence follows (the
+    /// filter keeps its tail until ``endSentence()``).
+    func encode(_ samples: [Int16], sampleRate: Int, endsSentence: Bool = true) throws(AudioError) -> (deltas: [String], sampleCount: Int) {
         var converted = samples
         if sampleRate != format.sampleRate {
             if resampler?.inputRate != sampleRate { resampler = try Resampler(from: sampleRate, to: format.sampleRate) }
             converted = resampler!.process(samples)
             // Each sentence ends in silence: drain the filter so the sentence's audio is complete.
-            resampler!.flush(appendingTo: &converted)
+            if endsSentence { resampler!.flush(appendingTo: &converted) }
         }
+        return (deltas(converted), converted.count)
+    }
+
+    /// The end of a sentence given in pieces: the audio still held in the filter.
+    func endSentence() -> (deltas: [String], sampleCount: Int) {
+        var tail: [Int16] = []
+        resampler?.flush(appendingTo: &tail)
+        return (deltas(tail), tail.count)
+    }
+
+    /// Forgets a sentence given in pieces that will not be finished.
+    func abandonSentence() {
+        resampler?.reset()
+    }
+
+    private func deltas(_ converted: [Int16]) -> [String] {
         let perDelta = format.sampleRate / 10
         var deltas: [String] = []
         var start = 0
@@ -303,6 +332,6 @@ final class OutputAudioEncoder {
             }
             start += perDelta
         }
-        return (deltas, converted.count)
+        return deltas
     }
 }

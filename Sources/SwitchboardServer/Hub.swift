@@ -169,12 +169,49 @@ public enum Hub {
         }
     }
 
+    /// The embedded model's voice, `--tts`: a Wyoming server that speaks each sentence, flite
+    /// taking over for any sentence it fails (the model logs when that starts and stops).
+    static func speechVoice(configuration: HubConfiguration, logger: Logger) throws -> LocalRealtimeModel.ExternalVoice? {
+        guard let url = configuration.tts else {
+            logger.notice("speech synthesis: flite (no --tts)")
+            return nil
+        }
+        guard let synthesizer = WyomingSynthesizer(url: url, voice: configuration.ttsVoice, timeout: configuration.ttsTimeout) else {
+            throw ConfigurationError("--tts must be wyoming://HOST:PORT (got '\(Redacted.url(url))')")
+        }
+        let voice = synthesizer.voice.map { "the voice \($0)" } ?? "the default voice"
+        logger.notice("speech synthesis: \(voice) of the Wyoming server at \(synthesizer.host):\(synthesizer.port); flite for any sentence it fails")
+        if let wanted = synthesizer.voice {
+            // A misspelt voice shows at start-up rather than as flite on every sentence.
+            Task {
+                do {
+                    let offered = try await synthesizer.voices()
+                    if !offered.isEmpty, !offered.contains(wanted) {
+                        // Its voices of the same language (`en_US` of `en_US-joe-medium`), else the first few.
+                        let language = wanted.prefix { $0 != "-" }
+                        let alike = offered.filter { $0.hasPrefix(language) }
+                        logger.warning("the Wyoming voice server does not list the voice \(wanted)",
+                                       metadata: ["voices": "\((alike.isEmpty ? offered : alike).prefix(20).joined(separator: ", "))"])
+                    }
+                } catch {
+                    logger.warning("the Wyoming voice server did not describe itself; flite speaks until it answers", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        return { sentence, audio in
+            for try await chunk in synthesizer.synthesize(sentence) {
+                try audio(chunk.samples, chunk.sampleRate)
+            }
+        }
+    }
+
     public static func makeModel(configuration: HubConfiguration, catalog: PersonaCatalog, logger: Logger = Logger(label: "switchboard")) throws -> any RealtimeModel {
         let frameLimit = max(configuration.relay.maxEventBytes, 16 * 1024 * 1024)
         let trust = configuration.modelCAFile.map { [$0] } ?? []
         switch configuration.model {
         case "local":
-            return LocalRealtimeModel(catalog: catalog, fallback: try speechFallback(configuration: configuration, logger: logger))
+            return LocalRealtimeModel(catalog: catalog, fallback: try speechFallback(configuration: configuration, logger: logger),
+                                      voice: try speechVoice(configuration: configuration, logger: logger), logger: logger)
         case "openai":
             guard let key = configuration.modelAPIKey else { throw ConfigurationError("--model openai needs --model-api-key") }
             return WebSocketRealtimeModel(endpoint: .openAI(apiKey: key, model: configuration.modelDeployment ?? "gpt-realtime"),

@@ -48,6 +48,13 @@ public struct HubConfiguration: Sendable {
     public var stt: String?
     /// How long the speech server may take for one utterance.
     public var sttTimeout: Duration = .seconds(10)
+    /// A Wyoming text-to-speech server (`wyoming://HOST:PORT`) the embedded model speaks with,
+    /// flite taking over for each sentence it fails; `nil`: flite alone.
+    public var tts: String?
+    /// The voice asked of the text-to-speech server (`en_US-joe-medium`); `nil`: its default.
+    public var ttsVoice: String?
+    /// How long the text-to-speech server may take for one sentence.
+    public var ttsTimeout: Duration = .seconds(10)
     /// The router endpoint's key.
     public var routerAPIKey: String?
     /// How long an ending session keeps trying to save its state when the store is unreachable.
@@ -175,6 +182,16 @@ public struct HubConfiguration: Sendable {
         guard sttTimeout > .zero, sttTimeout <= .seconds(600) else { throw ConfigurationError("--stt-timeout must be more than 0 and at most 600 seconds") }
         if let stt, WyomingTranscriber(url: stt) == nil {
             throw ConfigurationError("--stt must be wyoming://HOST:PORT (a Wyoming speech-to-text server; got '\(Redacted.url(stt))')")
+        }
+        guard ttsTimeout > .zero, ttsTimeout <= .seconds(600) else { throw ConfigurationError("--tts-timeout must be more than 0 and at most 600 seconds") }
+        if let tts, WyomingSynthesizer(url: tts) == nil {
+            throw ConfigurationError("--tts must be wyoming://HOST:PORT (a Wyoming text-to-speech server; got '\(Redacted.url(tts))')")
+        }
+        if let ttsVoice {
+            guard tts != nil else { throw ConfigurationError("--tts-voice needs --tts") }
+            guard (1...200).contains(ttsVoice.count), !ttsVoice.contains(where: { $0.isWhitespace || $0.isNewline || ($0.asciiValue ?? 32) < 32 }) else {
+                throw ConfigurationError("--tts-voice must be a voice's name: 1-200 characters, no spaces (got '\(ttsVoice.prefix(200))')")
+            }
         }
         guard sessions == "memory" || sessions.hasPrefix("redis://") else {
             throw ConfigurationError("--sessions must be memory or redis://host:port[/db] (got '\(Redacted.url(sessions))')")

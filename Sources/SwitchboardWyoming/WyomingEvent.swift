@@ -49,7 +49,13 @@ public struct WyomingEventDecoder: NIOSingleStepByteToMessageDecoder {
     public static let maximumData = 1024 * 1024
     public static let maximumPayload = 16 * 1024 * 1024
 
-    public init() {}
+    /// The longest payload this decoder accepts: ``maximumPayload`` or less.
+    public let payloadLimit: Int
+
+    /// A decoder accepting payloads of at most `payloadLimit` bytes (capped at ``maximumPayload``).
+    public init(payloadLimit: Int = WyomingEventDecoder.maximumPayload) {
+        self.payloadLimit = max(0, min(payloadLimit, Self.maximumPayload))
+    }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> WyomingEvent? {
         let view = buffer.readableBytesView
@@ -72,7 +78,7 @@ public struct WyomingEventDecoder: NIOSingleStepByteToMessageDecoder {
         }
         guard let type = header["type"]?.stringValue, !type.isEmpty else { throw WyomingProtocolError("a header without a 'type'") }
         let dataLength = try Self.length(header["data_length"], named: "data_length", maximum: Self.maximumData)
-        let payloadLength = try Self.length(header["payload_length"], named: "payload_length", maximum: Self.maximumPayload)
+        let payloadLength = try Self.length(header["payload_length"], named: "payload_length", maximum: payloadLimit)
         let total = headerLength + 1 + dataLength + payloadLength
         guard buffer.readableBytes >= total else { return nil }
 

@@ -30,13 +30,7 @@ public struct WyomingTranscriber: Sendable {
 
     /// A transcriber for `wyoming://HOST:PORT` (or `tcp://HOST:PORT`); `nil` for anything else.
     public init?(url: String, timeout: Duration = .seconds(10), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
-        let rest: Substring
-        if url.hasPrefix("wyoming://") { rest = url.dropFirst("wyoming://".count) } else if url.hasPrefix("tcp://") { rest = url.dropFirst("tcp://".count) } else { return nil }
-        let authority = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        guard let colon = authority.lastIndex(of: ":") else { return nil }
-        var host = String(authority[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty, let port = Int(authority[authority.index(after: colon)...]), (1...65_535).contains(port) else { return nil }
+        guard let (host, port) = WyomingAddress.hostAndPort(url) else { return nil }
         self.init(host: host, port: port, timeout: timeout, group: group)
     }
 

@@ -65,6 +65,12 @@ struct ServerOptions: ParsableArguments {
     var stt: String?
     @Option(help: "Seconds the speech server may take for one utterance (env SWITCHBOARD_STT_TIMEOUT).")
     var sttTimeout: Double = Double(env("STT_TIMEOUT") ?? "") ?? 10
+    @Option(help: "Wyoming text-to-speech server the embedded model speaks with, e.g. wyoming://127.0.0.1:10200 (wyoming-piper; env SWITCHBOARD_TTS). flite speaks each sentence it fails; without it flite alone speaks.")
+    var tts: String?
+    @Option(help: "Voice asked of the text-to-speech server, e.g. en_US-joe-medium (env SWITCHBOARD_TTS_VOICE). Without it the server's default voice.")
+    var ttsVoice: String?
+    @Option(help: "Seconds the text-to-speech server may take for one sentence (env SWITCHBOARD_TTS_TIMEOUT).")
+    var ttsTimeout: Double = Double(env("TTS_TIMEOUT") ?? "") ?? 10
     @Option(help: "Directory of the browser client served at / (env SWITCHBOARD_WEB).")
     var web: String = env("WEB") ?? "web-static"
     @Option(help: "Turns of history kept per session (env SWITCHBOARD_HISTORY_TURNS).")
@@ -171,6 +177,9 @@ struct ServerOptions: ParsableArguments {
         c.stt = stt ?? env("STT")
         // Out of range (or not a number): zero, which the configuration refuses with the reason.
         c.sttTimeout = sttTimeout.isFinite && sttTimeout > 0 && sttTimeout <= 600 ? .milliseconds(Int((sttTimeout * 1000).rounded())) : .zero
+        c.tts = tts ?? env("TTS")
+        c.ttsVoice = ttsVoice ?? env("TTS_VOICE")
+        c.ttsTimeout = ttsTimeout.isFinite && ttsTimeout > 0 && ttsTimeout <= 600 ? .milliseconds(Int((ttsTimeout * 1000).rounded())) : .zero
         c.routerModel = routerModel
         c.routerAPIKey = routerAPIKey ?? env("ROUTER_API_KEY")
         c.webDirectory = web

@@ -62,7 +62,7 @@ public final class SpeechSynthesizer: Sendable {
     public func stream(
         _ text: String, voice: String?, language: String, engine: Engine = .automatic
     ) -> AsyncThrowingStream<SpeechChunk, any Error> {
-        let sentences = SpokenText.sentences(in: text, maximumLength: configuration.maximumChunkLength)
+        let sentences = self.sentences(in: text)
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: SpeechChunk.self)
         let task = Task { [self] in
             do {
@@ -78,6 +78,17 @@ public final class SpeechSynthesizer: Sendable {
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
+    }
+
+    /// The sentences ``stream(_:voice:language:engine:)`` speaks `text` in, one after another.
+    public func sentences(in text: String) -> [String] {
+        SpokenText.sentences(in: text, maximumLength: configuration.maximumChunkLength)
+    }
+
+    /// What a voice is given to read for `text`: its codes spelled out, unless
+    /// ``Configuration/spellsCodes`` is off. For a voice outside this synthesizer.
+    public func spokenForm(_ text: String) -> String {
+        spoken(text)
     }
 
     /// Whether `language` is English, which flite speaks.
