@@ -39,8 +39,9 @@ SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
 SWITCHBOARD_PACKS="$root/Personas" SWITCHBOARD_WEB="$root/web-static" \
   "$root/.venv/bin/python" -m pytest -q Tests/browser
 
-echo "== the recognizer chain: Whisper over Wyoming hears what the grammar does not"
+echo "== the speech chain over Wyoming: Whisper hears what the grammar does not, Piper speaks"
 bash scripts/whisper-venv.sh >/dev/null
+bash scripts/piper-venv.sh >/dev/null
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
   "$root/.venv/bin/python" -m pytest -q Tests/speech
 
