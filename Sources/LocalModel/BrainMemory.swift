@@ -76,6 +76,11 @@ public struct BrainMemory: Sendable, Hashable {
     public var lastCall: Task?
     /// The `call_id`s whose outputs have been answered.
     public var answeredCalls: Set<String> = []
+    /// The later requests of an utterance that held several, to take up in order once the
+    /// earlier ones are answered.
+    public var followUps: [String] = []
+    /// The answers given so far to an utterance's earlier requests, said together with the last.
+    public var deferred: [String] = []
 
     public init() {}
 
@@ -88,6 +93,8 @@ public struct BrainMemory: Sendable, Hashable {
         lastCall = nil
         lookup = nil
         choice = nil
+        followUps = []
+        deferred = []
     }
 }
 

@@ -23,7 +23,8 @@ extension LocalBrain {
             return resolved
         }
         if !unanswered.isEmpty {
-            return .say(unanswered.map { answer(output: $0, items: items, persona: persona, tools: tools, memory: &memory) }.joined(separator: " "))
+            let text = unanswered.map { answer(output: $0, items: items, persona: persona, tools: tools, memory: &memory) }.joined(separator: " ")
+            return followUp(after: text, items: items, lastUser: lastUser, persona: persona, tools: tools, memory: &memory)
         }
         guard let lastUser else { return .say(opening(items, persona: persona)) }
         if memory.pending == nil, memory.awaiting == nil {
@@ -31,12 +32,47 @@ extension LocalBrain {
         }
         let utterance = Utterance(Self.text(of: items[lastUser]))
         guard !utterance.isEmpty else { return .say(persona.fallback) }
-        let earlier = items[..<lastUser].filter(Self.isUserMessage).reversed().map { Utterance(Self.text(of: $0)) }
-        let previous = items[..<lastUser].last { ($0["type"]?.stringValue ?? "message") == "message" && $0["role"]?.stringValue == "assistant" }
-        let turn = Turn(brain: self, persona: persona, tools: tools, utterance: utterance, earlier: earlier,
-                        previous: previous.map { Self.text(of: $0) },
-                        slots: SlotExtractor(today: today(), vocabularies: catalog.speech.words))
-        return turn.reply(memory: &memory)
+        memory.followUps = []
+        memory.deferred = []
+        return turn(utterance, items: items, lastUser: lastUser, persona: persona, tools: tools).reply(memory: &memory)
+    }
+
+    /// A turn deciding `utterance`, said as the user message at `lastUser`.
+    private func turn(_ utterance: Utterance, items: [JSONObject], lastUser: Int?, persona: Persona,
+                      tools: [(hint: PersonaTool, tool: FunctionTool)]) -> Turn {
+        let before = items[..<(lastUser ?? items.count)]
+        let earlier = before.filter(Self.isUserMessage).reversed().map { Utterance(Self.text(of: $0)) }
+        let previous = before.last { ($0["type"]?.stringValue ?? "message") == "message" && $0["role"]?.stringValue == "assistant" }
+        return Turn(brain: self, persona: persona, tools: tools, utterance: utterance, earlier: earlier,
+                    previous: previous.map { Self.text(of: $0) },
+                    slots: SlotExtractor(today: today(), vocabularies: catalog.speech.words))
+    }
+
+    /// After answering a tool's output: the utterance's next request, when it held several and
+    /// this agent has a tool for it (its call, or the question it needs answered, said after
+    /// the answers so far); else every answer given, together. A later request this agent has
+    /// no tool for is named, for the caller to ask again.
+    private func followUp(after text: String, items: [JSONObject], lastUser: Int?, persona: Persona,
+                          tools: [(hint: PersonaTool, tool: FunctionTool)], memory: inout BrainMemory) -> BrainReply {
+        var said = memory.deferred + [text]
+        memory.deferred = []
+        while !memory.followUps.isEmpty {
+            let next = memory.followUps.removeFirst()
+            let turn = turn(Utterance(next), items: items, lastUser: lastUser, persona: persona, tools: tools)
+            guard turn.hasToolSignal else {
+                said.append("You also asked \u{201C}\(next)\u{201D}: please ask me that again on its own.")
+                continue
+            }
+            switch turn.reply(memory: &memory) {
+            case .call(let name, let arguments):
+                memory.deferred = said
+                return .call(name: name, arguments: arguments)
+            case .say(let question):
+                memory.followUps = []
+                return .say((said + [question]).joined(separator: " "))
+            }
+        }
+        return .say(said.joined(separator: " "))
     }
 
     /// The answer to one tool output, from the persona's template for its outcome.
@@ -181,7 +217,23 @@ private struct Turn {
     let previous: String?
     let slots: SlotExtractor
 
+    /// Whether the utterance points at one of the tools: a trigger, or a code a tool takes.
+    var hasToolSignal: Bool { triggeredTool() != nil || filledTool() != nil }
+
     func reply(memory: inout BrainMemory) -> BrainReply {
+        // Several requests at once: the first now, the others once it is answered.
+        if memory.choice == nil, memory.awaiting == nil, memory.pending == nil, memory.lookup == nil {
+            let clauses = Clauses.split(utterance.text)
+            if clauses.count > 1 {
+                let turns = clauses.map { Turn(brain: brain, persona: persona, tools: tools, utterance: Utterance($0), earlier: earlier,
+                                               previous: previous, slots: slots) }
+                if turns.filter(\.hasToolSignal).count >= 2, let first = turns.first {
+                    memory.followUps = Array(clauses.dropFirst())
+                    return first.reply(memory: &memory)
+                }
+            }
+        }
+
         // The answer to "Which one: …?": the record whose values were said.
         if let choice = memory.choice {
             memory.choice = nil

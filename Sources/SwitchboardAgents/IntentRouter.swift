@@ -82,12 +82,34 @@ public struct IntentRouter: UtteranceRouter {
     static let titles: Set<String> = ["doctor", "dr", "mr", "mrs", "ms", "miss", "sir", "madam", "professor"]
 
     /// The agent that should answer `utterance` while `current` is active, and why.
+    /// Several requests in one utterance go to the agent of the first one that points at an
+    /// agent clearly (a code, or a score above the threshold), as a person would answer them in
+    /// order; otherwise the whole utterance decides.
     public func route(_ utterance: String, current: String) -> RouteChoice {
-        if let owner = identifierOwner(utterance, current: current) { return owner }
-        guard Self.hasContent(utterance) else { return RouteChoice(agent: current, reason: "neutral turn") }
-        if let topic = scope.outOfScope(utterance) { return RouteChoice(agent: current, reason: "out of scope: \(topic)") }
+        let clauses = Clauses.split(utterance)
+        if clauses.count > 1 {
+            for clause in clauses {
+                let (choice, decided) = decide(clause, current: current)
+                if decided { return choice }
+            }
+        }
+        return decide(utterance, current: current).choice
+    }
+
+    /// The route for `utterance`, and whether something in it pointed at that agent (rather
+    /// than the turn staying for lack of evidence).
+    private func decide(_ utterance: String, current: String) -> (choice: RouteChoice, decided: Bool) {
+        if let owner = identifierOwner(utterance, current: current) { return (owner, true) }
+        guard Self.hasContent(utterance) else { return (RouteChoice(agent: current, reason: "neutral turn"), false) }
+        if let topic = scope.outOfScope(utterance) { return (RouteChoice(agent: current, reason: "out of scope: \(topic)"), false) }
         let ranked = rank(utterance)
-        guard let best = ranked.first, best.score > 0 else { return RouteChoice(agent: current, reason: "no agent matched") }
+        guard let best = ranked.first, best.score > 0 else { return (RouteChoice(agent: current, reason: "no agent matched"), false) }
+        let choice = choose(ranked, best: best, current: current)
+        return (choice, best.score >= settings.threshold && choice.agent == best.agent)
+    }
+
+    private func choose(_ ranked: [(agent: String, score: Double, reason: String)], best: (agent: String, score: Double, reason: String),
+                        current: String) -> RouteChoice {
         if best.agent == current { return RouteChoice(agent: current, reason: best.reason) }
         guard best.score >= settings.threshold else {
             return RouteChoice(agent: current, reason: "below threshold: \(best.agent) \(Self.format(best.score))")

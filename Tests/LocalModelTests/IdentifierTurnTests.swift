@@ -35,3 +35,36 @@ struct IdentifierTurnTests {
         #expect(call.name == "search_flight_knowledgebase")
     }
 }
+
+/// Two requests in one utterance: both run, in the order said, and both answers are said.
+@Suite("the local model takes several requests in order")
+struct SeveralRequestsTests {
+    @Test("status then change: two calls, then one answer with both")
+    func twoCalls() throws {
+        var hub = try HubScript(.ga, catalog: try Fixtures.catalog())
+        let status = try #require(try hub.say("Is SB204 delayed, and can you also move BKQ431 to Friday?").functionCall(.ga))
+        #expect(status.name == "check_flight_status")
+        let found = #"{"outcome":"found","flight_number":"SB204","date":"2026-11-18","status":"on time"}"#
+        let change = try #require(try hub.output(status, found).functionCall(.ga))
+        #expect(change.name == "check_change_flight")
+        #expect(change.arguments == ["confirmation": .string("BKQ431"), "new_date": .string("2026-11-20")])
+        let quote = #"{"outcome":"unavailable","confirmation":"BKQ431","new_date":"2026-11-20"}"#
+        let answer = try #require(try hub.output(change, quote).spokenText)
+        #expect(answer.hasPrefix("Flight SB204"))
+        #expect(answer.hasSuffix("There are no seats on Friday, November 20."))
+    }
+
+    @Test("a later request with a missing argument: the first answer, then the question")
+    func thenQuestion() throws {
+        var hub = try HubScript(.ga, catalog: try Fixtures.catalog())
+        let status = try #require(try hub.say("Is SB204 on time? And then change my booking.").functionCall(.ga))
+        let found = #"{"outcome":"found","flight_number":"SB204","date":"2026-11-18","status":"on time"}"#
+        let next = try hub.output(status, found)
+        if let lookup = next.functionCall(.ga) {
+            // The caller's own booking is looked up first.
+            #expect(lookup.name == "load_user_flight_info")
+        } else {
+            #expect(next.spokenText?.hasPrefix("Flight SB204") == true)
+        }
+    }
+}
