@@ -9,7 +9,8 @@ streams it as PCM16 at four times real time with server_vad (context turns stay 
 transcript the hub heard is reported with each result. --whisper starts
 scripts/whisper-server.sh on a free port and serves with --stt (the recognizer chain).
 
-Starts `switchboard serve` on the embedded model with fresh demo data (seeded for today), sends
+Starts `switchboard serve` on the embedded model with fresh demo data (seeded for today; again
+after any request that changed it), sends
 each request's caller context turns and then its text as typed user messages with
 `response.create`, and reads the hub's own events: `hub.agent.switched` (the agent that
 answers) and `hub.tool.result` (every tool the hub ran, with its arguments and outcome).
@@ -35,6 +36,10 @@ from pathlib import Path
 from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parents[2]
+# The tools that change a pack's demo data: after a request ran one, the hub restarts on fresh data,
+# so every request sees the caller's records as the set's README describes them.
+WRITES = {"travel": {"confirm_flight_change", "confirm_reservation_change"},
+          "clinic": {"book_appointment", "cancel_appointment"}}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
@@ -277,6 +282,10 @@ def main():
                 agent, tools, answer, heard = run_request(hub.port, request, router, voice=args.voice, folder=folder)
             except Exception as error:  # a failed request counts as wrong, and is reported
                 agent, tools, answer, heard = None, [], f"FAILED {error!r}", None
+            if any(tool["tool"] in WRITES[args.pack] for tool in tools):
+                # The request changed the demo data: the next one starts from fresh data again.
+                hub.stop()
+                hub = Hub(args.bin, args.pack, extra)
             agent_right, tool_right = score(request, agent, tools, today)
             if args.voice and not (heard or "").strip():
                 # Heard nothing: "Sorry, I didn't catch that" is no answer, whatever was expected.

@@ -41,11 +41,15 @@ public struct BrainMemory: Sendable, Hashable {
         public var listing: String
         /// The words of the utterance that may tell which record ("london", "blue").
         public var hint: [String]
+        /// Changes stated against the record, by parameter: days a date moves, or how much a
+        /// count changes ("a day later", "one more night").
+        public var changes: [String: Int]
 
-        public init(task: Task, listing: String, hint: [String]) {
+        public init(task: Task, listing: String, hint: [String], changes: [String: Int] = [:]) {
             self.task = task
             self.listing = listing
             self.hint = hint
+            self.changes = changes
         }
     }
 
@@ -54,10 +58,13 @@ public struct BrainMemory: Sendable, Hashable {
     public struct Choice: Sendable, Hashable {
         public var task: Task
         public var rows: [JSONObject]
+        /// Changes stated against the record still to choose (``Lookup/changes``).
+        public var changes: [String: Int]
 
-        public init(task: Task, rows: [JSONObject]) {
+        public init(task: Task, rows: [JSONObject], changes: [String: Int] = [:]) {
             self.task = task
             self.rows = rows
+            self.changes = changes
         }
     }
 

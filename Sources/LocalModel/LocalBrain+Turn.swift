@@ -111,14 +111,19 @@ extension LocalBrain {
         let rows = output.members.lazy.compactMap { $0.1.arrayValue }.first?.compactMap(\.objectValue) ?? []
         var arguments = lookup.task.slots
         let identifiers = tool.parameters.filter { $0.pattern != nil && arguments[$0.name] == nil }
-        let chosen = Self.record(in: rows, hint: lookup.hint)
+        // The record whose identifier was said, else the one the caller's words describe.
+        let said = tool.parameters.compactMap { parameter in parameter.pattern != nil ? arguments[parameter.name].map { (parameter.name, $0) } : nil }
+        let chosen = rows.first { row in !said.isEmpty && said.allSatisfy { row[$0.0] == $0.1 } } ?? Self.record(in: rows, hint: lookup.hint)
         if chosen == nil, rows.count > 1, let identifier = identifiers.first {
             // Several records and nothing said that tells which: ask, naming them.
             memory.pending = BrainMemory.Task(tool: tool.name, slots: arguments)
-            memory.choice = BrainMemory.Choice(task: BrainMemory.Task(tool: tool.name, slots: arguments), rows: rows)
+            memory.choice = BrainMemory.Choice(task: BrainMemory.Task(tool: tool.name, slots: arguments), rows: rows, changes: lookup.changes)
             return .say(Self.whichOne(rows, identifier: identifier.name))
         }
-        if let row = chosen ?? rows.first { Self.fill(&arguments, of: tool, from: row) }
+        if let row = chosen ?? rows.first {
+            Self.fill(&arguments, of: tool, from: row, changing: !lookup.changes.isEmpty)
+            if !lookup.changes.isEmpty { Self.apply(lookup.changes, to: &arguments, of: tool, from: row) }
+        }
         if let missing = tool.requiredParameters.first(where: { arguments[$0.name] == nil }) {
             // No record of the caller's fits: ask, as without the lookup.
             memory.pending = BrainMemory.Task(tool: tool.name, slots: arguments)
@@ -129,24 +134,50 @@ extension LocalBrain {
         return .call(name: tool.name, arguments: arguments)
     }
 
-    /// Takes the identifiers (parameters with a pattern) and the optional arguments `tool` still
-    /// lacks from a record of the caller's.
-    static func fill(_ arguments: inout JSONObject, of tool: FunctionTool, from row: JSONObject) {
+    /// Takes the identifiers (parameters with a pattern) `tool` still lacks from a record of the
+    /// caller's, and, when the caller asks about the record as it is (they gave no other
+    /// argument), its optional arguments too ("is my flight on time?" is about the booked day);
+    /// a change leaves the values it does not name out, so they stay as they are.
+    static func fill(_ arguments: inout JSONObject, of tool: FunctionTool, from row: JSONObject, changing: Bool = false) {
+        let asIs = !changing && !tool.parameters.contains { $0.pattern == nil && arguments[$0.name] != nil }
         for parameter in tool.parameters where arguments[parameter.name] == nil {
-            guard parameter.pattern != nil || !parameter.isRequired, let value = row[parameter.name], value != .null else { continue }
+            guard parameter.pattern != nil || (asIs && !parameter.isRequired), let value = row[parameter.name], value != .null else { continue }
             arguments[parameter.name] = value
+        }
+    }
+
+    /// Changes stated against `row` ("a day later", "one more night"), applied to its values;
+    /// a required date the change leaves alone keeps the record's ("add a night" keeps the
+    /// check-in day).
+    static func apply(_ changes: [String: Int], to arguments: inout JSONObject, of tool: FunctionTool, from row: JSONObject) {
+        for parameter in tool.parameters {
+            if let change = changes[parameter.name] {
+                if let value = RelativeChange.base(for: parameter, in: row).flatMap({ RelativeChange.apply(change, to: $0) }) {
+                    arguments[parameter.name] = value
+                }
+            } else if parameter.isRequired, parameter.format == "date", arguments[parameter.name] == nil,
+                      let own = RelativeChange.base(for: parameter, in: row) {
+                arguments[parameter.name] = own
+            }
         }
     }
 
     /// The one row whose text values share the most of `hint`'s words; `nil` when no row shares
     /// any, or several share as many.
+    ///
+    /// Rows sharing as many words are told apart by where the words are: the row whose last
+    /// matching field comes later wins (a record reads from its start to its end, so "the New
+    /// York one" is the trip that ends in New York, not the one that starts there).
     static func record(in rows: [JSONObject], hint: [String]) -> JSONObject? {
         let wanted = Set(hint)
-        let scored = rows.map { row in
-            (row: row, score: wanted.intersection(Set(row.members.compactMap { $0.1.stringValue }.flatMap { Utterance.words(of: $0) })).count)
+        let scored = rows.map { row -> (row: JSONObject, score: Int, last: Int) in
+            let fields = row.members.map { Set(($0.1.stringValue).map(Utterance.words(of:)) ?? []) }
+            let score = wanted.intersection(fields.reduce(into: Set<String>()) { $0.formUnion($1) }).count
+            let last = fields.lastIndex { !$0.isDisjoint(with: wanted) } ?? -1
+            return (row, score, last)
         }
-        guard let best = scored.max(by: { $0.score < $1.score }), best.score > 0,
-              scored.filter({ $0.score == best.score }).count == 1 else { return nil }
+        guard let best = scored.max(by: { ($0.score, $0.last) < ($1.score, $1.last) }), best.score > 0,
+              scored.filter({ $0.score == best.score && $0.last == best.last }).count == 1 else { return nil }
         return best.row
     }
 
@@ -240,7 +271,8 @@ private struct Turn {
             let hint = utterance.words.filter { !Utterance.functionWords.contains($0) }
             if let row = LocalBrain.record(in: choice.rows, hint: hint), let tool = tool(named: choice.task.tool) {
                 var arguments = choice.task.slots
-                LocalBrain.fill(&arguments, of: tool, from: row)
+                LocalBrain.fill(&arguments, of: tool, from: row, changing: !choice.changes.isEmpty)
+                LocalBrain.apply(choice.changes, to: &arguments, of: tool, from: row)
                 return prepare(tool, base: arguments, memory: &memory)
             }
         }
@@ -290,6 +322,9 @@ private struct Turn {
         if let filled = filledTool() {
             return prepare(filled, base: JSONObject(), memory: &memory)
         }
+        if let changed = changedTool() {
+            return prepare(changed, base: JSONObject(), memory: &memory)
+        }
         if let described = describedTool() {
             return prepare(described, base: JSONObject(), memory: &memory)
         }
@@ -309,6 +344,30 @@ private struct Turn {
         return best?.tool
     }
 
+    /// The changes the utterance states against `tool`'s values, by parameter: days the first
+    /// date parameter moves (unless a date was said outright), how much an integer changes.
+    func relativeChanges(for tool: FunctionTool) -> [String: Int] {
+        var changes: [String: Int] = [:]
+        if let date = tool.parameters.first(where: { $0.format == "date" }), slots.dates(in: utterance).isEmpty,
+           let shift = RelativeChange.shift(in: utterance.words) {
+            changes[date.name] = shift
+        }
+        for parameter in tool.parameters where parameter.type == "integer" || parameter.type == "number" {
+            if let delta = RelativeChange.delta(of: parameter.name, in: utterance.words) { changes[parameter.name] = delta }
+        }
+        return changes
+    }
+
+    /// With no trigger said: the tool a change stated against a record is for ("add a night",
+    /// "a day later"): of the tools whose values the change applies to, the one another tool
+    /// confirms (a change is checked before it is made), else the only one.
+    private func changedTool() -> FunctionTool? {
+        let candidates = tools.filter { $0.hint.confirms == nil && !$0.hint.isFallback && !relativeChanges(for: $0.tool).isEmpty }
+        let checked = candidates.filter { candidate in tools.contains { $0.hint.confirms == candidate.tool.name } }
+        if checked.count == 1 { return checked[0].tool }
+        return candidates.count == 1 ? candidates[0].tool : nil
+    }
+
     /// Whether the utterance gives `tool` a value for one of its identifiers.
     private func takesSaidIdentifier(_ tool: FunctionTool) -> Bool {
         tool.parameters.contains { $0.pattern != nil && slots.value(for: $0, in: utterance) != nil }
@@ -325,8 +384,9 @@ private struct Turn {
             guard !identifiers.isEmpty else { continue }
             let found = slots.slots(for: tool, in: utterance)
             guard identifiers.contains(where: { found[$0.name] != nil }) else { continue }
+            let changes = relativeChanges(for: tool)
             let required = tool.requiredParameters
-            let filled = required.filter { found[$0.name] != nil }.count
+            let filled = required.filter { found[$0.name] != nil || changes[$0.name] != nil }.count
             let complete = filled == required.count
             if let current = best, (current.complete ? 1 : 0, current.filled) >= (complete ? 1 : 0, filled) { continue }
             best = (complete, filled, tool)
@@ -410,6 +470,7 @@ private struct Turn {
     /// Whether the utterance gives a value (other than free text) for one of `tool`'s parameters
     /// that `known` does not already hold.
     private func supplied(for tool: FunctionTool, differingFrom known: JSONObject) -> Bool {
+        if !relativeChanges(for: tool).isEmpty { return true }
         let found = slots.slots(for: tool, in: utterance)
         return tool.parameters.contains { !$0.isFreeText && found[$0.name] != nil && found[$0.name] != known[$0.name] }
     }
@@ -418,15 +479,34 @@ private struct Turn {
     /// Arguments come from the utterance, then `base`, then (for identifiers, which have a
     /// `pattern`) from earlier user messages.
     private func prepare(_ tool: FunctionTool, base: JSONObject, fromUtterance: Bool = true, memory: inout BrainMemory) -> BrainReply {
-        let found = fromUtterance ? slots.slots(for: tool, in: utterance) : JSONObject()
+        var found = fromUtterance ? slots.slots(for: tool, in: utterance) : JSONObject()
+        let changes = fromUtterance ? relativeChanges(for: tool) : [:]
+        // "Extend it by one night" is a change of one, not a stay of one.
+        for name in changes.keys { found[name] = nil }
         var arguments = JSONObject()
+        var unresolved: [String: Int] = [:]
         for parameter in tool.parameters {
-            if let value = found[parameter.name] ?? base[parameter.name] {
+            if let change = changes[parameter.name] {
+                // A change applies to what the call being changed says; else to the record.
+                if let value = base[parameter.name].flatMap({ RelativeChange.apply(change, to: $0) }) {
+                    arguments[parameter.name] = value
+                } else {
+                    unresolved[parameter.name] = change
+                }
+            } else if let value = found[parameter.name] ?? base[parameter.name] {
                 arguments[parameter.name] = value
             } else if parameter.isRequired, let pattern = parameter.pattern,
                       let value = earlier.lazy.compactMap({ slots.token(matching: pattern, in: $0) }).first {
                 arguments[parameter.name] = .string(value)
             }
+        }
+        // A change stated against a record ("move H204518 a day later"): the caller's records
+        // say what it applies to.
+        if !unresolved.isEmpty, memory.lookup == nil, let listing = listingTool(for: tool) {
+            memory.pending = nil
+            memory.lookup = BrainMemory.Lookup(task: BrainMemory.Task(tool: tool.name, slots: arguments), listing: listing.name,
+                                               hint: utterance.words.filter { !Utterance.functionWords.contains($0) }, changes: unresolved)
+            return .call(name: listing.name, arguments: JSONObject())
         }
         if let missing = tool.requiredParameters.first(where: { arguments[$0.name] == nil }) {
             // An identifier the caller did not say ("my order"): their own records tell it.

@@ -82,6 +82,18 @@ public struct IntentRouter: UtteranceRouter {
     static let titles: Set<String> = ["doctor", "dr", "mr", "mrs", "ms", "miss", "sir", "madam", "professor"]
 
     /// The agent that should answer `utterance` while `current` is active, and why.
+    /// After the current agent asked a question, the reply stays with it unless it names
+    /// another agent's code, vocabulary or routing keyword ("the one in New York" answers
+    /// "Which one?"; "what's the baggage allowance?" does not).
+    public func route(_ utterance: String, current: String, asked: String?) -> RouteChoice {
+        let choice = route(utterance, current: current)
+        guard choice.agent != current, let asked, asked.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("?"),
+              !choice.reason.hasPrefix("identifier"), choice.reason != "vocabulary" else { return choice }
+        let words = TextTokenizer.words(utterance)
+        let named = agents.first { $0.name == choice.agent }?.keywords.contains { Self.contains(words, run: $0.words) } ?? false
+        return named ? choice : RouteChoice(agent: current, reason: "answer to \(current)'s question")
+    }
+
     /// Several requests in one utterance go to the agent of the first one that points at an
     /// agent clearly (a code, or a score above the threshold), as a person would answer them in
     /// order; otherwise the whole utterance decides.

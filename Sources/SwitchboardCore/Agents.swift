@@ -18,6 +18,16 @@ public protocol UtteranceRouter: Sendable {
     /// The agent that should answer `utterance` when `current` is active. Returning `current`
     /// keeps the conversation where it is (neutral turns such as "yes", "thanks" or a date).
     func route(_ utterance: String, current: String) -> RouteChoice
+    /// The same, knowing what the current agent said last (`asked`): a reply to its question
+    /// usually belongs to it.
+    func route(_ utterance: String, current: String, asked: String?) -> RouteChoice
+}
+
+extension UtteranceRouter {
+    /// By default what the agent said last changes nothing.
+    public func route(_ utterance: String, current: String, asked: String?) -> RouteChoice {
+        route(utterance, current: current)
+    }
 }
 
 /// A function call the model made that the hub runs.

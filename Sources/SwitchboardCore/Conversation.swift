@@ -294,7 +294,8 @@ public struct Conversation: Sendable {
             routeHint = nil
             choice = hint.choice
         } else if let router = configuration.router {
-            choice = router.route(utterance, current: agent.name)
+            let last = state.history.last.flatMap { $0.agent == agent.name ? $0.assistant : nil }
+            choice = router.route(utterance, current: agent.name, asked: last)
         } else {
             return []
         }
