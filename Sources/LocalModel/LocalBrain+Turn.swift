@@ -335,13 +335,18 @@ private struct Turn {
     }
 
     /// The tool whose triggers match the most phrases of the utterance (the first on a tie).
+    ///
+    /// On a tie, when the caller speaks of a record of their own ("cancel my cleaning"), the
+    /// tool that acts on a record (one taking an identifier) wins over one that makes a new one.
     private func triggeredTool() -> FunctionTool? {
-        var best: (count: Int, tool: FunctionTool)? = nil
-        for (hint, tool) in tools {
-            let count = hint.triggers.filter { utterance.contains(phrase: $0) }.count
-            if count > 0, count > best?.count ?? 0 { best = (count, tool) }
+        let counted = tools.map { (count: $0.hint.triggers.filter { utterance.contains(phrase: $0) }.count, tool: $0.tool) }
+        guard let most = counted.map(\.count).max(), most > 0 else { return nil }
+        let tied = counted.filter { $0.count == most }.map(\.tool)
+        if tied.count > 1, utterance.words.contains(where: { $0 == "my" || $0 == "our" }),
+           let acting = tied.first(where: { $0.parameters.contains { $0.pattern != nil } }) {
+            return acting
         }
-        return best?.tool
+        return tied.first
     }
 
     /// The changes the utterance states against `tool`'s values, by parameter: days the first

@@ -68,3 +68,22 @@ struct SeveralRequestsTests {
         }
     }
 }
+
+/// Triggers tied between a tool that makes something and one that acts on a record: "my"
+/// record means the one that acts on it.
+@Suite("the local model breaks trigger ties toward the caller's own record")
+struct TriggerTieTests {
+    @Test("'change my bookings': the change, not the listing, though the listing comes first")
+    func ownRecord() throws {
+        var flight = try Fixtures.flight()
+        flight.tools.sort { ($0.name == "load_user_flight_info" ? 0 : 1) < ($1.name == "load_user_flight_info" ? 0 : 1) }
+        let catalog = PersonaCatalog(personas: [try Fixtures.concierge(), flight])
+        var hub = try HubScript(.ga, catalog: catalog)
+        let lookup = try #require(try hub.say("Change my bookings to Friday").functionCall(.ga))
+        #expect(lookup.name == "load_user_flight_info")
+        let one = #"{"outcome":"found","bookings":[{"confirmation":"BKQ431","flight_number":"SB204","date":"2026-11-23"}]}"#
+        let check = try #require(try hub.output(lookup, one).functionCall(.ga))
+        #expect(check.name == "check_change_flight")
+        #expect(check.arguments == ["confirmation": .string("BKQ431"), "new_date": .string("2026-11-20")])
+    }
+}
