@@ -155,27 +155,49 @@ def turn(ws, text):
                 return switched, tools, answer
 
 
-def speech(text, folder):
-    """`text` spoken by espeak-ng as 24 kHz mono PCM16, then a second of silence."""
-    import wave
-    raw, pcm = os.path.join(folder, "raw.wav"), os.path.join(folder, "24k.wav")
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", raw, text], check=True, capture_output=True)
-    subprocess.run(["sox", raw, "-r", "24000", "-c", "1", "-b", "16", pcm], check=True, capture_output=True)
-    with wave.open(pcm) as w:
-        return w.readframes(w.getnframes()) + bytes(48_000)
+def speech(text, folder, spec="espeak:en-us:150", ulaw=False):
+    """`text` spoken by the voice `spec` (`espeak:VOICE:WORDS_PER_MINUTE` or
+    `flite:VOICE:DURATION_STRETCH`), then a second of silence: 24 kHz mono PCM16, or with `ulaw`
+    8 kHz G.711 mu-law bytes (the phone path)."""
+    engine, voice, rate = spec.split(":")
+    raw = os.path.join(folder, "raw.wav")
+    if engine == "espeak":
+        subprocess.run(["espeak-ng", "-v", voice, "-s", rate, "-w", raw, text], check=True, capture_output=True)
+    elif engine == "flite":
+        subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={rate}", "-t", text, "-o", raw],
+                       check=True, capture_output=True)
+    else:
+        raise SystemExit(f"unknown voice engine {engine}")
+    if ulaw:
+        out = os.path.join(folder, "8k.ul")
+        subprocess.run(["sox", raw, "-r", "8000", "-c", "1", "-e", "u-law", "-b", "8", "-t", "raw", out],
+                       check=True, capture_output=True)
+        return open(out, "rb").read() + bytes([0xFF]) * 8_000
+    out = os.path.join(folder, "24k.raw")
+    subprocess.run(["sox", raw, "-r", "24000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", out],
+                   check=True, capture_output=True)
+    return open(out, "rb").read() + bytes(48_000)
 
 
-def spoken_turn(ws, audio):
-    """Streams `audio` at four times real time and reads the turn: transcript, switches, tools, answer."""
+def spoken_turn(ws, audio, ulaw=False):
+    """Streams `audio` (100 ms a frame) at four times real time and reads the turn: transcript,
+    switches, tools, answer, and the milliseconds from `speech_stopped` to the first audio of
+    the answer."""
     import base64
-    for start in range(0, len(audio), 4800):
-        ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(audio[start:start + 4800]).decode()}))
+    frame = 800 if ulaw else 4800
+    for start in range(0, len(audio), frame):
+        ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(audio[start:start + frame]).decode()}))
         time.sleep(0.025)
     switched, tools, answer, transcript = [], [], "", None
+    stopped, first_audio = None, None
     while True:
         event = json.loads(ws.recv(timeout=120))
         kind = event.get("type")
-        if kind == "conversation.item.input_audio_transcription.completed":
+        if kind == "input_audio_buffer.speech_stopped" and stopped is None:
+            stopped = time.monotonic()
+        elif kind in ("response.output_audio.delta", "response.audio.delta") and first_audio is None:
+            first_audio = time.monotonic()
+        elif kind == "conversation.item.input_audio_transcription.completed":
             transcript = event.get("transcript", "")
         elif kind == "conversation.item.input_audio_transcription.failed":
             transcript = ""
@@ -189,10 +211,11 @@ def spoken_turn(ws, audio):
                      for part in (item.get("content") or [])]
             answer = " ".join(t for t in texts if t)
             if response.get("status") != "completed" or answer or not tools:
-                return switched, tools, answer, transcript
+                latency = round((first_audio - stopped) * 1000) if stopped and first_audio else None
+                return switched, tools, answer, transcript, latency
 
 
-def run_request(port, request, router, voice=False, folder=None):
+def run_request(port, request, router, voice=False, folder=None, spec="espeak:en-us:150", ulaw=False):
     url = f"ws://127.0.0.1:{port}/v1/realtime?hub_events=1&session_state_key={uuid.uuid4()}"
     with connect(url, max_size=None, open_timeout=30) as ws:
         agent = router
@@ -204,8 +227,12 @@ def run_request(port, request, router, voice=False, folder=None):
                 break
         session = {"type": "realtime", "output_modalities": ["text"]}
         if voice:
-            session["audio"] = {"input": {"format": {"type": "audio/pcm", "rate": 24000},
-                                          "turn_detection": {"type": "server_vad", "silence_duration_ms": 500}}}
+            # Spoken answers, so the time to the answer's first audio is measured.
+            session["output_modalities"] = ["audio"]
+            input_format = {"type": "audio/pcmu"} if ulaw else {"type": "audio/pcm", "rate": 24000}
+            session["audio"] = {"input": {"format": input_format,
+                                          "turn_detection": {"type": "server_vad", "silence_duration_ms": 500}},
+                                "output": {"format": input_format}}
         ws.send(json.dumps({"type": "session.update", "session": session}))
         while json.loads(ws.recv(timeout=30))["type"] != "session.updated":
             pass
@@ -214,14 +241,14 @@ def run_request(port, request, router, voice=False, folder=None):
                 switched, _, _ = turn(ws, earlier["text"])
                 if switched:
                     agent = switched[-1]
-        heard = None
+        heard, latency = None, None
         if voice:
-            switched, tools, answer, heard = spoken_turn(ws, speech(request["text"], folder))
+            switched, tools, answer, heard, latency = spoken_turn(ws, speech(request["text"], folder, spec, ulaw), ulaw)
         else:
             switched, tools, answer = turn(ws, request["text"])
         if switched:
             agent = switched[-1]
-        return agent, tools, answer, heard
+        return agent, tools, answer, heard, latency
 
 
 def score(request, agent, tools, today):
@@ -251,8 +278,13 @@ def main():
     parser.add_argument("--out", default="")
     parser.add_argument("--voice", action="store_true", help="speak each request (espeak-ng, 24 kHz) instead of typing it")
     parser.add_argument("--whisper", action="store_true", help="start scripts/whisper-server.sh and serve with --stt")
+    parser.add_argument("--speaker", default="espeak:en-us:150",
+                        help="the voice: espeak:VOICE:WORDS_PER_MINUTE or flite:VOICE:DURATION_STRETCH")
+    parser.add_argument("--ulaw", action="store_true", help="send 8 kHz G.711 mu-law (the phone path) instead of 24 kHz PCM")
+    parser.add_argument("--sample", type=int, default=1, help="every Nth request only (1: all)")
     args = parser.parse_args()
     requests = [json.loads(line) for line in open(ROOT / f"Benchmarks/{args.set}/{args.pack}.jsonl")]
+    requests = requests[::max(1, args.sample)]
     if args.limit:
         requests = requests[:args.limit]
     router = {"travel": "concierge", "clinic": "front_desk"}[args.pack]
@@ -279,9 +311,10 @@ def main():
         for request in requests:
             started = time.time()
             try:
-                agent, tools, answer, heard = run_request(hub.port, request, router, voice=args.voice, folder=folder)
+                agent, tools, answer, heard, latency = run_request(hub.port, request, router, voice=args.voice, folder=folder,
+                                                                   spec=args.speaker, ulaw=args.ulaw)
             except Exception as error:  # a failed request counts as wrong, and is reported
-                agent, tools, answer, heard = None, [], f"FAILED {error!r}", None
+                agent, tools, answer, heard, latency = None, [], f"FAILED {error!r}", None, None
             if any(tool["tool"] in WRITES[args.pack] for tool in tools):
                 # The request changed the demo data: the next one starts from fresh data again.
                 hub.stop()
@@ -292,7 +325,7 @@ def main():
                 agent_right = tool_right = False
             results.append({"id": request["id"], "category": request["category"], "text": request["text"],
                             "heard": heard, "agent": agent, "tools": tools, "answer": answer, "agent_right": agent_right,
-                            "tool_right": tool_right, "right": agent_right and tool_right,
+                            "tool_right": tool_right, "right": agent_right and tool_right, "first_audio_ms": latency,
                             "seconds": round(time.time() - started, 3)})
     finally:
         hub.stop()
@@ -306,12 +339,33 @@ def main():
         row[2] += result["tool_right"]
         row[3] += result["right"]
     totals = [sum(row[i] for row in table.values()) for i in range(4)]
-    channel = "text" if not args.voice else ("voice, grammar then Whisper" if args.whisper else "voice, grammar only")
+    channel = "text" if not args.voice else (f"voice {args.speaker} {'8 kHz mu-law' if args.ulaw else '24 kHz'}, "
+                                             + ("grammar then Whisper" if args.whisper else "grammar only"))
     print(f"{args.set} {args.pack}, {channel}, {len(results)} requests ({today})")
     print("| category | n | right agent | right tool and arguments | both |")
     print("|---|---:|---:|---:|---:|")
     for category, (n, a, t, b) in list(table.items()) + [("all", totals)]:
         print(f"| {category} | {n} | {a} ({100*a/n:.0f} %) | {t} ({100*t/n:.0f} %) | {b} ({100*b/n:.0f} %) |")
+    latencies = sorted(r["first_audio_ms"] for r in results if r.get("first_audio_ms") is not None)
+    if latencies:
+        def pick(q):
+            return latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+        print(f"speech stopped -> first audio of the answer: p50 {pick(0.5)} ms, p90 {pick(0.9)} ms ({len(latencies)} turns)")
+    if args.voice:
+        import re
+        def words(text):
+            return re.sub(r"[^a-z0-9' ]", " ", (text or "").lower()).split()
+        errors = total = 0
+        for result in results:
+            ref, hyp = words(result["text"]), words(result["heard"])
+            row = list(range(len(hyp) + 1))
+            for i, r in enumerate(ref, 1):
+                prev, row[0] = row[0], i
+                for j, h in enumerate(hyp, 1):
+                    prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+            errors += row[-1]
+            total += len(ref)
+        print(f"word error rate of what the hub heard: {100 * errors / max(1, total):.1f} %")
     out = args.out or str(ROOT / f"Benchmarks/results/{args.set}-{args.pack}-{'voice' + ('-whisper' if args.whisper else '') if args.voice else 'text'}-{time.strftime('%Y%m%d-%H%M%S')}.json")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(results, indent=1))
