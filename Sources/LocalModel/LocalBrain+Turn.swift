@@ -439,11 +439,12 @@ private struct Turn {
     }
 
     /// Whether the caller speaks of a record of their own: "my" (or "our") and, within the next
-    /// three words, one that the listing tool's description or name, or the wanted tool's name,
-    /// uses ("my London order", "our booking"); not someone else's ("my son's appointment",
+    /// three words, one that the listing tool's description or name, the wanted tool's name or
+    /// the agent's routing keywords use ("my London order", "our booking"); not someone else's ("my son's appointment",
     /// "an order my mum placed").
     private func refersToOwnRecord(_ listing: FunctionTool, for tool: FunctionTool) -> Bool {
-        let text = [listing.description, listing.name, tool.name].joined(separator: " ").replacingOccurrences(of: "_", with: " ")
+        let text = ([listing.description, listing.name, tool.name] + persona.routingKeywords).joined(separator: " ")
+            .replacingOccurrences(of: "_", with: " ")
         let described = Set(Utterance.words(of: text).map(Self.stem))
         let words = utterance.words
         for (index, word) in words.enumerated() where word == "my" || word == "our" {

@@ -114,6 +114,15 @@ public struct IntentRouter: UtteranceRouter {
         if let owner = identifierOwner(utterance, current: current) { return (owner, true) }
         guard Self.hasContent(utterance) else { return (RouteChoice(agent: current, reason: "neutral turn"), false) }
         if let topic = scope.outOfScope(utterance) { return (RouteChoice(agent: current, reason: "out of scope: \(topic)"), false) }
+        // Keywords of one agent only (weighing the threshold): that agent, whatever place names
+        // or other words say.
+        let words = TextTokenizer.words(utterance)
+        let named = agents.filter { agent in agent.keywords.contains { Self.contains(words, run: $0.words) } }
+        if named.count == 1, let agent = named.first,
+           case let matched = agent.keywords.filter({ Self.contains(words, run: $0.words) }).map(\.text),
+           settings.keywordBoost * Double(matched.count) >= settings.threshold {
+            return (RouteChoice(agent: agent.name, reason: "keywords: \(matched.joined(separator: ", "))"), true)
+        }
         let ranked = rank(utterance)
         guard let best = ranked.first, best.score > 0 else { return (RouteChoice(agent: current, reason: "no agent matched"), false) }
         let choice = choose(ranked, best: best, current: current)

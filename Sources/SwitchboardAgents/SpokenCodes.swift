@@ -12,8 +12,21 @@ public enum SpokenCodes {
         }
         var pieces: [String] = []
         var index = 0
+        var paused = false
         while index < words.count {
             let word = words[index].lowercased()
+            // Hesitations are no part of a code; a piece said again after one is a restart
+            // ("S B three, uh, three one two").
+            if fillers.contains(word) {
+                paused = true
+                index += 1
+                continue
+            }
+            defer { paused = false }
+            if paused, let last = pieces.last, let again = digit(word) ?? teens[word], again == last {
+                index += 1
+                continue
+            }
             let next = index + 1 < words.count ? words[index + 1].lowercased() : nil
             if let times = repeats[word], let next, let digit = digit(next) {
                 pieces.append(String(repeating: digit, count: times))
@@ -35,22 +48,40 @@ public enum SpokenCodes {
     /// The first piece, or run of up to ten neighbouring pieces joined, that `pattern` (a
     /// regular expression) matches whole; single pieces are tried before joined ones. `nil` when
     /// none does, or the pattern is not a valid expression.
+    ///
+    /// When the caller corrects themselves ("SB204, no sorry, SB205"), the last code said wins.
     public static func token(matching pattern: String, in text: String) -> String? {
         guard let regex = try? Regex(pattern) else { return nil }
         let pieces = pieces(of: text)
         func matches(_ candidate: String) -> Bool {
             (try? regex.wholeMatch(in: candidate)) != nil
         }
-        if let single = pieces.first(where: matches) { return single }
+        let repaired = corrects(text)
+        let singles = pieces.filter(matches)
+        if let single = repaired ? singles.last : singles.first { return single }
+        var found: String? = nil
         for start in pieces.indices {
             var candidate = pieces[start]
             for end in (start + 1)..<min(pieces.count, start + 10) {
                 candidate += pieces[end]
-                if matches(candidate) { return candidate }
+                if matches(candidate) {
+                    if !repaired { return candidate }
+                    found = candidate
+                    break
+                }
             }
         }
-        return nil
+        return found
     }
+
+    /// Whether `text` holds a self-correction: "no", "sorry", "I mean", "actually", "rather".
+    static func corrects(_ text: String) -> Bool {
+        let words = " " + TextTokenizer.words(text).joined(separator: " ") + " "
+        return [" no ", " sorry ", " i mean ", " actually ", " rather ", " no wait ", " correction "].contains { words.contains($0) }
+    }
+
+    /// Sounds of hesitation, never part of a code.
+    static let fillers: Set<String> = ["uh", "um", "er", "erm", "ah", "hmm", "mm", "uhm", "umm", "uhh"]
 
     private static func digit(_ word: String) -> String? {
         units[word] ?? (word == "oh" ? "0" : nil)

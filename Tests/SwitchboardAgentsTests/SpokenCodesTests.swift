@@ -13,6 +13,11 @@ struct SpokenCodesTests {
         ("H three one one seven oh two", "^H[0-9]{6}$", "H311702"),
         ("flight SB twenty one", "^SB[0-9]{2}$", "SB21"),
         ("reservation h two oh four five one eight.", "^H[0-9]{6}$", "H204518"),
+        ("S B three, uh, three one two", "^SB[0-9]{3}$", "SB312"),
+        ("B K Q, uh, four three one", "^[A-Z]{3}[0-9]{3}$", "BKQ431"),
+        ("H two oh, um, four five one eight", "^H[0-9]{6}$", "H204518"),
+        ("SB204, no sorry, SB205", "^SB[0-9]{3}$", "SB205"),
+        ("S B two oh four, I mean S B two oh five", "^SB[0-9]{3}$", "SB205"),
     ])
     func examples(_ text: String, _ pattern: String, _ code: String) {
         #expect(SpokenCodes.token(matching: pattern, in: text) == code)
