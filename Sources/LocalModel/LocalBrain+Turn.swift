@@ -45,7 +45,8 @@ extension LocalBrain {
         let previous = before.last { ($0["type"]?.stringValue ?? "message") == "message" && $0["role"]?.stringValue == "assistant" }
         return Turn(brain: self, persona: persona, tools: tools, utterance: utterance, earlier: earlier,
                     previous: previous.map { Self.text(of: $0) },
-                    slots: SlotExtractor(today: today(), vocabularies: catalog.speech.words))
+                    slots: SlotExtractor(today: today(), vocabularies: catalog.speech.words.merging(Self.choices(in: persona)) { own, _ in own }),
+                    outputs: before.reversed().filter { $0["type"]?.stringValue == "function_call_output" }.compactMap { $0["output"]?.stringValue })
     }
 
     /// After answering a tool's output: the utterance's next request, when it held several and
@@ -209,6 +210,23 @@ extension LocalBrain {
         return BrainMemory.Task(tool: tool.name, slots: JSONObject())
     }
 
+    /// The choices the persona's questions offer, by argument: "Is it for a cleaning, a checkup,
+    /// a toothache or whitening?" offers cleaning, checkup, toothache and whitening, each the
+    /// last word of a choice. Said in any turn, a choice fills its argument.
+    static func choices(in persona: Persona) -> [String: [String]] {
+        var choices: [String: [String]] = [:]
+        for (argument, question) in persona.questions {
+            // One question listing short choices: "…, a checkup, a toothache or whitening?"
+            let trimmed = question.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasSuffix("?"), !trimmed.dropLast().contains(where: { ".?!".contains($0) }) else { continue }
+            let listed = trimmed.dropLast().replacingOccurrences(of: " or ", with: ", ").split(separator: ",")
+            guard listed.count >= 2, listed.dropFirst().allSatisfy({ Utterance.words(of: String($0)).count <= 3 }) else { continue }
+            let words = listed.compactMap { Utterance.words(of: String($0)).last }
+            if words.count == listed.count, Set(words).count == words.count { choices[argument] = words }
+        }
+        return choices
+    }
+
     /// How the persona asks for a missing argument: its own question, or one made from the name.
     static func question(for argument: String, persona: Persona) -> String {
         persona.questions[argument] ?? "What is the \(argument.replacingUnderscores)?"
@@ -247,6 +265,9 @@ private struct Turn {
     /// What the agent said last, for "say that again".
     let previous: String?
     let slots: SlotExtractor
+    /// The outputs of the tools run so far, latest first: "cancel it" after a listing of one
+    /// record is about that record.
+    var outputs: [String] = []
 
     /// Whether the utterance points at one of the tools: a trigger, or a code a tool takes.
     var hasToolSignal: Bool { triggeredTool() != nil || filledTool() != nil }
@@ -257,7 +278,7 @@ private struct Turn {
             let clauses = Clauses.split(utterance.text)
             if clauses.count > 1 {
                 let turns = clauses.map { Turn(brain: brain, persona: persona, tools: tools, utterance: Utterance($0), earlier: earlier,
-                                               previous: previous, slots: slots) }
+                                               previous: previous, slots: slots, outputs: outputs) }
                 if turns.filter(\.hasToolSignal).count >= 2, let first = turns.first {
                     memory.followUps = Array(clauses.dropFirst())
                     return first.reply(memory: &memory)
@@ -319,6 +340,9 @@ private struct Turn {
             return prepare(lastTool, base: last.slots, memory: &memory)
         }
         if brain.asksForHelp(utterance.words) { return .say(brain.help(persona)) }
+        if let wanted = wantedTool() {
+            return prepare(wanted, base: JSONObject(), memory: &memory)
+        }
         if let filled = filledTool() {
             return prepare(filled, base: JSONObject(), memory: &memory)
         }
@@ -372,6 +396,57 @@ private struct Turn {
         if checked.count == 1 { return checked[0].tool }
         return candidates.count == 1 ? candidates[0].tool : nil
     }
+
+    /// The identifier of the one record the latest tool output that holds any names ("cancel
+    /// it" after "you have one appointment, A1001"); `nil` when it names several or none did.
+    private func onlyRecord(matching pattern: String) -> String? {
+        guard let regex = try? Regex("^(" + pattern.trimmingCharacters(in: CharacterSet(charactersIn: "^$")) + ")$") else { return nil }
+        for output in outputs {
+            guard let value = try? JSONParser.parse(output) else { continue }
+            var found: Set<String> = []
+            Self.strings(in: value) { text in if (try? regex.wholeMatch(in: text)) != nil { found.insert(text) } }
+            if found.isEmpty { continue }
+            return found.count == 1 ? found.first : nil
+        }
+        return nil
+    }
+
+    private static func strings(in value: JSONValue, _ visit: (String) -> Void) {
+        if let text = value.stringValue { visit(text) }
+        for element in value.arrayValue ?? [] { strings(in: element, visit) }
+        for (_, member) in value.objectValue?.members ?? [] { strings(in: member, visit) }
+    }
+
+    /// With no trigger said: "I'd like an appointment", "can I get a table", "I need a room":
+    /// the caller wants a thing, so the tool that makes one. Of the tools whose description
+    /// names the thing, the one whose description starts with a verb of making (books,
+    /// reserves, orders, creates, …), when only one does.
+    private func wantedTool() -> FunctionTool? {
+        let words = utterance.words
+        guard let start = (0..<words.count).first(where: { index in
+            Self.wanting.contains { phrase in
+                let run = phrase.split(separator: " ").map(String.init)
+                return index + run.count <= words.count && Array(words[index..<(index + run.count)]) == run
+            }
+        }) else { return nil }
+        let after = words[start...].drop { !["a", "an", "some", "another"].contains($0) }.dropFirst().prefix(3)
+        let things = Set(after.filter { !Utterance.functionWords.contains($0) }.map(Self.stem))
+        guard !things.isEmpty else { return nil }
+        let making = tools.filter { entry in
+            guard entry.hint.confirms == nil, !entry.hint.isFallback,
+                  let first = Utterance.words(of: entry.tool.description).first, Self.makingVerbs.contains(Self.stem(first)) else { return false }
+            return !things.isDisjoint(with: Set(Utterance.words(of: entry.tool.description).map(Self.stem)))
+        }
+        return making.count == 1 ? making[0].tool : nil
+    }
+
+    /// How callers say they want something.
+    static let wanting = ["id like", "i would like", "i want", "i need", "can i get", "can i have", "could i get", "could i have",
+                          "im looking for", "i am looking for", "book me", "get me", "set me up with", "id love", "i wanna"]
+    /// Stems of the verbs a description of a tool that makes something starts with.
+    static let makingVerbs: Set<String> = Set(["books", "book", "reserves", "reserve", "orders", "order", "creates", "create", "makes",
+                                               "make", "schedules", "schedule", "places", "place", "adds", "add", "registers",
+                                               "requests", "buys", "purchases", "opens", "starts"].map(stem))
 
     /// Whether the utterance gives `tool` a value for one of its identifiers.
     private func takesSaidIdentifier(_ tool: FunctionTool) -> Bool {
@@ -502,7 +577,7 @@ private struct Turn {
             } else if let value = found[parameter.name] ?? base[parameter.name] {
                 arguments[parameter.name] = value
             } else if parameter.isRequired, let pattern = parameter.pattern,
-                      let value = earlier.lazy.compactMap({ slots.token(matching: pattern, in: $0) }).first {
+                      let value = earlier.lazy.compactMap({ slots.token(matching: pattern, in: $0) }).first ?? onlyRecord(matching: pattern) {
                 arguments[parameter.name] = .string(value)
             }
         }

@@ -57,9 +57,9 @@ public struct SlotExtractor: Sendable {
         if let options = parameter.schema["enum"]?.arrayValue?.compactMap(\.stringValue) {
             return options.first { utterance.contains(words: $0.replacingUnderscores) }.map(JSONValue.string)
         }
-        if parameter.type == "string", let values = vocabularies[parameter.name] {
-            let said = values.filter { utterance.contains(words: $0) }
-            return said.max { Utterance.words(of: $0).count < Utterance.words(of: $1).count }.map(JSONValue.string)
+        if parameter.type == "string", let values = vocabularies[parameter.name],
+           let said = values.filter({ utterance.contains(words: $0) }).max(by: { Utterance.words(of: $0).count < Utterance.words(of: $1).count }) {
+            return .string(said)
         }
         switch parameter.type {
         case "integer", "number":

@@ -87,3 +87,55 @@ struct TriggerTieTests {
         #expect(check.arguments == ["confirmation": .string("BKQ431"), "new_date": .string("2026-11-20")])
     }
 }
+
+/// Answers that name a choice the agent offered, "it" after a listing of one record, and "I'd
+/// like a …" for a tool that makes one.
+@Suite("the local model fills arguments from choices, listings and wants")
+struct ChoicesAndWantsTests {
+    /// A persona with a question that offers choices and a tool that makes a booking.
+    static func catalog() throws -> PersonaCatalog {
+        var flight = try Fixtures.flight()
+        flight.questions["cabin"] = "Would you like economy, premium or business?"
+        return PersonaCatalog(personas: [try Fixtures.concierge(), flight])
+    }
+
+    static let tools = """
+        [{"type":"function","name":"reserve_seat","description":"Reserves a seat on a flight in a cabin and returns the seat.","parameters":{"type":"object","properties":{
+            "flight_number":{"type":"string","pattern":"^[A-Z]{2}[0-9]{3,4}$"},"cabin":{"type":"string"}},"required":["flight_number","cabin"]}},
+         {"type":"function","name":"check_flight_status","description":"Status of a flight and its seat map.","parameters":{"type":"object","properties":{
+            "flight_number":{"type":"string","pattern":"^[A-Z]{2}[0-9]{3,4}$"}},"required":["flight_number"]}}]
+        """
+
+    @Test("'I'd like a seat' is the tool whose description starts by making one; the offered choice fills its argument")
+    func wantAndChoice() throws {
+        var catalog = try Self.catalog()
+        var flight = try #require(catalog.persona(named: "flight"))
+        flight.tools = [PersonaTool(name: "reserve_seat"), PersonaTool(name: "check_flight_status", triggers: ["status"])]
+        catalog = PersonaCatalog(personas: [try Fixtures.concierge(), flight])
+        var hub = try HubScript(.ga, catalog: catalog, tools: Self.tools)
+        #expect(try hub.say("I'd like a seat on SB204").spokenText == "Would you like economy, premium or business?")
+        let call = try #require(try hub.say("Premium, please").functionCall(.ga))
+        #expect(call.name == "reserve_seat")
+        #expect(call.arguments == ["flight_number": .string("SB204"), "cabin": .string("premium")])
+    }
+
+    @Test("'cancel it' after a listing of one record is about that record; after a listing of two, it asks")
+    func itAfterListing() throws {
+        var hub = try HubScript(.ga, catalog: try Fixtures.catalog())
+        let listing = try #require(try hub.say("What are my bookings?").functionCall(.ga))
+        _ = try hub.output(listing, #"{"outcome":"found","customer_name":"Alex","bookings":[{"confirmation":"BKQ431","flight_number":"SB204","date":"2026-11-23"}]}"#)
+        let change = try #require(try hub.say("Please change it to Friday").functionCall(.ga))
+        #expect(change.name == "check_change_flight")
+        #expect(change.arguments == ["confirmation": .string("BKQ431"), "new_date": .string("2026-11-20")])
+
+        var two = try HubScript(.ga, catalog: try Fixtures.catalog(), tools: Fixtures.flightToolsWithoutListing)
+        let status = try #require(try two.say("Is SB204 on time?").functionCall(.ga))
+        _ = try two.output(status, #"{"outcome":"found","flight_number":"SB204","date":"2026-11-18","status":"on time"}"#)
+        #expect(try two.say("Please change it to Friday").spokenText == "What is your booking confirmation number?")
+
+        var several = try HubScript(.ga, catalog: try Fixtures.catalog())
+        let all = try #require(try several.say("What are my bookings?").functionCall(.ga))
+        _ = try several.output(all, #"{"outcome":"found","customer_name":"Alex","bookings":[{"confirmation":"BKQ431","date":"2026-11-23"},{"confirmation":"BKR518","date":"2026-11-30"}]}"#)
+        #expect(try several.say("Please change it to Friday").spokenText == "What is your booking confirmation number?")
+    }
+}
