@@ -116,12 +116,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_hub(binary: str, datadir: str) -> tuple[subprocess.Popen, int]:
+def start_whisper() -> tuple[subprocess.Popen, int]:
+    """scripts/whisper-server.sh on a free port, once it accepts connections."""
+    port = free_port()
+    proc = subprocess.Popen(["bash", os.path.join(ROOT, "scripts/whisper-server.sh"), str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.5)
+    proc.terminate()
+    raise SystemExit("the whisper server did not start")
+
+
+def start_hub(binary: str, datadir: str, extra: list[str] = ()) -> tuple[subprocess.Popen, int]:
     port = free_port()
     log = open(os.path.join(datadir, "hub.log"), "wb")
     proc = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--packs", "Personas",
                              "--web", "web-static", "--data", f"sqlite:{os.path.join(datadir, 'bench.sqlite')}",
-                             "--log-level", "warning"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                             "--log-level", "warning", *extra], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -402,11 +420,15 @@ async def main_async(args) -> int:
     items = synthesise(workdir)
     if args.limit:
         items = items[:args.limit] if args.limit > 0 else items
-    proc, port = start_hub(os.path.join(ROOT, args.binary), workdir)
+    whisper, extra = None, []
+    if args.whisper:
+        whisper, whisper_port = start_whisper()
+        extra = ["--stt", f"wyoming://127.0.0.1:{whisper_port}"]
+    proc, port = start_hub(os.path.join(ROOT, args.binary), workdir, extra)
     url = f"ws://127.0.0.1:{port}/v1/realtime"
     parts = args.parts.split(",")
     out = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "port": port, "utterances": len(items),
-           "voices": VOICES, "speeds": SPEEDS, "sentences": len(CORPUS), "hub_pid": proc.pid}
+           "voices": VOICES, "speeds": SPEEDS, "sentences": len(CORPUS), "hub_pid": proc.pid, "whisper": args.whisper}
     run_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     os.makedirs(os.path.join(ROOT, "Benchmarks/voice/results"), exist_ok=True)
     path = os.path.join(ROOT, "Benchmarks/voice/results", f"{run_id}.json")
@@ -449,6 +471,8 @@ async def main_async(args) -> int:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if whisper is not None:
+            whisper.terminate()
         save()
     print(report(out))
     print(f"\nresults: {path}", file=sys.stderr)
@@ -507,6 +531,8 @@ def main() -> int:
     p.add_argument("--capacity-seconds", type=float, default=20)
     # --report RESULTS.json (alone) prints the Markdown summary of an earlier run
     p.add_argument("--capacity-all", action="store_true", help="keep going past the first N that is not real time")
+    p.add_argument("--whisper", action="store_true",
+                   help="start scripts/whisper-server.sh and serve with --stt (the recognizer chain)")
     return asyncio.run(main_async(p.parse_args()))
 
 

@@ -149,9 +149,10 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
                 recognized = await Self.recognize(samples, sampleRate: sampleRate, speech: speech)
             }
             var outcome = recognized.outcome
-            // Not understood by the grammar, or not surely: the neural recognizer hears it (its
+            // Not understood by the grammar, or not surely, or taken on the grammar's fit alone
+            // (not corroborated by the language model): the neural recognizer hears it (its
             // failure leaves the grammar's outcome standing).
-            if let fallback, outcome.isEmpty || recognized.confidence < Self.fastPathConfidence, !Task.isCancelled,
+            if let fallback, outcome.isEmpty || recognized.confidence < Self.fastPathConfidence || !recognized.corroborated, !Task.isCancelled,
                let text = try? await fallback(samples, sampleRate), !text.isEmpty {
                 outcome = .transcript(text)
             }
@@ -168,6 +169,8 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
     struct Recognized: Sendable {
         var outcome: TranscriptionOutcome
         var confidence: Double
+        /// Whether two searches heard the same (``SpeechRecognition/isCorroborated``).
+        var corroborated = false
     }
 
     /// The grammar's confidence below which, when a neural recognizer is configured, the
@@ -186,7 +189,8 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
                 resampler.flush(appendingTo: &audio)
             }
             let result = try await recognizer.recognize(audio, bandwidth: bandwidth)
-            return Recognized(outcome: .transcript(result.isUnderstood ? result.text : ""), confidence: result.isUnderstood ? result.confidence : 0)
+            return Recognized(outcome: .transcript(result.isUnderstood ? result.text : ""), confidence: result.isUnderstood ? result.confidence : 0,
+                              corroborated: result.isUnderstood && result.isCorroborated)
         } catch {
             return Recognized(outcome: .failed("Speech recognition failed: \(error)"), confidence: 0)
         }

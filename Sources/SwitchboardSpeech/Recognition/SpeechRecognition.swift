@@ -26,6 +26,11 @@ public struct SpeechRecognition: Sendable, Hashable {
     public var bestGuess: String
     /// The band the audio was judged as.
     public var bandwidth: Bandwidth = .wideband
+    /// Whether two searches heard the same: the language model heard one of the domain's
+    /// utterances outright, or the grammar's words are the language model's. A grammar result
+    /// taken on its fit alone is not corroborated: the grammar can force almost any sound into
+    /// one of its sentences, which is when a neural recognizer should hear it again.
+    public var isCorroborated = false
 
     /// A recognition of `text` from `source`.
     public init(text: String, words: [String], confidence: Double, isUnderstood: Bool, source: Source, bestGuess: String) {

@@ -219,18 +219,22 @@ public final class SpeechRecognizer: Sendable {
     func decide(grammar: DecoderHypothesis?, languageModel: DecoderHypothesis, decision: Decision) -> SpeechRecognition {
         guard let grammar else {
             let text = writer.text(languageModel.words)
-            return SpeechRecognition(
+            var heard = SpeechRecognition(
                 text: text, words: languageModel.words, confidence: languageModel.wordPosterior, isUnderstood: true,
                 source: .grammar, bestGuess: text
             )
+            heard.isCorroborated = true
+            return heard
         }
         guard !grammar.words.isEmpty || !languageModel.words.isEmpty else { return .nothing }
         var grammarConfidence = 0.0
+        var agreed = 0.0
         if !grammar.words.isEmpty {
             let gain = Double(grammar.pathScore - languageModel.pathScore) / Double(max(1, languageModel.frames))
             let fit = 1 / (1 + exp(-(gain - decision.grammarGainMidpoint) / decision.grammarGainScale))
             let codesHeard = Set(writer.codes(in: grammar.words)).isSubset(of: writer.codes(in: languageModel.words))
-            grammarConfidence = max(agreement(grammar.words, languageModel.words), codesHeard ? fit : 0)
+            agreed = agreement(grammar.words, languageModel.words)
+            grammarConfidence = max(agreed, codesHeard ? fit : 0)
         }
         let languageModelConfidence = languageModel.words.isEmpty ? 0 : languageModel.wordPosterior
         let source: SpeechRecognition.Source
@@ -248,9 +252,11 @@ public final class SpeechRecognizer: Sendable {
             )
         }
         let text = writer.text(chosen.words)
-        return SpeechRecognition(
+        var heard = SpeechRecognition(
             text: text, words: chosen.words, confidence: confidence, isUnderstood: true, source: source, bestGuess: text
         )
+        heard.isCorroborated = source == .grammar && agreed >= decision.threshold
+        return heard
     }
 
     /// `words` as a transcript, codes in their written form.
