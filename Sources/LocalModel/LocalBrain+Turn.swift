@@ -137,7 +137,7 @@ extension LocalBrain {
 
     /// Takes the identifiers (parameters with a pattern) `tool` still lacks from a record of the
     /// caller's, and, when the caller asks about the record as it is (they gave no other
-    /// argument), its optional arguments too ("is my flight on time?" is about the booked day);
+    /// argument), its optional arguments too ("when is my delivery?" is about the delivery as booked);
     /// a change leaves the values it does not name out, so they stay as they are.
     static func fill(_ arguments: inout JSONObject, of tool: FunctionTool, from row: JSONObject, changing: Bool = false) {
         let asIs = !changing && !tool.parameters.contains { $0.pattern == nil && arguments[$0.name] != nil }
@@ -167,8 +167,8 @@ extension LocalBrain {
     /// any, or several share as many.
     ///
     /// Rows sharing as many words are told apart by where the words are: the row whose last
-    /// matching field comes later wins (a record reads from its start to its end, so "the New
-    /// York one" is the trip that ends in New York, not the one that starts there).
+    /// matching field comes later wins (a record reads from its start to its end, so "the Lisbon
+    /// one" is the trip that ends in Lisbon, not the one that starts there).
     static func record(in rows: [JSONObject], hint: [String]) -> JSONObject? {
         let wanted = Set(hint)
         let scored = rows.map { row -> (row: JSONObject, score: Int, last: Int) in
@@ -210,13 +210,12 @@ extension LocalBrain {
         return BrainMemory.Task(tool: tool.name, slots: JSONObject())
     }
 
-    /// The choices the persona's questions offer, by argument: "Is it for a cleaning, a checkup,
-    /// a toothache or whitening?" offers cleaning, checkup, toothache and whitening, each the
-    /// last word of a choice. Said in any turn, a choice fills its argument.
+    /// The choices the persona's questions offer, by argument: "Is it for a haircut, a colour or
+    /// a trim?" offers haircut, colour and trim, each the last word of a choice. Said in any turn, a choice fills its argument.
     static func choices(in persona: Persona) -> [String: [String]] {
         var choices: [String: [String]] = [:]
         for (argument, question) in persona.questions {
-            // One question listing short choices: "…, a checkup, a toothache or whitening?"
+            // One question listing short choices: "…, a colour or a trim?"
             let trimmed = question.trimmingCharacters(in: .whitespaces)
             guard trimmed.hasSuffix("?"), !trimmed.dropLast().contains(where: { ".?!".contains($0) }) else { continue }
             let listed = trimmed.dropLast().replacingOccurrences(of: " or ", with: ", ").split(separator: ",")
@@ -299,7 +298,7 @@ private struct Turn {
         }
         var triggered = triggeredTool()
         // A code the triggered tool does not take, but another tool does: the code decides
-        // ("I won't be keeping my booking A1001" is about appointment A1001, not a new booking).
+        // ("I won't be keeping booking AB1234" is about booking AB1234, not a new one).
         if let picked = triggered, !takesSaidIdentifier(picked), let filled = filledTool() { triggered = filled }
         if let awaiting = memory.awaiting, triggered == nil || triggered?.name == awaiting.check {
             let check = tool(named: awaiting.check)
@@ -360,7 +359,7 @@ private struct Turn {
 
     /// The tool whose triggers match the most phrases of the utterance (the first on a tie).
     ///
-    /// On a tie, when the caller speaks of a record of their own ("cancel my cleaning"), the
+    /// On a tie, when the caller speaks of a record of their own ("cancel my order"), the
     /// tool that acts on a record (one taking an identifier) wins over one that makes a new one.
     private func triggeredTool() -> FunctionTool? {
         let counted = tools.map { (count: $0.hint.triggers.filter { utterance.contains(phrase: $0) }.count, tool: $0.tool) }
@@ -398,7 +397,7 @@ private struct Turn {
     }
 
     /// The identifier of the one record the latest tool output that holds any names ("cancel
-    /// it" after "you have one appointment, A1001"); `nil` when it names several or none did.
+    /// it" after "you have one order, AB1234"); `nil` when it names several or none did.
     private func onlyRecord(matching pattern: String) -> String? {
         guard let regex = try? Regex("^(" + pattern.trimmingCharacters(in: CharacterSet(charactersIn: "^$")) + ")$") else { return nil }
         for output in outputs {
@@ -455,7 +454,7 @@ private struct Turn {
 
     /// With no trigger said but a code the caller gave: the tool that takes the code and whose
     /// required arguments the utterance fills (the one needing the most, when several are
-    /// filled: "H204518 from the 18th" is a change, "H204518" alone a look-up); else the one it
+    /// filled: "AB1234 from the 18th" is a change, "AB1234" alone a look-up); else the one it
     /// fills most of. Confirmations and the fallback are never picked.
     private func filledTool() -> FunctionTool? {
         var best: (complete: Bool, filled: Int, tool: FunctionTool)? = nil
@@ -581,7 +580,7 @@ private struct Turn {
                 arguments[parameter.name] = .string(value)
             }
         }
-        // A change stated against a record ("move H204518 a day later"): the caller's records
+        // A change stated against a record ("move AB1234 a day later"): the caller's records
         // say what it applies to.
         if !unresolved.isEmpty, memory.lookup == nil, let listing = listingTool(for: tool) {
             memory.pending = nil

@@ -6,7 +6,7 @@ import SwitchboardAgents
 ///
 /// - a `pattern` takes a word of the utterance that matches it whole, normalised (uppercase,
 ///   punctuation stripped, neighbouring words joined, digits said as words read as digits:
-///   "sb 204" → "SB204", "B K Q four three one" → "BKQ431", "A one double-oh one" → "A1001");
+///   "ab 204" → "AB204", "X Y Z four three one" → "XYZ431", "K one double-oh one" → "K1001");
 /// - `format: date` takes a date phrase, resolved against `today`, as `yyyy-MM-dd`;
 /// - `type: integer` (or `number`) takes a number said next to the parameter's name or its
 ///   singular ("3 nights", "for three nights", "nights: 3"), within `minimum`…`maximum`;
@@ -80,7 +80,7 @@ public struct SlotExtractor: Sendable {
     }
 
     /// The code `pattern` matches whole in what was said, read as ``SpokenCodes`` reads codes
-    /// ("S B two oh four" → "SB204").
+    /// ("A B two oh four" → "AB204").
     public func token(matching pattern: String, in utterance: Utterance) -> String? {
         SpokenCodes.token(matching: pattern, in: utterance.text)
     }

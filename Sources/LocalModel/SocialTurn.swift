@@ -7,7 +7,7 @@ import SwitchboardAgents
 ///
 /// An utterance is social only when its phrases cover everything it says: once the social
 /// phrases and the words that carry no request are taken out, no content word is left ("Great,
-/// thank you." is thanks; "thanks, and is my flight on time?" is a request).
+/// thank you." is thanks; "thanks, and where is my order?" is a request).
 enum SocialTurn: Sendable, Hashable, CaseIterable {
     case greeting
     case thanks

@@ -1,5 +1,5 @@
-/// Several requests in one utterance, in the order said: "Is SB204 on time, and can you also
-/// tell me when check-in is?" is two.
+/// Several requests in one utterance, in the order said: "Is AB204 on time, and can you also
+/// tell me when you open?" is two.
 ///
 /// An utterance is cut at sentence ends (`.`, `?`, `!`, `;`) and before words that start
 /// another request: "and also", "and then", "also", "plus", and "and" followed by a question

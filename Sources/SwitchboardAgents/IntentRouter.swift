@@ -33,7 +33,7 @@ public struct IntentRouter: UtteranceRouter {
     /// agent's tools take says which agent the turn is for.
     private let identifiers: [(agent: String, patterns: [String])]
     /// Each agent's vocabulary words (the distinctive words of the values of the pack's
-    /// vocabularies its tools take, like a dentist's surname): a name only one agent's tools
+    /// vocabularies its tools take, like a staff member's surname): a name only one agent's tools
     /// take says which agent the turn is for, as a code does.
     private let names: [(agent: String, words: Set<String>)]
 
@@ -83,8 +83,8 @@ public struct IntentRouter: UtteranceRouter {
 
     /// The agent that should answer `utterance` while `current` is active, and why.
     /// After the current agent asked a question, the reply stays with it unless it names
-    /// another agent's code, vocabulary or routing keyword ("the one in New York" answers
-    /// "Which one?"; "what's the baggage allowance?" does not).
+    /// another agent's code, vocabulary or routing keyword ("the one in Lisbon" answers
+    /// "Which one?"; "what are your opening hours?" does not).
     public func route(_ utterance: String, current: String, asked: String?) -> RouteChoice {
         let choice = route(utterance, current: current)
         guard choice.agent != current, let asked, asked.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("?"),
@@ -146,8 +146,8 @@ public struct IntentRouter: UtteranceRouter {
     }
 
     /// The agent a code in `utterance` belongs to, when only one agent's tools take it (the
-    /// current agent's, when its tools take it too): "BKQ431" is the flight agent's, "H204518"
-    /// the hotel agent's. The first code said decides.
+    /// current agent's, when its tools take it too): "AB123" is the orders agent's, "R123456"
+    /// the returns agent's. The first code said decides.
     private func identifierOwner(_ utterance: String, current: String) -> RouteChoice? {
         if !names.isEmpty {
             let words = Set(TextTokenizer.words(utterance))

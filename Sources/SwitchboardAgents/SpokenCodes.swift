@@ -1,6 +1,6 @@
-/// Codes as callers say them: "S B two oh four", "B K Q 4 3 1", "A one double-oh one",
-/// "S B one nineteen", "sb204". Read back as the written code a tool parameter's `pattern`
-/// matches ("SB204", "BKQ431", "A1001", "SB119").
+/// Codes as callers say them: "A B two oh four", "X Y Z 4 3 1", "K one double-oh one",
+/// "A B one nineteen", "ab204". Read back as the written code a tool parameter's `pattern`
+/// matches ("AB204", "XYZ431", "K1001", "AB119").
 public enum SpokenCodes {
     /// `text` as pieces a code can be joined from: letters and digits uppercased, punctuation
     /// dropped, digits said as words written as digits ("oh" is zero, "double four" is "44",
@@ -16,7 +16,7 @@ public enum SpokenCodes {
         while index < words.count {
             let word = words[index].lowercased()
             // Hesitations are no part of a code; a piece said again after one is a restart
-            // ("S B three, uh, three one two").
+            // ("A B three, uh, three one two").
             if fillers.contains(word) {
                 paused = true
                 index += 1
@@ -49,7 +49,7 @@ public enum SpokenCodes {
     /// regular expression) matches whole; single pieces are tried before joined ones. `nil` when
     /// none does, or the pattern is not a valid expression.
     ///
-    /// When the caller corrects themselves ("SB204, no sorry, SB205"), the last code said wins.
+    /// When the caller corrects themselves ("AB204, no sorry, AB205"), the last code said wins.
     public static func token(matching pattern: String, in text: String) -> String? {
         guard let regex = try? Regex(pattern) else { return nil }
         let pieces = pieces(of: text)
