@@ -518,8 +518,14 @@ public struct Conversation: Sendable {
             }
             actions.append(.sendToClient(shown))
         }
+        let hubCallIDs = output.compactMap { item -> String? in
+            guard let item = item.objectValue, isHubCall(item) else { return nil }
+            return item["call_id"]?.stringValue
+        }
         if madeHubCalls && response?["status"]?.stringValue == "completed" {
-            responses.followUpNeeded = true
+            // Unless the client cancelled every call it made (their results may have come
+            // first): nobody waits for that answer.
+            if !calls.allCancelled(hubCallIDs) { responses.followUpNeeded = true }
         } else if !madeHubCalls || response?["status"]?.stringValue != "completed" {
             actions += finishTurn()
         }

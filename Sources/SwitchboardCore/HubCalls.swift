@@ -12,6 +12,9 @@ struct HubCalls: Sendable {
     /// Running calls the client cancelled: their results answer the model but ask for no
     /// follow-up.
     private var cancelled: Set<String> = []
+    /// Calls that finished cancelled: a response that made only these needs no follow-up, even
+    /// when the model's `response.done` comes after the cancelled result.
+    private var finishedCancelled: Set<String> = []
     /// A filler was said while the calls running now run: one per wait.
     private(set) var fillerSaid = false
 
@@ -67,6 +70,14 @@ struct HubCalls: Sendable {
     mutating func finish(callID: String) -> Finish? {
         guard running.remove(callID) != nil else { return nil }
         if running.isEmpty { fillerSaid = false }
-        return cancelled.remove(callID) != nil ? .cancelled : .answered
+        guard cancelled.remove(callID) != nil else { return .answered }
+        finishedCancelled.insert(callID)
+        return .cancelled
+    }
+
+    /// Whether every call of `callIDs` was cancelled by the client (finished or still running);
+    /// false for none.
+    func allCancelled(_ callIDs: [String]) -> Bool {
+        !callIDs.isEmpty && callIDs.allSatisfy { finishedCancelled.contains($0) || cancelled.contains($0) }
     }
 }
