@@ -40,6 +40,7 @@ public final class ScriptedModelSession: @unchecked Sendable {
     let link: Link
     private let received = NIOLockedValueBox<[String]>([])
     private let readingFlag = NIOLockedValueBox<Bool>(true)
+    private let pausedFlag = NIOLockedValueBox<Bool>(false)
     private let closedFlag = NIOLockedValueBox<Bool>(false)
 
     init(eventLoop: any EventLoop, sink: any ModelSink) {
@@ -54,6 +55,8 @@ public final class ScriptedModelSession: @unchecked Sendable {
     public var types: [String] { events.map { (try? RealtimeEvent.decode($0).type) ?? "?" } }
     /// Whether the hub reads the model's events (backpressure).
     public var isReading: Bool { readingFlag.withLockedValue { $0 } }
+    /// Whether the hub ever stopped reading the model's events, however briefly.
+    public var hasPaused: Bool { pausedFlag.withLockedValue { $0 } }
     /// Whether the hub closed the session.
     public var isClosed: Bool { closedFlag.withLockedValue { $0 } }
 
@@ -83,7 +86,10 @@ public final class ScriptedModelSession: @unchecked Sendable {
         }
         func flush() {}
         var isWritable: Bool { true }
-        func setReading(_ enabled: Bool) { owner?.readingFlag.withLockedValue { $0 = enabled } }
+        func setReading(_ enabled: Bool) {
+            owner?.readingFlag.withLockedValue { $0 = enabled }
+            if !enabled { owner?.pausedFlag.withLockedValue { $0 = true } }
+        }
         func close() { owner?.closedFlag.withLockedValue { $0 = true } }
     }
 }

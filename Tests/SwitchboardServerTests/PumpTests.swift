@@ -73,18 +73,17 @@ struct PumpTests {
             // The model keeps producing; the hub must stop reading it while the client's socket
             // is full, and disconnect the client once it has not read for the stall timeout.
             let deadline = ContinuousClock.now + .seconds(20)
-            var paused = false
             var i = 0
             while !session.isClosed, ContinuousClock.now < deadline {
                 if session.isReading {
                     session.send(#"{"type":"response.output_audio.delta","event_id":"d\#(i)","delta":"\#(audio)"}"#)
                     i += 1
-                } else {
-                    paused = true
                 }
                 try await Task.sleep(for: .milliseconds(1))
             }
-            #expect(paused)
+            // Recorded when it happens: a loaded machine may not sample the pause before the
+            // stall timeout closes the session.
+            #expect(session.hasPaused)
             #expect(session.isClosed)
         }
     }
