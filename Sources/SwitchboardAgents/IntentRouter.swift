@@ -90,7 +90,7 @@ public struct IntentRouter: UtteranceRouter {
         guard choice.agent != current, let asked, asked.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("?"),
               !choice.reason.hasPrefix("identifier"), choice.reason != "vocabulary" else { return choice }
         let words = TextTokenizer.words(utterance)
-        let named = agents.first { $0.name == choice.agent }?.keywords.contains { Self.contains(words, run: $0.words) } ?? false
+        let named = agents.first { $0.name == choice.agent }?.keywords.contains { TextTokenizer.contains(words, run: $0.words) } ?? false
         return named ? choice : RouteChoice(agent: current, reason: "answer to \(current)'s question")
     }
 
@@ -117,9 +117,9 @@ public struct IntentRouter: UtteranceRouter {
         // Keywords of one agent only (weighing the threshold): that agent, whatever place names
         // or other words say.
         let words = TextTokenizer.words(utterance)
-        let named = agents.filter { agent in agent.keywords.contains { Self.contains(words, run: $0.words) } }
+        let named = agents.filter { agent in agent.keywords.contains { TextTokenizer.contains(words, run: $0.words) } }
         if named.count == 1, let agent = named.first,
-           case let matched = agent.keywords.filter({ Self.contains(words, run: $0.words) }).map(\.text),
+           case let matched = agent.keywords.filter({ TextTokenizer.contains(words, run: $0.words) }).map(\.text),
            settings.keywordBoost * Double(matched.count) >= settings.threshold {
             return (RouteChoice(agent: agent.name, reason: "keywords: \(matched.joined(separator: ", "))"), true)
         }
@@ -155,7 +155,7 @@ public struct IntentRouter: UtteranceRouter {
             if owners.contains(current) { return RouteChoice(agent: current, reason: "vocabulary") }
             if owners.count == 1 { return RouteChoice(agent: owners[0], reason: "vocabulary") }
         }
-        guard !identifiers.isEmpty, utterance.contains(where: \.isNumber) || Self.saysDigits(utterance) else { return nil }
+        guard !identifiers.isEmpty, SpokenCodes.mayHoldCode(utterance) else { return nil }
         var found: [(code: String, agents: [String])] = []
         for (agent, patterns) in identifiers {
             for pattern in patterns {
@@ -174,10 +174,6 @@ public struct IntentRouter: UtteranceRouter {
         if first.agents.contains(current) { return RouteChoice(agent: current, reason: "identifier: \(first.code)") }
         guard first.agents.count == 1 else { return nil }
         return RouteChoice(agent: first.agents[0], reason: "identifier: \(first.code)")
-    }
-
-    private static func saysDigits(_ utterance: String) -> Bool {
-        TextTokenizer.words(utterance).contains { ["zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"].contains($0) }
     }
 
     /// Every domain agent's score for `utterance`, best first (for diagnostics).
@@ -202,7 +198,7 @@ public struct IntentRouter: UtteranceRouter {
                 .sorted { $0.score > $1.score }
             let best = ranked.first?.score ?? 0
             let second = ranked.count > 1 ? ranked[1].score : 0
-            let matched = agent.keywords.filter { Self.contains(words, run: $0.words) }.map(\.text)
+            let matched = agent.keywords.filter { TextTokenizer.contains(words, run: $0.words) }.map(\.text)
             let score = best + settings.secondExampleWeight * second + settings.keywordBoost * Double(matched.count)
             let reason: String
             if !matched.isEmpty {
@@ -219,15 +215,6 @@ public struct IntentRouter: UtteranceRouter {
     /// Whether `utterance` has a word that is neither a stopword nor neutral.
     public static func hasContent(_ utterance: String) -> Bool {
         TextTokenizer.words(utterance).contains { !NeutralWords.contains($0) && TextTokenizer.term($0) != nil }
-    }
-
-    /// Whether `words` holds `run` contiguously; each word equals the keyword's or is its plural.
-    /// Keywords are matched on words, not stems, so "planned" never meets "plane".
-    private static func contains(_ words: [String], run: [String]) -> Bool {
-        guard !run.isEmpty, words.count >= run.count else { return false }
-        return (0...(words.count - run.count)).contains { start in
-            zip(words[start..<(start + run.count)], run).allSatisfy { $0 == $1 || $0 == $1 + "s" }
-        }
     }
 
     private static func format(_ score: Double) -> String {

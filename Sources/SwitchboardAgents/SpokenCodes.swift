@@ -74,6 +74,11 @@ public enum SpokenCodes {
         return found
     }
 
+    /// Whether `text` may hold a code: a digit, or a digit said as a word.
+    public static func mayHoldCode(_ text: String) -> Bool {
+        text.contains(where: \.isNumber) || TextTokenizer.words(text).contains { digit($0) != nil }
+    }
+
     /// Whether `text` holds a self-correction: "no", "sorry", "I mean", "actually", "rather".
     static func corrects(_ text: String) -> Bool {
         let words = " " + TextTokenizer.words(text).joined(separator: " ") + " "

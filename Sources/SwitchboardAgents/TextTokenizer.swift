@@ -11,6 +11,15 @@ public enum TextTokenizer {
             .map(String.init)
     }
 
+    /// Whether `words` holds `run` contiguously; each word equals the run's or is its plural
+    /// ("gates" matches "gate"). Matched on words, not stems, so "planned" never meets "plane".
+    static func contains(_ words: [String], run: [String]) -> Bool {
+        guard !run.isEmpty, words.count >= run.count else { return false }
+        return (0...(words.count - run.count)).contains { start in
+            zip(words[start..<(start + run.count)], run).allSatisfy { $0 == $1 || $0 == $1 + "s" }
+        }
+    }
+
     /// The index terms of `text`: its words without stopwords and single letters, stemmed.
     /// Hyphenated words also give their joined form ("check-in" → "checkin"), so "check-in" and
     /// "check-out" stay apart even though their parts are stopwords or shared.

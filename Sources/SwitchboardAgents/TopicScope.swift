@@ -50,19 +50,12 @@ public struct TopicScope: Sendable {
     public func outOfScope(_ utterance: String) -> String? {
         let words = TextTokenizer.words(utterance)
         guard !words.contains(where: { $0.contains(where: \.isNumber) }) else { return nil }
-        guard let topic = foreign.first(where: { Self.contains(words, run: $0.words) }) else { return nil }
+        guard let topic = foreign.first(where: { TextTokenizer.contains(words, run: $0.words) }) else { return nil }
         let topicWords = Set(TextTokenizer.words(topic.topic))
         let own = keywords.contains { run in
-            !run.allSatisfy(topicWords.contains) && Self.contains(words, run: run)
+            !run.allSatisfy(topicWords.contains) && TextTokenizer.contains(words, run: run)
         }
         return own ? nil : topic.topic
-    }
-
-    private static func contains(_ items: [String], run: [String]) -> Bool {
-        guard !run.isEmpty, items.count >= run.count else { return false }
-        return (0...(items.count - run.count)).contains { start in
-            zip(items[start..<(start + run.count)], run).allSatisfy { $0 == $1 || $0 == $1 + "s" }
-        }
     }
 
     /// Routing keywords that are verbs any business uses: they never make a request the pack's.

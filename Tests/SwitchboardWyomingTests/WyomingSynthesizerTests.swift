@@ -29,30 +29,17 @@ private final class FakeVoiceServer: Sendable {
     let received = Mutex<[WyomingEvent]>([])
     /// Connections the client closed.
     let hangUps = Mutex(0)
-    private let channel: NIOAsyncChannel<NIOAsyncChannel<WyomingEvent, ByteBuffer>, Never>
+    private let listener: WyomingTestListener
 
-    var port: Int { channel.channel.localAddress?.port ?? 0 }
+    var port: Int { listener.port }
 
     init(_ behaviour: Behaviour) async throws {
         self.behaviour = behaviour
-        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { child in
-                child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(WyomingEventDecoder()))
-                    return try NIOAsyncChannel<WyomingEvent, ByteBuffer>(wrappingChannelSynchronously: child)
-                }
-            }
+        listener = try await WyomingTestListener()
     }
 
     func serve() async throws {
-        try await channel.executeThenClose { connections in
-            try await withThrowingDiscardingTaskGroup { group in
-                for try await connection in connections {
-                    group.addTask { try? await self.answer(connection) }
-                }
-            }
-        }
+        try await listener.serve { try await self.answer($0) }
     }
 
     static func format(rate: Int, width: Int = 2) -> JSONObject {

@@ -19,30 +19,17 @@ private final class FakeSpeechServer: Sendable {
 
     let behaviour: Behaviour
     let received = Mutex<[WyomingEvent]>([])
-    private let channel: NIOAsyncChannel<NIOAsyncChannel<WyomingEvent, ByteBuffer>, Never>
+    private let listener: WyomingTestListener
 
-    var port: Int { channel.channel.localAddress?.port ?? 0 }
+    var port: Int { listener.port }
 
     init(_ behaviour: Behaviour) async throws {
         self.behaviour = behaviour
-        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { child in
-                child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(WyomingEventDecoder()))
-                    return try NIOAsyncChannel<WyomingEvent, ByteBuffer>(wrappingChannelSynchronously: child)
-                }
-            }
+        listener = try await WyomingTestListener()
     }
 
     func serve() async throws {
-        try await channel.executeThenClose { connections in
-            try await withThrowingDiscardingTaskGroup { group in
-                for try await connection in connections {
-                    group.addTask { try? await self.answer(connection) }
-                }
-            }
-        }
+        try await listener.serve { try await self.answer($0) }
     }
 
     private func answer(_ connection: NIOAsyncChannel<WyomingEvent, ByteBuffer>) async throws {
