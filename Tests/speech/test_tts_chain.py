@@ -27,24 +27,11 @@ from websockets.sync.client import connect
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests" / "support"))
-from hub_process import free_port, healthy, stop_process  # noqa: E402
+from hub_process import free_port, healthy, stop_process, wait_port  # noqa: E402
 
 BIN = os.environ.get("SWITCHBOARD_BIN", str(REPO / ".build" / "debug" / "switchboard"))
 VOICE = "en_US-joe-medium"
 FAILED = "the external voice failed"
-
-
-def wait_port(port: int, process: subprocess.Popen, seconds: float) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"nothing listens on {port} after {seconds} s")
 
 
 def start_piper() -> tuple[subprocess.Popen, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -36,3 +37,18 @@ def stop_process(process: subprocess.Popen, grace: float, sig: int = signal.SIGT
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=grace)
+
+
+def wait_port(port: int, process: subprocess.Popen, seconds: float) -> None:
+    """Waits until something accepts connections on 127.0.0.1:`port`; fails when `process`
+    exits first or `seconds` pass."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"nothing listens on {port} after {seconds} s")
