@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "SwitchboardAgents", targets: ["SwitchboardAgents"]),
         .library(name: "SwitchboardAudio", targets: ["SwitchboardAudio"]),
         .library(name: "SwitchboardSIP", targets: ["SwitchboardSIP"]),
+        .library(name: "SwitchboardTelephony", targets: ["SwitchboardTelephony"]),
         .library(name: "SwitchboardData", targets: ["SwitchboardData"]),
         .library(name: "SwitchboardWyoming", targets: ["SwitchboardWyoming"]),
     ],
@@ -207,6 +208,21 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // The phone bridges: the Twilio Media Streams wire format, SIP signalling and RTP media
+        // as NIO channel handlers, and the call bridge that turns a call into a realtime client.
+        .target(
+            name: "SwitchboardTelephony",
+            dependencies: [
+                "RealtimeProtocol", "SwitchboardCore", "SwitchboardAudio", "SwitchboardSIP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Calls as records: the call record, its store in the business database (SQLite or
         // PostgreSQL), the webhook outbox and its signed, retried delivery.
         .target(
@@ -231,6 +247,7 @@ let package = Package(
             dependencies: [
                 "RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardData", "SwitchboardTools", "LocalModel",
                 "OpenAIRealtime", "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardSIP", "SwitchboardAudio", "SwitchboardWyoming",
+                "SwitchboardTelephony",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -333,7 +350,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardServerTests",
             dependencies: [
-                "SwitchboardServer", "SwitchboardTesting", "SwitchboardCore", "SwitchboardData", "RealtimeProtocol",
+                "SwitchboardServer", "SwitchboardTelephony", "SwitchboardTesting", "SwitchboardCore", "SwitchboardData", "RealtimeProtocol",
                 "SwitchboardAudio", "SwitchboardSpeech", "SwitchboardSIP", "OpenAIRealtime", "SwitchboardAgents", "SwitchboardTools",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

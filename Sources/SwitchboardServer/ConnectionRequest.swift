@@ -2,6 +2,7 @@ import HTTPTypes
 import NIOHTTP1
 import RealtimeProtocol
 import SwitchboardCore
+import SwitchboardTelephony
 
 /// Where the customer of a session comes from: always from a proof, never from what an
 /// untrusted client says.
@@ -199,13 +200,5 @@ struct ConnectionRequest: Sendable {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for i in 0..<x.count { difference |= x[i] ^ y[i] }
-        return difference == 0
     }
 }

@@ -1,5 +1,6 @@
 import Prometheus
 import RealtimeProtocol
+import SwitchboardTelephony
 
 /// The hub's metrics, kept in one Prometheus registry and served at `/metrics`.
 ///
@@ -52,50 +53,50 @@ public final class HubMetrics: Sendable {
     }
 
     /// Counts a caller talking over the agent (its queued audio cleared, the answer truncated).
-    func callBargeIn(channel: String) {
+    package func callBargeIn(channel: String) {
         registry.makeCounter(descriptor: Self.name("switchboard_call_barge_ins_total", "Callers who talked over the agent."), labels: [("channel", Self.label(channel))]).increment()
     }
 
     /// Counts a phone call's message or packet the hub dropped, by reason.
-    func callDropped(_ reason: String) {
+    package func callDropped(_ reason: String) {
         registry.makeCounter(descriptor: Self.name("switchboard_call_messages_dropped_total", "Phone messages or packets dropped as unreadable."), labels: [("reason", Self.label(reason))]).increment()
     }
 
     /// Counts a Twilio media stream's caller proof by outcome (`verified`, `missing`, `forged`,
     /// `expired`, `replayed`).
-    func twilioCaller(_ outcome: String) {
+    package func twilioCaller(_ outcome: String) {
         registry.makeCounter(descriptor: Self.name("switchboard_twilio_caller_total", "Twilio media streams by whether their caller was proven."), labels: [("outcome", Self.label(outcome))]).increment()
     }
 
     /// Counts SIP INVITEs from untrusted addresses by authentication outcome: `challenged` (401,
     /// no credentials), `failed`, `stale`, `replayed` (401), `forbidden` (403, no users), `accepted`.
-    func sipAuth(_ outcome: String, count: Int = 1) {
+    package func sipAuth(_ outcome: String, count: Int = 1) {
         registry.makeCounter(descriptor: Self.name("switchboard_sip_auth_total", "SIP INVITEs from untrusted addresses by digest authentication outcome."), labels: [("outcome", Self.label(outcome))]).increment(by: Int64(count))
     }
 
     /// Counts SIP requests refused by a limit: `max_calls`, `invite_rate` (503 with Retry-After)
     /// or `overload` (too many open transactions, stateless 503).
-    func sipRefused(_ reason: String, count: Int = 1) {
+    package func sipRefused(_ reason: String, count: Int = 1) {
         registry.makeCounter(descriptor: Self.name("switchboard_sip_refused_total", "SIP requests refused by a limit (503)."), labels: [("reason", Self.label(reason))]).increment(by: Int64(count))
     }
 
     /// Counts SIP requests answered with an error because of what they carried (400, 488).
-    func sipRejected(status: Int, count: Int = 1) {
+    package func sipRejected(status: Int, count: Int = 1) {
         registry.makeCounter(descriptor: Self.name("switchboard_sip_rejected_total", "SIP requests answered 400 (malformed) or 488 (SDP not acceptable)."), labels: [("status", String(status))]).increment(by: Int64(count))
     }
 
     /// Counts SDP media addresses replaced by the SIP signalling source IP (no media to a third party).
-    func sipMediaAddressConfined(count: Int = 1) {
+    package func sipMediaAddressConfined(count: Int = 1) {
         registry.makeCounter(descriptor: Self.name("switchboard_sip_media_address_confined_total", "SDP c= addresses replaced by the SIP source IP.")).increment(by: Int64(count))
     }
 
     /// Counts an RTP packet dropped because it came from another source than the call's.
-    func sipRTPForeignPacket() {
+    package func sipRTPForeignPacket() {
         registry.makeCounter(descriptor: Self.name("switchboard_sip_rtp_foreign_packets_total", "RTP packets dropped: not from the call's latched source.")).increment()
     }
 
     /// Counts a SIP call hung up because no RTP arrived for --rtp-timeout.
-    func sipRTPTimeout() {
+    package func sipRTPTimeout() {
         registry.makeCounter(descriptor: Self.name("switchboard_sip_rtp_timeouts_total", "SIP calls hung up after --rtp-timeout without RTP.")).increment()
     }
 
@@ -153,3 +154,5 @@ extension HubMetrics {
         registry.makeGauge(descriptor: Self.name("switchboard_connections_open", "Client connections (HTTP and WebSocket) open now."))
     }
 }
+
+extension HubMetrics: TelephonyMetrics {}

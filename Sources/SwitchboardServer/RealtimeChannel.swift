@@ -10,6 +10,7 @@ import NIOWebSocket
 import Prometheus
 import RealtimeProtocol
 import SwitchboardCore
+import SwitchboardTelephony
 
 /// The hub's child channel: HTTP/1.1 for every Hummingbird route, and a WebSocket upgrade at
 /// `/realtime` and `/v1/realtime` straight onto the session relay, so realtime frames are
@@ -244,7 +245,8 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
         let started = channel.eventLoop.makePromise(of: SessionDriver?.self)
         try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
             minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: hub.configuration.relay.maxEventBytes))
-        try channel.pipeline.syncOperations.addHandler(TwilioMediaStream(logger: hub.logger, metrics: hub.metrics))
+        try channel.pipeline.syncOperations.addHandler(TwilioMediaStream(
+            logger: hub.logger, metrics: hub.metrics, callerProof: TwilioCallerProof(authToken: hub.configuration.twilioAuthToken)))
         try channel.pipeline.syncOperations.addHandler(CallBridge(logger: hub.logger, metrics: hub.metrics) { call, context in
             guard let call else {
                 started.succeed(nil)

@@ -5,6 +5,7 @@ import SwitchboardCore
 import Testing
 import SwitchboardSIP
 @testable import SwitchboardServer
+@testable import SwitchboardTelephony
 
 /// The phone bridges' pieces that need no network: what the caller heard, Twilio's signature,
 /// its wire format, and the events the call bridge writes.
@@ -57,7 +58,7 @@ import SwitchboardSIP
     }
 
     @Test func twiMLEscapesWhatItQuotes() {
-        let xml = TwilioWebhook.twiML(streamURL: "wss://hub.example.com/twilio/media", parameters: [("from", "+1555\"<&>")])
+        let xml = TwiML.connectStream(url: "wss://hub.example.com/twilio/media", parameters: [("from", "+1555\"<&>")])
         #expect(xml.contains(#"<Stream url="wss://hub.example.com/twilio/media">"#))
         #expect(xml.contains(#"<Parameter name="from" value="+1555&quot;&lt;&amp;&gt;"/>"#))
         #expect(TwilioWebhook.mediaURL(base: "http://127.0.0.1:8080") == "ws://127.0.0.1:8080/twilio/media")

@@ -10,6 +10,7 @@ import SwitchboardCore
 import SwitchboardTools
 import SwitchboardData
 @testable import SwitchboardServer
+@testable import SwitchboardTelephony
 import SwitchboardTesting
 import Testing
 

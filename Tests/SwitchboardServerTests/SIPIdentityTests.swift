@@ -6,6 +6,7 @@ import SwitchboardCore
 import SwitchboardSIP
 import Testing
 @testable import SwitchboardServer
+@testable import SwitchboardTelephony
 
 /// The SIP bridge's settings for who proves a caller (`--sip-trust`, `--sip-realm`,
 /// `--sip-users`) and the `callerVerified` flag a SIP call starts with.

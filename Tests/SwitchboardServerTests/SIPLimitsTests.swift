@@ -5,6 +5,7 @@ import NIOPosix
 import SwitchboardSIP
 import Testing
 @testable import SwitchboardServer
+@testable import SwitchboardTelephony
 
 /// A SIP call's media socket against real UDP peers: RTP is taken only from the signalling
 /// peer's IP and then only from the latched source (no RTP bleed), a silent call is hung up
@@ -173,7 +174,7 @@ import Testing
         #expect(configuration.sipInvitesPerSecond == 5)
         #expect(configuration.rtpTimeout == .seconds(30))
         #expect(!configuration.sipMediaAnyAddress)
-        let agent = SIPSignaling.agentConfiguration(configuration, host: "127.0.0.1", port: 5060)
+        let agent = SIPService.settings(configuration, mediaHost: "127.0.0.1", advertisedHost: "127.0.0.1").agent
         #expect(agent.maxCalls == 100 && agent.invitesPerSecond == 5 && !agent.mediaToAnyAddress)
         configuration.sipMaxCalls = 0
         #expect(throws: ConfigurationError.self) { try configuration.validate() }
@@ -185,6 +186,6 @@ import Testing
         #expect(throws: ConfigurationError.self) { try configuration.validate() }
         configuration.rtpTimeout = nil
         try configuration.validate()
-        #expect(SIPSignaling.agentConfiguration(configuration, host: "h", port: 1).invitesPerSecond == nil)
+        #expect(SIPService.settings(configuration, mediaHost: "h", advertisedHost: "h").agent.invitesPerSecond == nil)
     }
 }

@@ -8,6 +8,7 @@ import RealtimeProtocol
 import SwitchboardCore
 import Testing
 @testable import SwitchboardServer
+@testable import SwitchboardTelephony
 
 extension TwilioCallerProof {
     /// A loopback hub without a token: its own key and nonces; unsigned streams go on unverified.
@@ -204,8 +205,9 @@ extension TwilioCallerProof {
         _ = try? call.channel.finish()
     }
 
-    @Test func metricsOfNoHubMeanAProofNoStreamMeets() {
-        let stream = TwilioMediaStream(logger: Self.quiet, metrics: HubMetrics())
+    @Test func aHubWithATwilioTokenRequiresTheProof() {
+        #expect(!TwilioCallerProof(authToken: nil).required)
+        let stream = TwilioMediaStream(logger: Self.quiet, metrics: HubMetrics(), callerProof: TwilioCallerProof(authToken: "token"))
         #expect(stream.callerProof.required)
         #expect(stream.message(ByteBuffer(string: Self.start(Self.call))) == nil)
         #expect(stream.refusal?.code == .policyViolation)

@@ -8,6 +8,7 @@ import SwitchboardCore
 import SwitchboardTesting
 import Testing
 @testable import SwitchboardServer
+@testable import SwitchboardTelephony
 
 /// Nothing a Twilio peer sends can trap the hub: extreme numbers, wrong types, oversized
 /// strings, garbage audio and messages out of order are dropped and counted, or end the stream

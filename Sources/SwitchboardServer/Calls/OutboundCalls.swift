@@ -9,6 +9,7 @@ import RealtimeProtocol
 import SwitchboardAgents
 import SwitchboardCore
 import SwitchboardSIP
+import SwitchboardTelephony
 
 /// The running SIP bridge, for placing calls from HTTP requests.
 final class SIPBridge: Sendable {
@@ -29,9 +30,13 @@ final class SIPBridge: Sendable {
     func placeCall(to destination: String, peer: SIPEndpoint, from number: String, callee: SessionKey?,
                    plan: OutboundCallPlan) async throws -> String {
         guard let bound = signaling.withLockedValue({ $0 }) else { throw OutboundCallError(status: .serviceUnavailable, "the SIP bridge is not running yet") }
-        return try await bound.eventLoop.flatSubmit {
-            bound.value.placeCall(to: destination, peer: peer, from: number, callee: callee, plan: plan)
-        }.get()
+        do {
+            return try await bound.eventLoop.flatSubmit {
+                bound.value.placeCall(to: destination, peer: peer, from: number, callee: callee, plan: plan)
+            }.get()
+        } catch let limit as SIPCallLimitReached {
+            throw OutboundCallError(status: .serviceUnavailable, "\(limit.maxCalls) SIP calls are in progress (--sip-max-calls); try again later")
+        }
     }
 }
 
@@ -192,7 +197,7 @@ struct TwilioCalls {
         self.from = from
         apiBase = configuration.twilioAPIURL
         publicURL = configuration.publicURL
-        callerProof = TwilioCallerProof(configuration: configuration)
+        callerProof = TwilioCallerProof(authToken: configuration.twilioAuthToken)
     }
 
     func call(_ number: SessionKey, plan: OutboundCallPlan, hub: HubContext) async throws -> String {
@@ -204,7 +209,7 @@ struct TwilioCalls {
         if let purpose = plan.purpose { parameters.append(("purpose", purpose)) }
         let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         let lifetime = TimeInterval(TwilioCallerProof.outboundRingSeconds) + TwilioCallerProof.streamLifetime
-        let twiml = TwilioWebhook.twiML(streamURL: TwilioWebhook.mediaURL(base: base),
+        let twiml = TwiML.connectStream(url: TwilioWebhook.mediaURL(base: base),
                                         parameters: callerProof.signed(parameters, lifetime: lifetime))
         let form = [("To", number.rawValue), ("From", from), ("Twiml", twiml), ("Timeout", String(TwilioCallerProof.outboundRingSeconds))]
             .map { "\(Self.formEncoded($0.0))=\(Self.formEncoded($0.1))" }.joined(separator: "&")

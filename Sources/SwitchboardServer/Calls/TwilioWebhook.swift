@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import SwitchboardCore
+import SwitchboardTelephony
 
 /// The Twilio voice webhook: `POST /twilio/voice` (or `GET`) answers a call with TwiML that
 /// connects it to the hub's media stream, with the caller's number as a stream parameter (Twilio
@@ -14,7 +15,6 @@ enum TwilioWebhook {
     static let voicePath = "/twilio/voice"
 
     static func addRoutes(to router: Router<BasicRequestContext>, hub: HubContext) {
-        TwilioCallerProof.register(for: hub)
         router.post(RouterPath(voicePath)) { request, _ -> Response in
             // POST parameters are signed after the URL.
             let body = try await request.body.collect(upTo: 64 * 1024)
@@ -41,8 +41,8 @@ enum TwilioWebhook {
         var streamParameters: [(String, String)] = []
         if let caller { streamParameters.append(("from", caller.rawValue)) }
         if let sid = value("CallSid") { streamParameters.append(("callSid", sid)) }
-        let signed = TwilioCallerProof(configuration: hub.configuration).signed(streamParameters)
-        let twiml = twiML(streamURL: mediaURL(base: base), parameters: signed)
+        let signed = TwilioCallerProof(authToken: hub.configuration.twilioAuthToken).signed(streamParameters)
+        let twiml = TwiML.connectStream(url: mediaURL(base: base), parameters: signed)
         return Response(status: .ok, headers: [.contentType: "text/xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: twiml)))
     }
 
@@ -87,30 +87,5 @@ enum TwilioWebhook {
     static func mediaURL(base: String) -> String {
         let ws = base.hasPrefix("https://") ? "wss://" + base.dropFirst(8) : "ws://" + base.dropFirst(base.hasPrefix("http://") ? 7 : 0)
         return ws + RealtimeChannel.twilioMediaPath
-    }
-
-    /// `<Response><Connect><Stream url=…>` with `<Parameter>`s.
-    static func twiML(streamURL: String, parameters: [(String, String)]) -> String {
-        var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n<Response><Connect><Stream url=\"\(escaped(streamURL))\">"
-        for (name, value) in parameters {
-            xml += "<Parameter name=\"\(escaped(name))\" value=\"\(escaped(value))\"/>"
-        }
-        xml += "</Stream></Connect></Response>\n"
-        return xml
-    }
-
-    static func escaped(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 }

@@ -1,8 +1,11 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import SwitchboardCore
 import SwitchboardSIP
+import SwitchboardTelephony
 
 /// The SIP bridge as a service of the hub: binds the SIP UDP port, runs each call's session,
 /// and on shutdown hangs every call up (BYE) and waits for the sessions to save.
@@ -21,6 +24,8 @@ struct SIPService: Service {
         let advertisedHost = self.advertisedHost
         let host = self.host
         let bridge = self.bridge
+        let settings = Self.settings(hub.configuration, mediaHost: host, advertisedHost: advertisedHost)
+        let authentication = Self.authentication(hub, advertisedHost: advertisedHost)
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             // A datagram is read whole (NIO's default reads 2048 bytes and cuts the rest, which
@@ -28,7 +33,14 @@ struct SIPService: Service {
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = SIPSignaling(hub: hub, mediaHost: host, advertisedHost: advertisedHost, sessions: continuation)
+                    let handler = SIPSignaling(settings: settings, authentication: authentication, metrics: hub.metrics, logger: hub.logger) { call, context in
+                        var logger = hub.logger
+                        logger[metadataKey: "call.channel"] = "sip"
+                        logger[metadataKey: "session.key"] = "\(call.caller?.redacted ?? "new")"
+                        hub.metrics.calls(channel: call.channel)
+                        continuation.yield(try RealtimeChannel.attachSession(channel: context.channel, request: ConnectionRequest(call: call),
+                                                                            hub: hub, logger: logger))
+                    }
                     bridge.attach(NIOLoopBound(handler, eventLoop: channel.eventLoop))
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
@@ -46,5 +58,26 @@ struct SIPService: Service {
             bridge.hangUpAll { continuation.finish() }
         }
         try? await channel.close()
+    }
+
+    /// The bridge's settings from the hub's: the SIP limits, the media policy.
+    static func settings(_ configuration: HubConfiguration, mediaHost: String, advertisedHost: String) -> SIPSignaling.Settings {
+        let agent = SIPUserAgent.Configuration(localHost: advertisedHost, localPort: 0, maxCalls: configuration.sipMaxCalls,
+                                               invitesPerSecond: configuration.sipInvitesPerSecond > 0 ? configuration.sipInvitesPerSecond : nil,
+                                               mediaToAnyAddress: configuration.sipMediaAnyAddress)
+        return SIPSignaling.Settings(agent: agent, mediaHost: mediaHost, advertisedHost: advertisedHost,
+                                     mediaAnyAddress: configuration.sipMediaAnyAddress, rtpTimeout: configuration.rtpTimeout.map { TimeAmount($0) })
+    }
+
+    /// Trusted peers and digest users (`--sip-trust`, `--sip-users`); checked by `validate()`
+    /// at start-up, so a failure here (a file changed since) refuses every untrusted caller.
+    static func authentication(_ hub: HubContext, advertisedHost: String) -> SIPAuthentication {
+        do {
+            return try hub.configuration.sipAuthentication(advertisedHost: advertisedHost)
+        } catch {
+            hub.logger.error("SIP authentication settings unusable; untrusted callers are refused", metadata: ["error": "\(error)"])
+            return SIPAuthentication(trusted: .loopback, realm: advertisedHost, users: nil, secret: [],
+                                     wallClock: { Int64(Date().timeIntervalSince1970) })
+        }
     }
 }

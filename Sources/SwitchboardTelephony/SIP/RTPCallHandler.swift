@@ -17,31 +17,31 @@ import SwitchboardSIP
 /// stranger who finds the port cannot inject audio (RTP bleed). A call that sends no RTP for
 /// `--rtp-timeout` while not on hold is hung up (BYE), like Asterisk's `rtptimeout`. Packets
 /// that are not RTP are dropped.
-final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    typealias InboundOut = CallEvent
-    typealias OutboundIn = CallCommand
-    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
+    package typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    package typealias InboundOut = CallEvent
+    package typealias OutboundIn = CallCommand
+    package typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
-    static let packetBytes = 160
-    static let packetInterval: TimeAmount = .milliseconds(20)
+    package static let packetBytes = 160
+    package static let packetInterval: TimeAmount = .milliseconds(20)
 
     /// Where media may come from and how long it may pause.
-    struct Policy: Sendable {
+    package struct Policy: Sendable {
         /// The SIP signalling peer's IP; RTP from other IPs is dropped unless `anyAddress`.
-        var signallingHost: String?
+        package var signallingHost: String?
         /// Accept (and latch) RTP from any address (`--sip-media-any-address`).
-        var anyAddress = false
+        package var anyAddress = false
         /// Hang up after this long without RTP or RTCP while media is expected; nil: never.
-        var rtpTimeout: TimeAmount?
+        package var rtpTimeout: TimeAmount?
 
         /// Packets in sequence that latch a source: one from the signalling IP, three from
         /// anywhere else (Asterisk learns from 4; a stranger has to win a race of three).
-        var probation: Int { anyAddress ? 3 : 1 }
+        package var probation: Int { anyAddress ? 3 : 1 }
     }
 
     /// The call's SIP Call-ID (an outbound call's is known once its INVITE is made).
-    var callID: String { callIDSource() }
+    package var callID: String { callIDSource() }
     private let callIDSource: @Sendable () -> String
     private let caller: SessionKey?
     /// Whether the SIP layer proved `caller`: a trusted peer's identity, a digest-authenticated
@@ -51,7 +51,7 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// An outbound call's media waits for the answer; an inbound call's starts at once.
     private var answered: Bool
     private var media: SIPMedia
-    private let metrics: HubMetrics
+    private let metrics: any TelephonyMetrics
     private let logger: Logger
     private let onHangUp: @Sendable (String) -> Void
 
@@ -75,9 +75,9 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     private(set) var packetsReceived = 0
     private(set) var packetsSent = 0
 
-    init(callID: @escaping @Sendable () -> String, caller: SessionKey?, callerVerified: Bool = false, media: SIPMedia,
+    package init(callID: @escaping @Sendable () -> String, caller: SessionKey?, callerVerified: Bool = false, media: SIPMedia,
          outbound: OutboundCallPlan? = nil,
-         policy: Policy = Policy(), metrics: HubMetrics, logger: Logger, onHangUp: @escaping @Sendable (String) -> Void) {
+         policy: Policy = Policy(), metrics: any TelephonyMetrics, logger: Logger, onHangUp: @escaping @Sendable (String) -> Void) {
         self.policy = policy
         self.latch = RTPSourceLatch(allowedHost: policy.anyAddress ? nil : policy.signallingHost, probation: policy.probation)
         self.callIDSource = callID
@@ -112,15 +112,15 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// One packet of silence in the call's codec.
     private var silenceByte: UInt8 { media.codec == .pcma ? 0xD5 : 0xFF }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    package func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-    func channelActive(context: ChannelHandlerContext) {
+    package func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
         if answered { start(context: context) }
     }
 
     /// The called party answered an outbound call with this media.
-    func answer(_ media: SIPMedia) {
+    package func answer(_ media: SIPMedia) {
         guard !answered, let context else { return }
         answered = true
         update(media)
@@ -136,19 +136,19 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
         scheduleTick(context: context)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         ticker?.cancel()
         ticker = nil
         context.fireChannelInactive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    package func handlerRemoved(context: ChannelHandlerContext) {
         ticker?.cancel()
         self.context = nil
     }
 
     /// The remote party changed its media (re-INVITE): address, codec or hold.
-    func update(_ media: SIPMedia) {
+    package func update(_ media: SIPMedia) {
         let codecChanged = media.payloadType != self.media.payloadType
         let remoteChanged = media.remote != self.media.remote
         self.media = media
@@ -165,7 +165,7 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     // MARK: Caller → call
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         guard answered else { return }
         let bytes = envelope.data.readableBytesView
@@ -295,7 +295,7 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     // MARK: Call → caller
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .play(let text):
             var bytes: [UInt8] = []
@@ -320,5 +320,5 @@ final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
         promise?.succeed(())
     }
 
-    func flush(context: ChannelHandlerContext) {}
+    package func flush(context: ChannelHandlerContext) {}
 }

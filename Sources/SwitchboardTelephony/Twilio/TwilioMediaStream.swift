@@ -16,16 +16,16 @@ import SwitchboardCore
 /// the session key, so calling back resumes the conversation. An unproven one (no signature, a
 /// forged, expired or reused one) ends the stream with 1008 when a Twilio auth token is
 /// configured; on a loopback hub without one the call goes on with `callerVerified == false`.
-final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
-    typealias InboundIn = WebSocketFrame
-    typealias InboundOut = CallEvent
-    typealias OutboundIn = CallCommand
-    typealias OutboundOut = WebSocketFrame
+package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
+    package typealias InboundIn = WebSocketFrame
+    package typealias InboundOut = CallEvent
+    package typealias OutboundIn = CallCommand
+    package typealias OutboundOut = WebSocketFrame
 
     private let logger: Logger
-    private let metrics: HubMetrics
+    private let metrics: any TelephonyMetrics
     /// Checks the signed caller parameters of `start`.
-    let callerProof: TwilioCallerProof
+    package let callerProof: TwilioCallerProof
     private(set) var streamSid: String?
     private var closing = false
     /// Set when a message means the stream cannot go on (an audio format the hub cannot take,
@@ -36,35 +36,34 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
     private var droppedTotal = 0
 
     /// Limits on what a Twilio peer sends; anything beyond them is dropped, never trusted.
-    enum Limits {
+    package enum Limits {
         /// Longest `streamSid` (Twilio's are `MZ` and 32 hex digits); it is echoed in every message out.
-        static let streamSid = 128
+        package static let streamSid = 128
         /// Longest mark name read back (the bridge's own are `item_id@milliseconds`).
-        static let markName = 256
+        package static let markName = 256
         /// Longest `callSid`, agent name and purpose taken from `start`.
-        static let callSid = 128
-        static let agent = 64
-        static let purpose = 500
+        package static let callSid = 128
+        package static let agent = 64
+        package static let purpose = 500
         /// Characters of an untrusted value quoted in a log line or a close reason.
-        static let quoted = 48
+        package static let quoted = 48
         /// Unreadable messages after which the stream is closed (1008): a peer that sends this
         /// many is not a phone call.
-        static let droppedBeforeClosing = 500
+        package static let droppedBeforeClosing = 500
         /// Drops logged at info per stream; the rest at debug (the metric counts them all).
-        static let loggedDrops = 10
+        package static let loggedDrops = 10
     }
 
-    /// `callerProof`: by default the proof of the hub these metrics belong to (a hub registers
-    /// it with its Twilio routes); for metrics of no hub, one no stream can meet.
-    init(logger: Logger, metrics: HubMetrics, callerProof: TwilioCallerProof? = nil) {
+    /// `callerProof`: the hub's, which signed the TwiML that opened this stream.
+    package init(logger: Logger, metrics: any TelephonyMetrics, callerProof: TwilioCallerProof) {
         self.logger = logger
         self.metrics = metrics
-        self.callerProof = callerProof ?? TwilioCallerProof.registered(for: metrics)
+        self.callerProof = callerProof
     }
 
     // MARK: Twilio → call
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text:
@@ -88,12 +87,12 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    package func channelReadComplete(context: ChannelHandlerContext) {
         context.fireChannelReadComplete()
     }
 
     /// Reads one Twilio message; `nil` for messages the call has no use for or cannot read.
-    func message(_ payload: ByteBuffer) -> CallEvent? {
+    package func message(_ payload: ByteBuffer) -> CallEvent? {
         enum Kind { case media, start, dtmf, mark, stop, connected, unknown(String), malformed }
         let kind = payload.withUnsafeReadableBytes { raw -> Kind in
             guard let range = MemberPeek.string("event", in: raw) else { return .malformed }
@@ -234,7 +233,7 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     /// The close reason of a stream whose caller is not proven.
-    static func refusalReason(_ outcome: TwilioCallerProof.Outcome) -> String {
+    package static func refusalReason(_ outcome: TwilioCallerProof.Outcome) -> String {
         switch outcome {
         case .verified: return ""
         case .missing: return "the caller is not proven: start carries no signature from this hub's TwiML"
@@ -247,7 +246,7 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
     /// Why `start.mediaFormat` is not one the hub takes (μ-law, 8 kHz, mono), or `nil` when it
     /// is. Absent members mean Twilio's defaults; numbers are read exactly (1e19, -1, 8000.5 and
     /// "8000" are not 8000) and quoted back shortened.
-    static func unsupportedFormat(_ value: JSONValue) -> String? {
+    package static func unsupportedFormat(_ value: JSONValue) -> String? {
         guard let format = value.objectValue else { return "expected audio/x-mulaw at 8000 Hz, mono; mediaFormat is not an object" }
         let encodingValue = format["encoding"]
         let encoding = encodingValue.map { $0.stringValue ?? $0.jsonString } ?? "audio/x-mulaw"
@@ -260,14 +259,14 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     /// A JSON number that is exactly an `Int` (no fraction, in range), else `nil`; never traps.
-    static func exactInteger(_ value: JSONValue) -> Int? {
+    package static func exactInteger(_ value: JSONValue) -> Int? {
         guard case .number(let text) = value, text.utf8.count <= 32 else { return nil }
         if let exact = Int(text) { return exact }
         return Double(text).flatMap { Int(exactly: $0) }
     }
 
     /// Whether `text` is 1…`maximumLength` ASCII letters, digits, `-`, `_`, `.` or `:`.
-    static func isToken(_ text: String, maximumLength: Int) -> Bool {
+    package static func isToken(_ text: String, maximumLength: Int) -> Bool {
         let utf8 = text.utf8
         guard !utf8.isEmpty, utf8.count <= maximumLength else { return false }
         return utf8.allSatisfy { byte in
@@ -282,7 +281,7 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     /// `text` cut to a few dozen characters, for a log line or a close reason.
-    static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         text.count <= Limits.quoted ? text : String(text.prefix(Limits.quoted)) + "…"
     }
 
@@ -303,7 +302,7 @@ final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable {
 
     // MARK: Call → Twilio
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard let streamSid, !closing else {
             if case .hangUp = unwrapOutboundIn(data) { close(context: context, code: .normalClosure) }
             promise?.succeed(())

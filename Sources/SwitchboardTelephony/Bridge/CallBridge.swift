@@ -11,26 +11,26 @@ import SwitchboardCore
 /// G.711 codec (the model is asked for that format, so nothing is re-encoded); the agent's audio
 /// comes back as play commands followed by marks; a barge-in clears the phone's queue at once
 /// and truncates the answer where the caller stopped hearing it; DTMF keys become a user turn.
-final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
-    typealias InboundIn = CallEvent
-    typealias InboundOut = WebSocketFrame
-    typealias OutboundIn = WebSocketFrame
-    typealias OutboundOut = CallCommand
+package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
+    package typealias InboundIn = CallEvent
+    package typealias InboundOut = WebSocketFrame
+    package typealias OutboundIn = WebSocketFrame
+    package typealias OutboundOut = CallCommand
 
     /// Called once, on the loop: with the call when it starts (attach the session after this
     /// handler), or with `nil` when the call ends before it started.
-    typealias Start = (CallStart?, ChannelHandlerContext) throws -> Void
+    package typealias Start = (CallStart?, ChannelHandlerContext) throws -> Void
 
-    struct Settings: Sendable {
+    package struct Settings: Sendable {
         /// Keys pressed with no more than this between them form one entry (`#` ends it early).
-        var dtmfGap: TimeAmount = .milliseconds(1500)
+        package var dtmfGap: TimeAmount = .milliseconds(1500)
         /// The server VAD's silence before the end of a turn.
-        var silenceDurationMilliseconds = 500
+        package var silenceDurationMilliseconds = 500
     }
 
     private let settings: Settings
     private let logger: Logger
-    private let metrics: HubMetrics?
+    private let metrics: (any TelephonyMetrics)?
     private var onStart: Start?
     private var call: CallStart?
     private var playback = CallPlayback()
@@ -38,23 +38,23 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     private var dtmfTimer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
-    init(settings: Settings = Settings(), logger: Logger, metrics: HubMetrics? = nil, onStart: @escaping Start) {
+    package init(settings: Settings = Settings(), logger: Logger, metrics: (any TelephonyMetrics)? = nil, onStart: @escaping Start) {
         self.settings = settings
         self.logger = logger
         self.metrics = metrics
         self.onStart = onStart
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    package func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    package func handlerRemoved(context: ChannelHandlerContext) {
         dtmfTimer?.cancel()
         self.context = nil
     }
 
     // MARK: Caller → session
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .started(let start):
             guard call == nil, let onStart else { return }
@@ -90,11 +90,11 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    package func channelReadComplete(context: ChannelHandlerContext) {
         context.fireChannelReadComplete()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         dtmfTimer?.cancel()
         if let onStart {
             self.onStart = nil
@@ -142,7 +142,7 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
 
     // MARK: Session → caller
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let frame = unwrapOutboundIn(data)
         switch frame.opcode {
         case .text:
@@ -205,7 +205,7 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
 
     /// The call's session settings: G.711 both ways, server VAD that answers and can be
     /// interrupted, transcription of the caller.
-    static func sessionUpdate(codec: AudioFormat, silence: Int) -> ByteBuffer {
+    package static func sessionUpdate(codec: AudioFormat, silence: Int) -> ByteBuffer {
         let format = codec.json(in: .ga)
         let turnDetection = JSONValue.object(JSONObject([
             ("type", .string("server_vad")), ("silence_duration_ms", .int(silence)),
@@ -226,7 +226,7 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
         return RealtimeEvent(type: "session.update", [("session", .object(session))]).encoded()
     }
 
-    static func systemMessage(_ text: String) -> RealtimeEvent {
+    package static func systemMessage(_ text: String) -> RealtimeEvent {
         RealtimeEvent(type: "conversation.item.create", [
             ("item", .object(JSONObject([
                 ("type", .string("message")), ("role", .string("system")),
@@ -239,7 +239,7 @@ final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     private static let appendSuffix = Array(#""}"#.utf8)
 
     /// `input_audio_buffer.append` with the caller's audio: base64 copied as it came, raw bytes encoded.
-    static func append(_ audio: CallAudio, allocator: ByteBufferAllocator) -> ByteBuffer {
+    package static func append(_ audio: CallAudio, allocator: ByteBufferAllocator) -> ByteBuffer {
         switch audio {
         case .base64(let text):
             var out = allocator.buffer(capacity: appendPrefix.count + text.readableBytes + appendSuffix.count)

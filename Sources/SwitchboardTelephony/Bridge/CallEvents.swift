@@ -3,41 +3,56 @@ import RealtimeProtocol
 import SwitchboardCore
 
 /// How a call begins: who is calling (the session key) and in which codec.
-struct CallStart: Sendable {
+package struct CallStart: Sendable {
     /// The caller's number in E.164, when it is one: the session key, so calling back resumes.
-    var caller: SessionKey?
+    package var caller: SessionKey?
     /// Whether the bridge proved `caller` (a signed Twilio parameter, a trusted or authenticated
     /// SIP peer). Only a proven number keys the session and names the customer; an unproven one
     /// gets a session of its own and a guest customer.
-    var callerVerified: Bool = true
+    package var callerVerified: Bool = true
     /// The provider's id for the call (Twilio's `CallSid`, SIP's `Call-ID`), for logs.
-    var callID: String
+    package var callID: String
     /// The call's G.711 law as a realtime format (`g711ulaw` or `g711alaw`): the model is asked
     /// for it both ways, so call audio is never re-encoded.
-    var codec: AudioFormat
+    package var codec: AudioFormat
     /// Which bridge carries the call (`twilio`, `sip`), for logs and metrics.
-    var channel: String
+    package var channel: String
     /// A call the hub placed: the agent to talk with, and why the hub is calling (the agent
     /// speaks first, saying so).
-    var outbound: OutboundCallPlan?
+    package var outbound: OutboundCallPlan?
+
+    package init(caller: SessionKey?, callerVerified: Bool = true, callID: String, codec: AudioFormat, channel: String,
+                 outbound: OutboundCallPlan? = nil) {
+        self.caller = caller
+        self.callerVerified = callerVerified
+        self.callID = callID
+        self.codec = codec
+        self.channel = channel
+        self.outbound = outbound
+    }
 }
 
 /// What an outbound call is for.
-struct OutboundCallPlan: Sendable, Equatable {
+package struct OutboundCallPlan: Sendable, Equatable {
     /// The persona that makes the call; `nil`: the session's current agent.
-    var agent: String?
+    package var agent: String?
     /// Why the hub is calling, told to the agent.
-    var purpose: String?
+    package var purpose: String?
+
+    package init(agent: String? = nil, purpose: String? = nil) {
+        self.agent = agent
+        self.purpose = purpose
+    }
 }
 
 /// Audio of a call as it travels: Twilio carries base64 text, RTP carries raw bytes.
-enum CallAudio: Sendable {
+package enum CallAudio: Sendable {
     case base64(ByteBuffer)
     case raw(ByteBuffer)
 }
 
 /// What a phone bridge's wire format hands the call bridge.
-enum CallEvent: Sendable {
+package enum CallEvent: Sendable {
     /// The call is up; audio may follow.
     case started(CallStart)
     /// The caller's audio, in the call's codec.
@@ -51,7 +66,7 @@ enum CallEvent: Sendable {
 }
 
 /// What the call bridge asks a phone bridge's wire format to do.
-enum CallCommand: Sendable {
+package enum CallCommand: Sendable {
     /// Play this audio (base64 text of the call's codec) after what is queued.
     case play(ByteBuffer)
     /// Report `played(mark:)` once everything queued before it has been played.

@@ -1,5 +1,4 @@
 import Foundation
-import HTTPTypes
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -11,27 +10,52 @@ import SwitchboardSIP
 /// deterministic `SIPUserAgent` and carries out what it asks (send, answer, hang up). Each
 /// accepted call gets its own RTP socket whose pipeline is the call's media, the call bridge
 /// and, once started, the caller's session, exactly as a Twilio stream's is.
-final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
+    package typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    package typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
-    struct Call {
-        var channel: (any Channel)?
-        var handler: RTPCallHandler?
+    /// Where the bridge listens and what its calls may do.
+    package struct Settings: Sendable {
+        /// The user agent's settings; its port is filled in once the socket is bound.
+        package var agent: SIPUserAgent.Configuration
+        /// The address each call's RTP socket binds to.
+        package var mediaHost: String
+        /// The address peers reach the hub at (Via, Contact, SDP).
+        package var advertisedHost: String
+        /// Accept (and latch) RTP from any address (`--sip-media-any-address`).
+        package var mediaAnyAddress = false
+        /// Hang up a call whose RTP stops for this long; `nil`: never.
+        package var rtpTimeout: TimeAmount?
+
+        package init(agent: SIPUserAgent.Configuration, mediaHost: String, advertisedHost: String, mediaAnyAddress: Bool = false,
+                     rtpTimeout: TimeAmount? = nil) {
+            self.agent = agent
+            self.mediaHost = mediaHost
+            self.advertisedHost = advertisedHost
+            self.mediaAnyAddress = mediaAnyAddress
+            self.rtpTimeout = rtpTimeout
+        }
+    }
+
+    /// Starts the caller's session on a call's media channel, after its call bridge (called on
+    /// the call's event loop with the bridge's context).
+    package typealias StartSession = @Sendable (CallStart, ChannelHandlerContext) throws -> Void
+
+    package struct Call {
+        package var channel: (any Channel)?
+        package var handler: RTPCallHandler?
         /// An outbound call not answered in time is given up.
-        var ringTimer: Scheduled<Void>?
+        package var ringTimer: Scheduled<Void>?
     }
 
     /// How long an outbound call may ring.
-    static let ringTimeout: TimeAmount = .seconds(45)
+    package static let ringTimeout: TimeAmount = .seconds(45)
 
     /// Made when the socket is bound, so headers carry the port it got.
     private var agent: SIPUserAgent
-    private let hub: HubContext
-    private let mediaHost: String
-    private let advertisedHost: String
-    /// Hands each call's session driver to the service, which runs it.
-    private let sessions: AsyncStream<SessionDriver>.Continuation
+    private let settings: Settings
+    private let metrics: any TelephonyMetrics
+    private let startSession: StartSession
     private var calls: [String: Call] = [:]
     private var timer: Scheduled<Void>?
     /// When `timer` fires.
@@ -42,58 +66,42 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     private var context: ChannelHandlerContext?
     private var logger: Logger
 
-    /// Trusted peers and digest users (`--sip-trust`, `--sip-users`); checked by `validate()`
-    /// at start-up, so a failure here (the file changed since) refuses every untrusted caller.
+    /// Trusted peers and digest users.
     private let authentication: SIPAuthentication
 
-    init(hub: HubContext, mediaHost: String, advertisedHost: String, sessions: AsyncStream<SessionDriver>.Continuation) {
-        var authentication: SIPAuthentication
-        do {
-            authentication = try hub.configuration.sipAuthentication(advertisedHost: advertisedHost)
-        } catch {
-            hub.logger.error("SIP authentication settings unusable; untrusted callers are refused", metadata: ["error": "\(error)"])
-            authentication = SIPAuthentication(trusted: .loopback, realm: advertisedHost, users: nil, secret: [],
-                                               wallClock: { Int64(Date().timeIntervalSince1970) })
-        }
+    package init(settings: Settings, authentication: SIPAuthentication, metrics: any TelephonyMetrics, logger: Logger,
+         startSession: @escaping StartSession) {
+        self.settings = settings
         self.authentication = authentication
-        self.agent = SIPUserAgent(configuration: Self.agentConfiguration(hub.configuration, host: advertisedHost, port: 0),
-                                  authentication: authentication)
-        self.hub = hub
-        self.mediaHost = mediaHost
-        self.advertisedHost = advertisedHost
-        self.sessions = sessions
-        logger = hub.logger
-        logger[metadataKey: "call.channel"] = "sip"
+        self.agent = SIPUserAgent(configuration: settings.agent, authentication: authentication)
+        self.metrics = metrics
+        self.startSession = startSession
+        self.logger = logger
+        self.logger[metadataKey: "call.channel"] = "sip"
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    private var advertisedHost: String { settings.advertisedHost }
 
-    func channelActive(context: ChannelHandlerContext) {
-        agent = SIPUserAgent(configuration: Self.agentConfiguration(hub.configuration, host: advertisedHost,
-                                                                    port: context.channel.localAddress?.port ?? 0),
-                             authentication: authentication)
+    package func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    package func channelActive(context: ChannelHandlerContext) {
+        var configuration = settings.agent
+        configuration.localPort = context.channel.localAddress?.port ?? 0
+        agent = SIPUserAgent(configuration: configuration, authentication: authentication)
         context.fireChannelActive()
-    }
-
-    /// The user agent's settings, with the hub's SIP limits.
-    static func agentConfiguration(_ hub: HubConfiguration, host: String, port: Int) -> SIPUserAgent.Configuration {
-        SIPUserAgent.Configuration(localHost: host, localPort: port, maxCalls: hub.sipMaxCalls,
-                                   invitesPerSecond: hub.sipInvitesPerSecond > 0 ? hub.sipInvitesPerSecond : nil,
-                                   mediaToAnyAddress: hub.sipMediaAnyAddress)
     }
 
     /// Where a call's RTP may come from and how long it may pause.
     private func mediaPolicy(signallingHost: String) -> RTPCallHandler.Policy {
-        RTPCallHandler.Policy(signallingHost: signallingHost, anyAddress: hub.configuration.sipMediaAnyAddress,
-                              rtpTimeout: hub.configuration.rtpTimeout.map { TimeAmount($0) })
+        RTPCallHandler.Policy(signallingHost: signallingHost, anyAddress: settings.mediaAnyAddress, rtpTimeout: settings.rtpTimeout)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    package func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         self.context = nil
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         guard let host = envelope.remoteAddress.ipAddress, let port = envelope.remoteAddress.port else { return }
         let datagram = Array(envelope.data.readableBytesView)
@@ -101,12 +109,12 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Ends every call (BYE), for shutdown.
-    func hangUpAll() {
+    package func hangUpAll() {
         for callID in calls.keys { perform(agent.hangUp(callID: callID, now: .now)) }
     }
 
     /// The session asked to end the call (its connection closed): BYE, then its media closes.
-    func hangUp(callID: String) {
+    package func hangUp(callID: String) {
         guard calls[callID] != nil else { return }
         perform(agent.hangUp(callID: callID, now: .now))
     }
@@ -154,7 +162,6 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     private func reportStatistics() {
         let now = agent.statistics
         guard now != reported else { return }
-        let metrics = hub.metrics
         if now.refusedMaxCalls > reported.refusedMaxCalls { metrics.sipRefused("max_calls", count: now.refusedMaxCalls - reported.refusedMaxCalls) }
         if now.refusedInviteRate > reported.refusedInviteRate { metrics.sipRefused("invite_rate", count: now.refusedInviteRate - reported.refusedInviteRate) }
         if now.refusedOverload > reported.refusedOverload { metrics.sipRefused("overload", count: now.refusedOverload - reported.refusedOverload) }
@@ -238,13 +245,12 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
 
     /// Places a call to `destination` (a number or `sip:` URI) through `peer`: its RTP socket is
     /// opened first, so the INVITE's offer names its port. The called number is the session's key.
-    func placeCall(to destination: String, peer: SIPEndpoint, from number: String, callee: SessionKey?,
+    package func placeCall(to destination: String, peer: SIPEndpoint, from number: String, callee: SessionKey?,
                    plan: OutboundCallPlan) -> EventLoopFuture<String> {
         guard let context else { return MultiThreadedEventLoopGroup.singleton.next().makeFailedFuture(ChannelError.ioOnClosedChannel) }
         guard !agent.isAtCallLimit else {
-            hub.metrics.sipRefused("max_calls")
-            return context.eventLoop.makeFailedFuture(OutboundCallError(
-                status: .serviceUnavailable, "\(hub.configuration.sipMaxCalls) SIP calls are in progress (--sip-max-calls); try again later"))
+            metrics.sipRefused("max_calls", count: 1)
+            return context.eventLoop.makeFailedFuture(SIPCallLimitReached(maxCalls: agent.configuration.maxCalls ?? 0))
         }
         let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
         let placeholder = SIPMedia(remote: peer, codec: .pcmu, payloadType: 0, telephoneEventPayloadType: nil)
@@ -274,8 +280,8 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     /// Binds a call's RTP socket with its pipeline: media, call bridge, and the session once started.
     private func openMedia(callID: @escaping @Sendable () -> String, party: SessionKey?, partyVerified: Bool, media: SIPMedia, outbound: OutboundCallPlan?,
                            policy: RTPCallHandler.Policy, signalingLoop: any EventLoop) -> EventLoopFuture<(any Channel, RTPCallHandler)> {
-        let hub = self.hub
-        let sessions = self.sessions
+        let metrics = self.metrics
+        let startSession = self.startSession
         let logger = self.logger
         let signaling = NIOLoopBound(self, eventLoop: signalingLoop)
         let handlerBox = NIOLockedValueBox<RTPCallHandler?>(nil)
@@ -283,26 +289,26 @@ final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = RTPCallHandler(callID: callID, caller: party, callerVerified: partyVerified, media: media, outbound: outbound,
-                                                 policy: policy, metrics: hub.metrics, logger: logger) { _ in
+                                                 policy: policy, metrics: metrics, logger: logger) { _ in
                         let id = callID()
                         signalingLoop.execute { signaling.value.hangUp(callID: id) }
                     }
                     handlerBox.withLockedValue { $0 = handler }
                     try channel.pipeline.syncOperations.addHandler(handler)
-                    try channel.pipeline.syncOperations.addHandler(CallBridge(logger: logger, metrics: hub.metrics) { call, bridgeContext in
+                    try channel.pipeline.syncOperations.addHandler(CallBridge(logger: logger, metrics: metrics) { call, bridgeContext in
                         guard let call else { return }
-                        var sessionLogger = logger
-                        sessionLogger[metadataKey: "session.key"] = "\(call.caller?.redacted ?? "new")"
-                        hub.metrics.calls(channel: call.channel)
-                        let driver = try RealtimeChannel.attachSession(channel: bridgeContext.channel, request: ConnectionRequest(call: call),
-                                                                       hub: hub, logger: sessionLogger)
-                        sessions.yield(driver)
+                        try startSession(call, bridgeContext)
                     })
                 }
             }
-        return bootstrap.bind(host: mediaHost, port: 0).hop(to: signalingLoop).flatMapThrowing { channel in
+        return bootstrap.bind(host: settings.mediaHost, port: 0).hop(to: signalingLoop).flatMapThrowing { channel in
             guard let handler = handlerBox.withLockedValue({ $0 }) else { throw ChannelError.ioOnClosedChannel }
             return (channel, handler)
         }
     }
+}
+
+/// An outbound call refused because the bridge already carries its most calls.
+package struct SIPCallLimitReached: Error, Sendable, Equatable {
+    package var maxCalls: Int
 }

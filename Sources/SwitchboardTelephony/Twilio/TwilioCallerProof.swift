@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOConcurrencyHelpers
+import SwitchboardCore
 
 /// Proof that a Twilio media stream carries the caller's number this hub put in its TwiML.
 ///
@@ -14,9 +15,9 @@ import NIOConcurrencyHelpers
 /// checked against `customParameters` and `start.callSid`: a valid, unexpired, unused one
 /// proves the number. Nonces are single-use within a process; on another replica a replay is
 /// bounded by the expiry.
-struct TwilioCallerProof: Sendable {
+package struct TwilioCallerProof: Sendable {
     /// How a stream's caller parameters turned out.
-    enum Outcome: String, Sendable {
+    package enum Outcome: String, Sendable {
         /// Signed by this hub, unexpired, first use: the number is proven.
         case verified
         /// No signature: the stream does not come from this hub's TwiML.
@@ -31,36 +32,37 @@ struct TwilioCallerProof: Sendable {
     }
 
     /// The parameter names the proof adds to a stream's TwiML.
-    enum Name {
-        static let expires = "expires"
-        static let nonce = "nonce"
-        static let signature = "signature"
+    package enum Name {
+        package static let expires = "expires"
+        package static let nonce = "nonce"
+        package static let signature = "signature"
     }
 
     /// How long a webhook's TwiML stays good: Twilio opens the stream within a second or two.
-    static let streamLifetime: TimeInterval = 60
+    package static let streamLifetime: TimeInterval = 60
     /// How long a call the hub placed rings before Twilio gives up (sent as `Timeout`); its
     /// TwiML runs once answered, so its parameters live this long plus `streamLifetime`.
-    static let outboundRingSeconds = 60
+    package static let outboundRingSeconds = 60
 
     /// The key that signs and verifies.
-    let key: SymmetricKey
+    package let key: SymmetricKey
     /// Whether a stream without a valid proof is refused (a Twilio auth token is configured);
     /// else (a loopback dev hub) such a call goes on unverified.
-    let required: Bool
+    package let required: Bool
     /// Nonces already used.
-    let nonces: TwilioNonces
+    package let nonces: TwilioNonces
 
-    init(key: SymmetricKey, required: Bool, nonces: TwilioNonces = .shared) {
+    package init(key: SymmetricKey, required: Bool, nonces: TwilioNonces = .shared) {
         self.key = key
         self.required = required
         self.nonces = nonces
     }
 
-    /// The hub's proof: keyed from `--twilio-auth-token` (required), or this process's random key.
-    init(configuration: HubConfiguration) {
-        if let token = configuration.twilioAuthToken {
-            self.init(key: Self.key(authToken: token), required: true)
+    /// A hub's proof: keyed from its Twilio auth token (required), or, without one, this
+    /// process's random key (a loopback development hub).
+    package init(authToken: String?) {
+        if let authToken {
+            self.init(key: Self.key(authToken: authToken), required: true)
         } else {
             self.init(key: Self.processKey, required: false)
         }
@@ -68,17 +70,17 @@ struct TwilioCallerProof: Sendable {
 
     /// The key derived from a Twilio auth token: the same on every replica that has the token,
     /// and not the token itself (which signs Twilio's own requests).
-    static func key(authToken: String) -> SymmetricKey {
+    package static func key(authToken: String) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(authToken.utf8)),
                                salt: Data("switchboard.twilio.caller".utf8), info: Data("stream-parameters-v1".utf8),
                                outputByteCount: 32)
     }
 
     /// A loopback hub's key without a token: random, for this process's life.
-    static let processKey = SymmetricKey(size: .bits256)
+    package static let processKey = SymmetricKey(size: .bits256)
 
     /// `parameters` with an expiry, a fresh nonce and the signature over all of them.
-    func signed(_ parameters: [(String, String)], lifetime: TimeInterval = streamLifetime, now: Date = Date()) -> [(String, String)] {
+    package func signed(_ parameters: [(String, String)], lifetime: TimeInterval = streamLifetime, now: Date = Date()) -> [(String, String)] {
         var nonce = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
         for index in nonce.indices { nonce[index] = UInt8.random(in: .min ... .max, using: &generator) }
@@ -91,11 +93,11 @@ struct TwilioCallerProof: Sendable {
 
     /// Checks a stream's custom parameters against `start.callSid` (the signed `callSid`
     /// parameter, when there is one, must be the stream's), and uses up the nonce when valid.
-    func verify(_ parameters: [(String, String)], callSid: String?, now: Date = Date()) -> Outcome {
+    package func verify(_ parameters: [(String, String)], callSid: String?, now: Date = Date()) -> Outcome {
         guard let presented = parameters.last(where: { $0.0 == Name.signature })?.1 else { return .missing }
         let signed = parameters.filter { $0.0 != Name.signature }
         guard Set(signed.map(\.0)).count == signed.count,
-              ConnectionRequest.constantTimeEquals(signature(of: signed), presented) else { return .forged }
+              ConstantTime.equals(signature(of: signed), presented) else { return .forged }
         func value(_ name: String) -> String? { signed.first(where: { $0.0 == name })?.1 }
         if let signedSid = value("callSid"), signedSid != callSid { return .forged }
         guard let expires = value(Name.expires).flatMap(Int64.init), let nonce = value(Name.nonce), !nonce.isEmpty else { return .forged }
@@ -104,7 +106,7 @@ struct TwilioCallerProof: Sendable {
     }
 
     /// base64url HMAC-SHA256 of the parameters sorted by name, each name and value length-prefixed.
-    func signature(of parameters: [(String, String)]) -> String {
+    package func signature(of parameters: [(String, String)]) -> String {
         var text = "switchboard-twilio-stream-v1\n"
         for (name, value) in parameters.sorted(by: { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }) {
             text += "\(name.utf8.count):\(name)=\(value.utf8.count):\(value)\n"
@@ -113,60 +115,30 @@ struct TwilioCallerProof: Sendable {
         return Data(code).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
-
-    // MARK: The hub's proof, for its media streams
-
-    private static let registered = NIOLockedValueBox<[ObjectIdentifier: (metrics: Weak, proof: TwilioCallerProof)]>([:])
-
-    final class Weak: @unchecked Sendable {
-        weak var value: HubMetrics?
-        init(_ value: HubMetrics) { self.value = value }
-    }
-
-    /// Makes `hub`'s proof the one its media streams use (they are built with the hub's
-    /// metrics); done when the Twilio routes are added.
-    static func register(for hub: HubContext) {
-        let proof = TwilioCallerProof(configuration: hub.configuration)
-        registered.withLockedValue { table in
-            table = table.filter { $0.value.metrics.value != nil }
-            let id = ObjectIdentifier(hub.metrics)
-            // Two hubs sharing metrics: a required proof is never relaxed.
-            if let existing = table[id], existing.proof.required, !proof.required { return }
-            table[id] = (Weak(hub.metrics), proof)
-        }
-    }
-
-    /// The proof of the hub with these metrics; unknown: a required one no stream can meet.
-    static func registered(for metrics: HubMetrics) -> TwilioCallerProof {
-        registered.withLockedValue { table in
-            guard let entry = table[ObjectIdentifier(metrics)], entry.metrics.value === metrics else { return nil }
-            return entry.proof
-        } ?? TwilioCallerProof(key: SymmetricKey(size: .bits256), required: true)
-    }
 }
 
 /// Nonces of stream proofs already used in this process, until they expire: a bounded set
 /// (past `capacity`, the oldest is forgotten; at 60 s that takes over 1,600 calls a second).
-final class TwilioNonces: Sendable {
-    static let shared = TwilioNonces()
+package final class TwilioNonces: Sendable {
+    package static let shared = TwilioNonces()
 
     private struct State {
-        var expiries: [String: Double] = [:]
-        var order: [(nonce: String, expires: Double)] = []
-        var head = 0
+        package var expiries: [String: Double] = [:]
+        package var order: [(nonce: String, expires: Double)] = []
+        package var head = 0
     }
 
     private let state = NIOLockedValueBox(State())
-    let capacity: Int
+    package let capacity: Int
 
-    init(capacity: Int = 100_000) {
+    package init(capacity: Int = 100_000) {
         self.capacity = max(1, capacity)
     }
 
-    var count: Int { state.withLockedValue { $0.expiries.count } }
+    package var count: Int { state.withLockedValue { $0.expiries.count } }
 
     /// Records `nonce` as used until `expires`; `false` when it already was.
-    func use(_ nonce: String, until expires: Double, now: Double) -> Bool {
+    package func use(_ nonce: String, until expires: Double, now: Double) -> Bool {
         state.withLockedValue { state in
             // Forget expired nonces at the front, and the oldest beyond the capacity.
             while state.head < state.order.count,
