@@ -2,21 +2,21 @@ import CSQLite
 import Foundation
 
 /// A value bound to a statement parameter.
-enum SQLiteValue: Sendable, Hashable {
+package enum SQLiteValue: Sendable, Hashable {
     case integer(Int)
     case text(String)
     case null
 
     /// Text, or `null` for `nil`.
-    static func optional(_ text: String?) -> SQLiteValue { text.map(SQLiteValue.text) ?? .null }
+    package static func optional(_ text: String?) -> SQLiteValue { text.map(SQLiteValue.text) ?? .null }
 }
 
 /// One open SQLite connection, the only owner of its `sqlite3` pointer. Every use holds the
 /// lock, so a transaction is never interleaved with another caller's statements; callers run
 /// it on `NIOThreadPool`, never on the cooperative pool.
-final class SQLiteConnection: @unchecked Sendable {
+package final class SQLiteConnection: @unchecked Sendable {
     /// The file, for messages.
-    let path: String
+    package let path: String
     private let lock = NSLock()
     private var handle: OpaquePointer?
     /// Guards `interruptible`: taken by `interrupt` (while a statement holds `lock`) and by
@@ -26,7 +26,7 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Opens (creating when missing) the file at `path`, read-write, serialized, with extended
     /// result codes, a busy timeout, foreign keys on and the WAL journal.
-    init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws(DataError) {
+    package init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws(DataError) {
         self.path = path
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
@@ -57,7 +57,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Runs `body` with the open database, holding the connection for its whole duration.
-    func withDatabase<T>(_ body: (SQLiteDatabase) throws(DataError) -> T) throws(DataError) -> T {
+    package func withDatabase<T>(_ body: (SQLiteDatabase) throws(DataError) -> T) throws(DataError) -> T {
         lock.lock()
         defer { lock.unlock() }
         guard let handle else { throw DataError.unavailable("the database \(path) is closed") }
@@ -65,7 +65,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Closes the connection; later uses throw `DataError.unavailable`.
-    func close() {
+    package func close() {
         lock.lock()
         defer { lock.unlock() }
         interruptLock.lock()
@@ -77,7 +77,7 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Stops the statement running now (from another thread): it fails with `SQLITE_INTERRUPT`
     /// and its transaction can be rolled back. For a cancelled task whose query runs long.
-    func interrupt() {
+    package func interrupt() {
         interruptLock.lock()
         defer { interruptLock.unlock() }
         if let interruptible { sqlite3_interrupt(interruptible) }
@@ -86,11 +86,11 @@ final class SQLiteConnection: @unchecked Sendable {
 
 /// The open database, lent to a closure by `SQLiteConnection.withDatabase`. Statements are
 /// prepared with bound parameters; nothing is ever spliced into SQL text.
-struct SQLiteDatabase {
+package struct SQLiteDatabase {
     let handle: OpaquePointer
 
     /// Runs SQL that takes no parameters (schema, pragmas, transaction control).
-    func execute(_ sql: String) throws(DataError) {
+    package func execute(_ sql: String) throws(DataError) {
         var message: UnsafeMutablePointer<CChar>?
         let code = sqlite3_exec(handle, sql, nil, nil, &message)
         defer { sqlite3_free(message) }
@@ -101,7 +101,7 @@ struct SQLiteDatabase {
 
     /// Runs one statement with `bindings` and returns how many rows it changed.
     @discardableResult
-    func run(_ sql: String, _ bindings: [SQLiteValue] = []) throws(DataError) -> Int {
+    package func run(_ sql: String, _ bindings: [SQLiteValue] = []) throws(DataError) -> Int {
         let statement = try prepare(sql, bindings)
         defer { sqlite3_finalize(statement) }
         while true {
@@ -113,7 +113,7 @@ struct SQLiteDatabase {
     }
 
     /// Runs one query with `bindings`, turning each row into a value with `decode`.
-    func query<T>(
+    package func query<T>(
         _ sql: String, _ bindings: [SQLiteValue] = [], _ decode: (inout SQLiteRow) throws(DataError) -> T
     ) throws(DataError) -> [T] {
         let statement = try prepare(sql, bindings)
@@ -130,7 +130,7 @@ struct SQLiteDatabase {
 
     /// Runs `body` in an immediate transaction: committed when it returns, rolled back when it
     /// throws.
-    func transaction<T>(_ body: () throws(DataError) -> T) throws(DataError) -> T {
+    package func transaction<T>(_ body: () throws(DataError) -> T) throws(DataError) -> T {
         try execute("BEGIN IMMEDIATE")
         do {
             let value = try body()
@@ -182,7 +182,7 @@ struct SQLiteDatabase {
 }
 
 /// The current row of a query, read column by column from the left.
-struct SQLiteRow {
+package struct SQLiteRow {
     fileprivate let statement: OpaquePointer
     private var column: Int32 = 0
 
@@ -191,7 +191,7 @@ struct SQLiteRow {
     }
 
     /// The next column as text (empty for `NULL`).
-    mutating func text() -> String {
+    package mutating func text() -> String {
         defer { column += 1 }
         guard let bytes = sqlite3_column_text(statement, column) else { return "" }
         let count = Int(sqlite3_column_bytes(statement, column))
@@ -199,7 +199,7 @@ struct SQLiteRow {
     }
 
     /// The next column as text, `nil` for `NULL`.
-    mutating func optionalText() -> String? {
+    package mutating func optionalText() -> String? {
         if sqlite3_column_type(statement, column) == SQLITE_NULL {
             column += 1
             return nil
@@ -208,9 +208,18 @@ struct SQLiteRow {
     }
 
     /// The next column as an integer.
-    mutating func integer() -> Int {
+    package mutating func integer() -> Int {
         defer { column += 1 }
         return Int(sqlite3_column_int64(statement, column))
+    }
+
+    /// The next column as an integer, `nil` for `NULL`.
+    package mutating func optionalInteger() -> Int? {
+        if sqlite3_column_type(statement, column) == SQLITE_NULL {
+            column += 1
+            return nil
+        }
+        return integer()
     }
 
     /// The next column as a `yyyy-MM-dd` day.

@@ -168,7 +168,7 @@ public final class SQLitePackDatabase: PackDatabase {
 
     /// Runs blocking work on the NIO thread pool even when the task is cancelled (the async
     /// `runIfActive` drops the work of a cancelled task): for COMMIT and ROLLBACK.
-    static func uncancellable(_ body: @escaping @Sendable () throws(DataError) -> Void) async throws {
+    package static func uncancellable(_ body: @escaping @Sendable () throws(DataError) -> Void) async throws {
         do {
             try await NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) { try body() }.get()
         } catch let error as DataError {
@@ -180,7 +180,7 @@ public final class SQLitePackDatabase: PackDatabase {
 
     /// Runs blocking work on the NIO thread pool; failures other than `DataError` and
     /// cancellation become `DataError.unavailable`.
-    static func onThreadPool<T: Sendable>(_ body: @escaping @Sendable () throws(DataError) -> T) async throws -> T {
+    package static func onThreadPool<T: Sendable>(_ body: @escaping @Sendable () throws(DataError) -> T) async throws -> T {
         do {
             return try await NIOThreadPool.singleton.runIfActive { try body() }
         } catch let error as DataError {

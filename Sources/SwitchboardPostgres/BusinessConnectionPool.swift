@@ -6,9 +6,9 @@ import Synchronization
 /// A `PostgresClient` and the task that runs it: lends connections with a bounded wait and maps
 /// every failure to `DataError`. Cancelling the run task (`shutdown`, or dropping the pool)
 /// closes every connection.
-final class BusinessConnectionPool: Sendable {
+package final class BusinessConnectionPool: Sendable {
     /// `host:port/database`, for messages.
-    let endpoint: String
+    package let endpoint: String
     private let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let connectionTimeout: Duration
@@ -25,7 +25,7 @@ final class BusinessConnectionPool: Sendable {
 
     /// Starts a pool for `location`, run by a task of its own; it connects on first use. Every
     /// connection sends `startupParameters` (settings such as `search_path`) when it opens.
-    static func start(
+    package static func start(
         location: PostgresURL, options: PostgresBusinessData.Options, startupParameters: [(String, String)] = [], logger: Logger
     ) -> BusinessConnectionPool {
         var configuration = location.clientConfiguration
@@ -44,7 +44,7 @@ final class BusinessConnectionPool: Sendable {
     }
 
     /// Closes every connection and stops the client; later uses throw `DataError.unavailable`.
-    func shutdown() async {
+    package func shutdown() async {
         isShutDown.withLock { $0 = true }
         runTask.cancel()
         await runTask.value
@@ -54,7 +54,7 @@ final class BusinessConnectionPool: Sendable {
     /// the connection timeout (the pool itself would queue the request for as long as the server
     /// stays down); once it is had, `body` runs to its end, so a change is never cut off between
     /// its commit and its answer. Every failure is mapped to `DataError`.
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (BusinessConnection) async throws -> T) async throws -> T {
+    package func withConnection<T: Sendable>(_ body: @escaping @Sendable (BusinessConnection) async throws -> T) async throws -> T {
         let endpoint = self.endpoint
         guard !isShutDown.withLock({ $0 }) else {
             throw DataError.unavailable("the business data at \(endpoint) is shut down")

@@ -2,12 +2,12 @@ import PostgresNIO
 import SwitchboardData
 
 /// Turns what postgres-nio throws into the `DataError` kinds callers act on.
-enum PostgresErrors {
+package enum PostgresErrors {
     /// `error` as a `DataError` (cancellation passes through): a broken rule of the schema
     /// (SQLSTATE class 23) is `constraint`; a schema or a value that is not what this program
     /// wrote (classes 42 and 22, an undecodable cell) is `corrupt`; everything else — no
     /// connection, authentication, a server shutting down, a deadlock — is `unavailable`.
-    static func map(_ error: any Error, endpoint: String) -> any Error {
+    package static func map(_ error: any Error, endpoint: String) -> any Error {
         switch error {
         case let error as DataError:
             return error

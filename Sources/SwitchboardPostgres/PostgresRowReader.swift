@@ -3,16 +3,16 @@ import SwitchboardData
 
 /// The cells of one result row, read from the left, each as the type the query selected it as.
 /// A cell that is not of that type is a `DataError.corrupt`.
-struct PostgresRowReader {
+package struct PostgresRowReader {
     private let row: PostgresRandomAccessRow
     private var column = 0
 
-    init(_ row: PostgresRow) {
+    package init(_ row: PostgresRow) {
         self.row = row.makeRandomAccess()
     }
 
     /// The next cell as `T` (`String?` for a nullable column).
-    mutating func next<T: PostgresDecodable>(_ type: T.Type = T.self) throws(DataError) -> T {
+    package mutating func next<T: PostgresDecodable>(_ type: T.Type = T.self) throws(DataError) -> T {
         guard column < row.count else {
             throw DataError.corrupt("a row has \(row.count) columns; column \(column + 1) was expected")
         }

@@ -6,7 +6,7 @@ import SwitchboardData
 /// user, password and database percent-decoded; the port 5432 and the database named after the
 /// user when left out; `sslmode` one of `disable`, `prefer` (the default), `require`,
 /// `verify-ca` and `verify-full`, where only the last two check the server's certificate.
-struct PostgresURL: Sendable {
+package struct PostgresURL: Sendable {
     var host: String
     var port: Int
     var username: String
@@ -26,7 +26,7 @@ struct PostgresURL: Sendable {
 
     /// Reads `text`; throws `DataError.unavailable` saying what is wrong with it (never with the
     /// password in the message).
-    init(parsing text: String) throws(DataError) {
+    package init(parsing text: String) throws(DataError) {
         let shown = DataLocation.postgres(url: text).description
         guard let components = URLComponents(string: text),
               let scheme = components.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql"
@@ -64,7 +64,7 @@ struct PostgresURL: Sendable {
     }
 
     /// `host:port/database`, for messages.
-    var endpoint: String {
+    package var endpoint: String {
         let shownHost = host.contains(":") ? "[\(host)]" : host
         return "\(shownHost):\(port)/\(database ?? username)"
     }
@@ -98,7 +98,7 @@ struct PostgresURL: Sendable {
 
 extension PostgresURL: CustomStringConvertible {
     /// The URL without its password, safe to log.
-    var description: String {
+    package var description: String {
         "postgres://\(username)\(password == nil ? "" : ":***")@\(endpoint)?sslmode=\(sslMode.rawValue)"
     }
 }
