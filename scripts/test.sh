@@ -49,6 +49,10 @@ echo "== phone calls: Twilio Media Streams, SIP with sipp and baresip"
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
   "$root/.venv/bin/python" -m pytest -q Tests/phone
 
+echo "== call records and webhooks: /v1/calls, a real webhook receiver, a hub killed mid-way"
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
+  "$root/.venv/bin/python" -m pytest -q Tests/calls
+
 echo "== hostile input: garbage URLs, extreme numbers, broken JSON, mutated events, Twilio, SIP and RTP"
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
   "$root/.venv/bin/python" -m pytest -q Tests/hostile

@@ -101,8 +101,10 @@ public enum CallEndReason: String, Sendable, Equatable, CaseIterable {
     case busy
     case failed
     case timeout
-    /// The hub shut down (or the session was taken over by another replica) while the call was up.
+    /// The hub shut down while the call was up.
     case hubShutdown = "hub_shutdown"
+    /// Another connection (on this replica or another) took the session over.
+    case takenOver = "taken_over"
 }
 
 /// An agent taking the call.

@@ -1,6 +1,7 @@
 import HTTPTypes
 import NIOHTTP1
 import RealtimeProtocol
+import SwitchboardCalls
 import SwitchboardCore
 import SwitchboardTelephony
 
@@ -52,6 +53,20 @@ struct ConnectionRequest: Sendable {
     var replayHistory = true
     /// The client settings the session starts with (a client secret's `session`).
     var initialSession: JSONObject?
+    /// The phone call the session is for, when a phone bridge opened it.
+    var call: CallStart?
+
+    /// How the session's call record starts: the phone call's channel, direction and parties,
+    /// or a realtime client's connection.
+    var recordStart: CallRecorder.Start {
+        guard let call else { return CallRecorder.Start(channel: .websocket, direction: .inbound) }
+        let channel: CallChannel = call.channel == "sip" ? .sip : .twilio
+        let number = call.caller?.rawValue
+        if call.outbound != nil {
+            return CallRecorder.Start(channel: channel, direction: .outbound, to: number, providerCallID: call.callID)
+        }
+        return CallRecorder.Start(channel: channel, direction: .inbound, from: number, providerCallID: call.callID)
+    }
 
     /// Reads the request target and headers; `identity` checks the credentials.
     init(uri: String, headers: HTTPHeaders, identity: IdentityPolicy) {
@@ -141,6 +156,7 @@ struct ConnectionRequest: Sendable {
         refusal = nil
         agent = call.outbound?.agent
         principal = nil
+        self.call = call
     }
 
     /// The error a refused client is sent.

@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import OpenAIRealtime
 import SwitchboardAgents
+import SwitchboardCalls
 import SwitchboardCore
 import SwitchboardData
 import SwitchboardPostgres
@@ -25,11 +26,19 @@ public enum Hub {
         try configuration.validate()
         try configuration.relay.validate()
         let (sessionStore, redis) = try await makeStore(configuration: configuration, given: store, logger: logger)
-        let hub = try await makeContext(configuration: configuration, metrics: metrics, logger: logger, model: model, store: sessionStore, packs: packs)
+        var context = try await makeContext(configuration: configuration, metrics: metrics, logger: logger, model: model, store: sessionStore, packs: packs)
+        let callStore = try await openCallStore(configuration: configuration, logger: logger)
+        let dispatcher = configuration.webhookURL.map { url in
+            WebhookDispatcher(store: callStore, secrets: [url: configuration.webhookSecret ?? ""],
+                              configuration: .init(requestTimeout: configuration.webhookTimeout), logger: logger)
+        }
+        context.calls = CallLog(store: callStore, webhooks: configuration.webhooks, metrics: metrics, logger: logger, onEvents: { dispatcher?.notify() })
+        let hub = context
         let router = Router()
         let sip = configuration.sipPort == nil ? nil : SIPBridge()
         addRoutes(to: router, hub: hub)
         OutboundCalls.addRoutes(to: router, hub: hub, sip: sip)
+        CallsAPI.addRoutes(to: router, hub: hub)
         var app = Application(
             router: router,
             server: HTTPServerBuilder { responder in RealtimeChannel(responder: responder, hub: hub) },
@@ -45,6 +54,11 @@ public enum Hub {
             app.addServices(Application(router: ops, configuration: .init(address: .hostname(configuration.host, port: opsPort), serverName: "switchboard-ops"),
                                         eventLoopGroupProvider: eventLoopGroup(configuration), logger: logger))
         }
+        // Services stop in reverse order: the call log saves the last records after the
+        // sessions end, and the store closes after everything that uses it.
+        app.addServices(CallStoreService(store: callStore))
+        if let dispatcher { app.addServices(dispatcher) }
+        app.addServices(CallLogService(log: hub.calls))
         if packs == nil, let opened = hub.packs { app.addServices(PackDataService(packs: opened)) }
         app.addServices(SessionStoreService(store: hub.store, live: hub.live, replicaID: configuration.replicaID, redis: redis, logger: logger))
         app.addServices(LeaseRenewalService(renewer: hub.leases, store: hub.store, ttl: configuration.leaseTTL, logger: logger))
@@ -53,6 +67,21 @@ public enum Hub {
             app.addServices(SIPService(hub: hub, host: sipHost, port: sipPort, advertisedHost: configuration.sipPublicHost ?? sipHost, bridge: sip))
         }
         return app
+    }
+
+    /// The call records' store at the `--data` location: a SQLite file beside the packs' (or
+    /// the packs' PostgreSQL database, in its own schema).
+    static func openCallStore(configuration: HubConfiguration, logger: Logger) async throws -> any CallStore {
+        do {
+            switch try DataLocation(parsing: configuration.data) {
+            case .sqlite(let path):
+                return try await SQLiteCallStore.open(path: SQLiteCallStore.path(forDataPath: path))
+            case .postgres(let url):
+                return try await PostgresCallStore.connect(url: url, logger: logger)
+            }
+        } catch {
+            throw ConfigurationError("--data \(DataLocation.redacted(configuration.data)): the call records could not be opened: \(error)")
+        }
     }
 
     /// The session store `--sessions` names: in memory, or Redis (checked at start: a hub that

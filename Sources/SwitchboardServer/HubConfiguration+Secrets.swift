@@ -7,9 +7,9 @@ extension HubConfiguration: CustomStringConvertible {
     /// `--data`, and secret query values in the model and router URLs. ``Redacted/register(_:)``
     /// them so that no log line shows them.
     public var secretValues: [String] {
-        var found: [String?] = apiKeys + serverKeys + adminKeys + [secretKey, modelAPIKey, routerAPIKey, twilioAuthToken]
+        var found: [String?] = apiKeys + serverKeys + adminKeys + [secretKey, modelAPIKey, routerAPIKey, twilioAuthToken, webhookSecret]
         found += secrets.keys.sorted().map { secrets[$0] }
-        for url in [sessions, data, model, routerURL, publicURL, twilioAPIURL, azureEndpoint] {
+        for url in [sessions, data, model, routerURL, publicURL, twilioAPIURL, azureEndpoint, webhookURL] {
             guard let url, let components = URLComponents(string: url) else { continue }
             found.append(components.password)
             found.append(components.percentEncodedPassword)

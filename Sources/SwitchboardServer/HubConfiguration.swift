@@ -93,6 +93,15 @@ public struct HubConfiguration: Sendable {
     /// The Twilio account's auth token: webhooks and media streams must carry a valid
     /// `X-Twilio-Signature`. Without one, the Twilio routes only answer on a loopback address.
     public var twilioAuthToken: String?
+    /// Where the calls' lifecycle webhooks go (`call.started`, `call.ended`, …), signed with
+    /// `webhookSecret`; `nil`: none are sent (calls are still recorded).
+    public var webhookURL: String?
+    /// The secret that signs webhooks (`Switchboard-Signature`, HMAC-SHA256).
+    public var webhookSecret: String?
+    /// The event types sent; `nil`: every type but `tool.called`.
+    public var webhookEvents: [String]?
+    /// Seconds a webhook endpoint has to answer one delivery.
+    public var webhookTimeout: Duration = .seconds(10)
     /// The SIP bridge's UDP port (`nil`: no SIP bridge; 0 picks a free port).
     public var sipPort: Int?
     /// The address the SIP and RTP sockets bind to; default the hub's `host`.
@@ -157,6 +166,7 @@ public struct HubConfiguration: Sendable {
         if twilioAuthToken != nil, publicURL == nil {
             throw ConfigurationError("--twilio-auth-token needs --public-url: Twilio signs its requests with the hub's public address (e.g. --public-url https://hub.example.com)")
         }
+        try validateWebhooks()
         if let sipPort, !(0...65535).contains(sipPort) { throw ConfigurationError("--sip-port must be 0-65535") }
         if !(1...100_000).contains(sipMaxCalls) { throw ConfigurationError("--sip-max-calls must be 1-100000") }
         if !sipInvitesPerSecond.isFinite || !(0...10_000).contains(sipInvitesPerSecond) || (sipInvitesPerSecond > 0 && sipInvitesPerSecond < 0.01) {

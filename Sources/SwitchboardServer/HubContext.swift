@@ -1,6 +1,7 @@
 import Logging
 import RealtimeProtocol
 import SwitchboardAgents
+import SwitchboardCalls
 import SwitchboardCore
 import SwitchboardData
 import SwitchboardTools
@@ -36,6 +37,8 @@ public struct HubContext: Sendable {
     let origins: OriginPolicy
     /// Sessions and calls per key.
     let keyLimits: KeyRateLimiter
+    /// The call records and their webhooks; in memory until the hub opens its call store.
+    var calls: CallLog
 
     public init(configuration: HubConfiguration, catalog: PersonaCatalog, model: any RealtimeModel, store: any SessionStore,
                 metrics: HubMetrics, logger: Logger, tools: ToolRegistry, router: any UtteranceRouter, packs: HubPacks?,
@@ -56,6 +59,7 @@ public struct HubContext: Sendable {
         self.origins = OriginPolicy(configuration: configuration)
         self.keyLimits = KeyRateLimiter(maxSessions: configuration.keyMaxSessions, sessionsPerSecond: configuration.keySessionsPerSecond,
                                         callsPerMinute: configuration.keyCallsPerMinute)
+        self.calls = CallLog(store: MemoryCallStore(), webhooks: CallLog.Webhooks(), metrics: metrics, logger: logger)
     }
 
     /// Every agent as a session of `customer` sees it: instructions filled in, tools as

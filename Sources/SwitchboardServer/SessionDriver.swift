@@ -5,6 +5,7 @@ import NIOWebSocket
 import Prometheus
 import RealtimeProtocol
 import SwitchboardAgents
+import SwitchboardCalls
 import SwitchboardCore
 import SwitchboardTools
 
@@ -92,6 +93,10 @@ struct SessionDriver: Sendable {
             resumed: loaded != nil && !(loaded?.history.isEmpty ?? true)
         )
         logger.info("session started", metadata: ["agent.name": "\(persona.name)", "session.resumed": "\(conversation.resumed)"])
+        let recorder = CallRecorder(request.recordStart, sessionKey: key, customer: state.customer.id, agent: persona.name,
+                                    pack: hub.packs?.main.pack.name, log: hub.calls)
+        recorder.started()
+        var endReason = CallEndReason.callerHungUp
 
         await perform(conversation.handle(.started), release: nil, conversation: conversation, saver: saver, fence: lease)
         connectModel()
@@ -108,16 +113,27 @@ struct SessionDriver: Sendable {
             default: release = nil
             }
             // A configured classifier decides the route of an utterance before the conversation sees it.
-            if let classifier = hub.classifier, let utterance = Conversation.utterance(in: input),
-               let choice = await classifier.classify(utterance, current: conversation.agent.name) {
-                conversation.provideRoute(choice, for: utterance)
+            if let utterance = Conversation.utterance(in: input) {
+                recorder.userSpoke()
+                if let classifier = hub.classifier, let choice = await classifier.classify(utterance, current: conversation.agent.name) {
+                    conversation.provideRoute(choice, for: utterance)
+                }
+            }
+            switch input {
+            case .clientClosed: endReason = .callerHungUp
+            case .shutdown: endReason = .hubShutdown
+            case .takenOver: endReason = .takenOver
+            case .modelFailed, .modelClosed: endReason = .failed
+            default: break
             }
             // Taken over: the last save is not fenced (the new owner holds the lease and waits for it).
             if case .takenOver = input { takenOver = true }
             // Tool results are inputs too: they are handled before the next event from the relay.
             var inputs = [input]
             while !inputs.isEmpty {
-                let actions = conversation.handle(inputs.removeFirst())
+                let next = inputs.removeFirst()
+                if case .toolFinished(let result) = next { recorder.toolFinished(result) }
+                let actions = conversation.handle(next)
                 await perform(actions, release: release, conversation: conversation, saver: saver, fence: takenOver ? nil : lease)
                 release = nil
                 if conversation.isClosed && !endedSignalled {
@@ -127,7 +143,10 @@ struct SessionDriver: Sendable {
                 }
                 for action in actions {
                     switch action {
+                    case .save(let saved):
+                        recorder.saved(history: saved.history)
                     case .runTool(let call):
+                        recorder.toolStarted(call, agent: conversation.agent.name)
                         guard calls.start() else {
                             inputs.append(.toolFinished(call.answered(with: .error(.toolFailed, "more than \(ToolCalls.limit) tools are running in this session"))))
                             continue
@@ -145,6 +164,7 @@ struct SessionDriver: Sendable {
                     case .cancelTools(let ids):
                         calls.cancel(ids)
                     case .agentSwitched(let from, let to, let reason):
+                        recorder.agentSwitched(to: to)
                         hub.metrics.agentSwitches.increment()
                         logger.info("agent switched", metadata: ["agent.from": "\(from)", "agent.to": "\(to)", "agent.reason": "\(reason)"])
                     default:
@@ -155,6 +175,7 @@ struct SessionDriver: Sendable {
         }
         tools.cancelAll()
         }
+        recorder.ended(endReason)
         await saver.finish(fence: takenOver ? nil : lease, limit: hub.configuration.finalSaveTimeout)
         if let lease, !takenOver {
             _ = try? await hub.store.releaseLease(lease)

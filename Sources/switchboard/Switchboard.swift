@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 import SwitchboardAgents
@@ -117,6 +119,14 @@ struct ServerOptions: ParsableArguments {
     var publicURL: String?
     @Option(help: "Twilio auth token: webhooks and media streams must be signed with it (env TWILIO_AUTH_TOKEN).")
     var twilioAuthToken: String?
+    @Option(help: "URL the calls' lifecycle webhooks are POSTed to, signed with --webhook-secret (env SWITCHBOARD_WEBHOOK_URL).")
+    var webhook: String?
+    @Option(help: "Secret that signs webhooks (Switchboard-Signature: t=…,v1=HMAC-SHA256 of \"t.body\"), 16 characters or more (env SWITCHBOARD_WEBHOOK_SECRET).")
+    var webhookSecret: String?
+    @Option(help: "Comma-separated webhook events to send; default every one but tool.called (env SWITCHBOARD_WEBHOOK_EVENTS).")
+    var webhookEvents: String?
+    @Option(help: "Seconds a webhook endpoint has to answer (env SWITCHBOARD_WEBHOOK_TIMEOUT, default 10).")
+    var webhookTimeout: Double?
     @Option(help: "UDP port of the SIP bridge; off when not given, 0 picks a free port (env SWITCHBOARD_SIP_PORT).")
     var sipPort: Int?
     @Option(help: "Address the SIP and RTP sockets bind to; default --host (env SWITCHBOARD_SIP_HOST).")
@@ -200,6 +210,15 @@ struct ServerOptions: ParsableArguments {
                           maxSessionDuration: maxSessionDuration)
         c.eventLoopThreads = eventLoops ?? env("EVENT_LOOPS").flatMap(Int.init)
         c.publicURL = publicURL ?? env("PUBLIC_URL")
+        c.webhookURL = webhook ?? env("WEBHOOK_URL")
+        c.webhookSecret = webhookSecret ?? env("WEBHOOK_SECRET")
+        if let names = webhookEvents ?? env("WEBHOOK_EVENTS") {
+            c.webhookEvents = names.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let seconds = webhookTimeout ?? env("WEBHOOK_TIMEOUT").flatMap(Double.init) {
+            // Checked by validate(); a value no Duration holds becomes one it refuses.
+            c.webhookTimeout = seconds.isFinite && abs(seconds) < 1e9 ? .milliseconds(Int64((seconds * 1000).rounded())) : .seconds(0)
+        }
         c.sipPort = sipPort ?? env("SIP_PORT").flatMap(Int.init)
         c.sipHost = sipHost ?? env("SIP_HOST")
         c.sipPublicHost = sipPublicHost ?? env("SIP_PUBLIC_HOST")
@@ -252,9 +271,13 @@ struct Serve: AsyncParsableCommand {
         let configuration = adjusted
         let logger = options.makeLogger("switchboard")
         Redacted.register(configuration.secretValues)
+        // Libraries that count through swift-metrics (the webhook dispatcher) count into the
+        // hub's registry, so /metrics shows them too.
+        let metrics = HubMetrics()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
         let app: any ApplicationProtocol
         do {
-            app = try await Hub.buildApplication(configuration: configuration, logger: logger, onServerRunning: { channel in
+            app = try await Hub.buildApplication(configuration: configuration, metrics: metrics, logger: logger, onServerRunning: { channel in
                 logger.notice("switchboard listening on \(channel.localAddress?.description ?? "?") (model: \(Redacted.url(configuration.model)))")
             })
         } catch {

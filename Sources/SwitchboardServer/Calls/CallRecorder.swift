@@ -1,0 +1,154 @@
+import Foundation
+import NIOConcurrencyHelpers
+import RealtimeProtocol
+import SwitchboardCalls
+import SwitchboardCore
+
+/// Keeps one session's call record as the session goes: the agents it went through, every turn
+/// of the transcript (the history the session keeps is cut to its last turns; the record is
+/// not), each tool call with its outcome, and how and when it ended. Each change is handed to
+/// the hub's call log, which saves it and sends the lifecycle webhooks.
+///
+/// Fed by the session's driver (one task); the lock lets a phone bridge add to it from its loop.
+final class CallRecorder: Sendable {
+    private struct State {
+        var record: CallRecord
+        /// When the last recorded turn completed: turns of the saved history up to it are in the record.
+        var recordedThrough: Date
+        /// When the caller's latest utterance arrived, for the time of its transcript line.
+        var userSpokeAt: Date?
+        var endReason: CallEndReason?
+        var ended = false
+    }
+
+    private let state: NIOLockedValueBox<State>
+    private let log: CallLog
+
+    /// What the record starts with: the session's channel, direction and parties.
+    struct Start: Sendable {
+        var channel: CallChannel
+        var direction: CallDirection
+        var from: String?
+        var to: String?
+        var providerCallID: String?
+    }
+
+    init(_ start: Start, sessionKey: String, customer: String?, agent: String, pack: String?, log: CallLog, now: Date = Date()) {
+        let at = CallRecorder.milliseconds(now)
+        var record = CallRecord(channel: start.channel, direction: start.direction, from: start.from, to: start.to, pack: pack,
+                                sessionKey: sessionKey, customer: customer, providerCallID: start.providerCallID, startedAt: at,
+                                agents: [AgentStep(agent: agent, at: at)])
+        // A call reaches a session once it is up: an inbound one was answered by the hub, an
+        // outbound one by the callee.
+        if start.channel != .websocket { record.answeredAt = at }
+        state = NIOLockedValueBox(State(record: record, recordedThrough: at))
+        self.log = log
+    }
+
+    var id: String { state.withLockedValue { $0.record.id } }
+    var snapshot: CallRecord { state.withLockedValue { $0.record } }
+
+    /// The record is saved for the first time: `call.started` (and `call.answered` for a call).
+    func started() {
+        let record = snapshot
+        log.save(record, events: record.answeredAt == nil ? [.callStarted] : [.callStarted, .callAnswered])
+    }
+
+    /// The caller said something (a transcript or a typed message arrived).
+    func userSpoke(at now: Date = Date()) {
+        state.withLockedValue { if $0.userSpokeAt == nil { $0.userSpokeAt = CallRecorder.milliseconds(now) } }
+    }
+
+    /// The session saved its state: the turns completed since the last save join the transcript.
+    func saved(history: [Turn]) {
+        let changed = state.withLockedValue { state -> CallRecord? in
+            guard !state.ended else { return nil }
+            let new = history.filter { $0.at > state.recordedThrough }
+            guard !new.isEmpty else { return nil }
+            for turn in new {
+                let at = CallRecorder.milliseconds(turn.at)
+                if !turn.user.isEmpty {
+                    state.record.transcript.append(TranscriptEntry(role: .user, text: turn.user, at: min(state.userSpokeAt ?? at, at), agent: turn.agent))
+                }
+                if !turn.assistant.isEmpty {
+                    state.record.transcript.append(TranscriptEntry(role: .assistant, text: turn.assistant, at: at, agent: turn.agent))
+                }
+                state.userSpokeAt = nil
+            }
+            state.recordedThrough = new.map(\.at).max() ?? state.recordedThrough
+            return state.record
+        }
+        if let changed { log.save(changed, events: []) }
+    }
+
+    /// Another agent took the session over.
+    func agentSwitched(to agent: String, at now: Date = Date()) {
+        state.withLockedValue { state in
+            guard !state.ended, state.record.agents.last?.agent != agent else { return }
+            state.record.agents.append(AgentStep(agent: agent, at: CallRecorder.milliseconds(now)))
+        }
+    }
+
+    /// A tool call began.
+    func toolStarted(_ call: ToolCallRequest, agent: String, at now: Date = Date()) {
+        state.withLockedValue { state in
+            guard !state.ended else { return }
+            state.record.toolCalls.append(ToolCallEntry(callID: call.callID, name: call.name, agent: agent, arguments: call.arguments,
+                                                        startedAt: CallRecorder.milliseconds(now)))
+        }
+    }
+
+    /// A tool call finished (or was cancelled): its output and outcome; `tool.called` is sent.
+    func toolFinished(_ result: ToolCallResult, at now: Date = Date()) {
+        let changed = state.withLockedValue { state -> CallRecord? in
+            guard !state.ended, let index = state.record.toolCalls.lastIndex(where: { $0.callID == result.callID && $0.endedAt == nil }) else { return nil }
+            state.record.toolCalls[index].output = result.output
+            state.record.toolCalls[index].outcome = ToolCallEntry.Outcome(toolOutcome: result.outcome)
+            state.record.toolCalls[index].endedAt = CallRecorder.milliseconds(now)
+            return state.record
+        }
+        if let changed { log.save(changed, events: [.toolCalled]) }
+    }
+
+    /// Keys the caller pressed (one entry).
+    func pressed(_ digits: String, at now: Date = Date()) {
+        state.withLockedValue { state in
+            guard !state.ended else { return }
+            state.record.dtmf.append(DTMFEntry(digits: digits, at: CallRecorder.milliseconds(now)))
+        }
+    }
+
+    /// Why the call is ending, when something knows better than the session's last input (the
+    /// first reason given stands).
+    func ending(_ reason: CallEndReason) {
+        state.withLockedValue { if $0.endReason == nil { $0.endReason = reason } }
+    }
+
+    /// The session is over: the record is closed and `call.ended` is sent (once).
+    func ended(_ fallback: CallEndReason, at now: Date = Date()) {
+        let record = state.withLockedValue { state -> CallRecord? in
+            guard !state.ended else { return nil }
+            state.ended = true
+            state.record.endedAt = CallRecorder.milliseconds(now)
+            state.record.endReason = state.endReason ?? fallback
+            return state.record
+        }
+        if let record { log.save(record, events: [.callEnded]) }
+    }
+
+    /// `date` cut to whole milliseconds, as records keep times.
+    static func milliseconds(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
+}
+
+extension ToolCallEntry.Outcome {
+    /// A tool's own outcome (`found`, `not_found`, `confirmed`, `error`, `cancelled`, …) as ok, error or cancelled.
+    init(toolOutcome: String) {
+        switch toolOutcome {
+        case "error": self = .error
+        case "cancelled": self = .cancelled
+        default: self = .ok
+        }
+    }
+}

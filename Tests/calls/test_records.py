@@ -1,0 +1,194 @@
+"""Calls as records against the real hub: every session is a record with its whole transcript,
+tool calls and agents, listed and read over /v1/calls with an admin key, and its lifecycle is
+sent to a real webhook receiver, signed, once per event, surviving a hub killed mid-way."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+import urllib.parse
+
+import pytest
+import websockets
+
+from conftest import ADMIN_KEY, CLIENT_KEY, SECRET, Receiver, free_port, start_hub, stop_hub, verify
+
+QUESTIONS = ["Is my flight on time today?", "Thanks, that's all."]
+
+
+async def converse(hub, texts: list[str], key: str = CLIENT_KEY) -> list[str]:
+    """A text session: each text as a user message, waiting for the answer; returns the answers."""
+    answers = []
+    async with websockets.connect(f"{hub.ws_base}/realtime", additional_headers={"Authorization": f"Bearer {key}"}) as ws:
+        await ws.send(json.dumps({"type": "session.update", "session": {"type": "realtime", "output_modalities": ["text"]}}))
+        for text in texts:
+            await ws.send(json.dumps({"type": "conversation.item.create", "item": {
+                "type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}}))
+            await ws.send(json.dumps({"type": "response.create"}))
+            answer = ""
+            while True:
+                event = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if event["type"] in ("response.output_text.done", "response.text.done"):
+                    answer = event.get("text", "")
+                if event["type"] == "response.done" and event["response"].get("status") != "cancelled":
+                    # A tool call's response is followed by the answer's.
+                    outputs = event["response"].get("output", [])
+                    if outputs and all(o.get("type") == "function_call" for o in outputs):
+                        continue
+                    break
+            answers.append(answer)
+    return answers
+
+
+def wait_record(hub, predicate, seconds: float = 15) -> dict:
+    deadline = time.monotonic() + seconds
+    last = None
+    while time.monotonic() < deadline:
+        status, page = hub.get("/v1/calls")
+        assert status == 200, page
+        for record in page["data"]:
+            last = record
+            if predicate(record):
+                return record
+        time.sleep(0.2)
+    raise AssertionError(f"no matching record after {seconds} s; last: {json.dumps(last)[:2000]}")
+
+
+@pytest.fixture
+def hub(tmp_path, receiver):
+    instance = start_hub(tmp_path, "records", ["--webhook", receiver.url, "--webhook-secret", SECRET,
+                                               "--webhook-events", "call.started,call.answered,call.ended,tool.called"])
+    yield instance
+    stop_hub(instance)
+
+
+def test_a_session_is_a_record_with_its_transcript_tools_and_webhooks(hub, receiver):
+    answers = asyncio.run(converse(hub, QUESTIONS))
+    record = wait_record(hub, lambda r: r["ended_at"] is not None)
+
+    assert record["id"].startswith("call_") and record["channel"] == "websocket" and record["direction"] == "inbound"
+    assert record["end_reason"] == "caller_hung_up" and record["duration_seconds"] >= 0
+    assert record["started_at"] <= record["ended_at"]
+    said = [(t["role"], t["text"]) for t in record["transcript"]]
+    assert said[0] == ("user", QUESTIONS[0]) and ("user", QUESTIONS[1]) in said
+    assert ("assistant", answers[0]) in said, (answers, said)
+    assert [t["at"] for t in record["transcript"]] == sorted(t["at"] for t in record["transcript"])
+    assert record["agents"][0]["agent"] == "concierge" and len(record["agents"]) >= 2, record["agents"]
+    tools = record["tool_calls"]
+    assert tools and tools[0]["outcome"] == "ok" and tools[0]["output"] and tools[0]["ended_at"] >= tools[0]["started_at"]
+    assert record["pack"] == "travel"
+
+    status, same = hub.get(f"/v1/calls/{record['id']}")
+    assert status == 200 and same == record
+
+    receiver.wait_for(lambda ds: any(d.event["type"] == "call.ended" for d in ds))
+    events = [d.event for d in receiver.deliveries]
+    types = [e["type"] for e in events]
+    assert types[0] == "call.started" and types[-1] == "call.ended" and "tool.called" in types, types
+    assert "call.answered" not in types, "a browser session is not a phone call"
+    assert all(verify(d) for d in receiver.deliveries)
+    assert len({e["id"] for e in events}) == len(events), "event ids are unique"
+    for delivery in receiver.deliveries:
+        assert delivery.headers["switchboard-event-id"] == delivery.event["id"]
+        assert delivery.headers["content-type"].startswith("application/json")
+        assert delivery.event["data"]["id"] == record["id"]
+        assert set(delivery.event) == {"id", "type", "created_at", "data"}
+    assert events[-1]["data"] == record
+    assert not verify(receiver.deliveries[0], secret="another-secret-of-enough-length")
+
+
+def test_listing_filters_and_pages(hub, receiver):
+    for _ in range(3):
+        asyncio.run(converse(hub, [QUESTIONS[1]]))
+    wait_record(hub, lambda r: r["ended_at"] is not None)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        status, page = hub.get("/v1/calls?limit=100&outcome=caller_hung_up")
+        if len(page["data"]) == 3:
+            break
+        time.sleep(0.2)
+    assert len(page["data"]) == 3 and page["next"] is None
+    status, first = hub.get("/v1/calls?limit=2")
+    assert status == 200 and len(first["data"]) == 2 and first["next"]
+    status, second = hub.get("/v1/calls?limit=2&cursor=" + urllib.parse.quote(first["next"]))
+    assert status == 200 and len(second["data"]) == 1 and second["next"] is None
+    ids = [r["id"] for r in first["data"] + second["data"]]
+    assert len(set(ids)) == 3
+    starts = [r["started_at"] for r in first["data"] + second["data"]]
+    assert starts == sorted(starts, reverse=True), "newest first"
+
+    assert hub.get("/v1/calls?outcome=transferred")[1]["data"] == []
+    assert hub.get("/v1/calls?channel=sip")[1]["data"] == []
+    assert len(hub.get("/v1/calls?channel=websocket&direction=inbound")[1]["data"]) == 3
+    assert hub.get("/v1/calls?started_after=2999-01-01T00:00:00Z")[1]["data"] == []
+    assert len(hub.get(f"/v1/calls?started_after={int(time.time()) - 600}")[1]["data"]) == 3
+    assert hub.get("/v1/calls?outcome=ongoing")[1]["data"] == []
+
+
+@pytest.mark.parametrize("query, param", [
+    ("limit=0", "limit"), ("limit=101", "limit"), ("limit=ten", "limit"), ("limit=99999999999999999999999", "limit"),
+    ("started_after=yesterday", "started_after"), ("started_before=1e400", "started_before"),
+    ("outcome=exploded", "outcome"), ("channel=fax", "channel"), ("direction=sideways", "direction"),
+    ("cursor=not-a-cursor", "cursor"), ("cursor=" + "A" * 600, "cursor"), ("cursor=%00%ff", "cursor"),
+])
+def test_bad_filters_get_a_clear_error(hub, query, param):
+    status, body = hub.get("/v1/calls?" + query)
+    assert status == 400 and body["error"]["param"] == param, body
+
+
+def test_records_need_an_admin_key(hub):
+    assert hub.get("/v1/calls", key=None)[0] == 401
+    assert hub.get("/v1/calls", key="wrong")[0] == 401
+    status, body = hub.get("/v1/calls", key=CLIENT_KEY)
+    assert status == 403 and body["error"]["code"] == "insufficient_scope"
+    assert hub.get("/v1/calls/call_0123456789abcdef0123456789abcdef")[0] == 404
+    assert hub.get("/v1/calls/..%2F..%2Fetc%2Fpasswd")[0] == 404
+    assert hub.get("/v1/calls/call_0123456789abcdef0123456789abcdef", key=CLIENT_KEY)[0] == 403
+
+
+def test_webhook_settings_are_checked(tmp_path):
+    for extra, message in [
+        (["--webhook", "ftp://example.com/hook", "--webhook-secret", SECRET], "--webhook must be an http(s) URL"),
+        (["--webhook", "http://127.0.0.1:9/hook"], "--webhook-secret"),
+        (["--webhook", "http://127.0.0.1:9/hook", "--webhook-secret", "short"], "at least 16"),
+        (["--webhook-secret", SECRET], "without --webhook"),
+        (["--webhook", "http://127.0.0.1:9/hook", "--webhook-secret", SECRET, "--webhook-events", "call.exploded"], "unknown event"),
+    ]:
+        with pytest.raises(AssertionError) as failed:
+            start_hub(tmp_path, "bad-settings", extra)
+        assert message in str(failed.value), (extra, str(failed.value)[-500:])
+
+
+def test_events_survive_a_down_endpoint_and_a_killed_hub(tmp_path):
+    """The receiver refuses (500) while the hub is killed with SIGKILL after a call; a new hub on
+    the same data delivers every event exactly once when the receiver takes them."""
+    port = free_port()
+    receiver = Receiver(port, statuses=[500] * 1000).start()
+    extra = ["--webhook", receiver.url, "--webhook-secret", SECRET]
+    first = start_hub(tmp_path, "outbox-1", extra)
+    try:
+        asyncio.run(converse(first, [QUESTIONS[1]]))
+        wait_record(first, lambda r: r["ended_at"] is not None)
+        receiver.wait_for(lambda ds: any(d.event["type"] == "call.ended" for d in ds))
+    finally:
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(10)
+    refused = {d.event["id"] for d in receiver.deliveries}
+    assert refused, "the endpoint was tried while down"
+    receiver.statuses.clear()
+    receiver.deliveries.clear()
+    second = start_hub(tmp_path, "outbox-2", extra)
+    try:
+        receiver.wait_for(lambda ds: {"call.started", "call.ended"} <= {d.event["type"] for d in ds}, seconds=30)
+        time.sleep(3)  # anything sent twice would arrive by now
+        ids = [d.event["id"] for d in receiver.deliveries]
+        assert len(ids) == len(set(ids)), "each event once"
+        assert refused <= set(ids), "the events refused before the kill are the ones delivered"
+        assert all(verify(d) for d in receiver.deliveries)
+        status, page = second.get("/v1/calls")
+        assert status == 200 and len(page["data"]) == 1 and page["data"][0]["end_reason"] == "caller_hung_up"
+    finally:
+        stop_hub(second)
+        receiver.stop()
