@@ -91,9 +91,23 @@ extension LocalBrain {
         } else if memory.awaiting?.check == name || memory.awaiting?.confirm == name {
             memory.awaiting = nil
         }
-        guard let output, let template = template(tool: name, outcome: outcome, persona: persona),
-              let text = AnswerTemplate.render(template, with: output) else { return persona.fallback }
-        return text
+        guard let output else { return persona.fallback }
+        guard let template = template(tool: name, outcome: outcome, persona: persona) else {
+            return Self.callControlAnswer(outcome: outcome, output: output, persona: persona) ?? persona.fallback
+        }
+        return AnswerTemplate.render(template, with: output) ?? persona.fallback
+    }
+
+    /// What the agent says after a call-control tool when its persona has no template for it:
+    /// a goodbye before the hub hangs up, the destination's own words before a transfer.
+    static func callControlAnswer(outcome: String, output: JSONObject, persona: Persona) -> String? {
+        switch outcome {
+        case "ending": SocialTurn.goodbye.reply(as: persona, previous: nil)
+        case "transferring": output["say"]?.stringValue ?? "Please hold while I put you through."
+        case "sent": "Done."
+        case "error": output["say"]?.stringValue
+        default: nil
+        }
     }
 
     /// The listing tool's answer to a lookup: the record the caller meant (the one whose values
@@ -324,7 +338,10 @@ private struct Turn {
             memory.pending = nil
             return .say(LocalBrain.declined)
         }
-        if let act = SocialTurn.act(of: utterance) { return .say(act.reply(as: persona, previous: previous)) }
+        // A goodbye to an agent that can end the call ends it (the tool's triggers say so).
+        if let act = SocialTurn.act(of: utterance), !(act == .goodbye && triggered != nil) {
+            return .say(act.reply(as: persona, previous: previous))
+        }
         if let topic = brain.scope.outOfScope(utterance.text) { return .say(brain.redirect(topic, as: persona)) }
         if let triggered {
             var base = JSONObject()

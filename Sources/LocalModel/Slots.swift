@@ -55,6 +55,8 @@ public struct SlotExtractor: Sendable {
             return token(matching: pattern, in: utterance).map(JSONValue.string)
         }
         if let options = parameter.schema["enum"]?.arrayValue?.compactMap(\.stringValue) {
+            // A required choice of one has nothing to ask.
+            if options.count == 1, parameter.isRequired { return .string(options[0]) }
             return options.first { utterance.contains(words: $0.replacingUnderscores) }.map(JSONValue.string)
         }
         if parameter.type == "string", let values = vocabularies[parameter.name],

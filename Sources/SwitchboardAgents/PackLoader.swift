@@ -298,9 +298,9 @@ struct ToolFileParser {
         if name.range(of: "^[a-zA-Z0-9_-]{1,64}$", options: .regularExpression) == nil {
             throw fields.problem(at: fields.line(of: "name"), "'name' must be 1 to 64 letters, digits, '_' or '-' (got '\(name)')")
         }
-        let description = try fields.text("description", required: true) ?? ""
-        var parameters = try readParameters(fields)
         let kindText = try fields.text("kind", required: true) ?? ""
+        var description = try fields.text("description", required: kindText != "builtin") ?? ""
+        var parameters = try readParameters(fields)
         let kind: ToolDefinition.Kind
         switch kindText {
         case "sql":
@@ -322,9 +322,15 @@ struct ToolFileParser {
             kind = .http(try readHTTP(YAMLFields(node, file: file, context: "http", what: "'http' must be a mapping (method, url, headers, body, outcomes, fields)"),
                                       known: known))
         case "builtin":
-            throw fields.problem(at: fields.line(of: "kind"), "kind: \(kindText) is not supported by this version of the hub (sql, knowledge or http)")
+            let plan = try readBuiltin(fields)
+            if fields.node("parameters") != nil {
+                throw fields.problem(at: fields.line(of: "parameters"), "a kind: builtin tool's parameters are the hub's; leave 'parameters' out")
+            }
+            parameters = plan.parameters
+            if description.isEmpty { description = plan.defaultDescription }
+            kind = .builtin(plan)
         default:
-            throw fields.problem(at: fields.line(of: "kind"), "'kind' must be sql, knowledge or http (got '\(kindText)')")
+            throw fields.problem(at: fields.line(of: "kind"), "'kind' must be sql, knowledge, http or builtin (got '\(kindText)')")
         }
         if case .knowledge = kind {
             if fields.node("parameters") == nil {
@@ -357,6 +363,58 @@ struct ToolFileParser {
         tool.fillerDeclaration = try FillerDeclaration.read(fields)
         tool.filler = tool.fillerDeclaration.map { $0.resolved(over: .standard) } ?? .standard
         return tool
+    }
+
+    /// `builtin: end_call | send_dtmf`, or a mapping `{type: transfer_call, destinations: [...]}`.
+    private func readBuiltin(_ fields: YAMLFields) throws(PersonaProblem) -> CallControlPlan {
+        guard let node = fields.node("builtin") else {
+            throw fields.problem(at: fields.line(of: "kind"), "a kind: builtin tool needs 'builtin': \(CallControlPlan.types.joined(separator: ", "))")
+        }
+        var type = node.scalar?.string
+        var entry: YAMLFields?
+        if node.mapping != nil {
+            let mapping = try YAMLFields(node, file: file, context: "builtin", what: "'builtin' must be a type or a mapping with 'type'")
+            try mapping.allowOnly(["type", "destinations"])
+            type = try mapping.text("type", required: true)
+            entry = mapping
+        }
+        switch type {
+        case "end_call", "send_dtmf":
+            if let entry, entry.node("destinations") != nil {
+                throw entry.problem(at: entry.line(of: "destinations"), "'destinations' is only for transfer_call")
+            }
+            return type == "end_call" ? .endCall : .sendDTMF
+        case "transfer_call":
+            guard let entry, let list = entry.node("destinations") else {
+                throw fields.problem(at: fields.line(of: "builtin"), "transfer_call needs 'destinations': a list of {name, to, description}")
+            }
+            guard let items = list.sequence, !items.isEmpty, items.count <= 32 else {
+                throw entry.problem(at: list.line, "'destinations' must be a list of 1 to 32 {name, to, description}")
+            }
+            var destinations: [TransferDestination] = []
+            for item in items {
+                let destination = try YAMLFields(item, file: file, context: "destination", what: "each destination must be a mapping {name, to, description, mode, message}")
+                try destination.allowOnly(["name", "to", "description", "mode", "message"])
+                let name = try destination.text("name", required: true) ?? ""
+                if name.range(of: "^[a-z0-9_-]{1,64}$", options: .regularExpression) == nil {
+                    throw destination.problem(at: destination.line(of: "name"), "a destination's 'name' must be 1 to 64 lowercase letters, digits, '_' or '-' (got '\(name)')")
+                }
+                if destinations.contains(where: { $0.name == name }) {
+                    throw destination.problem(at: destination.line(of: "name"), "destination '\(name)' appears twice")
+                }
+                let to = try destination.text("to", required: true) ?? ""
+                guard TransferDestination.isAddress(to) else {
+                    throw destination.problem(at: destination.line(of: "to"), "a destination's 'to' must be a number in E.164 (+15551230000) or a sip: URI (got '\(to.prefix(80))')")
+                }
+                destinations.append(TransferDestination(
+                    name: name, to: to, description: try destination.text("description", required: true) ?? "",
+                    mode: try destination.choice("mode", of: TransferDestination.Mode.self, choices: TransferDestination.Mode.allCases) ?? .cold,
+                    message: try destination.text("message")))
+            }
+            return .transferCall(destinations)
+        default:
+            throw fields.problem(at: fields.line(of: "builtin"), "'builtin' must be \(CallControlPlan.types.joined(separator: ", ")) (got '\((type ?? "a list").prefix(64))')")
+        }
     }
 
     private func readParameters(_ fields: YAMLFields) throws(PersonaProblem) -> JSONValue {

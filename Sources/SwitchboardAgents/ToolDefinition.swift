@@ -23,7 +23,8 @@ public struct ToolDefinition: Sendable {
         case knowledge(folder: String?, topics: String?)
         /// A request to the business's own systems (a CRM, a booking system).
         case http(HTTPToolPlan)
-        case builtin(String)
+        /// Call control: end the call, transfer it, press keys.
+        case builtin(CallControlPlan)
     }
 
     public init(name: String, description: String, parameters: JSONValue, kind: Kind, timeout: Duration? = nil, file: String = "", line: Int = 1) {

@@ -44,6 +44,18 @@ extension CallRecord {
                 ]))
             })),
             ("dtmf", .array(dtmf.map { .object(["digits": .string($0.digits), "at": Self.time($0.at)]) })),
+            ("transfers", .array(transfers.map { transfer in
+                .object(JSONObject([
+                    ("destination", .string(transfer.destination)),
+                    ("to", .string(transfer.to)),
+                    ("mode", .string(transfer.mode)),
+                    ("reason", Self.text(transfer.reason)),
+                    ("started_at", Self.time(transfer.startedAt)),
+                    ("ended_at", transfer.endedAt.map(Self.time) ?? .null),
+                    ("outcome", Self.text(transfer.outcome?.rawValue)),
+                    ("error", Self.text(transfer.error)),
+                ]))
+            })),
             ("recording", recording ?? .null),
             ("analysis", analysis ?? .null),
             ("cost", cost ?? .null),
@@ -96,6 +108,14 @@ extension CallRecord {
         }
         for item in try fields.objects("dtmf") {
             dtmf.append(DTMFEntry(digits: try item.string("digits"), at: try item.time("at")))
+        }
+        // Records written before transfers were kept have none.
+        for item in try fields.objects("transfers", required: false) {
+            transfers.append(TransferEntry(
+                destination: try item.string("destination"), to: try item.string("to"), mode: try item.string("mode"),
+                reason: try item.optionalString("reason"), startedAt: try item.time("started_at"), endedAt: try item.optionalTime("ended_at"),
+                outcome: try item.optionalValue("outcome", TransferEntry.Outcome.self), error: try item.optionalString("error")
+            ))
         }
         recording = fields.optionalJSON("recording")
         analysis = fields.optionalJSON("analysis")
@@ -186,8 +206,9 @@ struct JSONFields {
         return date
     }
 
-    /// The array `key`, each element an object.
-    func objects(_ key: String) throws(CallStoreError) -> [JSONFields] {
+    /// The array `key`, each element an object; a missing array is empty unless `required`.
+    func objects(_ key: String, required: Bool = true) throws(CallStoreError) -> [JSONFields] {
+        if !required, object[key] == nil { return [] }
         guard let array = object[key]?.arrayValue else { throw wrong(key, "an array") }
         var items: [JSONFields] = []
         items.reserveCapacity(array.count)

@@ -34,6 +34,8 @@ public struct CallRecord: Sendable, Equatable {
     public var transcript: [TranscriptEntry]
     public var toolCalls: [ToolCallEntry]
     public var dtmf: [DTMFEntry]
+    /// Transfers the agent made, in order.
+    public var transfers: [TransferEntry] = []
     /// Where the recording is and whether the caller consented; `nil` when not recorded.
     public var recording: JSONValue?
     /// The post-call analysis; `nil` until analysed.
@@ -166,5 +168,33 @@ public struct DTMFEntry: Sendable, Equatable {
     public init(digits: String, at: Date) {
         self.digits = digits
         self.at = at
+    }
+}
+
+/// One transfer of the call to a person.
+public struct TransferEntry: Sendable, Equatable {
+    public enum Outcome: String, Sendable, Equatable { case completed, failed }
+    /// The destination's name in the pack, and where it points.
+    public var destination: String
+    public var to: String
+    /// `cold` or `warm`.
+    public var mode: String
+    public var reason: String?
+    public var startedAt: Date
+    public var endedAt: Date?
+    public var outcome: Outcome?
+    /// Why it failed.
+    public var error: String?
+
+    public init(destination: String, to: String, mode: String, reason: String? = nil, startedAt: Date, endedAt: Date? = nil,
+                outcome: Outcome? = nil, error: String? = nil) {
+        self.destination = destination
+        self.to = to
+        self.mode = mode
+        self.reason = reason
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.outcome = outcome
+        self.error = error
     }
 }

@@ -75,6 +75,10 @@ public struct Conversation: Sendable {
         case toolFinished(ToolCallResult)
         /// A tool call has run long: the agent may say `filler` ("One moment while I check.").
         case toolSlow(callID: String, filler: String)
+        /// The hub has the agent say `sentence` word for word, out of band (an idle caller's
+        /// reprompt, a transfer that failed); `purpose` names it in the response's metadata.
+        /// Dropped when something is being said, like a filler.
+        case say(String, purpose: String)
         /// Another connection for this session key (here or on another replica) takes over.
         case takenOver
         /// Audio the relay passed from the model straight to the client since the model event
@@ -179,7 +183,12 @@ public struct Conversation: Sendable {
         case .toolFinished(let result):
             return toolFinished(result)
         case .toolSlow(let callID, let filler):
-            return sayFiller(filler, for: callID)
+            guard calls.running.contains(callID), !calls.fillerSaid else { return [] }
+            let actions = say(filler, metadata: [("switchboard", .string("filler")), ("call_id", .string(callID))])
+            if !actions.isEmpty { calls.noteFiller() }
+            return actions
+        case .say(let sentence, let purpose):
+            return say(sentence, metadata: [("switchboard", .string(purpose))])
         case .modelAudio(let events, let bytes):
             turn.answers.audioSent(milliseconds: audioMilliseconds(events: events, bytes: bytes))
             return []
@@ -565,9 +574,9 @@ public struct Conversation: Sendable {
     /// A call has run long: the agent says `sentence` out of band (kept out of the conversation
     /// and its history), once per wait, and only when nothing is being said or waits to be.
     /// Only a session that outputs audio hears one: a text client sees its answer when it comes.
-    private mutating func sayFiller(_ sentence: String, for callID: String) -> [Action] {
+    /// An out-of-band response saying `sentence` word for word, for sessions that hear audio.
+    private mutating func say(_ sentence: String, metadata: [(String, JSONValue)]) -> [Action] {
         guard clientConfig.outputModalities?.contains("audio") == true else { return [] }
-        guard calls.running.contains(callID), !calls.fillerSaid else { return [] }
         let request = RealtimeEvent(type: "response.create", [
             ("event_id", .string(RealtimeID.make(Self.hubEventPrefix + "evt"))),
             ("response", .object(JSONObject([
@@ -575,11 +584,10 @@ public struct Conversation: Sendable {
                 ("input", .array([])),
                 ("instructions", .string(SpokenVerbatim.instructions(sentence))),
                 ("tool_choice", .string("none")),
-                ("metadata", .object(JSONObject([("switchboard", .string("filler")), ("call_id", .string(callID))]))),
+                ("metadata", .object(JSONObject(metadata))),
             ]))),
         ])
         guard let sent = responses.requestOutOfBand(request) else { return [] }
-        calls.noteFiller()
         return [.sendToModel(sent)]
     }
 

@@ -227,6 +227,7 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
         let relay = SessionRelay(configuration: hub.configuration.relay, metrics: hub.metrics, logger: logger,
                                  eventLoop: channel.eventLoop, inbox: continuation)
         try channel.pipeline.syncOperations.addHandler(relay)
+        if request.call != nil { relay.closeGrace = CallBridge.lastWordsLimit + .seconds(2) }
         if wire {
             let reader = ClientWireReader(relay: relay, maxFrameSize: hub.configuration.relay.maxEventBytes)
             let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)

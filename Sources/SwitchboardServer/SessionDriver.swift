@@ -7,6 +7,7 @@ import RealtimeProtocol
 import SwitchboardAgents
 import SwitchboardCalls
 import SwitchboardCore
+import SwitchboardTelephony
 import SwitchboardTools
 
 /// Runs one session's conversation: the single task per connection that feeds the
@@ -82,7 +83,6 @@ struct SessionDriver: Sendable {
         let persona = hub.catalog.persona(named: state.activeAgent) ?? hub.catalog.defaultPersona
         // The session's agents and tools are a snapshot taken now.
         let agents = hub.agentProfiles(for: state.customer)
-        let toolContext = ToolContext(customer: state.customer, sessionKey: key)
         var conversation = Conversation(
             configuration: .init(sessionKey: key, hubEvents: request.hubEvents, requestedModel: request.model,
                                  modelDialect: request.dialect, historyTurns: hub.configuration.historyTurns,
@@ -97,6 +97,9 @@ struct SessionDriver: Sendable {
                                     pack: hub.packs?.main.pack.name, log: hub.calls)
         recorder.started()
         var endReason = CallEndReason.callerHungUp
+        let control = SessionCallControl(call: request.call, transferrer: transferrer, recorder: recorder)
+        let toolContext = ToolContext(customer: state.customer, sessionKey: key, call: control)
+        var endingFallback = false
 
         await perform(conversation.handle(.started), release: nil, conversation: conversation, saver: saver, fence: lease)
         connectModel()
@@ -135,6 +138,19 @@ struct SessionDriver: Sendable {
                 if case .toolFinished(let result) = next { recorder.toolFinished(result) }
                 let actions = conversation.handle(next)
                 await perform(actions, release: release, conversation: conversation, saver: saver, fence: takenOver ? nil : lease)
+                // The agent asked to end or transfer the call: done once its answer is.
+                if control.hasEnding {
+                    if Self.answered(next), let ending = control.takeEnding() {
+                        tools.addTask { await carryOut(ending, control: control, recorder: recorder) }
+                    } else if !endingFallback {
+                        // A model that never answers does not keep the call open.
+                        endingFallback = true
+                        tools.addTask {
+                            try? await Task.sleep(for: Self.endingFallback)
+                            if let ending = control.takeEnding() { await carryOut(ending, control: control, recorder: recorder) }
+                        }
+                    }
+                }
                 release = nil
                 if conversation.isClosed && !endedSignalled {
                     // Saved and closing: a connection waiting to take over may go on.
@@ -254,6 +270,56 @@ struct SessionDriver: Sendable {
             await group.next()
             group.cancelAll()
         }
+    }
+
+    /// How long an ended or transferred call waits for the agent's last answer.
+    static let endingFallback: Duration = .seconds(15)
+
+    /// Whether `input` completes an answer of the agent to the caller: an in-band `response.done`
+    /// with something said (not only tool calls, not a filler).
+    static func answered(_ input: Conversation.Input) -> Bool {
+        guard case .model(let event, _) = input, event.type == "response.done", let response = event["response"]?.objectValue else { return false }
+        if response["metadata"]?.objectValue?["switchboard"] != nil { return false }
+        return response["output"]?.arrayValue?.contains { $0.objectValue?["type"]?.stringValue == "message" } ?? false
+    }
+
+    /// Hangs up or transfers, once the caller has heard the agent's last words.
+    private func carryOut(_ ending: SessionCallControl.Ending, control: SessionCallControl, recorder: CallRecorder) async {
+        switch ending {
+        case .hangUp(let reason):
+            logger.info("the agent ended the call", metadata: ["call.reason": "\(reason?.prefix(200) ?? "")"])
+            recorder.ending(.agentEnded)
+            // The phone bridge lets the last words play before it hangs up.
+            post.yield(.shutdown(code: 1000, reason: "the agent ended the call"))
+        case .transfer(let destination, _):
+            await playedOut()
+            do {
+                try await control.performTransfer(destination)
+                logger.info("call transferred", metadata: ["transfer.destination": "\(destination.name)"])
+                recorder.transferFinished(error: nil)
+                // The provider hands the call over and ends this leg; close it if it does not.
+                try? await Task.sleep(for: .seconds(10))
+                post.yield(.shutdown(code: 1000, reason: "the call was transferred"))
+            } catch {
+                logger.warning("the transfer failed", metadata: ["transfer.destination": "\(destination.name)", "error": "\(error)"])
+                hub.metrics.error("transfer_failed")
+                recorder.transferFinished(error: "\(error)".prefix(300).description)
+                post.yield(.say("I'm sorry, I could not put you through just now.", purpose: "transfer_failed"))
+            }
+        }
+    }
+
+    /// Waits until the phone has played the audio sent so far (at most the bridge's limit).
+    private func playedOut() async {
+        let relay = self.relay
+        let future = eventLoop.flatSubmit { relay.value.whenCallPlayedOut() }
+        try? await future.get()
+    }
+
+    /// How this session's call is transferred: Twilio's REST API for a Twilio call; none else yet.
+    private var transferrer: (any CallTransferrer)? {
+        guard let call = request.call, call.channel == "twilio" else { return nil }
+        return TwilioCalls(configuration: hub.configuration)
     }
 
     private func runTool(_ call: ToolCallRequest, context: ToolContext) async -> ToolCallResult {

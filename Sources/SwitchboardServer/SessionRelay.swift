@@ -5,6 +5,7 @@ import OpenAIRealtime
 import Prometheus
 import RealtimeProtocol
 import SwitchboardCore
+import SwitchboardTelephony
 
 /// One realtime session's data path, on its client connection's event loop.
 ///
@@ -55,6 +56,19 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     /// Whether model events must be renamed for the client (a client that turned out to speak
     /// the other dialect than its model session).
     private var renameFor: Dialect?
+
+    /// How long a closing connection may take to answer the close: a phone call's bridge first
+    /// lets the agent's last words play.
+    var closeGrace: TimeAmount = .seconds(5)
+
+    /// Succeeds once a phone call's bridge has played the audio sent so far (at once for a
+    /// session that is no phone call).
+    func whenCallPlayedOut() -> EventLoopFuture<Void> {
+        guard let context, let bridge = try? context.pipeline.syncOperations.handler(type: CallBridge.self) else {
+            return eventLoopForTimers.makeSucceededVoidFuture()
+        }
+        return bridge.whenPlayedOut(limit: CallBridge.lastWordsLimit, eventLoop: context.eventLoop)
+    }
 
     /// The loop this relay and its model session live on.
     let eventLoopForTimers: any EventLoop
@@ -569,7 +583,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))).whenComplete { result in
             if handshakeComplete || (try? result.get()) == nil { channel.close(promise: nil) }
         }
-        channel.eventLoop.scheduleTask(in: .seconds(5)) { channel.close(promise: nil) }
+        channel.eventLoop.scheduleTask(in: closeGrace) { channel.close(promise: nil) }
     }
 
     private func yield(_ input: Conversation.Input) {

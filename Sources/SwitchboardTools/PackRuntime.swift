@@ -30,8 +30,8 @@ public struct PackRuntime: Sendable {
                 tools.append(KnowledgeTool(definition: definition, knowledge: pack.knowledge, folder: folder))
             case .http(let plan):
                 tools.append(try HTTPTool(definition: definition, plan: plan, secrets: secrets, timeout: definition.timeout ?? timeout))
-            case .builtin(let name):
-                throw PersonaProblem(file: definition.file, line: definition.line, message: "builtin tool '\(name)' is not available")
+            case .builtin(let plan):
+                tools.append(CallControlTool(definition: definition, plan: plan))
             }
             if let limit = definition.timeout { timeouts[definition.name] = limit }
             if let filler = definition.filler { fillers[definition.name] = filler }

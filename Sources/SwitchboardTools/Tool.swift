@@ -31,11 +31,15 @@ public struct ToolContext: Sendable {
     public var customer: Customer
     public var sessionKey: String
     public var today: Date
+    /// The session's call, for the call-control tools; `nil`: no call control (a tool run
+    /// outside a session).
+    public var call: (any CallControl)?
 
-    public init(customer: Customer, sessionKey: String, today: Date = Date()) {
+    public init(customer: Customer, sessionKey: String, today: Date = Date(), call: (any CallControl)? = nil) {
         self.customer = customer
         self.sessionKey = sessionKey
         self.today = today
+        self.call = call
     }
 }
 

@@ -377,15 +377,72 @@ struct PackLoaderProblemTests {
         #expect(found.first?.hasSuffix("tools/order_status.yaml") == true, "\(found)")
     }
 
-    @Test("kind builtin is not supported, http needs its mapping; another kind is unknown")
+    @Test("kind builtin needs its type, http needs its mapping; another kind is unknown")
     func unsupportedKinds() throws {
         let builtin = "name: extra\ndescription: A test tool.\nkind: builtin\n"
         #expect(try problems(ShopPack.broken(builtin))
-            == ["tools/extra.yaml:3: kind: builtin is not supported by this version of the hub (sql, knowledge or http)"])
+            == ["tools/extra.yaml:3: a kind: builtin tool needs 'builtin': end_call, transfer_call, send_dtmf"])
         let http = "name: extra\ndescription: A test tool.\nkind: http\n"
         #expect(try problems(ShopPack.broken(http)) == ["tools/extra.yaml:3: a kind: http tool needs an 'http' mapping (method, url)"])
         let tool = "name: extra\ndescription: A test tool.\nkind: graphql\n"
-        #expect(try problems(ShopPack.broken(tool)) == ["tools/extra.yaml:3: 'kind' must be sql, knowledge or http (got 'graphql')"])
+        #expect(try problems(ShopPack.broken(tool)) == ["tools/extra.yaml:3: 'kind' must be sql, knowledge, http or builtin (got 'graphql')"])
+    }
+
+    @Test("call-control tools: their parameters are the hub's, a transfer names its destinations")
+    func callControlTools() throws {
+        var files = ShopPack.files
+        files["tools/end_call.yaml"] = "name: end_call\nkind: builtin\nbuiltin: end_call\n"
+        files["tools/transfer_call.yaml"] = """
+            name: transfer_call
+            kind: builtin
+            builtin:
+              type: transfer_call
+              destinations:
+                - {name: front_desk, to: "+15550100123", description: the front desk, message: Putting you through.}
+                - {name: billing, to: "sip:billing@pbx.example.com", description: billing questions, mode: warm}
+
+            """
+        files["tools/send_dtmf.yaml"] = "name: send_dtmf\ndescription: Presses keys in the supplier's phone menu.\nkind: builtin\nbuiltin: {type: send_dtmf}\n"
+        files["agents/orders.yaml"] = ShopPack.agent(tools: ["order_status", "search_help", "end_call", "transfer_call", "send_dtmf"])
+        let pack = try loaded(files)
+        let byName = Dictionary(uniqueKeysWithValues: pack.tools.map { ($0.name, $0) })
+        guard case .builtin(.endCall)? = byName["end_call"]?.kind else { Issue.record("end_call: \(String(describing: byName["end_call"]?.kind))"); return }
+        #expect(byName["end_call"]?.description == CallControlPlan.endCall.defaultDescription)
+        #expect(byName["end_call"]?.parameterNames == ["reason"])
+        guard case .builtin(.transferCall(let destinations))? = byName["transfer_call"]?.kind else { Issue.record("transfer_call"); return }
+        #expect(destinations == [
+            TransferDestination(name: "front_desk", to: "+15550100123", description: "the front desk", message: "Putting you through."),
+            TransferDestination(name: "billing", to: "sip:billing@pbx.example.com", description: "billing questions", mode: .warm),
+        ])
+        let destination = byName["transfer_call"]?.parameters.objectValue?["properties"]?.objectValue?["destination"]?.objectValue
+        #expect(destination?["enum"] == .array([.string("front_desk"), .string("billing")]))
+        #expect(byName["send_dtmf"]?.description == "Presses keys in the supplier's phone menu.")
+        guard case .builtin(.sendDTMF)? = byName["send_dtmf"]?.kind else { Issue.record("send_dtmf"); return }
+    }
+
+    @Test("a call-control tool with a problem", arguments: [
+        ("builtin: hang_up", "'builtin' must be end_call, transfer_call, send_dtmf (got 'hang_up')"),
+        ("builtin: [end_call]", "'builtin' must be end_call, transfer_call, send_dtmf (got 'a list')"),
+        ("builtin: end_call\nparameters: {type: object}", "a kind: builtin tool's parameters are the hub's; leave 'parameters' out"),
+        ("builtin: {type: end_call, destinations: []}", "'destinations' is only for transfer_call"),
+        ("builtin: transfer_call", "transfer_call needs 'destinations': a list of {name, to, description}"),
+        ("builtin: {type: transfer_call, destinations: []}", "'destinations' must be a list of 1 to 32 {name, to, description}"),
+        ("builtin: {type: transfer_call, destinations: [{name: desk, to: '5551234', description: d}]}",
+         "a destination's 'to' must be a number in E.164 (+15551230000) or a sip: URI (got '5551234')"),
+        ("builtin: {type: transfer_call, destinations: [{name: desk, to: 'sip:', description: d}]}",
+         "a destination's 'to' must be a number in E.164 (+15551230000) or a sip: URI (got 'sip:')"),
+        ("builtin: {type: transfer_call, destinations: [{name: Desk, to: '+15550100123', description: d}]}",
+         "a destination's 'name' must be 1 to 64 lowercase letters, digits, '_' or '-' (got 'Desk')"),
+        ("builtin: {type: transfer_call, destinations: [{name: a, to: '+15550100123', description: d}, {name: a, to: '+15550100124', description: e}]}",
+         "destination 'a' appears twice"),
+        ("builtin: {type: transfer_call, destinations: [{name: a, to: '+15550100123', description: d, mode: lukewarm}]}",
+         "'destination.mode' must be cold or warm (got 'lukewarm')"),
+        ("builtin: {type: transfer_call, destinations: [{name: a, to: '+15550100123', description: d, dial: now}]}",
+         "unknown field 'dial' in 'destination'"),
+    ])
+    func callControlProblems(_ text: String, _ message: String) throws {
+        let found = try problems(ShopPack.broken("name: extra\nkind: builtin\n" + text + "\n"))
+        #expect(found.count == 1 && found.first?.hasSuffix(": " + message) == true, "\(found)")
     }
 
     @Test("a tool parameter named after a session value", arguments: ["customer_id", "customer_name", "today", "now"])
@@ -525,7 +582,7 @@ struct PackLoaderProblemTests {
         #expect(found.count == 3, "\(found)")
         #expect(found.contains("pack.yaml:\(lineNumber(of: "colour", in: manifest)): unknown field 'colour'"), "\(found)")
         #expect(found.contains { $0.hasPrefix("agents/desk.yaml:") && $0.contains("not valid YAML") }, "\(found)")
-        #expect(found.contains("tools/unused.yaml:3: 'kind' must be sql, knowledge or http (got 'carrier_pigeon')"), "\(found)")
+        #expect(found.contains("tools/unused.yaml:3: 'kind' must be sql, knowledge, http or builtin (got 'carrier_pigeon')"), "\(found)")
     }
 
     @Test("problems in several tool files are all reported, each at its own file")
@@ -807,7 +864,7 @@ struct PackLoaderSpeechTests {
     @Test("derived codes are named after the parameter, then _2, _3, … for the other lengths")
     func derivedCodes() {
         func tool(_ name: String, _ properties: JSONObject) -> ToolDefinition {
-            ToolDefinition(name: name, description: "", parameters: .object(["type": .string("object"), "properties": .object(properties)]), kind: .builtin(name))
+            ToolDefinition(name: name, description: "", parameters: .object(["type": .string("object"), "properties": .object(properties)]), kind: .builtin(.endCall))
         }
         let tools = [
             tool("status", [

@@ -508,3 +508,37 @@ def baresip_digest_call(auth_hub, tmp_path: Path) -> None:
     assert metric(auth_hub, "switchboard_sip_auth_total", 'outcome="accepted"') == accepted + 1
     offered = [line for line in auth_hub.log().splitlines() if "call offered" in line and "session.key=+155…02" in line]
     assert offered and "call.caller_proof=digest" in offered[-1], offered
+
+
+def test_the_agent_hangs_up_a_sip_call_after_its_goodbye(sip_hub):
+    number = "+15550200071"
+    caller = SIPCaller(sip_hub.sip_port, number)
+    assert caller.invite().startswith("SIP/2.0 200")
+    start = time.monotonic()
+    caller.speak(spoken_mulaw("Goodbye") + SILENCE_FRAME * 60)
+    caller.start_media()
+    bye = ""
+    deadline = time.monotonic() + 30
+    while not bye.startswith("BYE ") and time.monotonic() < deadline:
+        try:
+            bye = caller.receive(2)
+        except socket.timeout:
+            continue
+    bye_at = time.monotonic()
+    assert bye.startswith("BYE "), "the hub hung up"
+    caller.ok(bye)
+    goodbye = [t for t, p in caller.received if t >= start and rms(p) > 200]
+    assert goodbye and (goodbye[-1] - goodbye[0]) > 0.6, "the goodbye was spoken"
+    assert bye_at >= goodbye[-1], "the BYE came after the goodbye had played"
+    caller.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(urllib.request.Request(
+                f"{sip_hub.http_base}/v1/calls?number={urllib.parse.quote(number)}", headers=ADMIN_HEADERS), timeout=5) as response:
+            records = json.loads(response.read())["data"]
+        if records and records[0]["ended_at"]:
+            break
+        time.sleep(0.2)
+    record = records[0]
+    assert record["channel"] == "sip" and record["from"] == number and record["end_reason"] == "agent_ended", record
+    assert any(call["name"] == "end_call" for call in record["tool_calls"])

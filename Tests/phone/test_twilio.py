@@ -434,3 +434,93 @@ def test_extreme_stream_messages_never_stop_the_hub(hub):
     for reason in ("twilio_unsupported_media_format", "twilio_invalid_audio", "twilio_invalid_mark", "twilio_duplicate_start"):
         assert f'reason="{reason}"' in metrics, reason
     assert hub.process.poll() is None, "the hub stopped"
+
+
+def call_records(hub, **query) -> list[dict]:
+    url = f"{hub.http_base}/v1/calls?" + urllib.parse.urlencode(dict(query, limit=100))
+    with urllib.request.urlopen(urllib.request.Request(url, headers=ADMIN_HEADERS), timeout=10) as response:
+        return json.loads(response.read())["data"]
+
+
+def wait_call_record(hub, number: str, ended: bool = True, seconds: float = 15) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = [r for r in call_records(hub, number=number) if (r["ended_at"] is not None) == ended]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {'ended' if ended else 'ongoing'} call record for {number}: {call_records(hub, number=number)}")
+
+
+def test_a_call_is_a_record_with_the_caller_and_its_transcript(hub):
+    caller = "+15550100070"
+
+    async def scenario():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        await peer.speak(spoken_mulaw(QUESTION), pace=0.005)
+        await peer.speak(SILENCE_FRAME * 50, pace=0.005)
+        await peer.wait_for_answer()
+        await peer.stop()
+        return peer.call_sid
+
+    call_sid = run(scenario())
+    record = wait_call_record(hub, caller)
+    assert record["channel"] == "twilio" and record["direction"] == "inbound" and record["from"] == caller
+    assert record["provider_call_id"] == call_sid and record["session_key"] == caller
+    assert record["answered_at"] == record["started_at"] and record["end_reason"] == "caller_hung_up"
+    assert [t["role"] for t in record["transcript"]][:2] == ["user", "assistant"], record["transcript"]
+    assert "SB204" in record["transcript"][0]["text"]
+    assert any(t["name"] == "check_flight_status" and t["outcome"] == "ok" for t in record["tool_calls"])
+
+
+def test_the_agent_hangs_up_after_its_goodbye_has_played(hub):
+    caller = "+15550100071"
+
+    async def scenario():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        await peer.speak(spoken_mulaw("Goodbye"), pace=0.005)
+        await peer.speak(SILENCE_FRAME * 50, pace=0.005)
+        await asyncio.wait_for(peer.ws.wait_closed(), 30)
+        closed_at = time.monotonic()
+        await peer.close()
+        return peer, closed_at
+
+    peer, closed_at = run(scenario())
+    assert peer.ws.close_code == 1000
+    assert len(peer.heard.audio) / 8000 > 0.8, "the goodbye was spoken"
+    assert peer.heard.marks and set(peer.heard.marks) == set(peer.heard.echoed), "every mark played before the hang-up"
+    assert closed_at >= peer.play_until - 0.1, "the stream ended only after the goodbye played"
+    record = wait_call_record(hub, caller)
+    assert record["end_reason"] == "agent_ended", record
+    assert any(t["name"] == "end_call" for t in record["tool_calls"])
+
+
+def test_a_cold_transfer_hands_the_call_to_twilio_after_the_agent_says_so(hub, twilio_api):
+    from conftest import TWILIO_ACCOUNT, TWILIO_FROM
+    caller = "+15550100072"
+    before = len(twilio_api.requests)
+
+    async def scenario():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        await peer.speak(spoken_mulaw("I want to talk to a person"), pace=0.005)
+        await peer.speak(SILENCE_FRAME * 50, pace=0.005)
+        deadline = time.monotonic() + 30
+        while len(twilio_api.requests) == before and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        updated_at = time.monotonic()
+        await peer.stop()
+        return peer, updated_at
+
+    peer, updated_at = run(scenario())
+    assert len(twilio_api.requests) == before + 1, "Twilio was asked to move the call"
+    request = twilio_api.requests[-1]
+    assert request["path"] == f"/2010-04-01/Accounts/{TWILIO_ACCOUNT}/Calls/{peer.call_sid}.json"
+    dial = ET.fromstring(request["form"]["Twiml"][0]).find("./Dial")
+    assert dial is not None and dial.find("Number").text == "+15550100199" and dial.get("callerId") == TWILIO_FROM
+    assert len(peer.heard.audio) / 8000 > 1.0, "the agent said it was transferring"
+    assert updated_at >= peer.play_until - 0.1, "the transfer waited for the agent's words to play"
+    record = wait_call_record(hub, caller)
+    assert record["end_reason"] == "transferred", record
+    transfer = record["transfers"][0]
+    assert transfer["destination"] == "customer_service" and transfer["to"] == "+15550100199"
+    assert transfer["mode"] == "cold" and transfer["outcome"] == "completed" and transfer["ended_at"] >= transfer["started_at"]

@@ -87,14 +87,17 @@ class TwilioPeer:
         ws = await websockets.connect(url, additional_headers=headers, max_size=2**22)
         stream_sid = "MZ" + uuid.uuid4().hex
         await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        call_sid = call_sid or "CA" + uuid.uuid4().hex
         start = {
-            "streamSid": stream_sid, "accountSid": "AC" + "0" * 32, "callSid": call_sid or "CA" + uuid.uuid4().hex,
+            "streamSid": stream_sid, "accountSid": "AC" + "0" * 32, "callSid": call_sid,
             "tracks": ["inbound"],
             "customParameters": parameters,
             "mediaFormat": media_format or {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
         }
         await ws.send(json.dumps({"event": "start", "sequenceNumber": "1", "start": start, "streamSid": stream_sid}))
-        return cls(ws, stream_sid)
+        peer = cls(ws, stream_sid)
+        peer.call_sid = call_sid
+        return peer
 
     async def _read(self):
         try:

@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import RealtimeProtocol
+import SwitchboardAgents
 import SwitchboardCalls
 import SwitchboardCore
 
@@ -108,6 +109,30 @@ final class CallRecorder: Sendable {
             return state.record
         }
         if let changed { log.save(changed, events: [.toolCalled]) }
+    }
+
+    /// The agent asked to transfer the call: `transfer.started`.
+    func transferStarted(_ destination: TransferDestination, reason: String?, at now: Date = Date()) {
+        let changed = state.withLockedValue { state -> CallRecord? in
+            guard !state.ended else { return nil }
+            state.record.transfers.append(TransferEntry(destination: destination.name, to: destination.to, mode: destination.mode.rawValue,
+                                                        reason: reason, startedAt: CallRecorder.milliseconds(now)))
+            return state.record
+        }
+        if let changed { log.save(changed, events: [.transferStarted]) }
+    }
+
+    /// The transfer went through (the call is the other party's now) or failed: `transfer.completed`.
+    func transferFinished(error: String?, at now: Date = Date()) {
+        let changed = state.withLockedValue { state -> CallRecord? in
+            guard !state.ended, let index = state.record.transfers.lastIndex(where: { $0.endedAt == nil }) else { return nil }
+            state.record.transfers[index].endedAt = CallRecorder.milliseconds(now)
+            state.record.transfers[index].outcome = error == nil ? .completed : .failed
+            state.record.transfers[index].error = error
+            if error == nil, state.endReason == nil { state.endReason = .transferred }
+            return state.record
+        }
+        if let changed { log.save(changed, events: [.transferCompleted]) }
     }
 
     /// Keys the caller pressed (one entry).

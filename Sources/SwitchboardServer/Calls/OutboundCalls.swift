@@ -182,7 +182,7 @@ enum OutboundCalls {
 /// signed like the webhook's (`TwilioCallerProof`) so the callee's session is keyed and proven.
 /// Twilio assigns the CallSid only after it has the TwiML, so this signature does not bind one;
 /// it lives for the ring timeout (`Timeout`) plus the stream lifetime, and its nonce is single-use.
-struct TwilioCalls {
+struct TwilioCalls: Sendable {
     let accountSID: String
     let authToken: String
     let from: String
@@ -211,9 +211,26 @@ struct TwilioCalls {
         let lifetime = TimeInterval(TwilioCallerProof.outboundRingSeconds) + TwilioCallerProof.streamLifetime
         let twiml = TwiML.connectStream(url: TwilioWebhook.mediaURL(base: base),
                                         parameters: callerProof.signed(parameters, lifetime: lifetime))
-        let form = [("To", number.rawValue), ("From", from), ("Twiml", twiml), ("Timeout", String(TwilioCallerProof.outboundRingSeconds))]
-            .map { "\(Self.formEncoded($0.0))=\(Self.formEncoded($0.1))" }.joined(separator: "&")
-        guard let url = URL(string: "\(apiBase)/2010-04-01/Accounts/\(accountSID)/Calls.json") else {
+        let answer = try await post("Calls.json", form: [("To", number.rawValue), ("From", from), ("Twiml", twiml),
+                                                          ("Timeout", String(TwilioCallerProof.outboundRingSeconds))], action: "the call")
+        guard let sid = answer["sid"]?.stringValue else { throw OutboundCallError(status: .badGateway, "Twilio's answer has no call sid") }
+        hub.logger.info("placing a call through Twilio", metadata: ["call.id": "\(sid)", "session.key": "\(number.redacted)"])
+        return sid
+    }
+
+    /// Hands a live call to `destination` (Twilio dials it and leaves the media stream): a cold
+    /// transfer, by updating the call with `<Dial>` TwiML.
+    func transfer(callSid: String, to destination: String) async throws {
+        guard callSid.range(of: "^CA[0-9a-fA-F]{32}$", options: .regularExpression) != nil else {
+            throw OutboundCallError(status: .badRequest, "not a Twilio call sid")
+        }
+        _ = try await post("Calls/\(callSid).json", form: [("Twiml", TwiML.dial(destination, callerID: from))], action: "the transfer")
+    }
+
+    /// A form POST to the account's REST resource `path`; the JSON answer of a 2xx.
+    private func post(_ path: String, form: [(String, String)], action: String) async throws -> JSONObject {
+        let body = form.map { "\(Self.formEncoded($0.0))=\(Self.formEncoded($0.1))" }.joined(separator: "&")
+        guard let url = URL(string: "\(apiBase)/2010-04-01/Accounts/\(accountSID)/\(path)") else {
             throw OutboundCallError(status: .internalServerError, "bad Twilio API URL")
         }
         let credentials = Data("\(accountSID):\(authToken)".utf8).base64EncodedString()
@@ -221,17 +238,16 @@ struct TwilioCalls {
         do {
             response = try await HTTPJSONClient().post(url, headers: [
                 ("Authorization", "Basic \(credentials)"), ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
-            ], body: Array(form.utf8), timeout: .seconds(10))
+            ], body: Array(body.utf8), timeout: .seconds(10))
         } catch {
             throw OutboundCallError(status: .badGateway, "Twilio could not be reached: \(error)")
         }
         let answer = (try? JSONParser.parse(response.body))?.objectValue
-        guard (200..<300).contains(response.status), let sid = answer?["sid"]?.stringValue else {
+        guard (200..<300).contains(response.status), let answer else {
             let message = answer?["message"]?.stringValue.map { String($0.prefix(300)) } ?? "status \(response.status)"
-            throw OutboundCallError(status: .badGateway, "Twilio refused the call: \(message)")
+            throw OutboundCallError(status: .badGateway, "Twilio refused \(action): \(message)")
         }
-        hub.logger.info("placing a call through Twilio", metadata: ["call.id": "\(sid)", "session.key": "\(number.redacted)"])
-        return sid
+        return answer
     }
 
     /// `application/x-www-form-urlencoded` encoding of one name or value.

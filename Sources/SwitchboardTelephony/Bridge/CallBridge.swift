@@ -28,6 +28,9 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
         package var silenceDurationMilliseconds = 500
     }
 
+    /// The longest the hang-up at the end of a session waits for the agent's last words to play.
+    package static let lastWordsLimit: TimeAmount = .seconds(15)
+
     private let settings: Settings
     private let logger: Logger
     private let metrics: (any TelephonyMetrics)?
@@ -37,6 +40,9 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     private var digits = ""
     private var dtmfTimer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
+    /// Waiting for the audio sent so far to have played (a hang-up or a transfer after the
+    /// agent's last words).
+    private var playedOutWaiters: [EventLoopPromise<Void>] = []
 
     package init(settings: Settings = Settings(), logger: Logger, metrics: (any TelephonyMetrics)? = nil, onStart: @escaping Start) {
         self.settings = settings
@@ -50,6 +56,26 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     package func handlerRemoved(context: ChannelHandlerContext) {
         dtmfTimer?.cancel()
         self.context = nil
+        releasePlayedOutWaiters()
+    }
+
+    /// Succeeds once the audio sent to the caller so far has been played (at once when none is
+    /// playing), or after `limit`, whichever is first; on the channel's event loop.
+    package func whenPlayedOut(limit: TimeAmount, eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        eventLoop.preconditionInEventLoop()
+        guard playback.isPlaying, context != nil else { return eventLoop.makeSucceededVoidFuture() }
+        let promise = eventLoop.makePromise(of: Void.self)
+        playedOutWaiters.append(promise)
+        let timer = eventLoop.scheduleTask(in: limit) { promise.succeed(()) }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
+        return promise.futureResult
+    }
+
+    private func releasePlayedOutWaiters() {
+        let waiters = playedOutWaiters
+        playedOutWaiters = []
+        // A promise may already have been completed by its time limit.
+        for waiter in waiters { waiter.completeWith(.success(())) }
     }
 
     // MARK: Caller → session
@@ -84,6 +110,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             pressed(key, context: context)
         case .played(let mark):
             playback.played(mark: mark)
+            if !playback.isPlaying { releasePlayedOutWaiters() }
         case .ended:
             // The phone side ends the call its way (a close frame, a BYE), then the connection closes.
             context.writeAndFlush(wrapOutboundOut(.hangUp), promise: nil)
@@ -96,6 +123,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
 
     package func channelInactive(context: ChannelHandlerContext) {
         dtmfTimer?.cancel()
+        releasePlayedOutWaiters()
         if let onStart {
             self.onStart = nil
             try? onStart(nil, context)
@@ -149,7 +177,14 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             event(frame.data, context: context)
             promise?.succeed(())
         case .connectionClose:
-            context.write(wrapOutboundOut(.hangUp), promise: promise)
+            // The session ended (the agent said goodbye): the caller hears the last words first.
+            whenPlayedOut(limit: Self.lastWordsLimit, eventLoop: context.eventLoop).whenComplete { [self] _ in
+                guard let context = self.context else {
+                    promise?.succeed(())
+                    return
+                }
+                context.writeAndFlush(self.wrapOutboundOut(.hangUp), promise: promise)
+            }
         default:
             promise?.succeed(())
         }
@@ -182,6 +217,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             context.write(wrapOutboundOut(.mark(mark)), promise: nil)
         case .speechStarted:
             guard let cut = playback.interrupt() else { return }
+            releasePlayedOutWaiters()
             context.write(wrapOutboundOut(.clear), promise: nil)
             context.flush()
             let truncate = RealtimeEvent(type: "conversation.item.truncate", [

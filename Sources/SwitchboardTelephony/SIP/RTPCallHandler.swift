@@ -72,6 +72,8 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var nextTick: NIODeadline = .now()
     private var ticker: Scheduled<Void>?
     private var context: ChannelHandlerContext?
+    /// Whether the call's end was asked for (once).
+    private var hungUp = false
     private(set) var packetsReceived = 0
     private(set) var packetsSent = 0
 
@@ -139,6 +141,12 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     package func channelInactive(context: ChannelHandlerContext) {
         ticker?.cancel()
         ticker = nil
+        // Media that closes without a hang-up (a session closed at its grace period, an error)
+        // still ends the call with BYE; a call already ended is not ended twice.
+        if !hungUp {
+            hungUp = true
+            onHangUp(callID)
+        }
         context.fireChannelInactive()
     }
 
@@ -248,6 +256,7 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
         metrics.sipRTPTimeout()
         logger.notice("no RTP from the caller; hanging up", metadata: ["call.id": "\(callID)",
                                                                        "rtp.timeout_ms": "\(timeout.nanoseconds / 1_000_000)"])
+        hungUp = true
         onHangUp(callID)
     }
 
@@ -315,7 +324,10 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
             queuedBytes = sentBytes
             sender.markTalkspurt()
         case .hangUp:
-            onHangUp(callID)
+            if !hungUp {
+                hungUp = true
+                onHangUp(callID)
+            }
         }
         promise?.succeed(())
     }

@@ -11,6 +11,14 @@ package enum TwiML {
         return xml
     }
 
+    /// `<Response><Dial>` to a number, or to a SIP URI (`<Sip>`): a cold transfer. `callerID`
+    /// is shown to the person called (Twilio requires one of the account's numbers or the caller's).
+    package static func dial(_ to: String, callerID: String? = nil) -> String {
+        let target = to.lowercased().hasPrefix("sip") ? "<Sip>\(escaped(to))</Sip>" : "<Number>\(escaped(to))</Number>"
+        let attribute = callerID.map { " callerId=\"\(escaped($0))\"" } ?? ""
+        return #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n<Response><Dial\(attribute)>\(target)</Dial></Response>\n"
+    }
+
     package static func escaped(_ text: String) -> String {
         var out = ""
         for character in text {

@@ -1,0 +1,79 @@
+import Foundation
+import NIOConcurrencyHelpers
+import SwitchboardAgents
+import SwitchboardCalls
+import SwitchboardTelephony
+import SwitchboardTools
+
+/// A session's call control, for its `kind: builtin` tools: what the agent asked to happen to
+/// the call once its current answer has been heard (hang up, transfer). The session's driver
+/// carries it out when that answer is done.
+final class SessionCallControl: CallControl {
+    /// What ends the session after the agent's answer.
+    enum Ending: Sendable, Equatable {
+        case hangUp(reason: String?)
+        case transfer(TransferDestination, reason: String?)
+    }
+
+    private let ending = NIOLockedValueBox<Ending?>(nil)
+    /// The phone call, when the session is one.
+    let call: CallStart?
+    /// How a transfer of this call is made, when it can be.
+    private let transferrer: (any CallTransferrer)?
+
+    private let recorder: CallRecorder
+
+    init(call: CallStart?, transferrer: (any CallTransferrer)?, recorder: CallRecorder) {
+        self.call = call
+        self.transferrer = transferrer
+        self.recorder = recorder
+    }
+
+    var isPhoneCall: Bool { call != nil }
+
+    func endCall(reason: String?) async {
+        ending.withLockedValue { if $0 == nil { $0 = .hangUp(reason: reason) } }
+    }
+
+    func transfer(to destination: TransferDestination, reason: String?) async throws(CallControlError) {
+        guard transferrer != nil else {
+            throw CallControlError("not_supported", "This call cannot be transferred from here; tell the caller how to reach \(destination.description).")
+        }
+        if destination.mode == .warm {
+            throw CallControlError("not_supported", "Warm transfers are not available on this line; offer a direct transfer instead.")
+        }
+        ending.withLockedValue { $0 = .transfer(destination, reason: reason) }
+        recorder.transferStarted(destination, reason: reason)
+    }
+
+    func sendDTMF(_ digits: String) async throws(CallControlError) {
+        throw CallControlError("not_supported", "Pressing keys is not available on this line.")
+    }
+
+    /// What the agent asked for, once; `nil` when nothing.
+    func takeEnding() -> Ending? {
+        ending.withLockedValue { ending in
+            defer { ending = nil }
+            return ending
+        }
+    }
+
+    var hasEnding: Bool { ending.withLockedValue { $0 != nil } }
+
+    /// Carries a transfer out.
+    func performTransfer(_ destination: TransferDestination) async throws {
+        guard let transferrer, let call else { throw CallControlError("not_supported", "no transfer for this call") }
+        try await transferrer.transfer(call, to: destination)
+    }
+}
+
+/// Hands a phone call over to another party: the Twilio REST API, a SIP REFER.
+protocol CallTransferrer: Sendable {
+    func transfer(_ call: CallStart, to destination: TransferDestination) async throws
+}
+
+extension TwilioCalls: CallTransferrer {
+    func transfer(_ call: CallStart, to destination: TransferDestination) async throws {
+        try await transfer(callSid: call.callID, to: destination.to)
+    }
+}
