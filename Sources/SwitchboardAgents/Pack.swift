@@ -20,6 +20,9 @@ public struct Pack: Sendable {
     public var customers: CustomerQueries
     /// Whether `/realtime` serves this pack when `--default-pack` names none.
     public var isDefault = false
+    /// What happens when a caller goes quiet: `.some(nil)` is `idle: off`; `nil`, not written
+    /// (phone calls then have ``IdlePolicy/standard``).
+    public var idle: IdlePolicy??
 
     public struct DataFiles: Sendable {
         /// The text of `schema.sql` and `seed.sql`.

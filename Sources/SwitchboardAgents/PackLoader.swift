@@ -51,7 +51,7 @@ struct PackLoader {
         self.directory = directory
     }
 
-    static let packFields: Set<String> = ["name", "title", "description", "router", "default", "data", "customers", "speech", "filler"]
+    static let packFields: Set<String> = ["name", "title", "description", "router", "default", "data", "customers", "speech", "filler", "idle"]
     static let toolFields: Set<String> = ["name", "description", "parameters", "kind", "timeout", "filler", "sql", "knowledge", "http", "builtin"]
     static let sqlFields: Set<String> = ["query", "returns", "as", "when_empty", "sources", "transaction", "steps", "generate"]
 
@@ -67,6 +67,7 @@ struct PackLoader {
         var isDefault = false
         var speech = PackSpeech()
         var filler: FillerDeclaration?
+        var idle: IdlePolicy??
         do {
             let fields = try YAMLFields(try Self.compose(file: manifestPath), file: manifestPath, context: nil,
                                         what: "pack.yaml must be a mapping of fields (name, title, description, router, data)")
@@ -81,6 +82,7 @@ struct PackLoader {
             isDefault = try fields.flag("default") ?? false
             routerLine = fields.line(of: "router")
             filler = try FillerDeclaration.read(fields)
+            idle = try IdlePolicy.read(fields)
             if let node = fields.node("data") {
                 data = try readData(YAMLFields(node, file: manifestPath, context: "data", what: "'data' must be a mapping with 'schema' and 'seed'"))
             }
@@ -154,6 +156,7 @@ struct PackLoader {
         var pack = Pack(name: name, title: title, description: description, directory: directory, catalog: catalog, tools: tools,
                         knowledge: knowledge, data: data, customers: customers)
         pack.isDefault = isDefault
+        pack.idle = idle
         return pack
     }
 

@@ -675,7 +675,9 @@ public struct Conversation: Sendable {
 
     /// How long the audio of `events` audio deltas of `bytes` bytes in all plays, in the
     /// output format the model was given: the base64 payload is the event less its JSON framing.
-    private func audioMilliseconds(events: Int, bytes: Int) -> Double {
+    /// Milliseconds of audio in `events` output-audio deltas of `bytes` bytes in all (as the
+    /// relay counts them), in the client's output format.
+    public func audioMilliseconds(events: Int, bytes: Int) -> Double {
         let payload = max(0, bytes - events * Self.audioDeltaFramingBytes)
         let format = clientConfig.outputFormat ?? .pcm16
         return Double(payload) * 3 / 4 / Double(format.sampleRate * format.bytesPerSample) * 1000

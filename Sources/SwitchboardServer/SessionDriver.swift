@@ -100,6 +100,7 @@ struct SessionDriver: Sendable {
         let control = SessionCallControl(call: request.call, transferrer: transferrer, recorder: recorder)
         let toolContext = ToolContext(customer: state.customer, sessionKey: key, call: control)
         var endingFallback = false
+        let idle = idlePolicy.map { IdleMonitor(policy: $0, voice: request.call != nil) }
 
         await perform(conversation.handle(.started), release: nil, conversation: conversation, saver: saver, fence: lease)
         connectModel()
@@ -108,6 +109,7 @@ struct SessionDriver: Sendable {
         // on while one runs; a hang-up cancels every one still running.
         let calls = ToolCalls()
         await withDiscardingTaskGroup { tools in
+        if let idle { tools.addTask { await watch(idle, recorder: recorder) } }
         for await input in inbox {
             var release: EventRoute.Side?
             switch input {
@@ -116,6 +118,12 @@ struct SessionDriver: Sendable {
             default: release = nil
             }
             // A configured classifier decides the route of an utterance before the conversation sees it.
+            idle?.observe(input, audioMilliseconds: { conversation.audioMilliseconds(events: $0, bytes: $1) })
+            if request.call == nil { idle?.setVoice(conversation.clientConfig.outputModalities?.contains("audio") == true) }
+            if Self.isPressedKeys(input), let keys = Conversation.utterance(in: input) {
+                recorder.pressed(keys)
+                idle?.callerActive()
+            }
             if let utterance = Conversation.utterance(in: input) {
                 recorder.userSpoke()
                 if let classifier = hub.classifier, let choice = await classifier.classify(utterance, current: conversation.agent.name) {
@@ -269,6 +277,48 @@ struct SessionDriver: Sendable {
             group.addTask { try? await Task.sleep(for: limit) }
             await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// Whether `input` is the message a phone bridge makes of the keys a caller pressed.
+    static func isPressedKeys(_ input: Conversation.Input) -> Bool {
+        guard case .client(let event, _) = input, event.type == "conversation.item.create" else { return false }
+        return event["event_id"]?.stringValue?.hasPrefix(CallBridge.pressedKeysEventPrefix) == true
+    }
+
+    /// What this session does when its caller goes quiet: the pack's `idle:`, else the
+    /// standard policy on phone calls.
+    private var idlePolicy: IdlePolicy? {
+        switch hub.packs?.main.pack.idle {
+        case .some(.some(let policy)): return policy
+        case .some(.none): return nil
+        case .none: return request.call != nil ? .standard : nil
+        }
+    }
+
+    /// Reprompts a quiet caller, then says goodbye and ends the session (end reason `timeout`).
+    private func watch(_ idle: IdleMonitor, recorder: CallRecorder) async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .milliseconds(250)) } catch { return }
+            switch idle.due() {
+            case .reprompt?:
+                logger.info("the caller is quiet; asking whether they are still there")
+                post.yield(.say(idle.policy.reprompt, purpose: "idle_reprompt"))
+            case .hangUp?:
+                logger.info("the caller stayed quiet; ending the call")
+                recorder.ending(.timeout)
+                post.yield(.say(idle.policy.goodbye, purpose: "idle_goodbye"))
+                // The goodbye's audio starts within a moment; the phone bridge then lets it play out.
+                let limit = ContinuousClock.now + .seconds(20)
+                do {
+                    try await Task.sleep(for: .seconds(1))
+                    while ContinuousClock.now < min(idle.playbackEnd, limit) { try await Task.sleep(for: .milliseconds(100)) }
+                } catch { return }
+                post.yield(.shutdown(code: 1000, reason: "the caller was silent"))
+                return
+            case nil:
+                break
+            }
         }
     }
 

@@ -76,7 +76,8 @@ struct RepositoryPersonaTests {
         let router = try #require(catalog.router)
         #expect(router.name == "concierge")
         #expect(catalog.defaultPersona.name == "concierge")
-        #expect(router.tools.isEmpty)
+        // The router answers no business question itself: it can only end or transfer the call.
+        #expect(router.tools.map(\.name) == ["end_call", "transfer_call"])
         #expect(!router.capabilities.isEmpty)
         #expect(catalog.agents.map(\.handoff) == [.keep, .keep])
         #expect(catalog.agents.allSatisfy { $0.routingExamples.count >= 15 })
@@ -93,7 +94,7 @@ struct RepositoryPersonaTests {
     @Test("every outcome of every tool has an answer, plus error, using only the tool's output fields")
     func answers() {
         for persona in catalog.agents {
-            for tool in persona.tools {
+            for tool in persona.tools where !Repository.callControl.contains(tool.name) {
                 guard let expected = outputs[tool.name] else {
                     Issue.record("\(persona.name): no spec for \(tool.name)")
                     continue

@@ -77,7 +77,7 @@ private enum Travel {
     static let toolNames: Set<String> = [
         "check_change_flight", "check_change_reservation", "check_flight_status", "check_reservation_status",
         "confirm_flight_change", "confirm_reservation_change", "load_user_flight_info", "load_user_reservation_info",
-        "search_flight_knowledgebase", "search_hotel_knowledgebase",
+        "search_flight_knowledgebase", "search_hotel_knowledgebase", "end_call", "transfer_call",
     ]
 }
 
@@ -85,7 +85,7 @@ private enum Travel {
 struct ToolRegistryTests {
     // MARK: The travel pack's registry
 
-    @Test("the travel pack's registry has its ten tools, every agent's tool among them")
+    @Test("the travel pack's registry has its twelve tools, every agent's tool among them")
     func travelNames() throws {
         let registry = try Travel.registry()
         #expect(registry.names == Travel.toolNames)

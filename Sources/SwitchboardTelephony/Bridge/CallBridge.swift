@@ -28,6 +28,10 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
         package var silenceDurationMilliseconds = 500
     }
 
+    /// The event id prefix of the user message made of the keys a caller pressed, so the hub
+    /// can tell keys from words.
+    package static let pressedKeysEventPrefix = "evt_dtmf_"
+
     /// The longest the hang-up at the end of a session waits for the agent's last words to play.
     package static let lastWordsLimit: TimeAmount = .seconds(15)
 
@@ -158,6 +162,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
         digits = ""
         logger.info("caller pressed keys", metadata: ["call.dtmf_count": "\(text.count)"])
         let item = RealtimeEvent(type: "conversation.item.create", [
+            ("event_id", .string(Self.pressedKeysEventPrefix + String(UInt64.random(in: 0 ... .max), radix: 36))),
             ("item", .object(JSONObject([
                 ("type", .string("message")), ("role", .string("user")),
                 ("content", .array([.object(JSONObject([("type", .string("input_text")), ("text", .string(text))]))])),
