@@ -308,7 +308,7 @@ import Testing
         await hub.close()
     }
 
-    @Test func anOutboundCallOffersItsRTPPort() async throws {
+    @Test func anOutboundCallOffersItsRTPPortAndStartsItsSessionWhenAnswered() async throws {
         let hub = try await Hub()
         let future = try await hub.onLoop {
             $0.placeCall(to: "+15557654321", peer: SIPEndpoint(host: "127.0.0.1", port: 5061), from: "+15551230000",
@@ -319,10 +319,37 @@ import Testing
         let invite = try #require(messages.first { $0.method == "INVITE" })
         #expect(invite.callID == callID)
         #expect(invite.requestURIText?.contains("+15557654321") == true)
-        #expect(Self.mediaPort(invite) != nil)
+        let port = try #require(Self.mediaPort(invite))
         #expect(hub.sessions.withLockedValue { $0.isEmpty }, "the session starts once the call is answered")
-        // Giving up before the answer closes its RTP socket; nothing is left open.
+
+        // The callee answers.
+        let answer = Self.datagram("""
+            SIP/2.0 200 OK
+            Via: \(invite.headers["Via"] ?? "")
+            From: \(invite.headers["From"] ?? "")
+            To: \(invite.headers["To"] ?? "");tag=callee
+            Call-ID: \(callID)
+            CSeq: \(invite.headers["CSeq"] ?? "")
+            Contact: <sip:callee@127.0.0.1:5061>
+            Content-Type: application/sdp
+            Content-Length: {len}
+            """, body: Self.sdp(rtpPort: 6002))
+        try await hub.receive(answer)
+        let acked = try await hub.sent { $0.contains { $0.method == "ACK" } }
+        #expect(acked.contains { $0.method == "ACK" && $0.callID == callID })
+        try await Self.until { hub.sessions.withLockedValue { !$0.isEmpty } }
+        let session = try #require(hub.sessions.withLockedValue { $0.first })
+        #expect(session.start.caller?.rawValue == "+15557654321")
+        #expect(session.start.callerVerified, "the number the hub dialled")
+        #expect(session.start.outbound == OutboundCallPlan(agent: "hotel", purpose: "your stay"))
+        #expect(session.start.callID == callID)
+        #expect(session.media.localAddress?.port == port, "the INVITE offered the call's RTP socket")
+
+        // Hanging up sends BYE and closes the call's RTP socket.
         try await hub.onLoop { $0.hangUp(callID: callID) }
+        #expect(try await hub.sent { $0.contains { $0.method == "BYE" } }.contains { $0.method == "BYE" && $0.callID == callID })
+        try await Self.until { !session.media.isActive }
+        #expect(!session.media.isActive)
         await hub.close()
     }
 
