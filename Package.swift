@@ -365,6 +365,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The phone bridges' channel handlers on embedded channels, with metrics counted in memory.
+        .testTarget(
+            name: "SwitchboardTelephonyTests",
+            dependencies: [
+                "SwitchboardTelephony", "SwitchboardSIP", "SwitchboardCore", "RealtimeProtocol", "SwitchboardAudio", "SwitchboardTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SwitchboardWyomingTests",
             dependencies: [

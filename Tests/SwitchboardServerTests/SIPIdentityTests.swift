@@ -1,15 +1,12 @@
 import Foundation
-import Logging
-import NIOCore
-import NIOEmbedded
 import SwitchboardCore
 import SwitchboardSIP
 import Testing
 @testable import SwitchboardServer
-@testable import SwitchboardTelephony
 
 /// The SIP bridge's settings for who proves a caller (`--sip-trust`, `--sip-realm`,
-/// `--sip-users`) and the `callerVerified` flag a SIP call starts with.
+/// `--sip-users`). (The `callerVerified` flag a SIP call starts with is tested in
+/// SwitchboardTelephonyTests.)
 @Suite struct SIPIdentityTests {
     func usersFile(_ text: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sip-users-\(UUID().uuidString).txt").path
@@ -79,23 +76,5 @@ import Testing
         var noSIP = HubConfiguration()
         noSIP.sipUsersFile = "/nonexistent/users.txt"
         try noSIP.validate()
-    }
-
-    @Test(arguments: [true, false])
-    func callStartCarriesWhetherTheCallerWasProven(verified: Bool) throws {
-        let media = SIPMedia(remote: SIPEndpoint(host: "127.0.0.1", port: 4000), codec: .pcmu, payloadType: 0, telephoneEventPayloadType: nil)
-        let handler = RTPCallHandler(callID: { "c" }, caller: SessionKey("+15551230001"), callerVerified: verified, media: media,
-                                     metrics: HubMetrics(), logger: Logger(label: "test")) { _ in }
-        let channel = EmbeddedChannel(handler: handler)
-        channel.pipeline.fireChannelActive()
-        let event = try #require(try channel.readInbound(as: CallEvent.self))
-        guard case .started(let start) = event else {
-            Issue.record("expected .started, got \(event)")
-            return
-        }
-        #expect(start.caller?.rawValue == "+15551230001")
-        #expect(start.callerVerified == verified)
-        #expect(start.channel == "sip")
-        _ = try? channel.finish()
     }
 }

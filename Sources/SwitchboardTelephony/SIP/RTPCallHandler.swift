@@ -116,6 +116,10 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     package func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
+    /// The call's clock: its event loop's (the wall clock on a real loop, the test's on an
+    /// embedded one), so pacing, marks and the RTP timeout all read one time.
+    private var now: NIODeadline { context?.eventLoop.now ?? .now() }
+
     package func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
         if answered { start(context: context) }
@@ -131,10 +135,10 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private func start(context: ChannelHandlerContext) {
         remote = Self.address(media.remote)
-        lastMediaActivity = .now()
+        lastMediaActivity = now
         context.fireChannelRead(wrapInboundOut(.started(CallStart(caller: caller, callerVerified: callerVerified, callID: callID, codec: codec, channel: "sip", outbound: outbound))))
         context.fireChannelReadComplete()
-        nextTick = .now() + Self.packetInterval
+        nextTick = now + Self.packetInterval
         scheduleTick(context: context)
     }
 
@@ -165,7 +169,7 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
             remote = Self.address(media.remote)
             latch.reset()
         }
-        lastMediaActivity = .now()
+        lastMediaActivity = now
         if codecChanged {
             (jitter, sender) = Self.streams(for: media)
         }
@@ -179,7 +183,7 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
         let bytes = envelope.data.readableBytesView
         if RTPPacket.looksLikeRTCP(bytes) {
             // RTCP (muxed on this port) from the latched source shows the call is alive.
-            if let latched = latch.latched, latched == envelope.remoteAddress { lastMediaActivity = .now() }
+            if let latched = latch.latched, latched == envelope.remoteAddress { lastMediaActivity = now }
             return
         }
         let packet: RTPPacket
@@ -204,7 +208,7 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
         case .accept:
             break
         }
-        lastMediaActivity = .now()
+        lastMediaActivity = now
         let isCallMedia = packet.payloadType == jitter.configuration.audioPayloadType
             || packet.payloadType == jitter.configuration.telephoneEventPayloadType
         guard isCallMedia else {
@@ -235,7 +239,7 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
         guard let context, context.channel.isActive else { return }
         nextTick = nextTick + Self.packetInterval
         // A loop that fell far behind (a stall) starts afresh rather than bursting.
-        if nextTick < .now() - .milliseconds(200) { nextTick = .now() + Self.packetInterval }
+        if nextTick < now - .milliseconds(200) { nextTick = now + Self.packetInterval }
         receive(context: context)
         send(context: context)
         checkMediaTimeout()
@@ -246,7 +250,7 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// should be sending; a call on hold (we only receive when `sendrecv`) is never timed out.
     private func checkMediaTimeout() {
         guard let timeout = policy.rtpTimeout, !timedOut else { return }
-        let now = NIODeadline.now()
+        let now = self.now
         guard media.direction == .sendrecv else {
             lastMediaActivity = now
             return

@@ -7,7 +7,6 @@ import RealtimeProtocol
 import SwitchboardCore
 import SwitchboardTesting
 import Testing
-@testable import SwitchboardServer
 @testable import SwitchboardTelephony
 
 /// Nothing a Twilio peer sends can trap the hub: extreme numbers, wrong types, oversized
@@ -24,7 +23,7 @@ import Testing
 
     static func stream() -> TwilioMediaStream {
         // A loopback hub without a token: unsigned starts go on, unverified.
-        TwilioMediaStream(logger: quiet, metrics: HubMetrics(), callerProof: .loopbackDevelopment())
+        TwilioMediaStream(logger: quiet, metrics: RecordingTelephonyMetrics(), callerProof: .loopbackDevelopment())
     }
 
     static func start(format: String) -> ByteBuffer {
