@@ -46,14 +46,15 @@ class Hub:
         return self.log_path.read_text(errors="replace")
 
 
-def start_hub(tmp: Path, name: str, extra: list[str], twilio_token: bool = True) -> Hub:
-    """`twilio_token=False`: a loopback dev hub with no Twilio auth token (nor --public-url)."""
+def start_hub(tmp: Path, name: str, extra: list[str], twilio_token: bool = True, packs: Path | None = None) -> Hub:
+    """`twilio_token=False`: a loopback dev hub with no Twilio auth token (nor --public-url);
+    `packs`: another packs folder than the repository's."""
     binary = Path(os.environ.get("SWITCHBOARD_BIN") or REPO_ROOT / ".build" / "debug" / "switchboard")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = ARTIFACTS / f"{name}-hub.log"
     argv = [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--personas", str(REPO_ROOT / "Personas"), "--web", str(REPO_ROOT / "web-static"),
+            "--personas", str(packs or REPO_ROOT / "Personas"), "--web", str(REPO_ROOT / "web-static"),
             "--data", f"sqlite:{tmp / 'data.sqlite'}", "--admin-key", ADMIN_KEY,
             *(["--twilio-auth-token", AUTH_TOKEN, "--public-url", f"http://127.0.0.1:{port}"] if twilio_token else []), *extra]
     log = open(log_path, "wb")

@@ -524,3 +524,62 @@ def test_a_cold_transfer_hands_the_call_to_twilio_after_the_agent_says_so(hub, t
     transfer = record["transfers"][0]
     assert transfer["destination"] == "customer_service" and transfer["to"] == "+15550100199"
     assert transfer["mode"] == "cold" and transfer["outcome"] == "completed" and transfer["ended_at"] >= transfer["started_at"]
+
+
+def test_keys_the_caller_presses_are_in_the_call_record(hub):
+    caller = "+15550100073"
+
+    async def scenario():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        await peer.speak(SILENCE_FRAME * 10, pace=0.005)
+        for digit in "42#":
+            await peer.send({"event": "dtmf", "dtmf": {"track": "inbound_track", "digit": digit}})
+        await peer.wait_for_answer()
+        await peer.stop()
+
+    run(scenario())
+    record = wait_call_record(hub, caller)
+    assert [entry["digits"] for entry in record["dtmf"]] == ["42"], record["dtmf"]
+    assert record["transcript"][0] == {**record["transcript"][0], "role": "user", "text": "42"}
+
+
+@pytest.fixture(scope="module")
+def quiet_hub(tmp_path_factory: pytest.TempPathFactory):
+    """A hub whose pack reprompts a quiet caller after 3 s and hangs up 3 s later."""
+    import shutil
+    from conftest import REPO_ROOT
+    packs = tmp_path_factory.mktemp("quiet-packs")
+    shutil.copytree(REPO_ROOT / "Personas" / "travel", packs / "travel")
+    manifest = packs / "travel" / "pack.yaml"
+    manifest.write_text(manifest.read_text() + "\nidle:\n  reprompt_after: 3s\n  reprompt: Hello, are you still with me?\n"
+                        "  hang_up_after: 3s\n  goodbye: I will hang up now. Goodbye!\n")
+    instance = start_hub(tmp_path_factory.mktemp("quiet-hub"), "quiet", [], packs=packs)
+    yield instance
+    stop_hub(instance)
+
+
+def test_a_quiet_caller_is_asked_then_hung_up_on(quiet_hub):
+    caller = "+15550100074"
+
+    async def scenario():
+        peer = await TwilioPeer.connect(quiet_hub.ws_base, caller)
+        started = time.monotonic()
+        # The line stays open with silence, as a phone's does.
+        async def silence():
+            while True:
+                await peer.speak(SILENCE_FRAME * 5, pace=0.02)
+        sender = asyncio.create_task(silence())
+        try:
+            await asyncio.wait_for(peer.ws.wait_closed(), 40)
+        finally:
+            sender.cancel()
+        closed = time.monotonic() - started
+        await peer.close()
+        return peer, closed
+
+    peer, closed = run(scenario())
+    assert peer.ws.close_code == 1000
+    assert closed >= 6, f"closed after {closed:.1f} s"
+    assert len(peer.heard.audio) / 8000 > 2, "the reprompt and the goodbye were spoken"
+    record = wait_call_record(quiet_hub, caller)
+    assert record["end_reason"] == "timeout", record
