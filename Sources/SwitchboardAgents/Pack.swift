@@ -23,6 +23,8 @@ public struct Pack: Sendable {
     /// What happens when a caller goes quiet: `.some(nil)` is `idle: off`; `nil`, not written
     /// (phone calls then have ``IdlePolicy/standard``).
     public var idle: IdlePolicy??
+    /// What is worked out of each call once it ends; `nil`: only a summary.
+    public var analysis: AnalysisPlan?
 
     public struct DataFiles: Sendable {
         /// The text of `schema.sql` and `seed.sql`.

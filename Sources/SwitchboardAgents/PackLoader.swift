@@ -51,7 +51,7 @@ struct PackLoader {
         self.directory = directory
     }
 
-    static let packFields: Set<String> = ["name", "title", "description", "router", "default", "data", "customers", "speech", "filler", "idle"]
+    static let packFields: Set<String> = ["name", "title", "description", "router", "default", "data", "customers", "speech", "filler", "idle", "analysis"]
     static let toolFields: Set<String> = ["name", "description", "parameters", "kind", "timeout", "filler", "sql", "knowledge", "http", "builtin"]
     static let sqlFields: Set<String> = ["query", "returns", "as", "when_empty", "sources", "transaction", "steps", "generate"]
 
@@ -68,6 +68,7 @@ struct PackLoader {
         var speech = PackSpeech()
         var filler: FillerDeclaration?
         var idle: IdlePolicy??
+        var analysis: AnalysisPlan?
         do {
             let fields = try YAMLFields(try Self.compose(file: manifestPath), file: manifestPath, context: nil,
                                         what: "pack.yaml must be a mapping of fields (name, title, description, router, data)")
@@ -83,6 +84,7 @@ struct PackLoader {
             routerLine = fields.line(of: "router")
             filler = try FillerDeclaration.read(fields)
             idle = try IdlePolicy.read(fields)
+            analysis = try AnalysisPlan.read(fields)
             if let node = fields.node("data") {
                 data = try readData(YAMLFields(node, file: manifestPath, context: "data", what: "'data' must be a mapping with 'schema' and 'seed'"))
             }
@@ -140,6 +142,14 @@ struct PackLoader {
                 problems.append(PersonaProblem(file: tool.file, line: tool.line, message: "knowledge folder '\(folder)' has no documents (knowledge/\(folder)/*.md)"))
             }
         }
+        for field in analysis?.fields ?? [] {
+            var named = field.values.flatMap(\.tools)
+            if case .tool(let tool, _)? = field.source { named.append(tool) }
+            for tool in named where !tools.contains(where: { $0.name == tool }) {
+                problems.append(PersonaProblem(file: manifestPath, line: 1,
+                                               message: "analysis field '\(field.name)' names tool '\(tool)', which the pack does not have"))
+            }
+        }
         let derived = PackSpeech.derivedCodes(from: tools, declared: speech.codes)
         for vocabulary in speech.vocabularies {
             if data == nil {
@@ -157,6 +167,7 @@ struct PackLoader {
                         knowledge: knowledge, data: data, customers: customers)
         pack.isDefault = isDefault
         pack.idle = idle
+        pack.analysis = analysis
         return pack
     }
 

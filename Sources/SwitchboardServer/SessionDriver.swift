@@ -200,6 +200,7 @@ struct SessionDriver: Sendable {
         tools.cancelAll()
         }
         recorder.ended(endReason)
+        recorder.analyze(plan: hub.packs?.main.pack.analysis)
         await saver.finish(fence: takenOver ? nil : lease, limit: hub.configuration.finalSaveTimeout)
         if let lease, !takenOver {
             _ = try? await hub.store.releaseLease(lease)

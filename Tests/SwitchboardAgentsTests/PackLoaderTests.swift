@@ -420,6 +420,58 @@ struct PackLoaderProblemTests {
         guard case .builtin(.sendDTMF)? = byName["send_dtmf"]?.kind else { Issue.record("send_dtmf"); return }
     }
 
+    @Test("an analysis plan and an idle policy are read from pack.yaml")
+    func analysisAndIdle() throws {
+        var files = ShopPack.files
+        files["pack.yaml"] = (files["pack.yaml"] ?? "") + """
+
+            idle: {reprompt_after: 5s, reprompt: Still there?, hang_up_after: 1m}
+            analysis:
+              summary: false
+              fields:
+                - {name: order, type: text, from: {argument: code}}
+                - {name: looked_up, type: boolean, from: {tool: order_status, outcome: found}}
+                - {name: upset, type: boolean, from: {said: [ridiculous]}}
+                - name: topic
+                  type: enum
+                  values: [{value: orders, tools: [order_status]}, other]
+
+            """
+        let pack = try loaded(files)
+        #expect(pack.idle == .some(IdlePolicy(repromptAfter: .seconds(5), reprompt: "Still there?", hangUpAfter: .seconds(60))))
+        #expect(pack.analysis == AnalysisPlan(summary: false, fields: [
+            .init(name: "order", kind: .text, source: .argument("code")),
+            .init(name: "looked_up", kind: .boolean, source: .tool("order_status", outcome: "found")),
+            .init(name: "upset", kind: .boolean, source: .said(["ridiculous"])),
+            .init(name: "topic", kind: .enum, values: [.init(value: "orders", tools: ["order_status"]), .init(value: "other")]),
+        ]))
+        files["pack.yaml"] = (ShopPack.files["pack.yaml"] ?? "") + "\nidle: off\n"
+        #expect(try loaded(files).idle == .some(nil))
+        #expect(try loaded(ShopPack.files).idle == nil)
+    }
+
+    @Test("an analysis plan or idle policy with a problem", arguments: [
+        ("idle: {reprompt_after: 1s}", "'idle.reprompt_after' must be a duration from 3s to 600s, like 15s"),
+        ("idle: {reprompt_after: forever}", "'idle.reprompt_after' must be a duration from 3s to 600s, like 15s"),
+        ("idle: {wait: 5s}", "unknown field 'wait' in 'idle'"),
+        ("analysis: {fields: [{name: x, type: text}]}", "analysis field 'x' needs 'from': {tool}, {argument}, {output} or {said}"),
+        ("analysis: {fields: [{name: x, type: date, from: {argument: a}}]}", "'type' must be text, number, boolean or enum (got 'date')"),
+        ("analysis: {fields: [{name: x, type: text, from: {tool: order_status}}]}", "'from.tool' gives a boolean; use it for type: boolean"),
+        ("analysis: {fields: [{name: x, type: boolean, from: {argument: a}}]}", "a boolean comes from 'tool' or 'said'"),
+        ("analysis: {fields: [{name: x, type: boolean, from: {tool: order_status, said: [a]}}]}", "'from' names one source: tool (with an outcome), argument, output or said"),
+        ("analysis: {fields: [{name: x, type: boolean, from: {tool: no_such_tool}}]}", "analysis field 'x' names tool 'no_such_tool', which the pack does not have"),
+        ("analysis: {fields: [{name: x, type: enum}]}", "an enum field needs 'values': a list of 1 to 50 {value, tools, said}"),
+        ("analysis: {fields: [{name: x, type: enum, values: [a, a]}]}", "an enum's values must differ"),
+        ("analysis: {fields: [{name: Summary, type: text, from: {output: a}}]}", "an analysis field's 'name' must be lowercase letters, digits and '_' (got 'Summary')"),
+        ("analysis: {fields: [{name: x, type: text, from: {output: a}}, {name: x, type: text, from: {output: b}}]}", "analysis field 'x' appears twice (or is 'summary')"),
+    ])
+    func analysisProblems(_ text: String, _ message: String) throws {
+        var files = ShopPack.files
+        files["pack.yaml"] = (files["pack.yaml"] ?? "") + "\n" + text + "\n"
+        let found = try problems(files)
+        #expect(found.count == 1 && found.first?.hasSuffix(": " + message) == true, "\(found)")
+    }
+
     @Test("a call-control tool with a problem", arguments: [
         ("builtin: hang_up", "'builtin' must be end_call, transfer_call, send_dtmf (got 'hang_up')"),
         ("builtin: [end_call]", "'builtin' must be end_call, transfer_call, send_dtmf (got 'a list')"),

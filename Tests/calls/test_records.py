@@ -59,14 +59,14 @@ def wait_record(hub, predicate, seconds: float = 15) -> dict:
 @pytest.fixture
 def hub(tmp_path, receiver):
     instance = start_hub(tmp_path, "records", ["--webhook", receiver.url, "--webhook-secret", SECRET,
-                                               "--webhook-events", "call.started,call.answered,call.ended,tool.called"])
+                                               "--webhook-events", "call.started,call.answered,call.ended,call.analyzed,tool.called"])
     yield instance
     stop_hub(instance)
 
 
 def test_a_session_is_a_record_with_its_transcript_tools_and_webhooks(hub, receiver):
     answers = asyncio.run(converse(hub, QUESTIONS))
-    record = wait_record(hub, lambda r: r["ended_at"] is not None)
+    record = wait_record(hub, lambda r: r["analysis"] is not None)
 
     assert record["id"].startswith("call_") and record["channel"] == "websocket" and record["direction"] == "inbound"
     assert record["end_reason"] == "caller_hung_up" and record["duration_seconds"] >= 0
@@ -83,10 +83,10 @@ def test_a_session_is_a_record_with_its_transcript_tools_and_webhooks(hub, recei
     status, same = hub.get(f"/v1/calls/{record['id']}")
     assert status == 200 and same == record
 
-    receiver.wait_for(lambda ds: any(d.event["type"] == "call.ended" for d in ds))
+    receiver.wait_for(lambda ds: any(d.event["type"] == "call.analyzed" for d in ds))
     events = [d.event for d in receiver.deliveries]
     types = [e["type"] for e in events]
-    assert types[0] == "call.started" and types[-1] == "call.ended" and "tool.called" in types, types
+    assert types[0] == "call.started" and types[-2:] == ["call.ended", "call.analyzed"] and "tool.called" in types, types
     assert "call.answered" not in types, "a browser session is not a phone call"
     assert all(verify(d) for d in receiver.deliveries)
     assert len({e["id"] for e in events}) == len(events), "event ids are unique"
@@ -96,6 +96,11 @@ def test_a_session_is_a_record_with_its_transcript_tools_and_webhooks(hub, recei
         assert delivery.event["data"]["id"] == record["id"]
         assert set(delivery.event) == {"id", "type", "created_at", "data"}
     assert events[-1]["data"] == record
+    assert events[-2]["data"]["analysis"] is None and events[-2]["data"]["ended_at"] == record["ended_at"]
+    # The travel pack's analysis plan: the topic from the tools that ran, the flight asked about.
+    analysis = record["analysis"]
+    assert analysis["method"] == "rules" and f"{tools[0]['name']} (" in analysis["summary"]
+    assert analysis["fields"]["topic"] == "flight" and analysis["fields"]["flight_changed"] is False
     assert not verify(receiver.deliveries[0], secret="another-secret-of-enough-length")
 
 

@@ -161,6 +161,16 @@ final class CallRecorder: Sendable {
         if let record { log.save(record, events: [.callEnded]) }
     }
 
+    /// The ended call's analysis (`plan`'s fields, or only a summary): saved with `call.analyzed`.
+    func analyze(plan: AnalysisPlan?) {
+        let record = state.withLockedValue { state -> CallRecord? in
+            guard state.ended, state.record.analysis == nil else { return nil }
+            state.record.analysis = CallAnalyzer.analyze(state.record, plan: plan)
+            return state.record
+        }
+        if let record { log.save(record, events: [.callAnalyzed]) }
+    }
+
     /// `date` cut to whole milliseconds, as records keep times.
     static func milliseconds(_ date: Date) -> Date {
         Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
