@@ -19,8 +19,9 @@ extension AnsweringMachineDetector {
         /// (Asterisk's `greeting`).
         public var greetingMs: Int
         /// Silence after a greeting shorter than ``greetingMs`` that makes it a person's: they
-        /// said "Hello?" and are waiting for the caller. 800 ms by default (Asterisk's
-        /// `after_greeting_silence`).
+        /// said "Hello?" and are waiting for the caller. 1 200 ms by default (Twilio's
+        /// `MachineDetectionSpeechEndThreshold`; Asterisk's `after_greeting_silence` is 800,
+        /// which takes a machine pausing after its first short sentence for a person).
         public var afterGreetingSilenceMs: Int
         /// Analysis time from the start after which the detector decides with what it has: a
         /// person if any voice was heard (so the caller speaks rather than waits), dead air if
@@ -31,8 +32,9 @@ extension AnsweringMachineDetector {
         public var minimumWordMs: Int
         /// Silence that separates two words. 50 ms by default (Asterisk's `between_words_silence`).
         public var betweenWordsSilenceMs: Int
-        /// Words in the greeting that make it a machine's. 3 by default (Asterisk's
-        /// `maximum_number_of_words`).
+        /// Words in the greeting that make it a machine's. 4 by default (Asterisk's
+        /// `maximum_number_of_words` is 2 or 3; words here are voice between pauses, and "Hi, can
+        /// I help you?" holds three).
         public var maximumWords: Int
         /// One word as long as this makes it a machine (music, a tone, a voice without pauses).
         /// 5 000 ms by default (Asterisk's `maximum_word_length`).
@@ -63,7 +65,7 @@ extension AnsweringMachineDetector {
         /// 400 – 2 000 Hz, commonly near 1 kHz).
         public var beepLowHz: Double
         public var beepHighHz: Double
-        /// The shortest tone that counts as a beep. 80 ms by default.
+        /// The shortest tone that counts as a beep. 100 ms by default.
         public var minimumBeepMs: Int
         /// A tone this long is reported without waiting for its end. 4 000 ms by default.
         public var maximumBeepMs: Int
@@ -89,11 +91,11 @@ extension AnsweringMachineDetector {
         public init(
             initialSilenceMs: Int = 5_000,
             greetingMs: Int = 1_500,
-            afterGreetingSilenceMs: Int = 800,
+            afterGreetingSilenceMs: Int = 1_200,
             totalAnalysisMs: Int = 5_000,
             minimumWordMs: Int = 100,
             betweenWordsSilenceMs: Int = 50,
-            maximumWords: Int = 3,
+            maximumWords: Int = 4,
             maximumWordMs: Int = 5_000,
             voiceThreshold: Double = 0.5,
             minimumVoiceLevelDBFS: Double = -55,
@@ -101,7 +103,7 @@ extension AnsweringMachineDetector {
             maximumGreetingMs: Int = 30_000,
             beepLowHz: Double = 350,
             beepHighHz: Double = 2_200,
-            minimumBeepMs: Int = 80,
+            minimumBeepMs: Int = 100,
             maximumBeepMs: Int = 4_000,
             beepPurity: Double = 0.8,
             minimumBeepLevelDBFS: Double = -45,
