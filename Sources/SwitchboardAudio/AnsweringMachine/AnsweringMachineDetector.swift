@@ -47,8 +47,8 @@ public struct AnsweringMachineDetector: Sendable {
     public let configuration: Configuration
     /// The latest decision.
     public private(set) var decision: AnsweringMachineDecision = .undecided
-    /// Every decision made so far, in order (at most three: a classification, then for a
-    /// machine the end of its greeting).
+    /// Every decision made so far, in order (at most two: a classification, then for a machine
+    /// the end of its greeting).
     public private(set) var reports: [Report] = []
     /// The beep heard, if any.
     public private(set) var beep: Beep?

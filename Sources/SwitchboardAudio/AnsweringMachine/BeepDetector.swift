@@ -11,9 +11,11 @@ import Musl
 /// Every 10 ms hop, the last 32 ms (256 samples, Hann window) go through the ``RealFFT``. A frame
 /// is tonal when it is loud enough, its strongest bin lies in the beep band, and the bins within
 /// ±2 of it (the window's main lobe, ±62 Hz) hold at least the purity fraction of the frame's
-/// energy from 62 Hz to 3.9 kHz. G.711 quantisation leaves a tone's purity above 0.95; speech
-/// spreads its energy over harmonics and formants and moves its pitch, so it does not stay tonal
-/// at one frequency for long. A beep is a run of tonal frames at one frequency (within the
+/// energy from 62 Hz to 3.9 kHz, and the peak is as sharp as one sine's (its bin and the larger
+/// neighbour hold ``sharpness`` of the lobe: at least 0.83 for a sine, less for two tones closer
+/// than the lobe, such as the 440 + 480 Hz ringback, whose share swings with their beat).
+/// G.711 quantisation leaves a tone's purity above 0.95; speech spreads its energy over harmonics
+/// and formants and moves its pitch, so it does not stay tonal at one frequency for long. A beep is a run of tonal frames at one frequency (within the
 /// tolerance) lasting the minimum beep length; it is reported when the run ends, with the end
 /// dated to where the tone's power fell to half its peak.
 struct BeepDetector: Sendable {
@@ -27,6 +29,8 @@ struct BeepDetector: Sendable {
     static let lobe = 2
     /// The bins whose energy a frame's purity is measured against: 62 Hz … 3.9 kHz.
     static let totalBand = 2...124
+    /// The share of the lobe's power that the peak bin and its larger neighbour must hold.
+    static let sharpness: Float = 0.78
 
     private var fft = RealFFT(size: windowLength)
     private let window: [Float]
@@ -160,6 +164,8 @@ struct BeepDetector: Sendable {
             let fraction = total > 0 ? lobe / total : 0
             lastPurity = fraction
             guard (lowBin...highBin).contains(peak), fraction >= purity, fraction.isFinite else { return nil }
+            let sharp = (power[peak] + max(power[peak - 1], power[peak + 1])) / lobe
+            guard sharp >= Self.sharpness else { return nil }
             // Parabolic interpolation on the log power of the peak and its neighbours.
             let left = logf(max(power[peak - 1], 1e-20)), centre = logf(max(power[peak], 1e-20))
             let right = logf(max(power[peak + 1], 1e-20))
