@@ -14,6 +14,7 @@ Builds a small optimised executable from Benchmarks/amd/main.swift and the audio
 Usage:
   python3 Benchmarks/amd/make_set.py --out /tmp/amd-set
   python3 Benchmarks/amd/evaluate.py --set-dir /tmp/amd-set --split heldout [--set NAME=VALUE]...
+      [--errors] [--require PERCENT]
 """
 
 import argparse
@@ -139,6 +140,8 @@ def evaluate(manifest, results, show_errors):
           f", max {fmt(max(end_errors) if end_errors else None)}; message start before the greeting or beep was over: {early}")
     if show_errors and errors:
         print("\n".join(["errors:"] + errors))
+    return (100 * human_right / max(len(humans), 1), 100 * machine_right / max(len(machines), 1),
+            beeps_found, beeps_total, false_beeps)
 
 
 def main():
@@ -149,6 +152,8 @@ def main():
     parser.add_argument("--frame-ms", type=int, default=20)
     parser.add_argument("--build-dir", default="/tmp/amd-eval-build")
     parser.add_argument("--errors", action="store_true", help="list the misclassified fixtures")
+    parser.add_argument("--require", type=float, metavar="PERCENT",
+                        help="exit 1 unless both accuracies reach PERCENT, every beep is found and none is false")
     args = parser.parse_args()
     manifest_path = os.path.join(args.set_dir, "manifest.jsonl")
     if not os.path.exists(manifest_path):
@@ -168,7 +173,9 @@ def main():
         result = json.loads(line)
         results[result["name"]] = result
     print(f"split: {args.split}; settings: {' '.join(args.set) or 'defaults'}")
-    evaluate(manifest, results, args.errors)
+    human, machine, found, total, false_beeps = evaluate(manifest, results, args.errors)
+    if args.require is not None and (human < args.require or machine < args.require or found < total or false_beeps):
+        sys.exit(f"below the requirement of {args.require} % with every beep found and none false")
 
 
 if __name__ == "__main__":

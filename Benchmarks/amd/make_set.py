@@ -73,7 +73,7 @@ def synthesize(text, engine, voice, speed, stretch, workdir):
                         "-t", text, "-o", raw_wav],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pcm = os.path.join(workdir, "tts.raw")
-    subprocess.run(["sox", "-G", raw_wav, "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer",
+    subprocess.run(["sox", "-R", "-D", "-G", raw_wav, "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer",
                     "-t", "raw", pcm], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples = array.array("h")
     with open(pcm, "rb") as handle:
@@ -177,8 +177,11 @@ def write(out, name, law, samples):
     with open(raw, "wb") as handle:
         handle.write(data.tobytes())
     pcm = ["-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", raw]
-    subprocess.run(["sox", *pcm, wav], check=True)
-    subprocess.run(["sox", *pcm, "-t", law, os.path.join(out, name + "." + law)], check=True)
+    # -D: plain G.711 quantisation, without the dither sox adds when it reduces the sample size;
+    # -R: repeatable (the same command writes the same bytes); -V1: G.711 clips the loudest
+    # peaks of the -12 dBFS voices (its range ends at ±32 124 or ±32 256), which is what a line does.
+    subprocess.run(["sox", "-R", "-D", *pcm, wav], check=True)
+    subprocess.run(["sox", "-V1", "-R", "-D", *pcm, "-t", law, os.path.join(out, name + "." + law)], check=True)
     os.remove(raw)
 
 
