@@ -138,6 +138,33 @@ struct AnsweringMachineDetectorTests {
         #expect(detector.beep == nil)
     }
 
+    @Test("short words with short gaps until the total analysis time: a person")
+    func totalAnalysisTimeIsHuman() throws {
+        var random = SeededRandom(seed: 31)
+        var signal = Signals.whiteNoise(count: Self.samples(ms: 6_000), rms: 0.0005, random: &random)
+        for start in [500, 1_400, 2_300] {
+            let word = SyntheticSpeech.utterance(
+                milliseconds: 250, sampleRate: Self.rate, rms: 0.1, leadIn: 0, total: Self.samples(ms: 300), random: &random
+            )
+            Signals.add(word.samples, into: &signal, at: Self.samples(ms: start))
+        }
+        let detector = Self.run(Signals.pcm16(signal), configuration: .init(totalAnalysisMs: 2_800))
+        #expect(detector.reports == [.init(decision: .human, decidedAtMs: 2_800, reason: .totalAnalysisTime)])
+        #expect(detector.words >= 3)
+    }
+
+    @Test("a greeting that never ends is reported ended at the longest greeting")
+    func longestGreeting() throws {
+        let (signal, _, _) = Self.voice(ms: 14_000, leadMs: 300, totalMs: 15_000, seed: 6)
+        let detector = Self.run(Signals.pcm16(signal), configuration: .init(maximumGreetingMs: 5_000))
+        let machine = try #require(detector.reports.first)
+        #expect(machine.decision == .machine)
+        #expect(detector.reports.last == .init(
+            decision: .greetingEnded(at: machine.decidedAtMs + 5_000), decidedAtMs: machine.decidedAtMs + 5_000,
+            reason: .maximumGreetingLength
+        ))
+    }
+
     // MARK: Beeps
 
     @Test("a greeting then a beep through G.711: the beep's end is reported", arguments: G711Law.allCases)
