@@ -57,7 +57,7 @@ public struct AnsweringMachineDetector: Sendable {
     public private(set) var words = 0
     /// Where the first word began, ms.
     public private(set) var firstVoiceMs: Int?
-    /// Voice heard since the first word, ms.
+    /// Voice heard since the first word until the last frame analysed, ms.
     public var voiceMs: Int { finishedVoiceMs + currentWordMs }
     /// Frames dropped because their time was already covered (late, duplicated, reordered).
     public private(set) var droppedSamples = 0
@@ -81,6 +81,8 @@ public struct AnsweringMachineDetector: Sendable {
     private var finishedVoiceMs = 0
     private var lastVoiceEndMs: Int?
     private var machineAtMs = 0
+    /// The end of the last frame analysed (the clock runs on after a final decision).
+    private var analysedMs = 0
 
     /// A detector with `configuration` (checked: see ``Configuration/validated``).
     public init(configuration: Configuration = .init()) {
@@ -205,6 +207,7 @@ public struct AnsweringMachineDetector: Sendable {
         // The analysis resumes on a hop boundary after the jump; the partial hop is dropped.
         hopFill = 0
         let now = processedMs
+        analysedMs = now
         if let found = beepDetector.interrupt(atMs: now) { heard(found, atMs: now) }
         if speaking {
             // The voice cannot be known to go on through a gap this long: the word ends where
@@ -219,6 +222,7 @@ public struct AnsweringMachineDetector: Sendable {
 
     private mutating func processHop() {
         let now = processedMs
+        analysedMs = now
         // The voice activity detector's own clock runs on the samples it was given; events are
         // dated on the detector's clock from the difference.
         let vadOffsetMs = now - (vadSamples + Self.hop) / Self.samplesPerMs
@@ -254,7 +258,7 @@ public struct AnsweringMachineDetector: Sendable {
         evaluate(nowMs: now)
     }
 
-    private var currentWordMs: Int { speaking ? max(processedMs - wordOnsetMs, 0) : 0 }
+    private var currentWordMs: Int { speaking ? max(analysedMs - wordOnsetMs, 0) : 0 }
 
     private mutating func heard(_ found: BeepDetector.Beep, atMs now: Int) {
         guard !decision.isFinal else { return }
