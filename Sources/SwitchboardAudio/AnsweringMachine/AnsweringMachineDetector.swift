@@ -59,7 +59,8 @@ public struct AnsweringMachineDetector: Sendable {
     public private(set) var firstVoiceMs: Int?
     /// Voice heard since the first word until the last frame analysed, ms.
     public var voiceMs: Int { finishedVoiceMs + currentWordMs }
-    /// Frames dropped because their time was already covered (late, duplicated, reordered).
+    /// Samples dropped because their time was already covered (late, duplicated or reordered
+    /// frames).
     public private(set) var droppedSamples = 0
     /// Silence inserted for gaps in the frames' times, in samples.
     public private(set) var concealedSamples = 0
