@@ -50,5 +50,6 @@ let package = Package(
         fuzzTarget("FuzzWireFrames", [product("OpenAIRealtime"), nioCore]),
         fuzzTarget("FuzzPack", [product("SwitchboardAgents"), product("SwitchboardData")]),
         fuzzTarget("FuzzWyoming", [product("SwitchboardWyoming"), nioCore]),
+        fuzzTarget("FuzzAnsweringMachine", [product("SwitchboardAudio")]),
     ]
 )

@@ -22,6 +22,7 @@ switchboard_install_deps() {
     python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
     command -v redis-server >/dev/null || need+=(redis-server)
     command -v espeak-ng >/dev/null || need+=(espeak-ng)
+    command -v flite >/dev/null || need+=(flite)
     [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
     command -v haproxy >/dev/null || need+=(haproxy)
     command -v redis-cli >/dev/null || need+=(redis-tools)

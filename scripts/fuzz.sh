@@ -17,7 +17,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 # open; libFuzzer and AddressSanitizer print the stack themselves.
 export SWIFT_BACKTRACE=enable=no
 
-ALL_TARGETS=(FuzzJSON FuzzPeek FuzzClientEvents FuzzQuery FuzzBase64Audio FuzzSIP FuzzSDP FuzzRTP FuzzTwilio FuzzPersona FuzzWireFrames FuzzPack FuzzWyoming)
+ALL_TARGETS=(FuzzJSON FuzzPeek FuzzClientEvents FuzzQuery FuzzBase64Audio FuzzSIP FuzzSDP FuzzRTP FuzzTwilio FuzzPersona FuzzWireFrames FuzzPack FuzzWyoming FuzzAnsweringMachine)
 MODE=fuzz
 SECONDS_EACH=30
 if [[ "${1:-}" == "--replay" ]]; then MODE=replay; shift

@@ -25,6 +25,10 @@ grep -q "Test run with .* passed" /tmp/switchboard-swift-packs.log || { echo "pa
 timeout 300 swift test --skip-build --filter LimitsTests 2>&1 | tee /tmp/switchboard-swift-limits.log | grep -E "✘|Test run" || true
 grep -q "Test run with .* passed" /tmp/switchboard-swift-limits.log || { echo "limit tests failed"; tail -80 /tmp/switchboard-swift-limits.log; exit 1; }
 
+echo "== answering machine detection on the synthesized set (held-out half; Benchmarks/amd)"
+python3 Benchmarks/amd/make_set.py --out /tmp/switchboard-amd-set >/dev/null
+python3 Benchmarks/amd/evaluate.py --set-dir /tmp/switchboard-amd-set --split heldout --require 95
+
 echo "== OpenAI Python SDK against the hub"
 bash scripts/sdk-venv.sh >/dev/null
 mkdir -p test-artifacts
