@@ -20,6 +20,7 @@ extension CallRecord {
             ("provider_call_id", Self.text(providerCallID)),
             ("started_at", Self.time(startedAt)),
             ("answered_at", answeredAt.map(Self.time) ?? .null),
+            ("answered_by", Self.text(answeredBy)),
             ("ended_at", endedAt.map(Self.time) ?? .null),
             ("end_reason", Self.text(endReason?.rawValue)),
         ]
@@ -109,6 +110,7 @@ extension CallRecord {
         for item in try fields.objects("dtmf") {
             dtmf.append(DTMFEntry(digits: try item.string("digits"), at: try item.time("at")))
         }
+        answeredBy = try fields.optionalString("answered_by")
         // Records written before transfers were kept have none.
         for item in try fields.objects("transfers", required: false) {
             transfers.append(TransferEntry(

@@ -26,6 +26,8 @@ public struct CallRecord: Sendable, Equatable {
     public var startedAt: Date
     /// When the far end picked up (an inbound call: when the hub answered).
     public var answeredAt: Date?
+    /// Who picked up an outbound call the hub listened to: `human`, `machine` or `unknown`.
+    public var answeredBy: String?
     public var endedAt: Date?
     public var endReason: CallEndReason?
     /// The agents in the order they took the call; the first is the one it started with.

@@ -100,7 +100,10 @@ struct SessionDriver: Sendable {
         let control = SessionCallControl(call: request.call, transferrer: transferrer, recorder: recorder)
         let toolContext = ToolContext(customer: state.customer, sessionKey: key, call: control)
         var endingFallback = false
-        let idle = idlePolicy.map { IdleMonitor(policy: $0, voice: request.call != nil) }
+        // An outbound call listening for a machine starts the silence clock once a person answers.
+        let listening = request.call?.outbound.map { $0.voicemail != .ignore } ?? false
+        let idle = idlePolicy.map { IdleMonitor(policy: $0, voice: request.call != nil && !listening) }
+        request.call?.signals.listen { report in handle(report, recorder: recorder, idle: idle) }
 
         await perform(conversation.handle(.started), release: nil, conversation: conversation, saver: saver, fence: lease)
         connectModel()
@@ -278,6 +281,38 @@ struct SessionDriver: Sendable {
             group.addTask { try? await Task.sleep(for: limit) }
             await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// What a phone bridge found out: who answered; a machine's greeting over, so the voicemail
+    /// message is left (said word for word, then the call ends once it has played) or the call
+    /// hung up.
+    private func handle(_ report: CallSignals.Report, recorder: CallRecorder, idle: IdleMonitor?) {
+        switch report {
+        case .answeredBy(let who):
+            recorder.answered(by: who.rawValue)
+            if who != .machine {
+                idle?.callerActive()
+                idle?.setVoice(true)
+            }
+        case .voicemailReady(let action):
+            recorder.ending(.voicemail)
+            let post = self.post
+            switch action {
+            case .leaveMessage(let message):
+                logger.info("leaving the voicemail message")
+                post.yield(.say(message, purpose: "voicemail"))
+                let played = { await self.playedOut() }
+                Task {
+                    // The message starts within a moment; the bridge then waits for it to play.
+                    try? await Task.sleep(for: .seconds(1))
+                    await played()
+                    post.yield(.shutdown(code: 1000, reason: "voicemail left"))
+                }
+            case .hangUp, .ignore:
+                logger.info("an answering machine answered; hanging up")
+                post.yield(.shutdown(code: 1000, reason: "answering machine"))
+            }
         }
     }
 

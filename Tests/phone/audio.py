@@ -36,3 +36,21 @@ def rms(mulaw: bytes) -> float:
 
 
 SILENCE_FRAME = bytes([0xFF]) * 160
+
+
+def linear_to_mulaw(sample: int) -> int:
+    """G.711 μ-law of a 16-bit sample."""
+    bias, clip = 0x84, 32635
+    sign = 0x80 if sample < 0 else 0
+    magnitude = min(abs(sample), clip) + bias
+    exponent = max(0, magnitude.bit_length() - 8)
+    exponent = min(exponent, 7)
+    mantissa = (magnitude >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+def tone_mulaw(frequency: float, seconds: float, amplitude: int = 8000) -> bytes:
+    """A pure tone at 8 kHz in μ-law: an answering machine's beep."""
+    import math
+    count = int(seconds * 8000)
+    return bytes(linear_to_mulaw(int(amplitude * math.sin(2 * math.pi * frequency * n / 8000))) for n in range(count))

@@ -583,3 +583,76 @@ def test_a_quiet_caller_is_asked_then_hung_up_on(quiet_hub):
     assert len(peer.heard.audio) / 8000 > 2, "the reprompt and the goodbye were spoken"
     record = wait_call_record(quiet_hub, caller)
     assert record["end_reason"] == "timeout", record
+
+
+def test_a_voicemail_gets_the_message_after_the_beep(hub, twilio_api):
+    from audio import tone_mulaw
+    callee = "+15550100080"
+    message = "Hello, this is Switchboard Air about your flight tomorrow. Please call us back. Goodbye."
+    post_call(hub, {"to": callee, "agent": "flight", "purpose": "your flight tomorrow",
+                    "voicemail": "leave_message", "voicemail_message": message})
+    stream = ET.fromstring(twilio_api.requests[-1]["form"]["Twiml"][0]).find("./Connect/Stream")
+    parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    assert parameters["voicemail"] == "leave_message" and parameters["voicemail_message"] == message
+    greeting = spoken_mulaw("Hi, you have reached the voicemail of Sam Taylor. I cannot take your call right now. "
+                            "Please leave your name and number after the tone and I will call you back.", tail_ms=300)
+
+    async def scenario():
+        peer = await TwilioPeer.connect_with(hub.ws_base, parameters)
+        started = time.monotonic()
+        await peer.speak(greeting, pace=0.02)
+        await peer.speak(tone_mulaw(1000, 0.5), pace=0.02)
+        beep_ended = time.monotonic()
+        async def silence():
+            while True:
+                await peer.speak(SILENCE_FRAME * 5, pace=0.02)
+        sender = asyncio.create_task(silence())
+        try:
+            await asyncio.wait_for(peer.ws.wait_closed(), 40)
+        finally:
+            sender.cancel()
+        await peer.close()
+        return peer, started, beep_ended
+
+    peer, started, beep_ended = run(scenario())
+    assert peer.heard.first_audio_at is not None and peer.heard.first_audio_at >= beep_ended - 0.1, \
+        "the agent stayed quiet through the greeting and spoke after the beep"
+    assert len(peer.heard.audio) / 8000 > 3, "the message was left"
+    assert peer.ws.close_code == 1000
+    record = wait_call_record(hub, callee)
+    assert record["direction"] == "outbound" and record["to"] == callee
+    assert record["answered_by"] == "machine" and record["end_reason"] == "voicemail", record
+
+
+def test_a_person_who_answers_hears_the_agent(hub, twilio_api):
+    callee = "+15550100081"
+    post_call(hub, {"to": callee, "agent": "hotel", "purpose": "your stay", "voicemail": "hang_up"})
+    stream = ET.fromstring(twilio_api.requests[-1]["form"]["Twiml"][0]).find("./Connect/Stream")
+    parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+
+    async def scenario():
+        peer = await TwilioPeer.connect_with(hub.ws_base, parameters)
+        await peer.speak(spoken_mulaw("Hello?", tail_ms=200), pace=0.02)
+        async def silence():
+            while True:
+                await peer.speak(SILENCE_FRAME * 5, pace=0.02)
+        sender = asyncio.create_task(silence())
+        try:
+            heard = await peer.wait_for_answer(timeout=20)
+        finally:
+            sender.cancel()
+        await peer.stop()
+        return heard
+
+    heard = run(scenario())
+    assert len(heard.audio) / 8000 > 1.5, "the agent spoke to the person"
+    record = wait_call_record(hub, callee)
+    assert record["answered_by"] == "human", record
+    assert "calling about your stay" in " ".join(t["text"] for t in record["transcript"] if t["role"] == "assistant")
+
+
+def test_voicemail_settings_are_checked(hub):
+    for body, message in [({"voicemail": "leave_message"}, "voicemail_message"), ({"voicemail": "shout"}, "ignore, hang_up or leave_message"),
+                          ({"voicemail": "leave_message", "voicemail_message": "x" * 501}, "at most 500")]:
+        status, answer = post_call(hub, dict(body, to="+15550100082"))
+        assert status == 400 and message in answer["error"]["message"], answer

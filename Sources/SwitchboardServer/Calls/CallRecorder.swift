@@ -135,6 +135,14 @@ final class CallRecorder: Sendable {
         if let changed { log.save(changed, events: [.transferCompleted]) }
     }
 
+    /// Who picked up an outbound call.
+    func answered(by: String) {
+        state.withLockedValue { state in
+            guard !state.ended else { return }
+            state.record.answeredBy = by
+        }
+    }
+
     /// Keys the caller pressed (one entry).
     func pressed(_ digits: String, at now: Date = Date()) {
         state.withLockedValue { state in

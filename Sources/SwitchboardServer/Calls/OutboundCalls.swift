@@ -105,6 +105,18 @@ enum OutboundCalls {
         }
     }
 
+    /// `voicemail`: `ignore` (the default), `hang_up`, or `leave_message` with `voicemail_message`.
+    static func voicemail(_ object: JSONObject) throws -> VoicemailAction {
+        guard let value = object["voicemail"] else { return .ignore }
+        let message = object["voicemail_message"]?.stringValue
+        if let message, message.count > 500 { throw OutboundCallError(status: .badRequest, "'voicemail_message' must be at most 500 characters") }
+        guard let name = value.stringValue, let action = VoicemailAction(name: name, message: message) else {
+            throw OutboundCallError(status: .badRequest,
+                                    "'voicemail' must be ignore, hang_up or leave_message (which needs 'voicemail_message': what the agent says after the beep)")
+        }
+        return action
+    }
+
     private static func place(body: ByteBuffer, hub: HubContext, sip: SIPBridge?) async throws -> (callID: String, via: String, key: SessionKey?) {
         guard let object = (try? JSONParser.parse(body.readableBytesView))?.objectValue else {
             throw OutboundCallError(status: .badRequest, "the body must be a JSON object: {\"to\": \"+15551234567\", \"agent\": \"appointments\", \"purpose\": \"…\"}")
@@ -119,7 +131,8 @@ enum OutboundCalls {
         }
         let purpose = object["purpose"]?.stringValue
         if let purpose, purpose.count > 500 { throw OutboundCallError(status: .badRequest, "'purpose' must be at most 500 characters") }
-        let plan = OutboundCallPlan(agent: agent, purpose: purpose)
+        let voicemail = try Self.voicemail(object)
+        let plan = OutboundCallPlan(agent: agent, purpose: purpose, voicemail: voicemail)
         let number = SessionKey(to).flatMap { $0.kind == .phoneNumber ? $0 : nil }
         let sipURI = to.lowercased().hasPrefix("sip:") ? try? SIPURI(parsing: to) : nil
         guard number != nil || sipURI != nil else {
@@ -207,6 +220,8 @@ struct TwilioCalls: Sendable {
         var parameters: [(String, String)] = [("from", number.rawValue), ("direction", "outbound")]
         if let agent = plan.agent { parameters.append(("agent", agent)) }
         if let purpose = plan.purpose { parameters.append(("purpose", purpose)) }
+        if plan.voicemail != .ignore { parameters.append(("voicemail", plan.voicemail.name)) }
+        if case .leaveMessage(let message) = plan.voicemail { parameters.append(("voicemail_message", message)) }
         let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         let lifetime = TimeInterval(TwilioCallerProof.outboundRingSeconds) + TwilioCallerProof.streamLifetime
         let twiml = TwiML.connectStream(url: TwilioWebhook.mediaURL(base: base),

@@ -47,6 +47,12 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     /// Waiting for the audio sent so far to have played (a hang-up or a transfer after the
     /// agent's last words).
     private var playedOutWaiters: [EventLoopPromise<Void>] = []
+    /// Listening for who answered an outbound call (a person or a machine): the caller's audio
+    /// goes to the detector, not the session, until a person is heard.
+    private var detector: AnsweringMachineDetector?
+    private var machineReported = false
+    /// A machine answered: its audio is not the conversation's.
+    private var answeredByMachine = false
 
     package init(settings: Settings = Settings(), logger: Logger, metrics: (any TelephonyMetrics)? = nil, onStart: @escaping Start) {
         self.settings = settings
@@ -103,11 +109,20 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
                 if let purpose = plan.purpose, !purpose.isEmpty {
                     send(Self.systemMessage(OutboundCall.instruction(purpose: purpose)).encoded(allocator: context.channel.allocator), context: context)
                 }
-                send(RealtimeEvent(type: "response.create").encoded(allocator: context.channel.allocator), context: context)
+                if plan.voicemail == .ignore {
+                    send(RealtimeEvent(type: "response.create").encoded(allocator: context.channel.allocator), context: context)
+                } else {
+                    // The agent speaks once a person is heard; a machine gets the voicemail action.
+                    detector = AnsweringMachineDetector()
+                }
             }
             context.fireChannelReadComplete()
         case .audio(let audio):
-            guard call != nil else { return }
+            guard let call, !answeredByMachine else { return }
+            if detector != nil {
+                listen(to: audio, call: call, context: context)
+                return
+            }
             send(Self.append(audio, allocator: context.channel.allocator), context: context)
         case .dtmf(let key):
             guard call != nil else { return }
@@ -137,6 +152,49 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
 
     private func send(_ event: ByteBuffer, context: ChannelHandlerContext) {
         context.fireChannelRead(wrapInboundOut(WebSocketFrame(fin: true, opcode: .text, data: event)))
+    }
+
+    /// Feeds who answered to the detector and acts on its decision: a person (or silence) gets
+    /// the agent's first words; a machine is reported, then, at its beep or the end of its
+    /// greeting, the voicemail action is due.
+    private func listen(to audio: CallAudio, call: CallStart, context: ChannelHandlerContext) {
+        guard var detector, let plan = call.outbound else { return }
+        let law: G711Law = call.codec == .g711alaw ? .aLaw : .muLaw
+        var codes: [UInt8] = []
+        switch audio {
+        case .base64(let text):
+            // Audio that is not base64 is heard as nothing.
+            text.withUnsafeReadableBytes { try? Base64Audio.decode($0, frameSize: 1, appendingTo: &codes) }
+        case .raw(let bytes):
+            codes = Array(bytes.readableBytesView)
+        }
+        let decision = detector.feed(g711: codes, law: law)
+        self.detector = detector
+        switch decision {
+        case .undecided:
+            break
+        case .machine:
+            reportMachine(call)
+        case .human, .silence:
+            self.detector = nil
+            logger.info("a person answered the call", metadata: ["call.answered_by": "\(decision == .human ? "human" : "unknown")"])
+            call.signals.report(.answeredBy(decision == .human ? .human : .unknown))
+            send(RealtimeEvent(type: "response.create").encoded(allocator: context.channel.allocator), context: context)
+            context.fireChannelReadComplete()
+        case .beep, .greetingEnded:
+            self.detector = nil
+            reportMachine(call)
+            answeredByMachine = true
+            logger.info("the machine's greeting ended", metadata: ["call.voicemail": "\(plan.voicemail.name)"])
+            call.signals.report(.voicemailReady(plan.voicemail))
+        }
+    }
+
+    private func reportMachine(_ call: CallStart) {
+        guard !machineReported else { return }
+        machineReported = true
+        logger.info("an answering machine answered the call")
+        call.signals.report(.answeredBy(.machine))
     }
 
     /// The caller's pressed keys: sent as one user turn at `#` or after a pause.

@@ -1,3 +1,5 @@
+import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import RealtimeProtocol
 import SwitchboardCore
@@ -20,6 +22,8 @@ package struct CallStart: Sendable {
     /// A call the hub placed: the agent to talk with, and why the hub is calling (the agent
     /// speaks first, saying so).
     package var outbound: OutboundCallPlan?
+    /// What the bridge finds out about the call as it goes (who answered), for the session.
+    package let signals = CallSignals()
 
     package init(caller: SessionKey?, callerVerified: Bool = true, callID: String, codec: AudioFormat, channel: String,
                  outbound: OutboundCallPlan? = nil) {
@@ -38,10 +42,13 @@ package struct OutboundCallPlan: Sendable, Equatable {
     package var agent: String?
     /// Why the hub is calling, told to the agent.
     package var purpose: String?
+    /// What to do when an answering machine picks up.
+    package var voicemail: VoicemailAction
 
-    package init(agent: String? = nil, purpose: String? = nil) {
+    package init(agent: String? = nil, purpose: String? = nil, voicemail: VoicemailAction = .ignore) {
         self.agent = agent
         self.purpose = purpose
+        self.voicemail = voicemail
     }
 }
 
@@ -75,4 +82,80 @@ package enum CallCommand: Sendable {
     case clear
     /// End the call.
     case hangUp
+}
+
+/// What an outbound call does when a machine answers: detection runs for every action but
+/// `ignore` (the agent then talks to whoever answers, as soon as they answer).
+package enum VoicemailAction: Sendable, Equatable {
+    case ignore
+    /// Hang up once the machine is recognised.
+    case hangUp
+    /// Wait for the greeting to end (its beep), say this message, then hang up.
+    case leaveMessage(String)
+
+    /// `ignore`, `hang_up` or `leave_message` (with its message), as the API and the stream
+    /// parameters write it.
+    package var name: String {
+        switch self {
+        case .ignore: "ignore"
+        case .hangUp: "hang_up"
+        case .leaveMessage: "leave_message"
+        }
+    }
+
+    package init?(name: String, message: String?) {
+        switch name {
+        case "ignore": self = .ignore
+        case "hang_up": self = .hangUp
+        case "leave_message":
+            guard let message, !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+            self = .leaveMessage(message)
+        default: return nil
+        }
+    }
+}
+
+/// Who answered an outbound call, as the bridge told.
+package enum AnsweredBy: String, Sendable, Equatable {
+    case human, machine
+    /// Nobody said anything before the detector gave up.
+    case unknown
+}
+
+/// What a phone bridge reports about its call to the call's session: who answered, and when a
+/// machine's greeting is over so its message can be left. Reports made before the session
+/// listens wait for it.
+package final class CallSignals: Sendable {
+    package enum Report: Sendable, Equatable {
+        case answeredBy(AnsweredBy)
+        /// The machine's greeting has ended (its beep sounded): `action` is due now.
+        case voicemailReady(VoicemailAction)
+    }
+
+    private struct State {
+        var waiting: [Report] = []
+        var handler: (@Sendable (Report) -> Void)?
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    package init() {}
+
+    package func report(_ report: Report) {
+        let handler = state.withLockedValue { state -> (@Sendable (Report) -> Void)? in
+            if state.handler == nil { state.waiting.append(report) }
+            return state.handler
+        }
+        handler?(report)
+    }
+
+    /// Who hears the reports (those already made first, in order).
+    package func listen(_ handler: @escaping @Sendable (Report) -> Void) {
+        let waiting = state.withLockedValue { state -> [Report] in
+            state.handler = handler
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        waiting.forEach(handler)
+    }
 }

@@ -203,7 +203,9 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
         if parameters?["direction"]?.stringValue == "outbound" {
             let agent = parameters?["agent"]?.stringValue.flatMap { $0.count <= Limits.agent ? $0 : nil }
             let purpose = parameters?["purpose"]?.stringValue.map { String($0.prefix(Limits.purpose)) }
-            plan = OutboundCallPlan(agent: agent, purpose: purpose)
+            let message = parameters?["voicemail_message"]?.stringValue.map { String($0.prefix(Limits.purpose)) }
+            let voicemail = parameters?["voicemail"]?.stringValue.flatMap { VoicemailAction(name: $0, message: message) } ?? .ignore
+            plan = OutboundCallPlan(agent: agent, purpose: purpose, voicemail: voicemail)
         }
         return .started(CallStart(caller: caller, callerVerified: proof == .verified, callID: callSid ?? sid, codec: .g711ulaw,
                                   channel: "twilio", outbound: plan))
