@@ -34,6 +34,7 @@ package enum CallStoreConformance {
         ("any limit is served without trapping", anyLimit),
         ("a save with a clashing event changes nothing", atomicSave),
         ("claims lease events to one owner", claimsLease),
+        ("claims skip busy endpoints", claimsSkipEndpoints),
         ("failures retry, then die", failuresRetryThenDie),
         ("two replicas never claim one event", concurrentClaims),
     ]
@@ -273,6 +274,20 @@ package enum CallStoreConformance {
         try expectEqual(counts.pending, 4, "pending after one delivery")
         try expectEqual(counts.dead, 0, "dead")
         try expectEqual(try await store.claimEvents(owner: "c", now: now.addingTimeInterval(100), lease: 30, limit: 0), [], "a claim of 0")
+    }
+
+    static func claimsSkipEndpoints(_ subject: Subject) async throws {
+        let store = subject.store
+        let record = bareRecord()
+        let events = (0..<6).map { index in
+            OutboxEvent.make(type: .callStarted, record: record, endpoint: "http://e\(index % 3)/?q='\(index % 3)", at: base)
+        }
+        try await store.save(record, events: events)
+        let skipping: Set<String> = ["http://e0/?q='0", "http://e2/?q='2", "http://elsewhere/"]
+        let claimed = try await store.claimEvents(owner: "a", now: base, lease: 30, limit: 10, skipping: skipping)
+        try expectEqual(claimed.map(\.id), [events[1].id, events[4].id], "a claim skipping two endpoints")
+        let rest = try await store.claimEvents(owner: "a", now: base, lease: 30, limit: 10, skipping: [])
+        try expectEqual(Set(rest.map(\.id)), Set([0, 2, 3, 5].map { events[$0].id }), "a claim skipping none")
     }
 
     static func failuresRetryThenDie(_ subject: Subject) async throws {

@@ -75,11 +75,18 @@ public actor MemoryCallStore: CallStore {
     }
 
     public func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEvent] {
+        try await claimEvents(owner: owner, now: now, lease: lease, limit: limit, skipping: [])
+    }
+
+    public func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int, skipping: Set<String>) async throws -> [OutboxEvent] {
         guard limit > 0 else { return [] }
         let nowMilliseconds = CallTime.milliseconds(now)
         let until = CallTime.milliseconds(now.addingTimeInterval(lease.isFinite ? lease : 0))
         let due = outbox.values
-            .filter { !$0.dead && $0.nextAttemptAt <= nowMilliseconds && ($0.lockedUntil.map { $0 <= nowMilliseconds } ?? true) }
+            .filter { entry in
+                !entry.dead && entry.nextAttemptAt <= nowMilliseconds && (entry.lockedUntil.map { $0 <= nowMilliseconds } ?? true)
+                    && !skipping.contains(entry.event.endpoint)
+            }
             .sorted { ($0.event.createdAt, $0.sequence) < ($1.event.createdAt, $1.sequence) }
             .prefix(limit)
         for entry in due {

@@ -165,7 +165,12 @@ public final class PostgresCallStore: CallStore {
     }
 
     public func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEvent] {
+        try await claimEvents(owner: owner, now: now, lease: lease, limit: limit, skipping: [])
+    }
+
+    public func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int, skipping: Set<String>) async throws -> [OutboxEvent] {
         guard limit > 0 else { return [] }
+        let skipped = skipping.sorted()
         let nowMilliseconds = CallTime.milliseconds(now)
         let until = CallTime.milliseconds(now.addingTimeInterval(lease.isFinite ? lease : 0))
         let rows = try await withConnection { connection in
@@ -176,6 +181,7 @@ public final class PostgresCallStore: CallStore {
                         SELECT id FROM switchboard_calls.outbox
                         WHERE delivered_at IS NULL AND NOT dead AND next_attempt_at <= \(nowMilliseconds)
                           AND (locked_until IS NULL OR locked_until <= \(nowMilliseconds))
+                          AND endpoint <> ALL(\(skipped)::text[])
                         ORDER BY created_at, sequence
                         LIMIT \(limit)
                         FOR UPDATE SKIP LOCKED
