@@ -4,9 +4,10 @@ import Testing
 
 @Suite("Listing cursors")
 struct CallCursorTests {
-    @Test func roundTrips() throws {
+    @Test func roundTrips() async throws {
         var random = SeededRandom(seed: 5)
-        for _ in 0..<2000 {
+        for round in 0..<2000 {
+            if round % 200 == 0 { await Task.yield() }
             let cursor = CallCursor(
                 startedAt: Int.random(in: CallTime.earliestMilliseconds...CallTime.latestMilliseconds, using: &random),
                 id: random.chance(0.8) ? CallRecord.newID() : String(random.text().prefix(60)) + "x"
@@ -31,11 +32,12 @@ struct CallCursorTests {
 
     /// Random text, and good cursors with random damage: a cursor decodes only when it is one a
     /// store wrote (it then re-encodes to the same text), and otherwise throws `.badCursor`.
-    @Test func survivesFuzzing() {
+    @Test func survivesFuzzing() async {
         var random = SeededRandom(seed: 11)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ .%é")
         var accepted = 0
-        for round in 0..<20_000 {
+        for round in 0..<6000 {
+            if round % 500 == 0 { await Task.yield() }
             var text: String
             if round % 2 == 0 {
                 text = String((0..<Int.random(in: 0...90, using: &random)).map { _ in random.element(alphabet) })
@@ -56,6 +58,6 @@ struct CallCursorTests {
             }
         }
         // Some of the odd rounds were left untouched (a change to the same character, or none).
-        #expect(accepted > 0 && accepted < 10_000)
+        #expect(accepted > 0 && accepted < 3000)
     }
 }

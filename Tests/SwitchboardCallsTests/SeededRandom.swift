@@ -19,11 +19,12 @@ struct SeededRandom: RandomNumberGenerator {
     mutating func chance(_ probability: Double) -> Bool { Double.random(in: 0..<1, using: &self) < probability }
 
     /// Text with ASCII, quotes, backslashes, control characters, accents, CJK and emoji; now and
-    /// then empty or huge.
+    /// then empty or huge (200 000 characters).
     mutating func text() -> String {
         if chance(0.1) { return "" }
         let pieces = ["a", "Z", " ", "\"", "\\", "\n", "\t", "\u{01}", "\u{7F}", "é", "ß", "你好", "👋🏽", "\u{2028}", "'", "{", "}", "0"]
-        let count = chance(0.02) ? 50_000 : Int.random(in: 1...24, using: &self)
+        if chance(0.003) { return String(repeating: pieces[Int.random(in: 0..<pieces.count, using: &self)] + "x", count: 100_000) }
+        let count = Int.random(in: 1...24, using: &self)
         var text = ""
         for _ in 0..<count { text += pieces[Int.random(in: 0..<pieces.count, using: &self)] }
         return text

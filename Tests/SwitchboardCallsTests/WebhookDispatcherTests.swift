@@ -10,17 +10,24 @@ import Testing
 @Suite("Webhook delivery")
 struct WebhookDispatcherTests {
     static let secret = "whsec_d1spatch"
-    static let logger = Logger(label: "switchboard.webhooks.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+    static let logger: Logger = {
+        guard ProcessInfo.processInfo.environment["CALLS_TEST_LOG"] != nil else {
+            return Logger(label: "switchboard.webhooks.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        }
+        var logger = Logger(label: "switchboard.webhooks.tests", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .debug
+        return logger
+    }()
 
     /// Quick settings for tests: fast polls, millisecond backoff.
     static func configuration(
         owner: String = "test-" + UUID().uuidString.prefix(8), requestTimeout: Duration = .seconds(5), maximumAttempts: Int = 12,
-        pollInterval: Duration = .milliseconds(50), concurrency: Int = 8, perEndpoint: Int = 4
+        pollInterval: Duration = .milliseconds(50), concurrency: Int = 8, perEndpoint: Int = 4, backoff: Duration = .milliseconds(20)
     ) -> WebhookDispatcher.Configuration {
         WebhookDispatcher.Configuration(
             owner: owner, lease: .seconds(30), requestTimeout: requestTimeout, pollInterval: pollInterval,
-            maximumConcurrentDeliveries: concurrency, maximumConcurrentPerEndpoint: perEndpoint, maximumAttempts: maximumAttempts, initialBackoff: .milliseconds(20),
-            maximumBackoff: .milliseconds(100), jitter: 0.2, shutdownGracePeriod: .seconds(5)
+            maximumConcurrentDeliveries: concurrency, maximumConcurrentPerEndpoint: perEndpoint, maximumAttempts: maximumAttempts, initialBackoff: backoff,
+            maximumBackoff: max(backoff, .milliseconds(100)), jitter: 0.2, shutdownGracePeriod: .seconds(5)
         )
     }
 
@@ -85,8 +92,9 @@ struct WebhookDispatcherTests {
         try await store.save(CallStoreConformanceFixtures.record, events: later)
         let notified = ContinuousClock.now
         running.dispatcher.notify()
-        #expect(await eventually(upTo: .seconds(5)) { receiver.requests.count >= 15 })
-        #expect(ContinuousClock.now - notified < .seconds(5))
+        // Well within the 60 s poll: the notification woke it.
+        #expect(await eventually(upTo: .seconds(30)) { receiver.requests.count >= 15 })
+        #expect(ContinuousClock.now - notified < .seconds(30))
         #expect(try await eventually { try await store.outboxCounts() == (0, 0) })
         try await Task.sleep(for: .milliseconds(200))
         try Self.expectEachOnce(first + later, at: receiver)
@@ -173,18 +181,22 @@ struct WebhookDispatcherTests {
         await refused.stop()
         let store = MemoryCallStore()
         let secrets = [good.url: Self.secret, hanging.url: Self.secret, refused.url: Self.secret, "http://[::1:bad/x": Self.secret]
-        let running = Self.start(store, secrets: secrets, configuration: Self.configuration(requestTimeout: .seconds(20), concurrency: 4, perEndpoint: 2))
-        // The stuck ones first: they are claimed first. The hanging endpoint holds two of the four slots.
+        let running = Self.start(store, secrets: secrets, configuration: Self.configuration(
+            owner: "unreachable", requestTimeout: .seconds(120), concurrency: 4, perEndpoint: 2, backoff: .seconds(60)
+        ))
+        // The stuck ones first: they are claimed first. The hanging endpoint holds two of the four
+        // slots; the refused and malformed ones fail at once and wait for their retry.
         let stuck = Self.events(6, to: hanging.url) + Self.events(3, to: refused.url) + Self.events(1, to: "http://[::1:bad/x")
         try await store.save(CallStoreConformanceFixtures.record, events: stuck)
         try await Task.sleep(for: .milliseconds(200))
         let fine = Self.events(10, to: good.url)
         try await store.save(CallStoreConformanceFixtures.record, events: fine)
         running.dispatcher.notify()
-        #expect(await eventually(upTo: .seconds(5)) { good.requests.count >= 10 })
+        // Well within the hanging requests' 120 s timeout: nothing waited for them.
+        #expect(await eventually(upTo: .seconds(60)) { good.requests.count >= 10 })
         try Self.expectEachOnce(fine, at: good)
-        let counts = try await store.outboxCounts()
-        #expect(counts.pending + counts.dead == 10, "the stuck events are pending or dead, never delivered")
+        // (Once the last answers are marked.) The stuck events are pending or dead, never delivered.
+        #expect(try await eventually { let counts = try await store.outboxCounts(); return counts.pending + counts.dead == 10 })
         #expect(hanging.requests.count == 2, "requests to the hanging endpoint at once")
         try await running.stop()
         await good.stop()
@@ -206,7 +218,7 @@ struct WebhookDispatcherTests {
             try await (round % 2 == 0 ? one : two).save(CallStoreConformanceFixtures.record, events: batch)
             (round % 2 == 0 ? a : b).dispatcher.notify()
         }
-        #expect(try await eventually(upTo: .seconds(20)) { try await one.outboxCounts() == (0, 0) })
+        #expect(try await eventually(upTo: .seconds(60)) { try await one.outboxCounts() == (0, 0) })
         try await Task.sleep(for: .milliseconds(300))
         try Self.expectEachOnce(events, at: receiver)
         try await a.stop()

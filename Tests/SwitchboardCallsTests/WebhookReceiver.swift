@@ -121,8 +121,9 @@ final class WebhookReceiver: Sendable {
     }
 }
 
-/// Waits until `condition` holds (at most `limit`); whether it did.
-func eventually(upTo limit: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// Waits until `condition` holds (at most `limit`: generous, for a loaded machine running every
+/// suite at once); whether it did.
+func eventually(upTo limit: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + limit
     while try await !condition() {
         if ContinuousClock.now > deadline { return false }
