@@ -310,31 +310,35 @@ package enum CallStoreConformance {
         try expectEqual(counts.dead, 1, "dead")
     }
 
-    /// Two stores over the same data claim 60 events in small batches at once: each event once.
+    /// Two stores over the same data claim 200 events in small batches at once, eight claimers
+    /// together: each event once.
     static func concurrentClaims(_ subject: Subject) async throws {
         let store = subject.store
         let other = try await subject.replica()
         let record = bareRecord()
-        let events = (0..<60).map { index in
+        let events = (0..<200).map { index in
             OutboxEvent.make(type: .toolCalled, record: record, endpoint: "http://e/", at: base.addingTimeInterval(Double(index) / 1000))
         }
         try await store.save(record, events: events)
         let claims = try await withThrowingTaskGroup(of: [String].self) { group in
-            for (owner, replica) in [("a", store), ("b", other), ("c", store), ("d", other)] {
+            for (index, owner) in ["a", "b", "c", "d", "e", "f", "g", "h"].enumerated() {
+                let replica = index % 2 == 0 ? store : other
                 group.addTask {
                     var ids: [String] = []
-                    while true {
-                        let batch = try await replica.claimEvents(owner: owner, now: base.addingTimeInterval(1), lease: 600, limit: 3)
+                    // Bounded: a store that hands out leased events again would never run dry.
+                    for _ in 0..<400 {
+                        let batch = try await replica.claimEvents(owner: owner, now: base.addingTimeInterval(1), lease: 600, limit: 2)
                         if batch.isEmpty { return ids }
                         ids += batch.map(\.id)
                     }
+                    return ids
                 }
             }
             var all: [String] = []
             for try await ids in group { all += ids }
             return all
         }
-        try expectEqual(claims.count, 60, "events claimed in all")
+        try expectEqual(claims.count, 200, "events claimed in all")
         try expectEqual(Set(claims), Set(events.map(\.id)), "the events claimed")
         if other as AnyObject !== store as AnyObject { await other.shutdown() }
     }

@@ -8,7 +8,8 @@ import SwitchboardPostgres
 /// in a schema of their own, `switchboard_calls`. `connect` creates the schema and its tables
 /// when missing, once across replicas starting together (under an advisory lock). Claims take
 /// due events with `SELECT … FOR UPDATE SKIP LOCKED` in a transaction, so two replicas never
-/// hold the same event.
+/// hold the same event (and never wait for each other's rows); the `UPDATE` that leases them
+/// checks the lease again, so a row is never leased twice even by a claim that did not lock it.
 ///
 /// Times are stored as Unix milliseconds (`bigint`, see `CallTime`); a record reads back as
 /// `record.withMillisecondTimes()`.
@@ -188,6 +189,7 @@ public final class PostgresCallStore: CallStore {
                     )
                     UPDATE switchboard_calls.outbox AS o SET locked_by = \(owner), locked_until = \(until)
                     FROM due WHERE o.id = due.id
+                      AND o.delivered_at IS NULL AND NOT o.dead AND (o.locked_until IS NULL OR o.locked_until <= \(nowMilliseconds))
                     RETURNING o.id, o.type, o.endpoint, o.created_at, o.body, o.attempts, o.sequence
                     """
                 ) { (row) throws(DataError) in
