@@ -15,8 +15,10 @@ public protocol CallStore: Sendable {
     func records(_ query: CallQuery) async throws -> CallPage
 
     /// Takes up to `limit` events due at `now` (not delivered, not given up, `next_attempt_at <= now`,
-    /// not leased to another owner or their lease ran out) and leases them to `owner` until
-    /// `now + lease`, oldest first. Two owners never hold the same event at once.
+    /// not leased, or their lease ran out) and leases them to `owner` until `now + lease`, oldest
+    /// first. Two owners never hold the same event at once, and an owner is not given an event it
+    /// already holds. `markDelivered` and `markFailed` end the lease; `markFailed` counts an
+    /// attempt, as does `markDelivered`.
     func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEvent]
     /// Like `claimEvents(owner:now:lease:limit:)`, leaving out events for the endpoints in
     /// `skipping` (ones that already have as many requests in flight as the dispatcher allows, so

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SwitchboardCalls
 import Testing
 
@@ -110,4 +111,28 @@ final class TemporaryDirectory: Sendable {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
     deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+@Suite("Picking the call store")
+struct CallStoresTests {
+    static let logger = Logger(label: "switchboard.calls.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    @Test func memoryWithoutDataAndAFileBesideASQLitePath() async throws {
+        let memory = try await CallStores.open(data: nil, logger: Self.logger)
+        #expect(memory is MemoryCallStore)
+        let directory = try TemporaryDirectory()
+        let sqlite = try await CallStores.open(data: "sqlite:\(directory.path)/hub.sqlite", logger: Self.logger)
+        let store = try #require(sqlite as? SQLiteCallStore)
+        #expect(store.path == "\(directory.path)/hub.calls.sqlite")
+        #expect(FileManager.default.fileExists(atPath: store.path))
+        await store.shutdown()
+    }
+
+    @Test func refusesAnUnknownLocationWithoutShowingThePassword() async throws {
+        let error = try await #require(throws: CallStoreError.self) {
+            try await CallStores.open(data: "mysql://u:hunter2@db/x", logger: Self.logger)
+        }
+        #expect(error.kind == .unavailable)
+        #expect(!error.message.contains("hunter2"))
+    }
 }

@@ -43,7 +43,9 @@ struct WebhookDispatcherTests {
         }
     }
 
-    static func start(_ store: any CallStore, secrets: [String: String], configuration: WebhookDispatcher.Configuration) -> Running {
+    static func start(
+        _ store: any CallStore, secrets: [String: String], configuration: WebhookDispatcher.Configuration, logger: Logger = logger
+    ) -> Running {
         let dispatcher = WebhookDispatcher(store: store, secrets: secrets, configuration: configuration, logger: logger)
         let group = ServiceGroup(services: [dispatcher], logger: logger)
         return Running(dispatcher: dispatcher, group: group, task: Task { try await group.run() })
@@ -252,6 +254,26 @@ struct WebhookDispatcherTests {
         try await next.stop()
         await second.shutdown()
         await receiver.stop()
+    }
+
+    @Test func logsNameTheHostNeverTheSecretOrTheURL() async throws {
+        let receiver = try await WebhookReceiver.start { _, _ in .status(500) }
+        let lines = CapturingLogHandler.Lines()
+        var logger = Logger(label: "switchboard.webhooks.tests", factory: { _ in CapturingLogHandler(lines: lines) })
+        logger.logLevel = .trace
+        let store = MemoryCallStore()
+        let running = Self.start(store, secrets: [receiver.url: Self.secret], configuration: Self.configuration(maximumAttempts: 2), logger: logger)
+        try await store.save(CallStoreConformanceFixtures.record, events: Self.events(1, to: receiver.url))
+        #expect(try await eventually { try await store.outboxCounts() == (0, 1) })
+        try await running.stop()
+        await receiver.stop()
+        let all = lines.all
+        #expect(all.contains { $0.contains("webhook given up") && $0.contains("webhook.host=127.0.0.1") })
+        #expect(all.contains { $0.contains("retrying") && $0.contains("error=HTTP 500") })
+        for line in all {
+            #expect(!line.contains(Self.secret), "\(line)")
+            #expect(!line.contains("t0ps3cret") && !line.contains("/hooks/calls"), "\(line)")
+        }
     }
 
     @Test func backoffDoublesUpToTheCap() {
