@@ -95,6 +95,15 @@ package enum CallStoreConformance {
         huge.transcript = [TranscriptEntry(role: .user, text: String(repeating: "ß\"\\😀", count: 200_000), at: base)]
         try await store.save(huge, events: [])
         try expectEqual(try await store.record(id: huge.id), huge.withMillisecondTimes(), "a record with a huge transcript")
+        // NUL characters (a hostile caller id): kept in the record, left out of the filter columns.
+        var nul = bareRecord()
+        nul.from = "+1555\u{0}0001"
+        nul.pack = "p\u{0}"
+        nul.transcript = [TranscriptEntry(role: .user, text: "a\u{0}b", at: base)]
+        try await store.save(nul, events: [])
+        try expectEqual(try await store.record(id: nul.id), nul.withMillisecondTimes(), "a record with NUL characters")
+        try expectEqual(try await store.records(CallQuery(number: "+1555\u{0}0001")).data.map(\.id), [nul.id], "a number with a NUL")
+        try expectEqual(try await store.records(CallQuery(pack: "p")).data.map(\.id), [nul.id], "a pack with a NUL left out")
     }
 
     static func savingReplaces(_ subject: Subject) async throws {

@@ -58,13 +58,14 @@ public actor MemoryCallStore: CallStore {
             let started = CallTime.milliseconds(record.startedAt)
             if let from, started < from { return false }
             if let before, started >= before { return false }
-            if let number = query.number, record.from != number, record.to != number { return false }
+            if let number = query.number.map(CallStoreSQL.filterText), record.from.map(CallStoreSQL.filterText) != number,
+               record.to.map(CallStoreSQL.filterText) != number { return false }
             if let reason = query.endReason, record.endReason != reason { return false }
             if let ongoing = query.ongoing, (record.endedAt == nil) != ongoing { return false }
             if let channel = query.channel, record.channel != channel { return false }
             if let direction = query.direction, record.direction != direction { return false }
-            if let pack = query.pack, record.pack != pack { return false }
-            if let tenant = query.tenant, record.tenant != tenant { return false }
+            if let pack = query.pack, record.pack.map(CallStoreSQL.filterText) != CallStoreSQL.filterText(pack) { return false }
+            if let tenant = query.tenant, record.tenant.map(CallStoreSQL.filterText) != CallStoreSQL.filterText(tenant) { return false }
             if let cursor, !Self.isAfter(record, cursor) { return false }
             return true
         }

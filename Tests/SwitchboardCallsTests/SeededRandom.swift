@@ -22,7 +22,7 @@ struct SeededRandom: RandomNumberGenerator {
     /// then empty or huge (200 000 characters).
     mutating func text() -> String {
         if chance(0.1) { return "" }
-        let pieces = ["a", "Z", " ", "\"", "\\", "\n", "\t", "\u{01}", "\u{7F}", "é", "ß", "你好", "👋🏽", "\u{2028}", "'", "{", "}", "0"]
+        let pieces = ["a", "Z", " ", "\"", "\\", "\n", "\t", "\u{00}", "\u{01}", "\u{7F}", "é", "ß", "你好", "👋🏽", "\u{2028}", "'", "{", "}", "0"]
         if chance(0.003) { return String(repeating: pieces[Int.random(in: 0..<pieces.count, using: &self)] + "x", count: 100_000) }
         let count = Int.random(in: 1...24, using: &self)
         var text = ""
