@@ -326,7 +326,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardPostgresTests",
-            dependencies: ["SwitchboardPostgres", "SwitchboardData", "SwitchboardCore", "SwitchboardTools", "SwitchboardAgents", "RealtimeProtocol"],
+            dependencies: [
+                "SwitchboardPostgres", "SwitchboardData", "SwitchboardCore", "SwitchboardTools", "SwitchboardAgents", "RealtimeProtocol",
+                "SwitchboardCalls",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -400,6 +403,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

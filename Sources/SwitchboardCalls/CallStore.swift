@@ -15,9 +15,16 @@ public protocol CallStore: Sendable {
     func records(_ query: CallQuery) async throws -> CallPage
 
     /// Takes up to `limit` events due at `now` (not delivered, not given up, `next_attempt_at <= now`,
-    /// not leased to another owner or their lease ran out) and leases them to `owner` until
-    /// `now + lease`, oldest first. Two owners never hold the same event at once.
+    /// not leased, or their lease ran out) and leases them to `owner` until `now + lease`, oldest
+    /// first. Two owners never hold the same event at once, and an owner is not given an event it
+    /// already holds. `markDelivered` and `markFailed` end the lease; `markFailed` counts an
+    /// attempt, as does `markDelivered`.
     func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEvent]
+    /// Like `claimEvents(owner:now:lease:limit:)`, leaving out events for the endpoints in
+    /// `skipping` (ones that already have as many requests in flight as the dispatcher allows, so
+    /// that a slow endpoint cannot take every slot). A store that cannot filter may ignore
+    /// `skipping` (the default implementation does).
+    func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int, skipping: Set<String>) async throws -> [OutboxEvent]
     /// The event reached its endpoint: it is never sent again.
     func markDelivered(eventID: String, at: Date) async throws
     /// The attempt failed: try again at `retryAt`, or give up (`nil`) and keep the event as dead.
@@ -26,6 +33,13 @@ public protocol CallStore: Sendable {
     func outboxCounts() async throws -> (pending: Int, dead: Int)
 
     func shutdown() async
+}
+
+extension CallStore {
+    /// Ignores `skipping`: claims as `claimEvents(owner:now:lease:limit:)` does.
+    public func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int, skipping: Set<String>) async throws -> [OutboxEvent] {
+        try await claimEvents(owner: owner, now: now, lease: lease, limit: limit)
+    }
 }
 
 /// One webhook event waiting in the outbox. `body` is the exact JSON sent, fixed when the event is

@@ -34,6 +34,7 @@ package enum CallStoreConformance {
         ("any limit is served without trapping", anyLimit),
         ("a save with a clashing event changes nothing", atomicSave),
         ("claims lease events to one owner", claimsLease),
+        ("claims skip busy endpoints", claimsSkipEndpoints),
         ("failures retry, then die", failuresRetryThenDie),
         ("two replicas never claim one event", concurrentClaims),
     ]
@@ -94,6 +95,15 @@ package enum CallStoreConformance {
         huge.transcript = [TranscriptEntry(role: .user, text: String(repeating: "ß\"\\😀", count: 200_000), at: base)]
         try await store.save(huge, events: [])
         try expectEqual(try await store.record(id: huge.id), huge.withMillisecondTimes(), "a record with a huge transcript")
+        // NUL characters (a hostile caller id): kept in the record, left out of the filter columns.
+        var nul = bareRecord()
+        nul.from = "+1555\u{0}0001"
+        nul.pack = "p\u{0}"
+        nul.transcript = [TranscriptEntry(role: .user, text: "a\u{0}b", at: base)]
+        try await store.save(nul, events: [])
+        try expectEqual(try await store.record(id: nul.id), nul.withMillisecondTimes(), "a record with NUL characters")
+        try expectEqual(try await store.records(CallQuery(number: "+1555\u{0}0001")).data.map(\.id), [nul.id], "a number with a NUL")
+        try expectEqual(try await store.records(CallQuery(pack: "p")).data.map(\.id), [nul.id], "a pack with a NUL left out")
     }
 
     static func savingReplaces(_ subject: Subject) async throws {
@@ -275,6 +285,20 @@ package enum CallStoreConformance {
         try expectEqual(try await store.claimEvents(owner: "c", now: now.addingTimeInterval(100), lease: 30, limit: 0), [], "a claim of 0")
     }
 
+    static func claimsSkipEndpoints(_ subject: Subject) async throws {
+        let store = subject.store
+        let record = bareRecord()
+        let events = (0..<6).map { index in
+            OutboxEvent.make(type: .callStarted, record: record, endpoint: "http://e\(index % 3)/?q='\(index % 3)", at: base)
+        }
+        try await store.save(record, events: events)
+        let skipping: Set<String> = ["http://e0/?q='0", "http://e2/?q='2", "http://elsewhere/"]
+        let claimed = try await store.claimEvents(owner: "a", now: base, lease: 30, limit: 10, skipping: skipping)
+        try expectEqual(claimed.map(\.id), [events[1].id, events[4].id], "a claim skipping two endpoints")
+        let rest = try await store.claimEvents(owner: "a", now: base, lease: 30, limit: 10, skipping: [])
+        try expectEqual(Set(rest.map(\.id)), Set([0, 2, 3, 5].map { events[$0].id }), "a claim skipping none")
+    }
+
     static func failuresRetryThenDie(_ subject: Subject) async throws {
         let store = subject.store
         let record = bareRecord()
@@ -295,31 +319,35 @@ package enum CallStoreConformance {
         try expectEqual(counts.dead, 1, "dead")
     }
 
-    /// Two stores over the same data claim 60 events in small batches at once: each event once.
+    /// Two stores over the same data claim 200 events in small batches at once, eight claimers
+    /// together: each event once.
     static func concurrentClaims(_ subject: Subject) async throws {
         let store = subject.store
         let other = try await subject.replica()
         let record = bareRecord()
-        let events = (0..<60).map { index in
+        let events = (0..<200).map { index in
             OutboxEvent.make(type: .toolCalled, record: record, endpoint: "http://e/", at: base.addingTimeInterval(Double(index) / 1000))
         }
         try await store.save(record, events: events)
         let claims = try await withThrowingTaskGroup(of: [String].self) { group in
-            for (owner, replica) in [("a", store), ("b", other), ("c", store), ("d", other)] {
+            for (index, owner) in ["a", "b", "c", "d", "e", "f", "g", "h"].enumerated() {
+                let replica = index % 2 == 0 ? store : other
                 group.addTask {
                     var ids: [String] = []
-                    while true {
-                        let batch = try await replica.claimEvents(owner: owner, now: base.addingTimeInterval(1), lease: 600, limit: 3)
+                    // Bounded: a store that hands out leased events again would never run dry.
+                    for _ in 0..<400 {
+                        let batch = try await replica.claimEvents(owner: owner, now: base.addingTimeInterval(1), lease: 600, limit: 2)
                         if batch.isEmpty { return ids }
                         ids += batch.map(\.id)
                     }
+                    return ids
                 }
             }
             var all: [String] = []
             for try await ids in group { all += ids }
             return all
         }
-        try expectEqual(claims.count, 60, "events claimed in all")
+        try expectEqual(claims.count, 200, "events claimed in all")
         try expectEqual(Set(claims), Set(events.map(\.id)), "the events claimed")
         if other as AnyObject !== store as AnyObject { await other.shutdown() }
     }

@@ -17,6 +17,13 @@ enum CallStoreSQL {
         "id", "started_at", "ended_at", "channel", "direction", "from_number", "to_number", "pack", "tenant", "end_reason", "record",
     ]
 
+    /// Text as kept in a filter column and compared with one: without NUL characters, which
+    /// PostgreSQL's `text` cannot hold and SQLite's C strings end at (a hostile caller id may
+    /// carry one). The record's JSON keeps the text whole.
+    static func filterText(_ text: String) -> String {
+        text.utf8.contains(0) ? String(text.unicodeScalars.filter { $0 != "\0" }.map(Character.init)) : text
+    }
+
     /// The bound values of `callColumns` for `record` (already in millisecond form).
     static func callValues(_ record: CallRecord) -> [Value] {
         [
@@ -25,10 +32,10 @@ enum CallStoreSQL {
             .optional(record.endedAt.map(CallTime.milliseconds)),
             .text(record.channel.rawValue),
             .text(record.direction.rawValue),
-            .optional(record.from),
-            .optional(record.to),
-            .optional(record.pack),
-            .optional(record.tenant),
+            .optional(record.from.map(filterText)),
+            .optional(record.to.map(filterText)),
+            .optional(record.pack.map(filterText)),
+            .optional(record.tenant.map(filterText)),
             .optional(record.endReason?.rawValue),
             .text(record.jsonText),
         ]
@@ -57,15 +64,15 @@ enum CallStoreSQL {
         if let from = query.startedFromMilliseconds { conditions.append("started_at >= \(bind(.integer(from)))") }
         if let before = query.startedBeforeMilliseconds { conditions.append("started_at < \(bind(.integer(before)))") }
         if let number = query.number {
-            let value = bind(.text(number))
+            let value = bind(.text(filterText(number)))
             conditions.append("(from_number = \(value) OR to_number = \(value))")
         }
         if let reason = query.endReason { conditions.append("end_reason = \(bind(.text(reason.rawValue)))") }
         if let ongoing = query.ongoing { conditions.append(ongoing ? "ended_at IS NULL" : "ended_at IS NOT NULL") }
         if let channel = query.channel { conditions.append("channel = \(bind(.text(channel.rawValue)))") }
         if let direction = query.direction { conditions.append("direction = \(bind(.text(direction.rawValue)))") }
-        if let pack = query.pack { conditions.append("pack = \(bind(.text(pack)))") }
-        if let tenant = query.tenant { conditions.append("tenant = \(bind(.text(tenant)))") }
+        if let pack = query.pack { conditions.append("pack = \(bind(.text(filterText(pack))))") }
+        if let tenant = query.tenant { conditions.append("tenant = \(bind(.text(filterText(tenant))))") }
         if let cursor {
             let started = bind(.integer(cursor.startedAt))
             let id = bind(.text(cursor.id))

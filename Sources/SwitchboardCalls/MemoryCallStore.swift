@@ -58,13 +58,14 @@ public actor MemoryCallStore: CallStore {
             let started = CallTime.milliseconds(record.startedAt)
             if let from, started < from { return false }
             if let before, started >= before { return false }
-            if let number = query.number, record.from != number, record.to != number { return false }
+            if let number = query.number.map(CallStoreSQL.filterText), record.from.map(CallStoreSQL.filterText) != number,
+               record.to.map(CallStoreSQL.filterText) != number { return false }
             if let reason = query.endReason, record.endReason != reason { return false }
             if let ongoing = query.ongoing, (record.endedAt == nil) != ongoing { return false }
             if let channel = query.channel, record.channel != channel { return false }
             if let direction = query.direction, record.direction != direction { return false }
-            if let pack = query.pack, record.pack != pack { return false }
-            if let tenant = query.tenant, record.tenant != tenant { return false }
+            if let pack = query.pack, record.pack.map(CallStoreSQL.filterText) != CallStoreSQL.filterText(pack) { return false }
+            if let tenant = query.tenant, record.tenant.map(CallStoreSQL.filterText) != CallStoreSQL.filterText(tenant) { return false }
             if let cursor, !Self.isAfter(record, cursor) { return false }
             return true
         }
@@ -75,11 +76,18 @@ public actor MemoryCallStore: CallStore {
     }
 
     public func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEvent] {
+        try await claimEvents(owner: owner, now: now, lease: lease, limit: limit, skipping: [])
+    }
+
+    public func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int, skipping: Set<String>) async throws -> [OutboxEvent] {
         guard limit > 0 else { return [] }
         let nowMilliseconds = CallTime.milliseconds(now)
         let until = CallTime.milliseconds(now.addingTimeInterval(lease.isFinite ? lease : 0))
         let due = outbox.values
-            .filter { !$0.dead && $0.nextAttemptAt <= nowMilliseconds && ($0.lockedUntil.map { $0 <= nowMilliseconds } ?? true) }
+            .filter { entry in
+                !entry.dead && entry.nextAttemptAt <= nowMilliseconds && (entry.lockedUntil.map { $0 <= nowMilliseconds } ?? true)
+                    && !skipping.contains(entry.event.endpoint)
+            }
             .sorted { ($0.event.createdAt, $0.sequence) < ($1.event.createdAt, $1.sequence) }
             .prefix(limit)
         for entry in due {

@@ -8,7 +8,8 @@ import SwitchboardPostgres
 /// in a schema of their own, `switchboard_calls`. `connect` creates the schema and its tables
 /// when missing, once across replicas starting together (under an advisory lock). Claims take
 /// due events with `SELECT … FOR UPDATE SKIP LOCKED` in a transaction, so two replicas never
-/// hold the same event.
+/// hold the same event (and never wait for each other's rows); the `UPDATE` that leases them
+/// checks the lease again, so a row is never leased twice even by a claim that did not lock it.
 ///
 /// Times are stored as Unix milliseconds (`bigint`, see `CallTime`); a record reads back as
 /// `record.withMillisecondTimes()`.
@@ -165,7 +166,12 @@ public final class PostgresCallStore: CallStore {
     }
 
     public func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEvent] {
+        try await claimEvents(owner: owner, now: now, lease: lease, limit: limit, skipping: [])
+    }
+
+    public func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int, skipping: Set<String>) async throws -> [OutboxEvent] {
         guard limit > 0 else { return [] }
+        let skipped = skipping.sorted()
         let nowMilliseconds = CallTime.milliseconds(now)
         let until = CallTime.milliseconds(now.addingTimeInterval(lease.isFinite ? lease : 0))
         let rows = try await withConnection { connection in
@@ -176,12 +182,14 @@ public final class PostgresCallStore: CallStore {
                         SELECT id FROM switchboard_calls.outbox
                         WHERE delivered_at IS NULL AND NOT dead AND next_attempt_at <= \(nowMilliseconds)
                           AND (locked_until IS NULL OR locked_until <= \(nowMilliseconds))
+                          AND endpoint <> ALL(\(skipped)::text[])
                         ORDER BY created_at, sequence
                         LIMIT \(limit)
                         FOR UPDATE SKIP LOCKED
                     )
                     UPDATE switchboard_calls.outbox AS o SET locked_by = \(owner), locked_until = \(until)
                     FROM due WHERE o.id = due.id
+                      AND o.delivered_at IS NULL AND NOT o.dead AND (o.locked_until IS NULL OR o.locked_until <= \(nowMilliseconds))
                     RETURNING o.id, o.type, o.endpoint, o.created_at, o.body, o.attempts, o.sequence
                     """
                 ) { (row) throws(DataError) in

@@ -159,8 +159,14 @@ public final class SQLiteCallStore: CallStore {
     }
 
     public func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEvent] {
+        try await claimEvents(owner: owner, now: now, lease: lease, limit: limit, skipping: [])
+    }
+
+    public func claimEvents(owner: String, now: Date, lease: TimeInterval, limit: Int, skipping: Set<String>) async throws -> [OutboxEvent] {
         guard limit > 0 else { return [] }
-        let nowMilliseconds = CallTime.milliseconds(now)
+        let skipped = skipping.sorted()
+        let exclusion = skipped.isEmpty ? "" : " AND endpoint NOT IN (" + skipped.indices.map { "?\($0 + 3)" }.joined(separator: ", ") + ")"
+        let bindings: [SQLiteValue] = [.integer(CallTime.milliseconds(now)), .integer(limit)] + skipped.map(SQLiteValue.text)
         let until = CallTime.milliseconds(now.addingTimeInterval(lease.isFinite ? lease : 0))
         let connection = self.connection
         return try await Self.run { () throws(DataError) -> [OutboxEvent] in
@@ -170,10 +176,10 @@ public final class SQLiteCallStore: CallStore {
                         """
                         SELECT id, type, endpoint, created_at, body, attempts FROM outbox
                         WHERE delivered_at IS NULL AND dead = 0 AND next_attempt_at <= ?1
-                          AND (locked_until IS NULL OR locked_until <= ?1)
+                          AND (locked_until IS NULL OR locked_until <= ?1)\(exclusion)
                         ORDER BY created_at, rowid LIMIT ?2
                         """,
-                        [.integer(nowMilliseconds), .integer(limit)]
+                        bindings
                     ) { (row) throws(DataError) -> OutboxEvent in
                         OutboxEvent(
                             id: row.text(), type: row.text(), endpoint: row.text(), createdAt: CallTime.date(milliseconds: row.integer()),

@@ -15,6 +15,10 @@ extension WebhookDispatcher {
         public var pollInterval: Duration
         /// The most requests in flight at once.
         public var maximumConcurrentDeliveries: Int
+        /// The most requests in flight to one endpoint: past it, that endpoint's events are left
+        /// for later, so that a slow or hanging endpoint holds at most this many slots (a claim
+        /// may overshoot it by one batch of this size, so it is a soft bound).
+        public var maximumConcurrentPerEndpoint: Int
         /// Attempts before an event is given up (dead).
         public var maximumAttempts: Int
         /// The wait after the first failed attempt; it doubles with each further one.
@@ -33,6 +37,7 @@ extension WebhookDispatcher {
             requestTimeout: Duration = .seconds(10),
             pollInterval: Duration = .seconds(1),
             maximumConcurrentDeliveries: Int = 16,
+            maximumConcurrentPerEndpoint: Int = 4,
             maximumAttempts: Int = 12,
             initialBackoff: Duration = .seconds(1),
             maximumBackoff: Duration = .seconds(600),
@@ -44,6 +49,7 @@ extension WebhookDispatcher {
             self.requestTimeout = requestTimeout
             self.pollInterval = pollInterval
             self.maximumConcurrentDeliveries = maximumConcurrentDeliveries
+            self.maximumConcurrentPerEndpoint = maximumConcurrentPerEndpoint
             self.maximumAttempts = maximumAttempts
             self.initialBackoff = initialBackoff
             self.maximumBackoff = maximumBackoff
@@ -55,7 +61,7 @@ extension WebhookDispatcher {
         /// `initialBackoff · 2^(attempt − 1)`, capped at `maximumBackoff`, times `jitterFactor`.
         public func backoff(afterAttempt attempt: Int, jitterFactor: Double = 1) -> TimeInterval {
             let initial = max(0, Self.seconds(initialBackoff)), cap = max(0, Self.seconds(maximumBackoff))
-            let exponent = Double(min(max(attempt - 1, 0), 60))
+            let exponent = attempt <= 1 ? 0 : Double(min(attempt - 1, 60))
             let base = min(initial * pow(2, exponent), cap)
             let factor = jitterFactor.isFinite ? max(0, jitterFactor) : 1
             return min(base * factor, cap)

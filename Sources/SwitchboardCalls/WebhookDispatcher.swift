@@ -15,8 +15,8 @@ import Synchronization
 ///
 /// It wakes when poked (`notify()`, after a save) and also every `pollInterval`, so events saved
 /// by another replica, left by a process that died, or due for a retry are sent too. Requests
-/// run concurrently (up to `maximumConcurrentDeliveries`), so a slow or dead endpoint does not hold
-/// up the others. On graceful shutdown it stops claiming and waits (at most
+/// run concurrently (up to `maximumConcurrentDeliveries`, and about `maximumConcurrentPerEndpoint`
+/// to one endpoint), so a slow or dead endpoint does not hold up the others. On graceful shutdown it stops claiming and waits (at most
 /// `shutdownGracePeriod`) for the requests in flight; events not sent stay in the outbox, those
 /// whose request was cut off are sent again once their lease runs out.
 ///
@@ -40,6 +40,8 @@ public final class WebhookDispatcher: Service, Sendable {
     private let wake: AsyncStream<Void>.Continuation
     private let stopping = Atomic<Bool>(false)
     private let inFlight = Atomic<Int>(0)
+    /// Requests in flight by endpoint.
+    private let busy = Mutex<[String: Int]>([:])
 
     private let delivered = Counter(label: "switchboard_webhook_deliveries_total", dimensions: [("outcome", "delivered")])
     private let failed = Counter(label: "switchboard_webhook_deliveries_total", dimensions: [("outcome", "failed")])
@@ -94,6 +96,8 @@ public final class WebhookDispatcher: Service, Sendable {
     private static var clientConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(5))
+        // A refused connection fails the attempt at once; the outbox's backoff retries it.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return configuration
     }
 
@@ -113,12 +117,15 @@ public final class WebhookDispatcher: Service, Sendable {
             var lastCount = ContinuousClock.now - .seconds(3600)
             var lastClaimError = ContinuousClock.now - .seconds(3600)
             while !stopping.load(ordering: .sequentiallyConsistent), !Task.isCancelled {
-                let free = configuration.maximumConcurrentDeliveries - inFlight.load(ordering: .sequentiallyConsistent)
+                let perEndpoint = max(1, configuration.maximumConcurrentPerEndpoint)
+                let free = min(configuration.maximumConcurrentDeliveries - inFlight.load(ordering: .sequentiallyConsistent), perEndpoint)
                 if free > 0 {
                     var events: [OutboxEvent] = []
+                    let skipping = busy.withLock { Set($0.filter { $0.value >= perEndpoint }.keys) }
                     do {
                         events = try await store.claimEvents(
-                            owner: configuration.owner, now: now(), lease: Configuration.seconds(configuration.lease), limit: free
+                            owner: configuration.owner, now: now(), lease: Configuration.seconds(configuration.lease), limit: free,
+                            skipping: skipping
                         )
                     } catch {
                         if ContinuousClock.now - lastClaimError > .seconds(30) {
@@ -128,8 +135,13 @@ public final class WebhookDispatcher: Service, Sendable {
                     }
                     for event in events {
                         inFlight.add(1, ordering: .sequentiallyConsistent)
+                        busy.withLock { $0[event.endpoint, default: 0] += 1 }
                         group.addTask {
                             await self.deliver(event, client: client)
+                            self.busy.withLock { busy in
+                                let left = (busy[event.endpoint] ?? 1) - 1
+                                busy[event.endpoint] = left > 0 ? left : nil
+                            }
                             self.inFlight.subtract(1, ordering: .sequentiallyConsistent)
                             self.wake.yield()
                         }
