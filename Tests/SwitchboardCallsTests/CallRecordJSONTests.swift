@@ -22,12 +22,12 @@ struct CallRecordJSONTests {
         let expected = """
             {"id":"call_0123456789abcdef0123456789abcdef","channel":"twilio","direction":"inbound","from":"+15551230001",\
             "to":"+15559870002","pack":"travel","tenant":null,"session_key":"+15551230001","customer":null,"provider_call_id":"CA1",\
-            "started_at":"2026-11-30T00:53:20.123Z","answered_at":"2026-11-30T00:53:21.123Z","ended_at":"2026-11-30T00:54:21.373Z",\
+            "started_at":"2026-11-30T00:53:20.123Z","answered_at":"2026-11-30T00:53:21.123Z","answered_by":null,"ended_at":"2026-11-30T00:54:21.373Z",\
             "end_reason":"caller_hung_up","duration_seconds":61.25,"agents":[{"agent":"greeter","at":"2026-11-30T00:53:20.123Z"}],\
             "transcript":[{"role":"user","text":"Hi \\"there\\"","at":"2026-11-30T00:53:22.123Z","agent":null}],\
             "tool_calls":[{"call_id":"t1","name":"find","agent":null,"arguments":"{}","output":null,"outcome":null,\
             "started_at":"2026-11-30T00:53:23.123Z","ended_at":null}],"dtmf":[{"digits":"1#","at":"2026-11-30T00:53:24.123Z"}],\
-            "recording":null,"analysis":null,"cost":{"usd":0.01}}
+            "transfers":[],"recording":null,"analysis":null,"cost":{"usd":0.01}}
             """
         #expect(Self.record.jsonText == expected)
     }

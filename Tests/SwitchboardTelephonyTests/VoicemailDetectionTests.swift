@@ -82,8 +82,10 @@ import Testing
         let call = try Call(voicemail: .hangUp)
         #expect(try call.toSession() == ["session.update"], "the agent waits")
         try call.hear(Self.silence(0.4) + Self.talk(0.6) + Self.silence(3))
+        // Once the person is heard, the agent speaks and the rest of the audio is the conversation's.
         let types = try call.toSession()
-        #expect(types == ["response.create"], "\(types)")
+        #expect(types.first == "response.create" && types.dropFirst().allSatisfy { $0 == "input_audio_buffer.append" }, "\(types.prefix(3))")
+        #expect(!types.dropFirst().isEmpty)
         #expect(call.reports.all == [.answeredBy(.human)])
         // The conversation now hears the callee.
         try call.hear(Self.talk(0.2))
@@ -104,7 +106,8 @@ import Testing
         let call = try Call(voicemail: .hangUp)
         _ = try call.toSession()
         try call.hear(Self.silence(8))
-        #expect(try call.toSession() == ["response.create"])
+        let types = try call.toSession()
+        #expect(types.first == "response.create" && types.dropFirst().allSatisfy { $0 == "input_audio_buffer.append" }, "\(types.prefix(3))")
         #expect(call.reports.all == [.answeredBy(.unknown)])
     }
 
