@@ -34,6 +34,19 @@ public struct RTPSender: Sendable, Hashable {
         return packet
     }
 
+    /// A packet of another payload format on this stream (an RFC 4733 telephone event): same
+    /// SSRC, the next sequence number, the given `timestamp` (an event's start) and marker. The
+    /// stream's own clock still advances by `samples`, and the audio after it starts a talkspurt.
+    public mutating func next(payload: [UInt8], payloadType: UInt8, timestamp eventTimestamp: UInt32, marker: Bool,
+                              samples: Int) -> RTPPacket {
+        let packet = RTPPacket(marker: marker, payloadType: payloadType, sequenceNumber: sequenceNumber,
+                               timestamp: eventTimestamp, ssrc: ssrc, payload: payload)
+        markerPending = true
+        sequenceNumber &+= 1
+        timestamp &+= UInt32(truncatingIfNeeded: samples)
+        return packet
+    }
+
     /// Accounts for time in which nothing was sent (silence, hold, a cleared buffer): the
     /// timestamp keeps pace with the clock and the next packet carries the marker bit.
     public mutating func skip(samples: Int) {

@@ -10,6 +10,50 @@ public enum SIPAction: Sendable, Hashable {
     case mediaChanged(callID: String, media: SIPMedia)
     /// The call is over; release its media. Reported exactly once per call.
     case callEnded(callID: String, reason: SIPCallEndReason)
+    /// A NOTIFY told how a transfer started with `refer` goes: the status line of its
+    /// `message/sipfrag` body (100 Trying, 180 Ringing, 200 OK, 486 Busy Here…).
+    case transferProgress(callID: String, status: Int)
+    /// A transfer started with `refer` is over, reported once per `refer`. When it completed,
+    /// the call is ended with BYE and `.callEnded(.transferred)` follows; otherwise the call stays up.
+    case transferEnded(callID: String, outcome: SIPTransferOutcome)
+}
+
+/// How a transfer by REFER (RFC 3515, RFC 5589 basic transfer) ended.
+public enum SIPTransferOutcome: Sendable, Hashable, CustomStringConvertible {
+    /// The transfer target answered (a final 2xx sipfrag): the caller is theirs now.
+    case completed(status: Int)
+    /// The peer refused the REFER itself (405, 501: it does not do transfers; 403, 603…).
+    case refused(status: Int)
+    /// The peer tried and the target did not answer: the final sipfrag status (486, 404, 487…).
+    case failed(status: Int)
+    /// The peer ended the subscription (`Subscription-State: terminated`) without a final status.
+    case terminatedWithoutResult
+    /// No answer to the REFER, or no final NOTIFY within `referTimeout`.
+    case timedOut
+    /// The call ended before the transfer's outcome was known.
+    case callEnded
+    /// The REFER was not sent (the call is not established, a transfer is already under way,
+    /// or the target is neither a SIP URI nor a number).
+    case notSent(String)
+
+    /// True only for `.completed`.
+    public var succeeded: Bool {
+        if case .completed = self { return true }
+        return false
+    }
+
+    /// Words for logs and for the agent.
+    public var description: String {
+        switch self {
+        case .completed(let status): "the transfer target answered (\(status))"
+        case .refused(let status): "the other side refused the transfer request (\(status)\(status == 405 || status == 501 ? ": it does not accept transfers" : ""))"
+        case .failed(let status): "the transfer target could not be reached (\(status))"
+        case .terminatedWithoutResult: "the other side ended the transfer without saying how it went"
+        case .timedOut: "no outcome of the transfer arrived in time"
+        case .callEnded: "the call ended before the transfer was through"
+        case .notSent(let reason): "the transfer was not requested: \(reason)"
+        }
+    }
 }
 
 /// Why a call ended.
@@ -26,6 +70,8 @@ public enum SIPCallEndReason: Sendable, Hashable {
     case failed(Int)
     /// Switchboard ended the call (`hangUp` or `reject`).
     case localHangUp
+    /// A transfer by REFER completed; Switchboard ended its own dialog with BYE.
+    case transferred
 }
 
 /// An incoming call waiting to be accepted or rejected.

@@ -57,6 +57,20 @@ struct PendingSuccess: Sendable {
     var giveUpAt: ContinuousClock.Instant
 }
 
+/// A REFER sent in a call's dialog, until its outcome (RFC 3515: the implicit subscription).
+struct PendingTransfer: Sendable {
+    /// The REFER's CSeq number (the `id` of its `Event: refer`).
+    var cseq: UInt32
+    /// The REFER's client transaction key.
+    var transactionKey: String
+    /// A 2xx to the REFER arrived.
+    var accepted = false
+    /// The last sipfrag status reported.
+    var lastStatus: Int?
+    /// No final NOTIFY by then: the transfer failed.
+    var giveUpAt: ContinuousClock.Instant
+}
+
 /// One call and its dialog.
 struct SIPCall: Sendable {
     enum Direction: Sendable { case inbound, outbound }
@@ -80,6 +94,8 @@ struct SIPCall: Sendable {
     var remoteCSeq: UInt32 = 0
     /// True once `.callEnded` was reported (local hang-up before the dialog is fully torn down).
     var endReported = false
+    /// A transfer by REFER under way.
+    var transfer: PendingTransfer?
 
     // Inbound.
     var pendingInvite: SIPMessage?

@@ -48,7 +48,8 @@ extension SIPUserAgent {
             calls[callID] = call
             return [.callEnded(callID: callID, reason: .localHangUp)]
         case .established:
-            var actions = sendBye(&call, now: now)
+            var actions = abandonTransfer(&call)
+            actions += sendBye(&call, now: now)
             calls[callID] = nil
             actions.append(.callEnded(callID: callID, reason: .localHangUp))
             return actions
@@ -143,8 +144,11 @@ extension SIPUserAgent {
                 transaction.state = .proceeding
                 transaction.retransmitInterval = configuration.t2
                 clientTransactions[key] = transaction
-            } else {
-                clientTransactions[key] = nil
+                return []
+            }
+            clientTransactions[key] = nil
+            if transaction.method == "REFER" {
+                return referAnswered(callID: transaction.callID, transactionKey: key, status: status, now: now)
             }
             return []
         }

@@ -47,6 +47,7 @@ extension SIPUserAgent {
         case "INVITE": return handleInvite(request, from: source, now: now)
         case "CANCEL": return handleCancel(request, from: source, via: via, now: now)
         case "BYE": return handleBye(request, from: source, now: now)
+        case "NOTIFY": return handleNotify(request, from: source, now: now)
         case "OPTIONS":
             return respond(to: request, source: source, status: 200, reason: "OK",
                            extraHeaders: [("Contact", contactValue), ("Allow", allowValue), ("Accept", "application/sdp"),
@@ -364,11 +365,12 @@ extension SIPUserAgent {
     }
 
     private mutating func handleBye(_ request: SIPMessage, from source: SIPEndpoint, now: ContinuousClock.Instant) -> [SIPAction] {
-        guard let callID = request.callID, let call = calls[callID], request.to?.tag == call.localTag,
+        guard let callID = request.callID, var call = calls[callID], request.to?.tag == call.localTag,
               call.remoteTag == nil || request.from?.tag == call.remoteTag else {
             return respond(to: request, source: source, status: 481, reason: "Call/Transaction Does Not Exist", now: now)
         }
         var actions = respond(to: request, source: source, status: 200, reason: "OK", now: now)
+        actions += abandonTransfer(&call)
         if call.state == .offered, let invite = call.pendingInvite, let inviteSource = call.pendingInviteSource {
             actions += respond(to: invite, source: inviteSource, status: 487, reason: "Request Terminated", toTag: call.localTag, now: now)
         }

@@ -23,8 +23,12 @@ public struct SIPUserAgent: Sendable {
         public var t2: Duration = .seconds(4)
         /// Maximum time a message stays in the network (T4).
         public var t4: Duration = .seconds(5)
-        /// Methods answered; others get 405 (known SIP methods) or 501 (unknown).
-        public var allowedMethods = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"]
+        /// Methods answered; others get 405 (known SIP methods) or 501 (unknown). NOTIFY carries
+        /// the progress of a transfer by REFER; outside one it gets 481.
+        public var allowedMethods = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "NOTIFY"]
+        /// How long a transfer by REFER may take to report a final status (from the REFER's
+        /// acceptance); then it has failed and the call goes on.
+        public var referTimeout: Duration = .seconds(30)
         /// Calls known at once (inbound and outbound, any state) beyond which a new INVITE gets
         /// 503 Service Unavailable with Retry-After; nil: no limit.
         public var maxCalls: Int?
@@ -47,7 +51,7 @@ public struct SIPUserAgent: Sendable {
         /// Creates a configuration.
         public init(localHost: String, localPort: Int, userAgent: String = "Switchboard", t1: Duration = .milliseconds(500),
                     t2: Duration = .seconds(4), t4: Duration = .seconds(5),
-                    allowedMethods: [String] = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"],
+                    allowedMethods: [String] = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "NOTIFY"],
                     maxCalls: Int? = nil, invitesPerSecond: Double? = nil, inviteBurst: Int? = nil,
                     maxServerTransactions: Int = 10_000, mediaToAnyAddress: Bool = false) {
             self.localHost = localHost
@@ -168,6 +172,7 @@ public struct SIPUserAgent: Sendable {
         for call in calls.values {
             if let pending = call.pendingSuccess { deadlines.append(min(pending.nextAt, pending.giveUpAt)) }
             if let at = call.successAckExpiresAt { deadlines.append(at) }
+            if let at = call.transfer?.giveUpAt { deadlines.append(at) }
         }
         return deadlines.min()
     }
@@ -212,6 +217,7 @@ public struct SIPUserAgent: Sendable {
                 if transaction.method == "INVITE", let call = calls.removeValue(forKey: transaction.callID), !call.endReported {
                     actions.append(.callEnded(callID: call.id, reason: .timeout))
                 }
+                if transaction.method == "REFER" { actions += referTimedOut(callID: transaction.callID, transactionKey: key) }
                 continue
             }
             if let at = transaction.retransmitAt, at <= now {
@@ -233,11 +239,16 @@ public struct SIPUserAgent: Sendable {
                 call.successAck = nil
                 call.successAckExpiresAt = nil
             }
+            if let transfer = call.transfer, transfer.giveUpAt <= now {
+                call.transfer = nil
+                actions.append(.transferEnded(callID: id, outcome: .timedOut))
+            }
             if var pending = call.pendingSuccess {
                 if pending.giveUpAt <= now {
                     // No ACK for our 2xx: the dialog is confirmed and then ended with BYE (§13.3.1.4).
                     call.pendingSuccess = nil
                     call.state = .established
+                    actions += abandonTransfer(&call)
                     actions += sendBye(&call, now: now)
                     calls[id] = nil
                     if !call.endReported { actions.append(.callEnded(callID: id, reason: .noAck)) }

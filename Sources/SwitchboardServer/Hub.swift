@@ -33,9 +33,10 @@ public enum Hub {
                               configuration: .init(requestTimeout: configuration.webhookTimeout), logger: logger)
         }
         context.calls = CallLog(store: callStore, webhooks: configuration.webhooks, metrics: metrics, logger: logger, onEvents: { dispatcher?.notify() })
+        let sip = configuration.sipPort == nil ? nil : SIPBridge()
+        context.sip = sip
         let hub = context
         let router = Router()
-        let sip = configuration.sipPort == nil ? nil : SIPBridge()
         addRoutes(to: router, hub: hub)
         OutboundCalls.addRoutes(to: router, hub: hub, sip: sip)
         CallsAPI.addRoutes(to: router, hub: hub)

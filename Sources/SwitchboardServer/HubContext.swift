@@ -39,6 +39,8 @@ public struct HubContext: Sendable {
     let keyLimits: KeyRateLimiter
     /// The call records and their webhooks; in memory until the hub opens its call store.
     var calls: CallLog
+    /// The running SIP bridge (`--sip-port`), for transfers of its calls.
+    var sip: SIPBridge?
 
     public init(configuration: HubConfiguration, catalog: PersonaCatalog, model: any RealtimeModel, store: any SessionStore,
                 metrics: HubMetrics, logger: Logger, tools: ToolRegistry, router: any UtteranceRouter, packs: HubPacks?,

@@ -402,10 +402,15 @@ struct SessionDriver: Sendable {
         try? await future.get()
     }
 
-    /// How this session's call is transferred: Twilio's REST API for a Twilio call; none else yet.
+    /// How this session's call is transferred: Twilio's REST API for a Twilio call, a REFER for
+    /// a SIP call (whose line also presses keys).
     private var transferrer: (any CallTransferrer)? {
-        guard let call = request.call, call.channel == "twilio" else { return nil }
-        return TwilioCalls(configuration: hub.configuration)
+        guard let call = request.call else { return nil }
+        switch call.channel {
+        case "twilio": return TwilioCalls(configuration: hub.configuration)
+        case "sip": return hub.sip.map { SIPCallLine(bridge: $0, relay: relay) }
+        default: return nil
+        }
     }
 
     private func runTool(_ call: ToolCallRequest, context: ToolContext) async -> ToolCallResult {

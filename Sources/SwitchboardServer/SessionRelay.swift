@@ -70,6 +70,16 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         return bridge.whenPlayedOut(limit: CallBridge.lastWordsLimit, eventLoop: context.eventLoop)
     }
 
+    /// Presses `digits` on a phone call through its bridge (RFC 4733 on SIP): succeeds once they
+    /// were sent; fails with a `CallKeysError` when they cannot be (no phone call, a Twilio
+    /// stream, no telephone-event negotiated).
+    func sendCallDTMF(_ digits: String) -> EventLoopFuture<Void> {
+        guard let context, let bridge = try? context.pipeline.syncOperations.handler(type: CallBridge.self) else {
+            return eventLoopForTimers.makeFailedFuture(CallKeysError.unsupported("this session is not a phone call"))
+        }
+        return bridge.sendDTMF(digits, eventLoop: context.eventLoop)
+    }
+
     /// The loop this relay and its model session live on.
     let eventLoopForTimers: any EventLoop
     /// A WebSocket client's frame reader, which stands before the frame encoder: model events

@@ -105,6 +105,10 @@ struct Mutator {
                 checkMedia(media)
             case .callEnded:
                 break
+            case .transferProgress(_, let status):
+                #expect((100...699).contains(status))
+            case .transferEnded:
+                break
             }
         }
     }

@@ -337,7 +337,7 @@ import Testing
         #expect(actions.statuses == [200])
         #expect(actions.destinations == [source])
         let response = try #require(actions.sentMessages.first)
-        #expect(response.headers.values("Allow") == ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"])
+        #expect(response.headers.values("Allow") == ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "NOTIFY"])
         #expect(response.headers["Accept"] == "application/sdp")
         #expect(response.headers.contains("Supported"))
         #expect(response.to?.tag != nil)

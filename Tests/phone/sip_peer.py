@@ -1,5 +1,6 @@
 """A scripted SIP caller over UDP for the SIP bridge tests: INVITE with an SDP offer, ACK,
-RTP both ways on its own socket (20 ms μ-law packets), DTMF as RFC 4733 events, BYE."""
+RTP both ways on its own socket (20 ms μ-law packets), DTMF as RFC 4733 events, BYE,
+and the transferee's side of a transfer by REFER (202, NOTIFY with sipfrag)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class SIPCaller:
         self.to_header = ""
         self.received: list[tuple[float, bytes]] = []  # (arrival time, payload) of audio packets
         self.packets: list[bytes] = []
+        self.signalling: list[str] = []  # SIP messages received while waiting for something else
         self._stop = threading.Event()
         self._listener: threading.Thread | None = None
         self.seq = random.randint(0, 1000)
@@ -42,11 +44,12 @@ class SIPCaller:
         return self.sip.getsockname()[1]
 
     def _request(self, method: str, body: str = "", cseq: int | None = None, branch: str | None = None,
-                 extra: list[str] | None = None, to: str | None = None) -> str:
+                 extra: list[str] | None = None, to: str | None = None, content_type: str = "application/sdp",
+                 uri: str | None = None) -> str:
         branch = branch or "z9hG4bK" + uuid.uuid4().hex[:12]
         to = to or self.to_header or f"<sip:agent@127.0.0.1:{self.hub[1]}>"
         lines = [
-            f"{method} sip:agent@127.0.0.1:{self.hub[1]} SIP/2.0",
+            f"{method} {uri or f'sip:agent@127.0.0.1:{self.hub[1]}'} SIP/2.0",
             f"Via: SIP/2.0/UDP 127.0.0.1:{self.sip_port};branch={branch};rport",
             "Max-Forwards: 70",
             f"From: \"Test Caller\" <sip:{self.number}@127.0.0.1>;tag={self.tag}",
@@ -57,7 +60,7 @@ class SIPCaller:
             *(extra or []),
         ]
         if body:
-            lines.append("Content-Type: application/sdp")
+            lines.append(f"Content-Type: {content_type}")
         lines.append(f"Content-Length: {len(body.encode())}")
         return "\r\n".join(lines) + "\r\n\r\n" + body
 
@@ -172,6 +175,44 @@ class SIPCaller:
         """Answers a request from the hub (a BYE) with 200 OK."""
         keep = [line for line in request.split("\r\n") if line.split(":", 1)[0].lower() in ("via", "from", "to", "call-id", "cseq")]
         self.send_raw(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n").encode())
+
+    def respond(self, request: str, status: int, reason: str, extra: list[str] | None = None) -> None:
+        """Answers a request from the hub (REFER, BYE, …) with `status`."""
+        keep = [line for line in request.split("\r\n") if line.split(":", 1)[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+        self.send_raw((f"SIP/2.0 {status} {reason}\r\n" + "\r\n".join(keep + (extra or [])) + "\r\nContent-Length: 0\r\n\r\n").encode())
+
+    def wait_for_request(self, method: str, timeout: float = 30) -> tuple[str, float]:
+        """The next request `method` from the hub (other messages are kept in `self.signalling`),
+        and when it arrived."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                message = self.receive(max(0.1, min(2, deadline - time.monotonic())))
+            except socket.timeout:
+                continue
+            self.signalling.append(message)
+            if message.startswith(method + " "):
+                return message, time.monotonic()
+        raise AssertionError(f"no {method} from the hub within {timeout} s; got {[m.split(chr(13))[0] for m in self.signalling]}")
+
+    def notify(self, refer: str, sipfrag: str, state: str = "active;expires=60") -> str:
+        """Sends a NOTIFY for `refer`'s implicit subscription (RFC 3515) carrying `sipfrag` as
+        the transfer's progress, and returns the hub's response to it (requests the hub sends
+        meanwhile, such as its BYE, are kept in `self.signalling`)."""
+        refer_cseq = int(re.search(r"^CSeq: (\d+) REFER", refer, re.M).group(1))
+        contact = re.search(r"^Contact: <([^>]+)>", refer, re.M).group(1)
+        self.cseq += 1
+        branch = "z9hG4bK" + uuid.uuid4().hex[:12]
+        body = sipfrag + "\r\n"
+        self.send_raw(self._request("NOTIFY", body, cseq=self.cseq, branch=branch, content_type="message/sipfrag", uri=contact,
+                                    extra=[f"Event: refer;id={refer_cseq}", f"Subscription-State: {state}"]).encode())
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            message = self.receive(max(0.1, deadline - time.monotonic()))
+            if message.startswith("SIP/2.0 ") and branch in message:
+                return message
+            self.signalling.append(message)
+        raise AssertionError("no response to the NOTIFY")
 
     def audio_since(self, start: float) -> bytes:
         return b"".join(p for t, p in self.received if t >= start)

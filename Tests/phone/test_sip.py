@@ -542,3 +542,75 @@ def test_the_agent_hangs_up_a_sip_call_after_its_goodbye(sip_hub):
     record = records[0]
     assert record["channel"] == "sip" and record["from"] == number and record["end_reason"] == "agent_ended", record
     assert any(call["name"] == "end_call" for call in record["tool_calls"])
+
+
+# ---- Transfers by REFER (RFC 3515, RFC 5589) ----
+
+TRANSFER_PHRASE = "I want to talk to a person"
+
+
+def call_record(hub, number: str, timeout: float = 15) -> dict:
+    """The latest call record of `number`, once it has ended."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(urllib.request.Request(
+                f"{hub.http_base}/v1/calls?number={urllib.parse.quote(number)}", headers=ADMIN_HEADERS), timeout=5) as response:
+            records = json.loads(response.read())["data"]
+        if (records and records[0]["ended_at"]) or time.monotonic() > deadline:
+            assert records, f"no call record for {number}"
+            return records[0]
+        time.sleep(0.2)
+
+
+def ask_for_a_person(hub, number: str) -> tuple[SIPCaller, str, float, float]:
+    """A call whose caller asks for a person: returns the caller, the hub's REFER, when the
+    caller started speaking and when the REFER arrived."""
+    caller = SIPCaller(hub.sip_port, number)
+    assert caller.invite().startswith("SIP/2.0 200")
+    start = time.monotonic()
+    caller.speak(spoken_mulaw(TRANSFER_PHRASE) + SILENCE_FRAME * 60)
+    caller.start_media()
+    refer, refer_at = caller.wait_for_request("REFER", 40)
+    return caller, refer, start, refer_at
+
+
+def test_a_caller_asking_for_a_person_is_transferred_by_refer(sip_hub):
+    number = "+15550200081"
+    caller, refer, start, refer_at = ask_for_a_person(sip_hub, number)
+    assert re.search(r"^Refer-To: <sip:\+15550100199@127\.0\.0\.1[:>]", refer, re.M), refer
+    assert header(refer, "Referred-By"), refer
+    assert header(refer, "Call-ID") == caller.call_id
+    # The agent's message was heard before the REFER went out.
+    spoken = [t for t, p in caller.received if t >= start and rms(p) > 200]
+    assert spoken and spoken[-1] - spoken[0] > 1.0, "the agent said it was putting the caller through"
+    assert refer_at >= spoken[-1], "the REFER came after the agent's message had played"
+    caller.respond(refer, 202, "Accepted")
+    assert caller.notify(refer, "SIP/2.0 100 Trying").startswith("SIP/2.0 200")
+    assert not any(m.startswith("BYE ") for m in caller.signalling), "no BYE before the target answered"
+    assert caller.notify(refer, "SIP/2.0 200 OK", state="terminated;reason=noresource").startswith("SIP/2.0 200")
+    bye = next((m for m in caller.signalling if m.startswith("BYE ")), None) or caller.wait_for_request("BYE", 5)[0]
+    caller.ok(bye)
+    caller.close()
+    record = call_record(sip_hub, number)
+    assert record["end_reason"] == "transferred", record
+    assert record["transfers"][0]["outcome"] == "completed", record
+    assert record["transfers"][0]["to"] == "+15550100199", record
+    assert any(call["name"] == "transfer_call" for call in record["tool_calls"])
+
+
+def test_a_refer_the_caller_refuses_leaves_the_call_up_and_the_agent_says_so(sip_hub):
+    number = "+15550200082"
+    caller, refer, _, _ = ask_for_a_person(sip_hub, number)
+    caller.respond(refer, 405, "Method Not Allowed", extra=["Allow: INVITE, ACK, BYE, CANCEL"])
+    refused_at = time.monotonic()
+    sorry = wait_for_answer(caller, refused_at, timeout=20)
+    assert len(sorry) / 8000 > 1.0, "the agent said it could not transfer the call"
+    # The call stays up: no BYE, and the caller can go on and hang up.
+    with pytest.raises(socket.timeout):
+        caller.receive(2)
+    assert not any(m.startswith("BYE ") for m in caller.signalling)
+    assert caller.bye().startswith("SIP/2.0 200")
+    record = call_record(sip_hub, number)
+    assert record["transfers"][0]["outcome"] == "failed", record
+    assert record["end_reason"] == "caller_hung_up", record
+

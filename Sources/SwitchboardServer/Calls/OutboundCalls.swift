@@ -26,6 +26,16 @@ final class SIPBridge: Sendable {
         }
     }
 
+    /// Transfers a call by REFER (RFC 3515) to `target`, a number or `sip:` URI: returns once the
+    /// peer reports the target answered; throws `SIPTransferFailed` when it did not (the call
+    /// stays up).
+    func transfer(callID: String, to target: String) async throws {
+        guard let bound = signaling.withLockedValue({ $0 }) else {
+            throw SIPTransferFailed(outcome: .notSent("the SIP bridge is not running"))
+        }
+        try await bound.eventLoop.flatSubmit { bound.value.transfer(callID: callID, to: target) }.get()
+    }
+
     /// Places a call on the bridge's event loop.
     func placeCall(to destination: String, peer: SIPEndpoint, from number: String, callee: SessionKey?,
                    plan: OutboundCallPlan) async throws -> String {

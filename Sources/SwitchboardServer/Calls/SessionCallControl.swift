@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import NIOCore
 import SwitchboardAgents
 import SwitchboardCalls
 import SwitchboardTelephony
@@ -47,7 +48,13 @@ final class SessionCallControl: CallControl {
     }
 
     func sendDTMF(_ digits: String) async throws(CallControlError) {
-        throw CallControlError("not_supported", "Pressing keys is not available on this line.")
+        // The call's line presses keys when it can: a SIP call's RTP (RFC 4733). Twilio Media
+        // Streams cannot send keys (a stream carries audio, marks and clears only), so a Twilio
+        // call has no keypad here.
+        guard let keypad = transferrer as? any CallKeypad else {
+            throw CallControlError("not_supported", "Pressing keys is not available on this line.")
+        }
+        try await keypad.sendDTMF(digits)
     }
 
     /// What the agent asked for, once; `nil` when nothing.
@@ -70,6 +77,43 @@ final class SessionCallControl: CallControl {
 /// Hands a phone call over to another party: the Twilio REST API, a SIP REFER.
 protocol CallTransferrer: Sendable {
     func transfer(_ call: CallStart, to destination: TransferDestination) async throws
+}
+
+/// Presses keys on a phone call. A call's transferrer that is also its keypad (a SIP call's line)
+/// lets the session press keys.
+protocol CallKeypad: Sendable {
+    func sendDTMF(_ digits: String) async throws(CallControlError)
+}
+
+/// A SIP call's line: transfers by REFER through the SIP bridge, keys as RFC 4733 events on the
+/// call's RTP through the session's call bridge.
+struct SIPCallLine: CallTransferrer, CallKeypad {
+    let bridge: SIPBridge
+    let relay: NIOLoopBound<SessionRelay>
+
+    func transfer(_ call: CallStart, to destination: TransferDestination) async throws {
+        try await bridge.transfer(callID: call.callID, to: destination.to)
+    }
+
+    func sendDTMF(_ digits: String) async throws(CallControlError) {
+        let relay = self.relay
+        do {
+            try await relay.eventLoop.flatSubmit { relay.value.sendCallDTMF(digits) }.get()
+        } catch let error as CallKeysError {
+            switch error {
+            case .notNegotiated:
+                throw CallControlError("not_supported", "This call cannot send keys: the other side did not negotiate telephone events (RFC 4733).")
+            case .unsupported(let message):
+                throw CallControlError("not_supported", "Pressing keys is not available on this line (\(message)).")
+            case .invalidKeys(let message):
+                throw CallControlError("invalid_digits", message)
+            case .interrupted(let message):
+                throw CallControlError("dtmf_failed", "The keys were not sent: \(message).")
+            }
+        } catch {
+            throw CallControlError("dtmf_failed", "The keys were not sent: \(error)")
+        }
+    }
 }
 
 extension TwilioCalls: CallTransferrer {

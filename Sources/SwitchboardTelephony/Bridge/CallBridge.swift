@@ -81,6 +81,18 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
         return promise.futureResult
     }
 
+    /// Presses `digits` on the call (RFC 4733 events on SIP): succeeds once they have been sent,
+    /// fails with a `CallKeysError` when the call cannot send them. On the channel's event loop.
+    package func sendDTMF(_ digits: String, eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        eventLoop.preconditionInEventLoop()
+        guard let context, call != nil else {
+            return eventLoop.makeFailedFuture(CallKeysError.interrupted("the call is not up"))
+        }
+        let promise = eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.dtmf(digits)), promise: promise)
+        return promise.futureResult
+    }
+
     private func releasePlayedOutWaiters() {
         let waiters = playedOutWaiters
         playedOutWaiters = []

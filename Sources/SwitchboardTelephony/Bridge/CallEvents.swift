@@ -82,6 +82,31 @@ package enum CallCommand: Sendable {
     case clear
     /// End the call.
     case hangUp
+    /// Press these keys on the call (`0`–`9`, `*`, `#`, `A`–`D`, `w` for a half-second pause):
+    /// RFC 4733 events on SIP. The write's promise succeeds once they have been sent and fails
+    /// with a `CallKeysError` when they cannot be.
+    case dtmf(String)
+}
+
+/// Why keys could not be pressed on a call.
+package enum CallKeysError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The call's media negotiated no RFC 4733 telephone-event payload type.
+    case notNegotiated
+    /// A character that is not a key, or too many keys.
+    case invalidKeys(String)
+    /// This kind of call cannot send keys at all.
+    case unsupported(String)
+    /// The call ended or was put on hold before the keys were sent.
+    case interrupted(String)
+
+    package var description: String {
+        switch self {
+        case .notNegotiated: "the other side of the call did not negotiate RFC 4733 telephone events, so keys cannot be sent"
+        case .invalidKeys(let message): message
+        case .unsupported(let message): message
+        case .interrupted(let message): message
+        }
+    }
 }
 
 /// What an outbound call does when a machine answers: detection runs for every action but

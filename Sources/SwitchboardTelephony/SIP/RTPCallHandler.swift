@@ -17,6 +17,10 @@ import SwitchboardSIP
 /// stranger who finds the port cannot inject audio (RTP bleed). A call that sends no RTP for
 /// `--rtp-timeout` while not on hold is hung up (BYE), like Asterisk's `rtptimeout`. Packets
 /// that are not RTP are dropped.
+///
+/// Keys (`CallCommand.dtmf`) are sent as RFC 4733 telephone events on the negotiated
+/// telephone-event payload type, on the audio's SSRC and clock; while they play no agent audio
+/// is sent (it waits, and so do its marks). A call that negotiated no telephone-event refuses them.
 package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     package typealias InboundIn = AddressedEnvelope<ByteBuffer>
     package typealias InboundOut = CallEvent
@@ -76,6 +80,8 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var hungUp = false
     private(set) var packetsReceived = 0
     private(set) var packetsSent = 0
+    /// Key strings to press, the first one playing; each promise succeeds once its keys are sent.
+    private var keyPresses = CircularBuffer<(keys: TelephoneEventSender, promise: EventLoopPromise<Void>?)>()
 
     package init(callID: @escaping @Sendable () -> String, caller: SessionKey?, callerVerified: Bool = false, media: SIPMedia,
          outbound: OutboundCallPlan? = nil,
@@ -145,6 +151,7 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     package func channelInactive(context: ChannelHandlerContext) {
         ticker?.cancel()
         ticker = nil
+        failKeyPresses(.interrupted("the call ended before the keys were sent"))
         // Media that closes without a hang-up (a session closed at its grace period, an error)
         // still ends the call with BYE; a call already ended is not ended twice.
         if !hungUp {
@@ -157,6 +164,13 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     package func handlerRemoved(context: ChannelHandlerContext) {
         ticker?.cancel()
         self.context = nil
+        failKeyPresses(.interrupted("the call ended before the keys were sent"))
+    }
+
+    private func failKeyPresses(_ error: CallKeysError) {
+        let pending = keyPresses
+        keyPresses.removeAll()
+        for press in pending { press.promise?.fail(error) }
     }
 
     /// The remote party changed its media (re-INVITE): address, codec or hold.
@@ -283,6 +297,7 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func send(context: ChannelHandlerContext) {
+        if !keyPresses.isEmpty, sendKeys(context: context) { return }
         var payload = [UInt8](repeating: silenceByte, count: Self.packetBytes)
         let available = min(playout.readableBytes, Self.packetBytes)
         if available > 0 {
@@ -304,6 +319,50 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
         buffer.writeBytes(bytes)
         context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: remote, data: buffer)), promise: nil)
         packetsSent += 1
+    }
+
+    /// Sends this tick's part of the keys being pressed; false when none are left to play (the
+    /// tick's audio goes out as usual).
+    private func sendKeys(context: ChannelHandlerContext) -> Bool {
+        guard media.shouldSend, let remote else {
+            failKeyPresses(.interrupted("the call was put on hold before the keys were sent"))
+            return false
+        }
+        while var press = keyPresses.first {
+            guard let tick = press.keys.next(using: &sender) else {
+                keyPresses.removeFirst()
+                press.promise?.succeed(())
+                continue
+            }
+            let finished = press.keys.isFinished
+            if finished { keyPresses.removeFirst() } else { keyPresses[keyPresses.startIndex] = press }
+            let packet: RTPPacket
+            switch tick {
+            case .packet(let event):
+                packet = event
+            case .pause:
+                packet = sender.next(payload: [UInt8](repeating: silenceByte, count: Self.packetBytes))
+            }
+            let bytes = packet.serialized()
+            var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: remote, data: buffer)), promise: nil)
+            packetsSent += 1
+            if finished { press.promise?.succeed(()) }
+            return true
+        }
+        return false
+    }
+
+    /// The keys of `digits` for this call, or why they cannot be pressed.
+    private func keyPress(_ digits: String) -> Result<TelephoneEventSender, CallKeysError> {
+        guard let payloadType = media.rtpTelephoneEventPayloadType else { return .failure(.notNegotiated) }
+        guard media.shouldSend else { return .failure(.interrupted("the call is on hold")) }
+        do {
+            return .success(try TelephoneEventSender(digits: digits, payloadType: payloadType))
+        } catch {
+            return .failure(.invalidKeys(error.message))
+        }
     }
 
     // MARK: Call → caller
@@ -332,6 +391,16 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
                 hungUp = true
                 onHangUp(callID)
             }
+        case .dtmf(let digits):
+            switch keyPress(digits) {
+            case .success(let keys):
+                logger.info("pressing keys", metadata: ["call.id": "\(callID)", "call.dtmf_count": "\(keys.keys.count)"])
+                keyPresses.append((keys, promise))
+            case .failure(let error):
+                logger.notice("keys not pressed", metadata: ["call.id": "\(callID)", "error": "\(error)"])
+                promise?.fail(error)
+            }
+            return
         }
         promise?.succeed(())
     }

@@ -57,6 +57,8 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     private let metrics: any TelephonyMetrics
     private let startSession: StartSession
     private var calls: [String: Call] = [:]
+    /// Transfers by REFER under way, by Call-ID.
+    private var transfers: [String: EventLoopPromise<Void>] = [:]
     private var timer: Scheduled<Void>?
     /// When `timer` fires.
     private var timerDeadline: ContinuousClock.Instant?
@@ -99,6 +101,9 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     package func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         self.context = nil
+        let pending = transfers
+        transfers = [:]
+        for promise in pending.values { promise.fail(SIPTransferFailed(outcome: .notSent("the SIP bridge stopped"))) }
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -117,6 +122,27 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     package func hangUp(callID: String) {
         guard calls[callID] != nil else { return }
         perform(agent.hangUp(callID: callID, now: .now))
+    }
+
+    /// Transfers a call by REFER to `target` (a `sip:` URI or a number): succeeds once the peer
+    /// reports the target answered (a final 2xx NOTIFY; the hub then ends its leg with BYE),
+    /// fails with `SIPTransferFailed` otherwise (the call stays up). On the bridge's event loop.
+    package func transfer(callID: String, to target: String) -> EventLoopFuture<Void> {
+        guard let context else {
+            return MultiThreadedEventLoopGroup.singleton.next().makeFailedFuture(SIPTransferFailed(outcome: .notSent("the SIP bridge is not running")))
+        }
+        context.eventLoop.preconditionInEventLoop()
+        guard calls[callID] != nil else {
+            return context.eventLoop.makeFailedFuture(SIPTransferFailed(outcome: .notSent("the call is not on this bridge")))
+        }
+        guard transfers[callID] == nil else {
+            return context.eventLoop.makeFailedFuture(SIPTransferFailed(outcome: .notSent("a transfer is already under way")))
+        }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        transfers[callID] = promise
+        logger.info("transferring a call", metadata: ["call.id": "\(callID)"])
+        perform(agent.refer(callID: callID, to: target, now: .now))
+        return promise.futureResult
     }
 
     private func perform(_ actions: [SIPAction]) {
@@ -146,8 +172,17 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
                 if let handler = calls[callID]?.handler, let channel = calls[callID]?.channel {
                     channel.eventLoop.execute { handler.update(media) }
                 }
+            case .transferProgress(let callID, let status):
+                logger.info("transfer progress", metadata: ["call.id": "\(callID)", "transfer.status": "\(status)"])
+            case .transferEnded(let callID, let outcome):
+                logger.info("transfer ended", metadata: ["call.id": "\(callID)", "transfer.outcome": "\(outcome)"])
+                // Completed before `.callEnded` closes the call's media: the session learns the
+                // transfer went through before it sees the call end.
+                let promise = transfers.removeValue(forKey: callID)
+                if outcome.succeeded { promise?.succeed(()) } else { promise?.fail(SIPTransferFailed(outcome: outcome)) }
             case .callEnded(let callID, let reason):
                 logger.info("call ended", metadata: ["call.id": "\(callID)", "call.reason": "\(reason)"])
+                transfers.removeValue(forKey: callID)?.fail(SIPTransferFailed(outcome: .callEnded))
                 let call = calls.removeValue(forKey: callID)
                 call?.ringTimer?.cancel()
                 call?.channel?.close(promise: nil)
@@ -306,6 +341,13 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
             return (channel, handler)
         }
     }
+}
+
+/// A transfer by REFER that did not go through.
+package struct SIPTransferFailed: Error, Sendable, Equatable, CustomStringConvertible {
+    package var outcome: SIPTransferOutcome
+    package init(outcome: SIPTransferOutcome) { self.outcome = outcome }
+    package var description: String { outcome.description }
 }
 
 /// An outbound call refused because the bridge already carries its most calls.

@@ -306,7 +306,13 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
 
     package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard let streamSid, !closing else {
-            if case .hangUp = unwrapOutboundIn(data) { close(context: context, code: .normalClosure) }
+            switch unwrapOutboundIn(data) {
+            case .hangUp: close(context: context, code: .normalClosure)
+            case .dtmf:
+                promise?.fail(CallKeysError.unsupported("Twilio Media Streams cannot send keys"))
+                return
+            default: break
+            }
             promise?.succeed(())
             return
         }
@@ -328,6 +334,11 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
         case .hangUp:
             promise?.succeed(())
             close(context: context, code: .normalClosure)
+            return
+        case .dtmf:
+            // Twilio Media Streams carry audio, marks and clears to the caller, nothing else:
+            // a stream cannot press keys (sending DTMF needs the REST API's <Play digits>).
+            promise?.fail(CallKeysError.unsupported("Twilio Media Streams cannot send keys"))
             return
         }
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: out)), promise: promise)
