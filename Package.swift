@@ -412,16 +412,5 @@ let package = Package(
             dependencies: ["SwitchboardSIP", "SwitchboardTesting"],
             swiftSettings: swiftSettings
         ),
-        // The phone bridges' channel handlers on embedded channels: RTP media, DTMF, the call bridge.
-        .testTarget(
-            name: "SwitchboardTelephonyTests",
-            dependencies: [
-                "SwitchboardTelephony", "SwitchboardSIP", "SwitchboardTesting",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
     ]
 )
