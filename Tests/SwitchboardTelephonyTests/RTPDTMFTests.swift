@@ -21,7 +21,7 @@ final class NoTelephonyMetrics: TelephonyMetrics, @unchecked Sendable {
 /// A call's RTP handler on an embedded channel, driven one 20 ms tick at a time.
 final class EmbeddedCall {
     let channel: EmbeddedChannel
-    private var clock = NIODeadline.now()
+    private var clock = NIODeadline.uptimeNanoseconds(0)
 
     init(telephoneEvent: Int? = 101, direction: SDPDirection = .sendrecv) throws {
         let media = SIPMedia(remote: SIPEndpoint(host: "127.0.0.1", port: 4000), codec: .pcmu, payloadType: 0,
@@ -30,8 +30,8 @@ final class EmbeddedCall {
                                      logger: Logger(label: "test")) { _ in }
         channel = EmbeddedChannel(handler: handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 4000)).wait()
-        // The handler's first tick is 20 ms after it started, on the real clock.
-        clock = NIODeadline.now()
+        // The handler's first tick is 20 ms after it started, on the channel's loop's clock.
+        clock = channel.embeddedEventLoop.now
         guard case .started? = try channel.readInbound(as: CallEvent.self) else { throw CancellationError() }
     }
 
