@@ -47,6 +47,8 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     /// Waiting for the audio sent so far to have played (a hang-up or a transfer after the
     /// agent's last words).
     private var playedOutWaiters: [EventLoopPromise<Void>] = []
+    /// The call's recording, when its pack records calls: fed with both sides as they pass.
+    private var recording: CallRecording?
 
     package init(settings: Settings = Settings(), logger: Logger, metrics: (any TelephonyMetrics)? = nil, onStart: @escaping Start) {
         self.settings = settings
@@ -58,6 +60,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     package func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     package func handlerRemoved(context: ChannelHandlerContext) {
+        recording?.callEnded()
         dtmfTimer?.cancel()
         self.context = nil
         releasePlayedOutWaiters()
@@ -73,6 +76,13 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
         let timer = eventLoop.scheduleTask(in: limit) { promise.succeed(()) }
         promise.futureResult.whenComplete { _ in timer.cancel() }
         return promise.futureResult
+    }
+
+    /// Records the call into `recording` from now on (call it from the start callback, so
+    /// nothing of the call is missed); on the channel's event loop.
+    package func record(_ recording: CallRecording) {
+        context?.eventLoop.preconditionInEventLoop()
+        self.recording = recording
     }
 
     private func releasePlayedOutWaiters() {
@@ -108,6 +118,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             context.fireChannelReadComplete()
         case .audio(let audio):
             guard call != nil else { return }
+            recording?.caller(audio)
             send(Self.append(audio, allocator: context.channel.allocator), context: context)
         case .dtmf(let key):
             guard call != nil else { return }
@@ -117,6 +128,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             if !playback.isPlaying { releasePlayedOutWaiters() }
         case .ended:
             // The phone side ends the call its way (a close frame, a BYE), then the connection closes.
+            recording?.callEnded()
             context.writeAndFlush(wrapOutboundOut(.hangUp), promise: nil)
         }
     }
@@ -126,6 +138,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
+        recording?.callEnded()
         dtmfTimer?.cancel()
         releasePlayedOutWaiters()
         if let onStart {
@@ -218,10 +231,12 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             // Audio that is not base64 counts for nothing heard.
             let bytes = audio.withUnsafeReadableBytes { (try? Base64Audio.decodedByteCount($0, frameSize: 1)) ?? 0 }
             let mark = playback.sent(item: found.item, bytes: bytes)
+            if bytes > 0 { recording?.agent(base64: audio) }
             context.write(wrapOutboundOut(.play(audio)), promise: nil)
             context.write(wrapOutboundOut(.mark(mark)), promise: nil)
         case .speechStarted:
             guard let cut = playback.interrupt() else { return }
+            recording?.cleared()
             releasePlayedOutWaiters()
             context.write(wrapOutboundOut(.clear), promise: nil)
             context.flush()
