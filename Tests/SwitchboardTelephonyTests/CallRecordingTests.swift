@@ -17,6 +17,21 @@ import Testing
         (stride(from: 0, to: frames.count, by: 2).map { frames[$0] }, stride(from: 1, to: frames.count, by: 2).map { frames[$0] })
     }
 
+    /// `samples` as runs of one value: `[(0, 480), (7, 480)]`.
+    static func runs(_ samples: [Int16]) -> [Run] {
+        var runs: [Run] = []
+        for sample in samples {
+            if runs.last?.value == sample { runs[runs.count - 1].count += 1 } else { runs.append(Run(value: sample, count: 1)) }
+        }
+        return runs
+    }
+
+    struct Run: Equatable, CustomStringConvertible {
+        var value: Int16
+        var count: Int
+        var description: String { "\(value)×\(count)" }
+    }
+
     static func feedCaller(_ timeline: inout RecordingTimeline, _ samples: [Int16], at now: Int) {
         samples.withUnsafeBufferPointer { timeline.caller($0, at: now) }
     }
@@ -49,7 +64,7 @@ import Testing
         #expect(caller.count == 1600 && agent.count == 1600)
         #expect(caller == (1...10).flatMap { [Int16](repeating: Int16($0 * 100), count: 160) })
         // The burst plays from 60 ms; the barge-in at 120 ms drops the rest of it and all that followed.
-        #expect(agent == [Int16](repeating: 0, count: 480) + [Int16](repeating: 7, count: 480) + [Int16](repeating: 0, count: 640))
+        #expect(RecordingTimelineTests.runs(agent) == [Run(value: 0, count: 480), Run(value: 7, count: 480), Run(value: 0, count: 640)])
     }
 
     @Test func takingFramesAsTheCallGoesChangesNothing() {
@@ -65,7 +80,7 @@ import Testing
         // After a pause longer than what was queued, the next answer plays from the clock.
         Self.feedAgent(&timeline, [Int16](repeating: 3, count: 10), at: 2000)
         let agent = Self.sides(timeline.finish(at: 2010)).agent
-        #expect(agent == [Int16](repeating: 1, count: 800) + [Int16](repeating: 2, count: 800) + [Int16](repeating: 0, count: 400) + [Int16](repeating: 3, count: 10))
+        #expect(RecordingTimelineTests.runs(agent) == [Run(value: 1, count: 800), Run(value: 2, count: 800), Run(value: 0, count: 400), Run(value: 3, count: 10)])
     }
 
     @Test func aLateCallerIsPaddedWithSilenceAndAnEarlyOneKeptInOrder() {
@@ -78,8 +93,7 @@ import Testing
         // A stream running ahead of the clock stays in order.
         Self.feedCaller(&timeline, [Int16](repeating: 4, count: 160), at: 8410)
         let caller = Self.sides(timeline.finish(at: 8410)).caller
-        #expect(caller == [Int16](repeating: 1, count: 160) + [Int16](repeating: 0, count: 7840) + [Int16](repeating: 2, count: 160)
-                + [Int16](repeating: 3, count: 160) + [Int16](repeating: 4, count: 160))
+        #expect(RecordingTimelineTests.runs(caller) == [Run(value: 1, count: 160), Run(value: 0, count: 7840), Run(value: 2, count: 160), Run(value: 3, count: 160), Run(value: 4, count: 160)])
     }
 
     @Test func framesAreFinalOnlyOnceTheClockAndTheCallerPassedThem() {
@@ -150,6 +164,8 @@ import Testing
 }
 
 @Suite struct WAVFileTests {
+    typealias Run = RecordingTimelineTests.Run
+
     @Test func theHeaderDescribesStereo16Bit8kHz() {
         let header = WAVHeader(dataBytes: 6400)
         let bytes = header.bytes
@@ -211,11 +227,10 @@ import Testing
         #expect(summary == CallRecording.Summary(status: .recorded, path: path, durationSeconds: 0.4))
         let (header, caller, agent) = try Self.readBack(path)
         #expect(header == WAVHeader(channels: 2, sampleRate: 8000, bitsPerSample: 16, dataBytes: 3200 * 4))
-        #expect(caller == [Int16](repeating: MuLaw.decode(0x80), count: 3200))
+        #expect(RecordingTimelineTests.runs(caller) == [Run(value: MuLaw.decode(0x80), count: 3200)])
         let voice = MuLaw.decode(0x10)
         #expect(voice != 0)
-        #expect(agent == [Int16](repeating: 0, count: 800) + [Int16](repeating: voice, count: 320) + [Int16](repeating: 0, count: 1280)
-                + [Int16](repeating: voice, count: 400) + [Int16](repeating: 0, count: 400))
+        #expect(RecordingTimelineTests.runs(agent) == [Run(value: 0, count: 800), Run(value: voice, count: 320), Run(value: 0, count: 1280), Run(value: voice, count: 400), Run(value: 0, count: 400)])
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         // Stopping again changes nothing.
@@ -286,8 +301,8 @@ import Testing
         let summary = await recording.stop(keep: true)
         #expect(summary.status == .recorded && summary.durationSeconds == 0.5, "\(summary)")
         let (_, caller, agent) = try Self.readBack(path)
-        #expect(caller == [Int16](repeating: MuLaw.decode(0x80), count: 4000))
-        #expect(agent == [Int16](repeating: 0, count: 800) + [Int16](repeating: MuLaw.decode(0x10), count: 800) + [Int16](repeating: 0, count: 2400))
+        #expect(RecordingTimelineTests.runs(caller) == [Run(value: MuLaw.decode(0x80), count: 4000)])
+        #expect(RecordingTimelineTests.runs(agent) == [Run(value: 0, count: 800), Run(value: MuLaw.decode(0x10), count: 800), Run(value: 0, count: 2400)])
         try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
     }
 }
