@@ -25,6 +25,8 @@ public struct Pack: Sendable {
     public var idle: IdlePolicy??
     /// What is worked out of each call once it ends; `nil`: only a summary.
     public var analysis: AnalysisPlan?
+    /// Whether phone calls are recorded, with the notice said first; `nil`: not recorded.
+    public var recording: RecordingPolicy?
 
     public struct DataFiles: Sendable {
         /// The text of `schema.sql` and `seed.sql`.

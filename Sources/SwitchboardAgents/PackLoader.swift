@@ -51,7 +51,7 @@ struct PackLoader {
         self.directory = directory
     }
 
-    static let packFields: Set<String> = ["name", "title", "description", "router", "default", "data", "customers", "speech", "filler", "idle", "analysis"]
+    static let packFields: Set<String> = ["name", "title", "description", "router", "default", "data", "customers", "speech", "filler", "idle", "analysis", "recording"]
     static let toolFields: Set<String> = ["name", "description", "parameters", "kind", "timeout", "filler", "sql", "knowledge", "http", "builtin"]
     static let sqlFields: Set<String> = ["query", "returns", "as", "when_empty", "sources", "transaction", "steps", "generate"]
 
@@ -69,6 +69,7 @@ struct PackLoader {
         var filler: FillerDeclaration?
         var idle: IdlePolicy??
         var analysis: AnalysisPlan?
+        var recording: RecordingPolicy?
         do {
             let fields = try YAMLFields(try Self.compose(file: manifestPath), file: manifestPath, context: nil,
                                         what: "pack.yaml must be a mapping of fields (name, title, description, router, data)")
@@ -85,6 +86,7 @@ struct PackLoader {
             filler = try FillerDeclaration.read(fields)
             idle = try IdlePolicy.read(fields)
             analysis = try AnalysisPlan.read(fields)
+            recording = try RecordingPolicy.read(fields)
             if let node = fields.node("data") {
                 data = try readData(YAMLFields(node, file: manifestPath, context: "data", what: "'data' must be a mapping with 'schema' and 'seed'"))
             }
@@ -168,6 +170,7 @@ struct PackLoader {
         pack.isDefault = isDefault
         pack.idle = idle
         pack.analysis = analysis
+        pack.recording = recording
         return pack
     }
 

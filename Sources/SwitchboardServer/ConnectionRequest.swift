@@ -55,6 +55,8 @@ struct ConnectionRequest: Sendable {
     var initialSession: JSONObject?
     /// The phone call the session is for, when a phone bridge opened it.
     var call: CallStart?
+    /// The call's recording, when its pack records phone calls.
+    var recording: SessionRecording?
 
     /// How the session's call record starts: the phone call's channel, direction and parties,
     /// or a realtime client's connection.

@@ -36,6 +36,27 @@ public struct HubConfiguration: Sendable {
     /// Business data: `sqlite:PATH` (each pack in its own file beside PATH) or `postgres://…`
     /// (each pack in its own schema), created and seeded on first start.
     public var data = "sqlite:data/switchboard.sqlite"
+    /// Where recorded calls are kept (`<call id>.wav`); `nil`: `recordings` beside the data
+    /// (the SQLite file's folder, or the working directory for PostgreSQL).
+    public var recordings: String?
+
+    /// The folder of recorded calls, absolute (it names the files in call records).
+    public var recordingsDirectory: String {
+        var folder = recordings
+        if folder == nil {
+            let lowered = data.lowercased()
+            if lowered.hasPrefix("sqlite:") {
+                var path = Substring(data.dropFirst("sqlite:".count))
+                if path.hasPrefix("//") { path = path.dropFirst(2) }
+                let parent = (String(path) as NSString).deletingLastPathComponent
+                folder = parent.isEmpty ? "recordings" : parent + "/recordings"
+            } else {
+                folder = "recordings"
+            }
+        }
+        let url = URL(fileURLWithPath: folder ?? "recordings", relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
+        return url.standardizedFileURL.path
+    }
     /// The customer a session belongs to when the client names none.
     public var demoCustomerID = "C-1001"
     /// An OpenAI-compatible API base (`https://api.openai.com/v1`) whose chat-completions model

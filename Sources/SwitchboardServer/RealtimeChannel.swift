@@ -219,6 +219,8 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
     /// frames from the socket's bytes (`ClientWireReader`) rather than from NIO's frame decoder.
     static func attachSession(channel: any Channel, request: ConnectionRequest, hub: HubContext, logger: Logger,
                               slotTaken: Bool = false, pings: Bool = false, wire: Bool = false) throws -> SessionDriver {
+        var request = request
+        if let call = request.call { request.recording = SessionRecording.start(call, channel: channel, hub: hub, logger: logger) }
         let slots = hub.sessionSlots
         if !slotTaken { slots.acquire() }
         channel.closeFuture.whenComplete { _ in slots.release() }

@@ -93,13 +93,14 @@ struct SessionDriver: Sendable {
             resumed: loaded != nil && !(loaded?.history.isEmpty ?? true)
         )
         logger.info("session started", metadata: ["agent.name": "\(persona.name)", "session.resumed": "\(conversation.resumed)"])
-        let recorder = CallRecorder(request.recordStart, sessionKey: key, customer: state.customer.id, agent: persona.name,
+        let recorder = CallRecorder(request.recordStart, id: request.recording?.recordID, sessionKey: key, customer: state.customer.id, agent: persona.name,
                                     pack: hub.packs?.main.pack.name, log: hub.calls)
         recorder.started()
         var endReason = CallEndReason.callerHungUp
         let control = SessionCallControl(call: request.call, transferrer: transferrer, recorder: recorder)
         let toolContext = ToolContext(customer: state.customer, sessionKey: key, call: control)
         var endingFallback = false
+        var recordingNotice = request.recording?.policy.notice
         // An outbound call listening for a machine starts the silence clock once a person answers.
         let listening = request.call?.outbound.map { $0.voicemail != .ignore } ?? false
         let idle = idlePolicy.map { IdleMonitor(policy: $0, voice: request.call != nil && !listening) }
@@ -129,6 +130,7 @@ struct SessionDriver: Sendable {
             }
             if let utterance = Conversation.utterance(in: input) {
                 recorder.userSpoke()
+                await stopRecording(ifRefusedIn: utterance, recorder: recorder)
                 if let classifier = hub.classifier, let choice = await classifier.classify(utterance, current: conversation.agent.name) {
                     conversation.provideRoute(choice, for: utterance)
                 }
@@ -163,6 +165,11 @@ struct SessionDriver: Sendable {
                     }
                 }
                 release = nil
+                // A recorded call's notice comes first, once the call's audio is set up.
+                if let notice = recordingNotice, conversation.clientConfig.outputModalities?.contains("audio") == true {
+                    recordingNotice = nil
+                    post.yield(.say(notice, purpose: "recording_notice"))
+                }
                 if conversation.isClosed && !endedSignalled {
                     // Saved and closing: a connection waiting to take over may go on.
                     endedSignalled = true
@@ -201,6 +208,13 @@ struct SessionDriver: Sendable {
             }
         }
         tools.cancelAll()
+        }
+        if let recording = request.recording {
+            let summary = await recording.recording.stop(keep: true)
+            if summary.status == .recorded {
+                logger.info("call recorded", metadata: ["recording.path": "\(summary.path)", "recording.seconds": "\(summary.durationSeconds)"])
+            }
+            recorder.recording(SessionRecording.json(summary))
         }
         recorder.ended(endReason)
         recorder.analyze(plan: hub.packs?.main.pack.analysis)
@@ -330,6 +344,16 @@ struct SessionDriver: Sendable {
         case .some(.none): return nil
         case .none: return request.call != nil ? .standard : nil
         }
+    }
+
+    /// A caller who says they do not consent is not recorded: the recording stops and its file
+    /// is deleted; the record says so.
+    private func stopRecording(ifRefusedIn utterance: String, recorder: CallRecorder) async {
+        guard let recording = request.recording, recording.policy.isRefusal(utterance) else { return }
+        let summary = await recording.recording.stop(keep: false)
+        guard summary.status == .deleted else { return }
+        logger.info("the caller refused the recording; it is deleted")
+        recorder.recording(SessionRecording.refused)
     }
 
     /// Reprompts a quiet caller, then says goodbye and ends the session (end reason `timeout`).

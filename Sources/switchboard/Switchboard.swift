@@ -55,6 +55,8 @@ struct ServerOptions: ParsableArguments {
     var defaultPack: String?
     @Option(help: "Business data: sqlite:PATH (each pack in PATH's folder, PATH's name plus the pack's) or postgres://… (a schema per pack); created and seeded on first start (env SWITCHBOARD_DATA).")
     var data: String = env("DATA") ?? "sqlite:data/switchboard.sqlite"
+    @Option(help: "Folder of recorded calls (<call id>.wav, for packs with recording: on); default recordings beside the data (env SWITCHBOARD_RECORDINGS).")
+    var recordings: String?
     @Option(help: "Customer id of sessions that name none (env SWITCHBOARD_DEMO_CUSTOMER).")
     var demoCustomer: String = env("DEMO_CUSTOMER") ?? "C-1001"
     @Option(help: "OpenAI-compatible API base whose chat model classifies utterances before the offline router, e.g. https://api.openai.com/v1 (env SWITCHBOARD_ROUTER_URL).")
@@ -182,6 +184,7 @@ struct ServerOptions: ParsableArguments {
         c.packsDirectory = packs
         c.defaultPack = defaultPack ?? env("DEFAULT_PACK")
         c.data = data
+        c.recordings = recordings ?? env("RECORDINGS")
         c.demoCustomerID = demoCustomer
         c.routerURL = routerURL ?? env("ROUTER_URL")
         c.stt = stt ?? env("STT")

@@ -1109,3 +1109,64 @@ struct PackVocabularyLoadingTests {
         #expect(PackSpeech.vocabularyValues((0..<600).map { "item \($0)" }).count == 500)
     }
 }
+
+@Suite("pack loading: recording")
+struct PackLoaderRecordingTests {
+    private func pack(_ text: String) throws -> Pack {
+        var files = ShopPack.files
+        files["pack.yaml"] = (files["pack.yaml"] ?? "") + "\n" + text + "\n"
+        return try loaded(files)
+    }
+
+    @Test("recording: {enabled: true} has the standard notice and refusals; off, false or absent records nothing")
+    func defaults() throws {
+        #expect(try pack("recording: {enabled: true}").recording == RecordingPolicy())
+        #expect(RecordingPolicy().notice == "This call is recorded for quality. Say 'do not record' if you'd rather not.")
+        #expect(RecordingPolicy().refusals == ["do not record", "don't record", "no recording", "i do not consent", "i don't consent"])
+        #expect(try pack("recording: off").recording == nil)
+        #expect(try pack("recording: {enabled: false, notice: Recorded.}").recording == nil)
+        #expect(try loaded(ShopPack.files).recording == nil)
+    }
+
+    @Test("a notice and refusals of the pack's own")
+    func ownWords() throws {
+        let policy = try #require(try pack("""
+            recording:
+              enabled: true
+              notice: Calls are recorded. Say stop recording to opt out.
+              refusals: [Stop Recording, "no thanks,  no recording"]
+            """).recording)
+        #expect(policy.notice == "Calls are recorded. Say stop recording to opt out.")
+        #expect(policy.refusals == ["stop recording", "no thanks no recording"])
+    }
+
+    @Test("a refusal is found as whole words in any case", arguments: [
+        ("Please DO NOT record this call.", true),
+        ("i don't consent", true),
+        ("I don\u{2019}t record anything", true),
+        ("do not recorder", false),
+        ("I do not recall", false),
+        ("undo not record", false),
+        ("", false),
+    ])
+    func refusals(_ utterance: String, _ refused: Bool) {
+        #expect(RecordingPolicy().isRefusal(utterance) == refused)
+    }
+
+    @Test("recording with a problem", arguments: [
+        ("recording: yes", "'recording' must be off or a mapping {enabled, notice, refusals}"),
+        ("recording: {notice: Hello.}", "'recording' needs 'enabled: true' (or write recording: off)"),
+        ("recording: {enabled: maybe}", "'recording.enabled' must be true or false"),
+        ("recording: {enabled: true, where: s3}", "unknown field 'where' in 'recording'"),
+        ("recording: {enabled: true, refusals: []}", "'recording.refusals' must be a list of 1 to 50 phrases"),
+        ("recording: {enabled: true, refusals: stop}", "'recording.refusals' must be a list of phrases"),
+        ("recording: {enabled: true, refusals: ['...']}", "each of 'recording.refusals' must be words, at most 100 characters (got '...')"),
+        ("recording: {enabled: true, notice: 'Say \"stop\".'}", "'recording.notice' must be a sentence of at most 300 characters without double quotes"),
+    ])
+    func recordingProblems(_ text: String, _ message: String) throws {
+        var files = ShopPack.files
+        files["pack.yaml"] = (files["pack.yaml"] ?? "") + "\n" + text + "\n"
+        let found = try problems(files)
+        #expect(found.count == 1 && found.first?.hasSuffix(": " + message) == true, "\(found)")
+    }
+}

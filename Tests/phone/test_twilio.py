@@ -656,3 +656,123 @@ def test_voicemail_settings_are_checked(hub):
                           ({"voicemail": "leave_message", "voicemail_message": "x" * 501}, "at most 500")]:
         status, answer = post_call(hub, dict(body, to="+15550100082"))
         assert status == 400 and message in answer["error"]["message"], answer
+
+
+@pytest.fixture(scope="module")
+def recording_hub(tmp_path_factory: pytest.TempPathFactory):
+    """A hub whose pack records calls (`recording: {enabled: true}`) into a folder not yet made;
+    the recognizer knows the refusal."""
+    import shutil
+    from conftest import REPO_ROOT
+    packs = tmp_path_factory.mktemp("recording-packs")
+    shutil.copytree(REPO_ROOT / "Personas" / "travel", packs / "travel")
+    manifest = packs / "travel" / "pack.yaml"
+    text = manifest.read_text()
+    assert "\n  templates:\n" in text
+    text = text.replace("\n  templates:\n", '\n  templates:\n    - "do not record"\n    - "please do not record this call"\n', 1)
+    manifest.write_text(text + "\nrecording: {enabled: true}\n")
+    folder = tmp_path_factory.mktemp("recording-hub") / "calls" / "recorded"
+    instance = start_hub(tmp_path_factory.mktemp("recording-hub"), "recording", ["--recordings", str(folder)], packs=packs)
+    yield instance, folder
+    stop_hub(instance)
+
+
+def wav_channels(path) -> tuple[bytes, bytes, "wave._wave_params"]:
+    """The left and right channels of a 16-bit stereo WAV file, as 16-bit mono PCM."""
+    import wave
+    with wave.open(str(path), "rb") as wav:
+        params = wav.getparams()
+        frames = wav.readframes(params.nframes)
+    left = b"".join(frames[i:i + 2] for i in range(0, len(frames), 4))
+    right = b"".join(frames[i + 2:i + 4] for i in range(0, len(frames), 4))
+    return left, right, params
+
+
+def first_loud_second(pcm: bytes, threshold: float = 300.0) -> float | None:
+    import struct
+    step = 160 * 2
+    for offset in range(0, len(pcm) - step + 1, step):
+        samples = struct.unpack("<160h", pcm[offset:offset + step])
+        if (sum(s * s for s in samples) / 160) ** 0.5 > threshold:
+            return offset / 2 / 8000
+    return None
+
+
+def test_a_recording_call_is_a_stereo_wav_with_the_caller_left_and_the_agent_right(recording_hub):
+    import os
+    import stat
+    from pcm_level import loud_seconds
+    hub, folder = recording_hub
+    caller = "+15550100080"
+    question = spoken_mulaw(QUESTION)
+
+    async def scenario():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        # The agent speaks the notice first, with nobody talking.
+        await peer.wait_for_answer()
+        notice = len(peer.heard.audio)
+        await asyncio.sleep(max(0.0, peer.play_until - time.monotonic()))
+        # The caller asks in real time, as a phone does.
+        await peer.speak(question, pace=0.02)
+        await peer.speak(SILENCE_FRAME * 25, pace=0.02)
+        await peer.wait_for_answer()
+        await peer.stop()
+        return peer, notice
+
+    peer, notice = run(scenario())
+    assert notice / 8000 > 2, "the recording notice was spoken first"
+    record = wait_call_record(hub, caller)
+    path = folder / f"{record['id']}.wav"
+    recording = record["recording"]
+    assert recording == {"status": "recorded", "path": str(path), "format": "wav", "channels": {"left": "caller", "right": "agent"},
+                         "sample_rate": 8000, "duration_seconds": recording["duration_seconds"], "consent": "notice_given"}, recording
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    left, right, params = wav_channels(path)
+    assert (params.nchannels, params.sampwidth, params.framerate) == (2, 2, 8000)
+    assert abs(params.nframes / 8000 - recording["duration_seconds"]) < 0.01
+    heard = len(peer.heard.audio) / 8000
+    # The caller's words on the left, about as long as they were; the agent's on the right, no
+    # more than the caller heard.
+    spoken = loud_seconds(bytes(mulaw_pcm(question)), 8000)
+    assert abs(loud_seconds(left, 8000) - spoken) < 0.5, (loud_seconds(left, 8000), spoken)
+    assert 2 < loud_seconds(right, 8000) <= heard + 0.1, (loud_seconds(right, 8000), heard)
+    # Aligned: the notice (right) came before the caller spoke (left), who spoke after it ended.
+    agent_starts, caller_starts = first_loud_second(right), first_loud_second(left)
+    assert agent_starts is not None and caller_starts is not None
+    assert caller_starts - agent_starts >= notice / 8000 - 0.5, (agent_starts, caller_starts, notice / 8000)
+
+
+def mulaw_pcm(mulaw: bytes) -> bytearray:
+    import struct
+    from audio import mulaw_to_linear
+    out = bytearray()
+    for byte in mulaw:
+        out += struct.pack("<h", mulaw_to_linear(byte))
+    return out
+
+
+def test_a_recording_refused_by_the_caller_is_deleted(recording_hub):
+    hub, folder = recording_hub
+    caller = "+15550100081"
+
+    async def scenario():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        await peer.wait_for_answer()
+        await asyncio.sleep(max(0.0, peer.play_until - time.monotonic()))
+        ongoing = wait_call_record(hub, caller, ended=False)
+        made = (folder / f"{ongoing['id']}.wav").exists()
+        await peer.speak(spoken_mulaw("Please do not record this call"), pace=0.02)
+        deadline = time.monotonic() + 20
+        while "the caller refused the recording" not in hub.log() and time.monotonic() < deadline:
+            await peer.speak(SILENCE_FRAME * 5, pace=0.02)
+        await peer.speak(SILENCE_FRAME * 25, pace=0.02)
+        await peer.stop()
+        return ongoing, made
+
+    ongoing, made = run(scenario())
+    assert made, "the call was being recorded before the caller refused"
+    record = wait_call_record(hub, caller)
+    assert record["id"] == ongoing["id"]
+    assert record["recording"] == {"status": "refused", "path": None}, record["recording"]
+    assert not (folder / f"{record['id']}.wav").exists()
+    assert any(t["role"] == "user" and "do not record" in t["text"].lower() for t in record["transcript"]), record["transcript"]

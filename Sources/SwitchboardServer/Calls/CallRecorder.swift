@@ -34,9 +34,10 @@ final class CallRecorder: Sendable {
         var providerCallID: String?
     }
 
-    init(_ start: Start, sessionKey: String, customer: String?, agent: String, pack: String?, log: CallLog, now: Date = Date()) {
+    /// `id`: the record's id when it was chosen before (a recording's file is named by it).
+    init(_ start: Start, id: String? = nil, sessionKey: String, customer: String?, agent: String, pack: String?, log: CallLog, now: Date = Date()) {
         let at = CallRecorder.milliseconds(now)
-        var record = CallRecord(channel: start.channel, direction: start.direction, from: start.from, to: start.to, pack: pack,
+        var record = CallRecord(id: id ?? CallRecord.newID(), channel: start.channel, direction: start.direction, from: start.from, to: start.to, pack: pack,
                                 sessionKey: sessionKey, customer: customer, providerCallID: start.providerCallID, startedAt: at,
                                 agents: [AgentStep(agent: agent, at: at)])
         // A call reaches a session once it is up: an inbound one was answered by the hub, an
@@ -148,6 +149,15 @@ final class CallRecorder: Sendable {
         state.withLockedValue { state in
             guard !state.ended else { return }
             state.record.dtmf.append(DTMFEntry(digits: digits, at: CallRecorder.milliseconds(now)))
+        }
+    }
+
+    /// What became of the call's recording (`recording` in the record): saved with the record's
+    /// next save (`call.ended` at the latest), no webhook of its own.
+    func recording(_ value: JSONValue) {
+        state.withLockedValue { state in
+            guard !state.ended else { return }
+            state.record.recording = value
         }
     }
 

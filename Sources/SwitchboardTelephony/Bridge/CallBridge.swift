@@ -53,6 +53,8 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     private var machineReported = false
     /// A machine answered: its audio is not the conversation's.
     private var answeredByMachine = false
+    /// The call's recording, when its pack records calls: fed with both sides as they pass.
+    private var recording: CallRecording?
 
     package init(settings: Settings = Settings(), logger: Logger, metrics: (any TelephonyMetrics)? = nil, onStart: @escaping Start) {
         self.settings = settings
@@ -64,6 +66,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     package func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     package func handlerRemoved(context: ChannelHandlerContext) {
+        recording?.callEnded()
         dtmfTimer?.cancel()
         self.context = nil
         releasePlayedOutWaiters()
@@ -91,6 +94,13 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
         let promise = eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.dtmf(digits)), promise: promise)
         return promise.futureResult
+    }
+
+    /// Records the call into `recording` from now on (call it from the start callback, so
+    /// nothing of the call is missed); on the channel's event loop.
+    package func record(_ recording: CallRecording) {
+        context?.eventLoop.preconditionInEventLoop()
+        self.recording = recording
     }
 
     private func releasePlayedOutWaiters() {
@@ -130,7 +140,9 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             }
             context.fireChannelReadComplete()
         case .audio(let audio):
-            guard let call, !answeredByMachine else { return }
+            guard let call else { return }
+            recording?.caller(audio)
+            guard !answeredByMachine else { return }
             if detector != nil {
                 listen(to: audio, call: call, context: context)
                 return
@@ -144,6 +156,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             if !playback.isPlaying { releasePlayedOutWaiters() }
         case .ended:
             // The phone side ends the call its way (a close frame, a BYE), then the connection closes.
+            recording?.callEnded()
             context.writeAndFlush(wrapOutboundOut(.hangUp), promise: nil)
         }
     }
@@ -153,6 +166,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
+        recording?.callEnded()
         dtmfTimer?.cancel()
         releasePlayedOutWaiters()
         if let onStart {
@@ -288,10 +302,12 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             // Audio that is not base64 counts for nothing heard.
             let bytes = audio.withUnsafeReadableBytes { (try? Base64Audio.decodedByteCount($0, frameSize: 1)) ?? 0 }
             let mark = playback.sent(item: found.item, bytes: bytes)
+            if bytes > 0 { recording?.agent(base64: audio) }
             context.write(wrapOutboundOut(.play(audio)), promise: nil)
             context.write(wrapOutboundOut(.mark(mark)), promise: nil)
         case .speechStarted:
             guard let cut = playback.interrupt() else { return }
+            recording?.cleared()
             releasePlayedOutWaiters()
             context.write(wrapOutboundOut(.clear), promise: nil)
             context.flush()
