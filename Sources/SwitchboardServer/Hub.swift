@@ -32,6 +32,7 @@ public enum Hub {
             WebhookDispatcher(store: callStore, secrets: [url: configuration.webhookSecret ?? ""],
                               configuration: .init(requestTimeout: configuration.webhookTimeout), logger: logger)
         }
+        context.prices = try loadPrices(configuration)
         context.calls = CallLog(store: callStore, webhooks: configuration.webhooks, metrics: metrics, logger: logger, onEvents: { dispatcher?.notify() })
         let sip = configuration.sipPort == nil ? nil : SIPBridge()
         context.sip = sip
@@ -68,6 +69,15 @@ public enum Hub {
             app.addServices(SIPService(hub: hub, host: sipHost, port: sipPort, advertisedHost: configuration.sipPublicHost ?? sipHost, bridge: sip))
         }
         return app
+    }
+
+    /// The price table `--prices` names; none: nothing costs anything.
+    static func loadPrices(_ configuration: HubConfiguration) throws -> CallPrices {
+        guard let path = configuration.pricesFile else { return CallPrices() }
+        guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else {
+            throw ConfigurationError("--prices \(path): cannot read the file (at most 1 MiB)")
+        }
+        return try CallPrices(json: String(decoding: data, as: UTF8.self))
     }
 
     /// The call records' store at the `--data` location: a SQLite file beside the packs' (or

@@ -119,6 +119,8 @@ public struct HubConfiguration: Sendable {
     public var webhookURL: String?
     /// The secret that signs webhooks (`Switchboard-Signature`, HMAC-SHA256).
     public var webhookSecret: String?
+    /// A JSON price table (`--prices FILE`) the calls' cost is worked out with.
+    public var pricesFile: String?
     /// The event types sent; `nil`: every type but `tool.called`.
     public var webhookEvents: [String]?
     /// Seconds a webhook endpoint has to answer one delivery.

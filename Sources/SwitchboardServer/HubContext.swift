@@ -39,6 +39,8 @@ public struct HubContext: Sendable {
     let keyLimits: KeyRateLimiter
     /// The call records and their webhooks; in memory until the hub opens its call store.
     var calls: CallLog
+    /// What calls cost (`--prices`); nothing by default.
+    var prices = CallPrices()
     /// The running SIP bridge (`--sip-port`), for transfers of its calls.
     var sip: SIPBridge?
 

@@ -108,6 +108,13 @@ public final class HubMetrics: Sendable {
     }
 
     /// Counts an error by code.
+    /// Adds a call's cost to its pack's total, in the price table's currency.
+    func callCost(pack: String, currency: String, amount: Double) {
+        guard amount.isFinite, amount > 0 else { return }
+        registry.makeCounter(descriptor: Self.name("switchboard_call_cost_total", "What calls cost, by pack, in the --prices currency."),
+                             labels: [("pack", Self.label(pack)), ("currency", Self.label(currency))]).increment(by: amount)
+    }
+
     func error(_ code: String) {
         registry.makeCounter(descriptor: Self.name("switchboard_errors_total", "Errors reported to clients."), labels: [("code", Self.label(code))]).increment()
     }

@@ -135,6 +135,9 @@ struct SessionDriver: Sendable {
                     conversation.provideRoute(choice, for: utterance)
                 }
             }
+            if case .model(let event, _) = input, event.type == "response.done", let usage = event["response"]?.objectValue?["usage"]?.objectValue {
+                recorder.modelUsage(usage)
+            }
             switch input {
             case .clientClosed: endReason = .callerHungUp
             case .shutdown: endReason = .hubShutdown
@@ -216,7 +219,10 @@ struct SessionDriver: Sendable {
             }
             recorder.recording(SessionRecording.json(summary))
         }
-        recorder.ended(endReason)
+        recorder.ended(endReason, prices: hub.prices)
+        if let cost = recorder.snapshot.cost?.objectValue, let total = cost["total"]?.doubleValue, total > 0 {
+            hub.metrics.callCost(pack: hub.packs?.main.pack.name ?? "", currency: cost["currency"]?.stringValue ?? "", amount: total)
+        }
         recorder.analyze(plan: hub.packs?.main.pack.analysis)
         await saver.finish(fence: takenOver ? nil : lease, limit: hub.configuration.finalSaveTimeout)
         if let lease, !takenOver {

@@ -129,6 +129,8 @@ struct ServerOptions: ParsableArguments {
     var webhookEvents: String?
     @Option(help: "Seconds a webhook endpoint has to answer (env SWITCHBOARD_WEBHOOK_TIMEOUT, default 10).")
     var webhookTimeout: Double?
+    @Option(help: "JSON price table each call's cost is worked out with: telephony per minute, model tokens per million, speech (env SWITCHBOARD_PRICES).")
+    var prices: String?
     @Option(help: "UDP port of the SIP bridge; off when not given, 0 picks a free port (env SWITCHBOARD_SIP_PORT).")
     var sipPort: Int?
     @Option(help: "Address the SIP and RTP sockets bind to; default --host (env SWITCHBOARD_SIP_HOST).")
@@ -213,6 +215,7 @@ struct ServerOptions: ParsableArguments {
                           maxSessionDuration: maxSessionDuration)
         c.eventLoopThreads = eventLoops ?? env("EVENT_LOOPS").flatMap(Int.init)
         c.publicURL = publicURL ?? env("PUBLIC_URL")
+        c.pricesFile = prices ?? env("PRICES")
         c.webhookURL = webhook ?? env("WEBHOOK_URL")
         c.webhookSecret = webhookSecret ?? env("WEBHOOK_SECRET")
         if let names = webhookEvents ?? env("WEBHOOK_EVENTS") {

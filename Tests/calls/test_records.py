@@ -9,6 +9,7 @@ import json
 import signal
 import time
 import urllib.parse
+import urllib.request
 
 import pytest
 import websockets
@@ -56,9 +57,13 @@ def wait_record(hub, predicate, seconds: float = 15) -> dict:
     raise AssertionError(f"no matching record after {seconds} s; last: {json.dumps(last)[:2000]}")
 
 
+PRICES = {"currency": "USD", "model": {"text_input": 5, "text_output": 20}, "telephony": {"twilio": {"inbound": 0.0085}}}
+
+
 @pytest.fixture
 def hub(tmp_path, receiver):
-    instance = start_hub(tmp_path, "records", ["--webhook", receiver.url, "--webhook-secret", SECRET,
+    (tmp_path / "prices.json").write_text(json.dumps(PRICES))
+    instance = start_hub(tmp_path, "records", ["--prices", str(tmp_path / "prices.json"), "--webhook", receiver.url, "--webhook-secret", SECRET,
                                                "--webhook-events", "call.started,call.answered,call.ended,call.analyzed,tool.called"])
     yield instance
     stop_hub(instance)
@@ -101,6 +106,13 @@ def test_a_session_is_a_record_with_its_transcript_tools_and_webhooks(hub, recei
     analysis = record["analysis"]
     assert analysis["method"] == "rules" and f"{tools[0]['name']} (" in analysis["summary"]
     assert analysis["fields"]["topic"] == "flight" and analysis["fields"]["flight_changed"] is False
+    # Its cost: the embedded model reports the words it wrote as output tokens, priced by --prices.
+    cost = record["cost"]
+    assert cost["currency"] == "USD" and cost["telephony"] == 0 and cost["usage"]["billed_minutes"] == 0
+    assert cost["usage"]["responses"] >= 2 and cost["usage"]["output_text_tokens"] > 0
+    assert cost["total"] == cost["model"] > 0
+    with urllib.request.urlopen(f"{hub.http_base}/metrics", timeout=5) as response:
+        assert 'switchboard_call_cost_total{pack="travel",currency="USD"}' in response.read().decode()
     assert not verify(receiver.deliveries[0], secret="another-secret-of-enough-length")
 
 

@@ -471,6 +471,8 @@ def test_a_call_is_a_record_with_the_caller_and_its_transcript(hub):
     assert [t["role"] for t in record["transcript"]][:2] == ["user", "assistant"], record["transcript"]
     assert "SB204" in record["transcript"][0]["text"]
     assert any(t["name"] == "check_flight_status" and t["outcome"] == "ok" for t in record["tool_calls"])
+    # Without --prices nothing costs anything, but the call's minute is counted.
+    assert record["cost"]["usage"]["billed_minutes"] == 1 and record["cost"]["total"] == 0
 
 
 def test_the_agent_hangs_up_after_its_goodbye_has_played(hub):

@@ -20,6 +20,7 @@ final class CallRecorder: Sendable {
         var userSpokeAt: Date?
         var endReason: CallEndReason?
         var ended = false
+        var usage = ModelUsage()
     }
 
     private let state: NIOLockedValueBox<State>
@@ -167,13 +168,22 @@ final class CallRecorder: Sendable {
         state.withLockedValue { if $0.endReason == nil { $0.endReason = reason } }
     }
 
-    /// The session is over: the record is closed and `call.ended` is sent (once).
-    func ended(_ fallback: CallEndReason, at now: Date = Date()) {
+    /// A model response's `usage`, for the call's cost.
+    func modelUsage(_ usage: JSONObject) {
+        state.withLockedValue { state in
+            guard !state.ended else { return }
+            state.usage.add(usage)
+        }
+    }
+
+    /// The session is over: the record is closed with its cost and `call.ended` is sent (once).
+    func ended(_ fallback: CallEndReason, prices: CallPrices = CallPrices(), at now: Date = Date()) {
         let record = state.withLockedValue { state -> CallRecord? in
             guard !state.ended else { return nil }
             state.ended = true
             state.record.endedAt = CallRecorder.milliseconds(now)
             state.record.endReason = state.endReason ?? fallback
+            state.record.cost = prices.cost(of: state.record, usage: state.usage)
             return state.record
         }
         if let record { log.save(record, events: [.callEnded]) }
