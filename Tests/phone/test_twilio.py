@@ -17,7 +17,7 @@ import pytest
 import websockets
 
 from audio import SILENCE_FRAME, rms, spoken_mulaw
-from conftest import ADMIN_HEADERS, session_ready, start_hub, stop_hub
+from conftest import ADMIN_HEADERS, ARTIFACTS, session_ready, start_hub, stop_hub
 from twilio_peer import TwilioPeer, fetch_twiml, twilio_signature
 
 QUESTION = "Is flight S B 2 0 4 on time"
@@ -778,3 +778,73 @@ def test_a_recording_refused_by_the_caller_is_deleted(recording_hub):
     assert record["recording"] == {"status": "refused", "path": None}, record["recording"]
     assert not (folder / f"{record['id']}.wav").exists()
     assert any(t["role"] == "user" and "do not record" in t["text"].lower() for t in record["transcript"]), record["transcript"]
+
+
+@pytest.fixture(scope="module")
+def webhooks():
+    """A real HTTP endpoint that keeps every webhook the hub POSTs."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    received: list[tuple[dict, bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks", received
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def webhook_hub(tmp_path_factory: pytest.TempPathFactory, twilio_api, webhooks):
+    from conftest import TWILIO_ACCOUNT, TWILIO_FROM
+    url, _ = webhooks
+    instance = start_hub(tmp_path_factory.mktemp("webhook-hub"), "webhooks", [
+        "--twilio-account-sid", TWILIO_ACCOUNT, "--twilio-from", TWILIO_FROM, "--twilio-api-url", twilio_api.url,
+        "--webhook", url, "--webhook-secret", "phone-test-webhook-secret"])
+    yield instance
+    stop_hub(instance)
+
+
+def test_a_transferred_calls_webhooks_come_in_order_and_signed(webhook_hub, webhooks, twilio_api):
+    import hashlib
+    import hmac
+    _, received = webhooks
+    caller = "+15550100090"
+
+    async def scenario():
+        peer = await TwilioPeer.connect(webhook_hub.ws_base, caller)
+        await peer.speak(spoken_mulaw("I want to talk to a person"), pace=0.005)
+        await peer.speak(SILENCE_FRAME * 50, pace=0.005)
+        deadline = time.monotonic() + 30
+        while not any(r["path"].endswith(f"/Calls/{peer.call_sid}.json") for r in twilio_api.requests) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        # Twilio ends the stream once it has the call.
+        await peer.stop()
+
+    run(scenario())
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        events = [json.loads(body) for _, body in received if json.loads(body)["data"]["from"] == caller]
+        if events and events[-1]["type"] == "call.analyzed":
+            break
+        time.sleep(0.2)
+    types = [event["type"] for event in events]
+    assert types == ["call.started", "call.answered", "transfer.started", "transfer.completed", "call.ended", "call.analyzed"], types
+    for headers, body in received:
+        parts = dict(part.split("=", 1) for part in headers["switchboard-signature"].split(","))
+        expected = hmac.new(b"phone-test-webhook-secret", f"{parts['t']}.".encode() + body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(expected, parts["v1"])
+    final = events[-1]["data"]
+    assert final["end_reason"] == "transferred" and final["transfers"][0]["outcome"] == "completed"
+    assert final["analysis"]["fields"]["asked_for_a_person"] is True
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "transferred-call-webhooks.json").write_text(json.dumps(events, indent=1))
