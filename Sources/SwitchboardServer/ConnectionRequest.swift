@@ -67,7 +67,7 @@ struct ConnectionRequest: Sendable {
         if call.outbound != nil {
             return CallRecorder.Start(channel: channel, direction: .outbound, to: number, providerCallID: call.callID)
         }
-        return CallRecorder.Start(channel: channel, direction: .inbound, from: number, providerCallID: call.callID)
+        return CallRecorder.Start(channel: channel, direction: .inbound, from: number, to: call.dialled, providerCallID: call.callID)
     }
 
     /// Reads the request target and headers; `identity` checks the credentials.

@@ -41,6 +41,7 @@ enum TwilioWebhook {
         var streamParameters: [(String, String)] = []
         if let caller { streamParameters.append(("from", caller.rawValue)) }
         if let sid = value("CallSid") { streamParameters.append(("callSid", sid)) }
+        if let dialled = value("To").flatMap(SessionKey.init), dialled.kind == .phoneNumber { streamParameters.append(("to", dialled.rawValue)) }
         let signed = TwilioCallerProof(authToken: hub.configuration.twilioAuthToken).signed(streamParameters)
         let twiml = TwiML.connectStream(url: mediaURL(base: base), parameters: signed)
         return Response(status: .ok, headers: [.contentType: "text/xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: twiml)))

@@ -22,6 +22,8 @@ package struct CallStart: Sendable {
     /// A call the hub placed: the agent to talk with, and why the hub is calling (the agent
     /// speaks first, saying so).
     package var outbound: OutboundCallPlan?
+    /// The number or address an inbound call dialled (the business's line), when the bridge knows it.
+    package var dialled: String?
     /// What the bridge finds out about the call as it goes (who answered), for the session.
     package let signals = CallSignals()
 

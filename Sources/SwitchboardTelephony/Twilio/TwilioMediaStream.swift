@@ -207,8 +207,12 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
             let voicemail = parameters?["voicemail"]?.stringValue.flatMap { VoicemailAction(name: $0, message: message) } ?? .ignore
             plan = OutboundCallPlan(agent: agent, purpose: purpose, voicemail: voicemail)
         }
-        return .started(CallStart(caller: caller, callerVerified: proof == .verified, callID: callSid ?? sid, codec: .g711ulaw,
-                                  channel: "twilio", outbound: plan))
+        var call = CallStart(caller: caller, callerVerified: proof == .verified, callID: callSid ?? sid, codec: .g711ulaw,
+                             channel: "twilio", outbound: plan)
+        // The number the caller dialled, as the signed webhook passed it on.
+        call.dialled = parameters?["to"]?.stringValue.flatMap { $0.utf8.count <= 64 ? SessionKey($0) : nil }
+            .flatMap { $0.kind == .phoneNumber ? $0.rawValue : nil }
+        return .started(call)
     }
 
     /// Whether the custom parameters carry this hub's valid, unexpired, unused signature;
