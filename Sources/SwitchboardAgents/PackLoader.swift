@@ -51,6 +51,8 @@ struct PackLoader {
         self.directory = directory
     }
 
+    /// Names a pack cannot have: the call store's SQLite file is named like a pack's.
+    static let reservedNames: Set<String> = ["calls"]
     static let packFields: Set<String> = ["name", "title", "description", "router", "default", "data", "customers", "speech", "filler", "idle", "analysis", "recording"]
     static let toolFields: Set<String> = ["name", "description", "parameters", "kind", "timeout", "filler", "sql", "knowledge", "http", "builtin"]
     static let sqlFields: Set<String> = ["query", "returns", "as", "when_empty", "sources", "transaction", "steps", "generate"]
@@ -77,6 +79,9 @@ struct PackLoader {
             name = try fields.text("name", required: true) ?? name
             if name.range(of: "^[a-z][a-z0-9_]{0,62}$", options: .regularExpression) == nil {
                 throw fields.problem(at: fields.line(of: "name"), "'name' must be lowercase letters, digits and '_', starting with a letter (got '\(name)')")
+            }
+            if Self.reservedNames.contains(name) {
+                throw fields.problem(at: fields.line(of: "name"), "'\(name)' is the hub's own (its data file would be the call records'); choose another name")
             }
             title = try fields.text("title") ?? name
             description = try fields.text("description") ?? ""

@@ -420,6 +420,14 @@ struct PackLoaderProblemTests {
         guard case .builtin(.sendDTMF)? = byName["send_dtmf"]?.kind else { Issue.record("send_dtmf"); return }
     }
 
+    @Test("a pack cannot be named after the call records")
+    func reservedName() throws {
+        var files = ShopPack.files
+        files["pack.yaml"] = (files["pack.yaml"] ?? "").replacingOccurrences(of: "name: shop", with: "name: calls")
+        let found = try problems(files)
+        #expect(found.count == 1 && found.first?.contains("'calls' is the hub's own") == true, "\(found)")
+    }
+
     @Test("an analysis plan and an idle policy are read from pack.yaml")
     func analysisAndIdle() throws {
         var files = ShopPack.files
