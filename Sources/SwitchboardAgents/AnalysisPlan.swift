@@ -10,24 +10,24 @@ import Yams
 /// analysis:
 ///   summary: true
 ///   fields:
-///     - name: changed_flight
+///     - name: refunded
 ///       type: boolean
-///       description: Whether a flight was changed.
-///       from: {tool: confirm_flight_change, outcome: confirmed}
-///     - name: flight_number
+///       description: Whether an order was refunded.
+///       from: {tool: refund_order, outcome: refunded}
+///     - name: order_code
 ///       type: text
-///       from: {argument: flight_number}
-///     - name: nights
+///       from: {argument: order_code}
+///     - name: amount
 ///       type: number
-///       from: {output: nights}
+///       from: {output: amount}
 ///     - name: wants_callback
 ///       type: boolean
 ///       from: {said: [call me back, callback]}
 ///     - name: topic
 ///       type: enum
 ///       values:
-///         - {value: flight, tools: [check_flight_status, check_change_flight]}
-///         - {value: hotel, tools: [check_reservation_status]}
+///         - {value: refund, tools: [refund_order]}
+///         - {value: delivery, said: [where is my order]}
 ///         - {value: other}
 /// ```
 public struct AnalysisPlan: Sendable, Equatable {

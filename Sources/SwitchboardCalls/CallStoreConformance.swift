@@ -52,7 +52,7 @@ package enum CallStoreConformance {
     /// A full record with every field set, unicode and quotes included.
     package static func fullRecord(id: String = CallRecord.newID(), startedAt: Date = base) -> CallRecord {
         CallRecord(
-            id: id, channel: .twilio, direction: .inbound, from: "+15551230001", to: "+15559870002", pack: "travel", tenant: "acme",
+            id: id, channel: .twilio, direction: .inbound, from: "+15551230001", to: "+15559870002", pack: "shop", tenant: "acme",
             sessionKey: "+15551230001", customer: "C-42", providerCallID: "CA\"quoted\"", startedAt: startedAt,
             answeredAt: startedAt.addingTimeInterval(1.5), endedAt: startedAt.addingTimeInterval(61.25), endReason: .callerHungUp,
             agents: [AgentStep(agent: "greeter", at: startedAt), AgentStep(agent: "bookings", at: startedAt.addingTimeInterval(10))],
@@ -170,12 +170,12 @@ package enum CallStoreConformance {
     static func listingFilters(_ subject: Subject) async throws {
         let store = subject.store
         var a = fullRecord(startedAt: base)
-        a.pack = "travel"
+        a.pack = "shop"
         var b = bareRecord(startedAt: base.addingTimeInterval(100), channel: .sip)
         b.direction = .outbound
         b.from = "+1000"
         b.to = "+15551230001"
-        b.pack = "clinic"
+        b.pack = "desk"
         b.tenant = "other"
         let c = bareRecord(startedAt: base.addingTimeInterval(200))
         for record in [a, b, c] { try await store.save(record, events: []) }
@@ -188,7 +188,7 @@ package enum CallStoreConformance {
         try expectEqual(try await ids(CallQuery(ongoing: false)), [a.id], "ended")
         try expectEqual(try await ids(CallQuery(channel: .sip)), [b.id], "channel")
         try expectEqual(try await ids(CallQuery(direction: .outbound)), [b.id], "direction")
-        try expectEqual(try await ids(CallQuery(pack: "travel")), [a.id], "pack")
+        try expectEqual(try await ids(CallQuery(pack: "shop")), [a.id], "pack")
         try expectEqual(try await ids(CallQuery(tenant: "acme")), [a.id], "tenant")
         try expectEqual(try await ids(CallQuery(startedFrom: base.addingTimeInterval(100))), [b.id, c.id], "started from (inclusive)")
         try expectEqual(try await ids(CallQuery(startedBefore: base.addingTimeInterval(100))), [a.id], "started before (exclusive)")

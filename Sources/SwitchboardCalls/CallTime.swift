@@ -1,5 +1,6 @@
 import Foundation
 import RealtimeProtocol
+import SwitchboardData
 
 /// The times of call records and webhook events: whole milliseconds since the Unix epoch, written
 /// as RFC 3339 in UTC with milliseconds (`2026-12-07T06:34:32.123Z`).
@@ -43,7 +44,7 @@ public enum CallTime {
     public static func format(milliseconds: Int) -> String {
         let clamped = min(max(milliseconds, earliestMilliseconds), latestMilliseconds)
         let (days, inDay) = floorDivision(clamped, 86_400_000)
-        let (year, month, day) = civil(days: days)
+        let (year, month, day) = CalendarDate(daysSinceEpoch: days).components
         let hour = inDay / 3_600_000, minute = inDay / 60_000 % 60, second = inDay / 1000 % 60, milli = inDay % 1000
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(milli, 3))Z"
     }
@@ -73,9 +74,7 @@ public enum CallTime {
               let hour = number(11..<13), bytes[13] == UInt8(ascii: ":"), let minute = number(14..<16),
               bytes[16] == UInt8(ascii: ":"), let second = number(17..<19)
         else { return nil }
-        guard year >= 1, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
-              hour < 24, minute < 60, second < 60
-        else { return nil }
+        guard let date = CalendarDate(year: year, month: month, day: day), hour < 24, minute < 60, second < 60 else { return nil }
         var index = 19
         var milli = 0
         if bytes[index] == UInt8(ascii: ".") {
@@ -104,7 +103,7 @@ public enum CallTime {
             return nil
         }
         guard index == bytes.count else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = date.daysSinceEpoch
         let value = ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + second * 1000 + milli
         guard value >= earliestMilliseconds, value <= latestMilliseconds else { return nil }
         return value
@@ -115,36 +114,6 @@ public enum CallTime {
     private static func floorDivision(_ value: Int, _ divisor: Int) -> (quotient: Int, remainder: Int) {
         let quotient = value >= 0 ? value / divisor : -((-value + divisor - 1) / divisor)
         return (quotient, value - quotient * divisor)
-    }
-
-    static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
-    }
-
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    private static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

@@ -568,11 +568,7 @@ def test_a_quiet_caller_is_asked_then_hung_up_on(quiet_hub):
     async def scenario():
         peer = await TwilioPeer.connect(quiet_hub.ws_base, caller)
         started = time.monotonic()
-        # The line stays open with silence, as a phone's does.
-        async def silence():
-            while True:
-                await peer.speak(SILENCE_FRAME * 5, pace=0.02)
-        sender = asyncio.create_task(silence())
+        sender = peer.keep_line_open()
         try:
             await asyncio.wait_for(peer.ws.wait_closed(), 40)
         finally:
@@ -607,10 +603,7 @@ def test_a_voicemail_gets_the_message_after_the_beep(hub, twilio_api):
         await peer.speak(greeting, pace=0.02)
         await peer.speak(tone_mulaw(1000, 0.5), pace=0.02)
         beep_ended = time.monotonic()
-        async def silence():
-            while True:
-                await peer.speak(SILENCE_FRAME * 5, pace=0.02)
-        sender = asyncio.create_task(silence())
+        sender = peer.keep_line_open()
         try:
             await asyncio.wait_for(peer.ws.wait_closed(), 40)
         finally:
@@ -637,10 +630,7 @@ def test_a_person_who_answers_hears_the_agent(hub, twilio_api):
     async def scenario():
         peer = await TwilioPeer.connect_with(hub.ws_base, parameters)
         await peer.speak(spoken_mulaw("Hello?", tail_ms=200), pace=0.02)
-        async def silence():
-            while True:
-                await peer.speak(SILENCE_FRAME * 5, pace=0.02)
-        sender = asyncio.create_task(silence())
+        sender = peer.keep_line_open()
         try:
             heard = await peer.wait_for_answer(timeout=20)
         finally:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import websockets
 
+from audio import SILENCE_FRAME
+
 from conftest import AUTH_TOKEN
 
 
@@ -153,6 +155,13 @@ class TwilioPeer:
                              "media": {"track": "inbound", "chunk": str(chunk), "timestamp": str(chunk * 20),
                                        "payload": base64.b64encode(frame).decode()}})
             await asyncio.sleep(pace)
+
+    def keep_line_open(self) -> "asyncio.Task":
+        """Sends silence every 100 ms until the task is cancelled, as a phone line does."""
+        async def silence():
+            while True:
+                await self.speak(SILENCE_FRAME * 5, pace=0.02)
+        return asyncio.create_task(silence())
 
     async def wait_for_answer(self, timeout: float = 30, quiet: float = 1.5) -> Heard:
         """Waits for the agent's audio to start, then to stop coming for `quiet` seconds."""

@@ -8,6 +8,7 @@ import FuzzSupport
 import Logging
 @testable import SwitchboardServer
 import SwitchboardSIP
+@testable import SwitchboardTelephony
 
 private let metrics = HubMetrics()
 private let logger = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -12,6 +12,7 @@ import Logging
 @testable import SwitchboardServer
 import SwitchboardCore
 import SwitchboardSIP
+@testable import SwitchboardTelephony
 
 private let metrics = HubMetrics()
 private let logger = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -97,7 +98,7 @@ private func perform(_ pending: inout [SIPAction], agent: inout SIPUserAgent, id
                 }
             case .callAnswered(_, let media), .mediaChanged(_, let media):
                 _ = mediaHandler(media)
-            case .callEnded:
+            case .callEnded, .transferProgress, .transferEnded:
                 break
             }
         }

@@ -10,10 +10,11 @@ import NIOCore
 import RealtimeProtocol
 import SwitchboardAudio
 @testable import SwitchboardServer
+@testable import SwitchboardTelephony
 
 private let metrics = HubMetrics()
 private let logger = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
-private let proof = TwilioCallerProof(configuration: HubConfiguration())
+private let proof = TwilioCallerProof(authToken: HubConfiguration().twilioAuthToken)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
