@@ -243,14 +243,18 @@ struct WebhookDispatcherTests {
         let sentBeforeStop = receiver.requests.count
         let left = try await first.outboxCounts().pending
         #expect(left > 0 && left < 12, "\(left) events left after the stop")
-        #expect(left == 12 - sentBeforeStop, "the request in flight at the stop was finished and marked")
+        // Delivery is at least once: a request the stop cut off may have reached the endpoint and
+        // still count as pending, so it is sent again (at most the one in flight, concurrency 1).
+        #expect(left == 12 - sentBeforeStop || left == 13 - sentBeforeStop, "\(left) left after \(sentBeforeStop) sent")
         await first.shutdown()
 
         // A new process: a new store over the same file and a new dispatcher.
         let second = try await SQLiteCallStore.open(path: path)
         let next = Self.start(second, secrets: [receiver.url: Self.secret], configuration: Self.configuration(concurrency: 4))
         #expect(try await eventually { try await second.outboxCounts() == (0, 0) })
-        try Self.expectEachOnce(events, at: receiver)
+        let sent = Dictionary(grouping: receiver.requests.compactMap { $0.header("Switchboard-Event-Id") }, by: { $0 }).mapValues(\.count)
+        #expect(Set(sent.keys) == Set(events.map(\.id)), "every event arrived")
+        #expect(sent.values.filter { $0 > 1 }.count <= 1 && sent.values.allSatisfy { $0 <= 2 }, "only the one cut off may come twice")
         try await next.stop()
         await second.shutdown()
         await receiver.stop()

@@ -305,9 +305,8 @@ struct HTTPToolTests {
 
     @Test("retries: a GET is sent again after 503s and succeeds; a POST is never sent twice")
     func retries() async throws {
-        // A port nothing listens on any more.
-        let closed = try await LocalHTTPServer.start { _, _ in .hang }
-        await closed.stop()
+        // A port that refuses connections (held, so no other test's server can take it).
+        let closed = try RefusingPort()
         // Two 503s, then an answer, over and over.
         let failing = try await LocalHTTPServer.start { request, index in
             index % 3 < 2 ? .json(503, #"{"busy": true}"#) : .json(200, #"{"ok": true, "method": "\#(request.method)"}"#)
@@ -365,6 +364,7 @@ struct HTTPToolTests {
             retries: 2
             """))
         let unreachable = try await call(refused)
+        withExtendedLifetime(closed) {}
         #expect(unreachable.outcome == "error")
         #expect(unreachable.errorCode == "tool_failed")
         #expect(unreachable.errorMessage.contains("could not get an answer from 127.0.0.1"), "\(unreachable.errorMessage)")
