@@ -161,7 +161,9 @@ struct WyomingSynthesizerTests {
                     guard let failure = error as? WyomingSynthesizer.Failure else { return false }
                     return expected(failure)
                 }
-                #expect(ContinuousClock.now - started < timeout + .seconds(2), "\(behaviour)")
+                // Silent and stalled servers never answer: any bound far below forever proves the
+                // limit fired (a loaded machine can hold a timer back for seconds).
+                #expect(ContinuousClock.now - started < timeout + .seconds(60), "\(behaviour)")
             }
         }
     }
@@ -192,7 +194,7 @@ struct WyomingSynthesizerTests {
     @Test("cancelling the consumer stops the sentence and hangs up")
     func cancellation() async throws {
         try await with(.stall) { server in
-            let client = WyomingSynthesizer(host: "127.0.0.1", port: server.port, timeout: .seconds(30))
+            let client = WyomingSynthesizer(host: "127.0.0.1", port: server.port, timeout: .seconds(600))
             let firstChunk = Mutex(false)
             let consumer = Task {
                 var count = 0
@@ -209,7 +211,8 @@ struct WyomingSynthesizerTests {
             let cancelled = ContinuousClock.now
             consumer.cancel()
             #expect(await consumer.value == 1)
-            #expect(ContinuousClock.now - cancelled < .seconds(2))
+            // Well before the client's own 600 s limit: the cancel stopped it.
+            #expect(ContinuousClock.now - cancelled < .seconds(120))
             while server.hangUps.withLock({ $0 }) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
             #expect(server.hangUps.withLock { $0 } == 1)
         }
