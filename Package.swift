@@ -247,7 +247,7 @@ let package = Package(
             dependencies: [
                 "RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardData", "SwitchboardTools", "LocalModel",
                 "OpenAIRealtime", "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardSIP", "SwitchboardAudio", "SwitchboardWyoming",
-                "SwitchboardTelephony", "SwitchboardCalls",
+                "SwitchboardTelephony", "SwitchboardCalls", "SwitchboardSpeech",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -55,6 +55,7 @@ extension CallRecord {
                     ("ended_at", transfer.endedAt.map(Self.time) ?? .null),
                     ("outcome", Self.text(transfer.outcome?.rawValue)),
                     ("error", Self.text(transfer.error)),
+                    ("method", Self.text(transfer.method)),
                 ]))
             })),
             ("recording", recording ?? .null),
@@ -116,7 +117,8 @@ extension CallRecord {
             transfers.append(TransferEntry(
                 destination: try item.string("destination"), to: try item.string("to"), mode: try item.string("mode"),
                 reason: try item.optionalString("reason"), startedAt: try item.time("started_at"), endedAt: try item.optionalTime("ended_at"),
-                outcome: try item.optionalValue("outcome", TransferEntry.Outcome.self), error: try item.optionalString("error")
+                outcome: try item.optionalValue("outcome", TransferEntry.Outcome.self), error: try item.optionalString("error"),
+                method: try item.optionalString("method")
             ))
         }
         recording = fields.optionalJSON("recording")

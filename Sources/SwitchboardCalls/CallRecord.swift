@@ -187,9 +187,13 @@ public struct TransferEntry: Sendable, Equatable {
     public var outcome: Outcome?
     /// Why it failed.
     public var error: String?
+    /// How it was carried out: `refer` (the caller's SIP side calls the person), `bridge` (the
+    /// hub calls the person and patches the calls together), `twilio_dial` (Twilio dials).
+    public var method: String?
 
     public init(destination: String, to: String, mode: String, reason: String? = nil, startedAt: Date, endedAt: Date? = nil,
-                outcome: Outcome? = nil, error: String? = nil) {
+                outcome: Outcome? = nil, error: String? = nil, method: String? = nil) {
+        self.method = method
         self.destination = destination
         self.to = to
         self.mode = mode

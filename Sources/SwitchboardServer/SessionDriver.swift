@@ -113,7 +113,7 @@ struct SessionDriver: Sendable {
         // on while one runs; a hang-up cancels every one still running.
         let calls = ToolCalls()
         await withDiscardingTaskGroup { tools in
-        if let idle { tools.addTask { await watch(idle, recorder: recorder) } }
+        if let idle { tools.addTask { await watch(idle, recorder: recorder, control: control) } }
         for await input in inbox {
             var release: EventRoute.Side?
             switch input {
@@ -363,9 +363,14 @@ struct SessionDriver: Sendable {
     }
 
     /// Reprompts a quiet caller, then says goodbye and ends the session (end reason `timeout`).
-    private func watch(_ idle: IdleMonitor, recorder: CallRecorder) async {
+    private func watch(_ idle: IdleMonitor, recorder: CallRecorder, control: SessionCallControl) async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: .milliseconds(250)) } catch { return }
+            // A caller on hold for a transfer is not quiet: the clock starts again after it.
+            if control.isTransferring {
+                idle.callerActive()
+                continue
+            }
             switch idle.due() {
             case .reprompt?:
                 logger.info("the caller is quiet; asking whether they are still there")
@@ -407,14 +412,15 @@ struct SessionDriver: Sendable {
             recorder.ending(.agentEnded)
             // The phone bridge lets the last words play before it hangs up.
             post.yield(.shutdown(code: 1000, reason: "the agent ended the call"))
-        case .transfer(let destination, _):
+        case .transfer(let destination, let reason):
             await playedOut()
             do {
-                try await control.performTransfer(destination)
-                logger.info("call transferred", metadata: ["transfer.destination": "\(destination.name)"])
-                recorder.transferFinished(error: nil)
+                let method = try await control.performTransfer(destination, reason: reason)
+                logger.info("call transferred", metadata: ["transfer.destination": "\(destination.name)", "transfer.method": "\(method)"])
+                recorder.transferFinished(error: nil, method: method)
                 // The provider hands the call over and ends this leg; close it if it does not.
-                try? await Task.sleep(for: .seconds(10))
+                // A bridged call stays up with the person: the session leaves it at once.
+                if method != "bridge" { try? await Task.sleep(for: .seconds(10)) }
                 post.yield(.shutdown(code: 1000, reason: "the call was transferred"))
             } catch {
                 logger.warning("the transfer failed", metadata: ["transfer.destination": "\(destination.name)", "error": "\(error)"])
@@ -438,7 +444,7 @@ struct SessionDriver: Sendable {
         guard let call = request.call else { return nil }
         switch call.channel {
         case "twilio": return TwilioCalls(configuration: hub.configuration)
-        case "sip": return hub.sip.map { SIPCallLine(bridge: $0, relay: relay) }
+        case "sip": return hub.sip.map { SIPCallLine(bridge: $0, relay: relay, trunk: hub.configuration.sipTrunk, callerID: hub.configuration.sipCallerID) }
         default: return nil
         }
     }

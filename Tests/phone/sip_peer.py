@@ -1,6 +1,7 @@
 """A scripted SIP caller over UDP for the SIP bridge tests: INVITE with an SDP offer, ACK,
 RTP both ways on its own socket (20 ms μ-law packets), DTMF as RFC 4733 events, BYE,
-and the transferee's side of a transfer by REFER (202, NOTIFY with sipfrag)."""
+and the transferee's side of a transfer by REFER (202, NOTIFY with sipfrag); and a scripted
+callee, the person a transfer reaches (answers or refuses the hub's INVITE)."""
 
 from __future__ import annotations
 
@@ -245,3 +246,187 @@ def digest_authorization(challenge: str, user: str, password: str, method: str, 
     response = h(f"{ha1}:{params['nonce']}:{nc}:{cnonce}:auth:{h(f'{method}:{uri}')}")
     return (f'Digest username="{user}", realm="{params["realm"]}", nonce="{params["nonce"]}", uri="{uri}", '
             f'response="{response}", algorithm={algorithm}, cnonce="{cnonce}", qop=auth, nc={nc}')
+
+
+class SIPCallee:
+    """A SIP phone the hub calls (a person taking a transfer): answers the hub's INVITE with its
+    own SDP, keeps every RTP payload it hears, sends RTP, and answers or sends BYE."""
+
+    def __init__(self, codec: str = "PCMU", port: int = 0):
+        self.sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sip.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sip.bind(("127.0.0.1", port))
+        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rtp.bind(("127.0.0.1", 0))
+        self.rtp.settimeout(0.2)
+        self.codec = codec
+        self.pt = 0 if codec == "PCMU" else 8
+        self.invite: str | None = None
+        self.hub: tuple[str, int] | None = None
+        self.remote_rtp: tuple[str, int] | None = None
+        self.tag = uuid.uuid4().hex[:8]
+        self.cseq = 1
+        self.received: list[tuple[float, bytes]] = []  # (arrival time, payload) of audio packets
+        self.events: list[int] = []  # RFC 4733 event codes heard
+        self.signalling: list[str] = []
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.seq = random.randint(0, 1000)
+        self.ts = random.randint(0, 100000)
+        self.ssrc = random.getrandbits(32)
+        self.speaking = threading.Lock()
+
+    @property
+    def sip_port(self) -> int:
+        return self.sip.getsockname()[1]
+
+    def receive(self, timeout: float = 5) -> tuple[str, tuple[str, int]]:
+        self.sip.settimeout(timeout)
+        data, address = self.sip.recvfrom(65535)
+        return data.decode(errors="replace"), address
+
+    def _reply(self, request: str, status: int, reason: str, body: str = "", to_tag: bool = True) -> None:
+        lines = []
+        for line in request.split("\r\n"):
+            name = line.split(":", 1)[0].lower()
+            if name in ("via", "from", "call-id", "cseq"):
+                lines.append(line)
+            elif name == "to":
+                lines.append(line if ";tag=" in line or not to_tag else f"{line};tag={self.tag}")
+        lines.append(f"Contact: <sip:person@127.0.0.1:{self.sip_port}>")
+        if body:
+            lines.append("Content-Type: application/sdp")
+        lines.append(f"Content-Length: {len(body.encode())}")
+        self.sip.sendto((f"SIP/2.0 {status} {reason}\r\n" + "\r\n".join(lines) + "\r\n\r\n" + body).encode(), self.hub)
+
+    def wait_for_invite(self, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                message, address = self.receive(max(0.1, deadline - time.monotonic()))
+            except socket.timeout:
+                continue
+            if message.startswith("INVITE "):
+                self.invite, self.hub = message, address
+                m = re.search(r"^m=audio (\d+)", message, re.M)
+                c = re.search(r"^c=IN IP4 (\S+)", message, re.M)
+                self.remote_rtp = (c.group(1), int(m.group(1)))
+                return message
+            self.signalling.append(message)
+        raise AssertionError(f"no INVITE from the hub within {timeout} s")
+
+    def answer(self) -> None:
+        """Rings, answers with 200 OK and its SDP, waits for the ACK, and starts hearing RTP."""
+        self._reply(self.invite, 180, "Ringing")
+        port = self.rtp.getsockname()[1]
+        sdp = (f"v=0\r\no=person 1 1 IN IP4 127.0.0.1\r\ns=call\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               f"m=audio {port} RTP/AVP {self.pt} 101\r\na=rtpmap:{self.pt} {self.codec}/8000\r\n"
+               "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n")
+        self._reply(self.invite, 200, "OK", sdp)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            message, _ = self.receive(max(0.1, deadline - time.monotonic()))
+            if message.startswith("ACK "):
+                break
+            self.signalling.append(message)
+        else:
+            raise AssertionError("no ACK for the 200 OK")
+        for target in (self._listen, self._media):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def refuse(self, status: int = 486, reason: str = "Busy Here") -> None:
+        self._reply(self.invite, status, reason)
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, _ = self.rtp.recvfrom(2048)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if len(data) < 12:
+                continue
+            pt = data[1] & 0x7F
+            if pt in (0, 8):
+                self.received.append((time.monotonic(), data[12:]))
+            elif pt == 101 and len(data) >= 16 and data[13] & 0x80:
+                if not self.events or self.events[-1] != data[12]:
+                    self.events.append(data[12])
+
+    def _media(self) -> None:
+        """Silence every 20 ms (a phone keeps sending), unless `say` is sending."""
+        while not self._stop.wait(0.02):
+            if self.speaking.acquire(blocking=False):
+                try:
+                    self.send_rtp(b"\xff" * 160 if self.pt == 0 else b"\xd5" * 160)
+                except OSError:
+                    return
+                finally:
+                    self.speaking.release()
+
+    def send_rtp(self, payload: bytes) -> None:
+        header = struct.pack("!BBHII", 0x80, self.pt, self.seq & 0xFFFF, self.ts & 0xFFFFFFFF, self.ssrc)
+        self.rtp.sendto(header + payload, self.remote_rtp)
+        self.seq += 1
+        self.ts += len(payload)
+
+    def say(self, audio: bytes) -> None:
+        """Sends `audio` (in the callee's codec) as 20 ms packets in place of its silence."""
+        with self.speaking:
+            next_at = time.monotonic()
+            for offset in range(0, len(audio), 160):
+                self.send_rtp(audio[offset:offset + 160].ljust(160, b"\xff"))
+                next_at += 0.02
+                time.sleep(max(0, next_at - time.monotonic()))
+
+    def wait_for_request(self, method: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                message, _ = self.receive(max(0.1, min(2, deadline - time.monotonic())))
+            except socket.timeout:
+                continue
+            self.signalling.append(message)
+            if message.startswith(method + " "):
+                return message
+        raise AssertionError(f"no {method} from the hub within {timeout} s")
+
+    def ok(self, request: str) -> None:
+        self._reply(request, 200, "OK")
+
+    def bye(self) -> str:
+        """Hangs up: BYE in the hub's dialog (its From is our To), and the hub's answer."""
+        invite = self.invite
+        contact = re.search(r"^Contact: <([^>]+)>", invite, re.M).group(1)
+        hub_from = re.search(r"^From: (.*)$", invite, re.M).group(1).strip()
+        our_to = re.search(r"^To: (.*)$", invite, re.M).group(1).strip()
+        call_id = re.search(r"^Call-ID: (.*)$", invite, re.M).group(1).strip()
+        self.cseq += 1
+        request = "\r\n".join([
+            f"BYE {contact} SIP/2.0",
+            f"Via: SIP/2.0/UDP 127.0.0.1:{self.sip_port};branch=z9hG4bK{uuid.uuid4().hex[:12]};rport",
+            "Max-Forwards: 70",
+            f"From: {our_to};tag={self.tag}",
+            f"To: {hub_from}",
+            f"Call-ID: {call_id}",
+            f"CSeq: {self.cseq} BYE",
+            "Content-Length: 0",
+        ]) + "\r\n\r\n"
+        self.sip.sendto(request.encode(), self.hub)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            message, _ = self.receive(max(0.1, deadline - time.monotonic()))
+            if message.startswith("SIP/2.0 "):
+                return message
+            self.signalling.append(message)
+        raise AssertionError("no answer to the BYE")
+
+    def close(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(2)
+        self.rtp.close()
+        self.sip.close()

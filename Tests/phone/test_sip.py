@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import time
 import urllib.request
@@ -17,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from audio import SILENCE_FRAME, rms, spoken_mulaw
+from audio import SILENCE_FRAME, mulaw_to_linear, rms, spoken_mulaw
 from conftest import ADMIN_HEADERS, ARTIFACTS, free_port, session_ready, start_hub, stop_hub
 import pcm_level as pcm
-from sip_peer import SIPCaller
+from sip_peer import SIPCallee, SIPCaller
 
 QUESTION = "Is my flight on time"
 
@@ -28,8 +29,11 @@ QUESTION = "Is my flight on time"
 @pytest.fixture(scope="module")
 def sip_hub(tmp_path_factory: pytest.TempPathFactory):
     port = free_port(socket.SOCK_DGRAM)
-    instance = start_hub(tmp_path_factory.mktemp("sip-hub"), "sip", ["--sip-port", str(port)])
+    # Numbers the hub calls itself (a transfer it bridges) go to the trunk: a SIPCallee there.
+    trunk = free_port(socket.SOCK_DGRAM)
+    instance = start_hub(tmp_path_factory.mktemp("sip-hub"), "sip", ["--sip-port", str(port), "--sip-trunk", f"127.0.0.1:{trunk}"])
     instance.sip_port = port
+    instance.trunk_port = trunk
     yield instance
     stop_hub(instance)
 
@@ -598,19 +602,167 @@ def test_a_caller_asking_for_a_person_is_transferred_by_refer(sip_hub):
     assert any(call["name"] == "transfer_call" for call in record["tool_calls"])
 
 
-def test_a_refer_the_caller_refuses_leaves_the_call_up_and_the_agent_says_so(sip_hub):
+def test_a_refer_the_caller_refuses_falls_back_to_a_bridge_and_a_busy_person_leaves_the_call_up(sip_hub):
+    """The caller's side does not take REFER (405): the hub calls the person itself; they are
+    busy (486), so the caller stays with the agent, who says so."""
     number = "+15550200082"
-    caller, refer, _, _ = ask_for_a_person(sip_hub, number)
-    caller.respond(refer, 405, "Method Not Allowed", extra=["Allow: INVITE, ACK, BYE, CANCEL"])
-    refused_at = time.monotonic()
-    sorry = wait_for_answer(caller, refused_at, timeout=20)
-    assert len(sorry) / 8000 > 1.0, "the agent said it could not transfer the call"
-    # The call stays up: no BYE, and the caller can go on and hang up.
-    with pytest.raises(socket.timeout):
-        caller.receive(2)
-    assert not any(m.startswith("BYE ") for m in caller.signalling)
-    assert caller.bye().startswith("SIP/2.0 200")
+    person = SIPCallee(port=sip_hub.trunk_port)
+    try:
+        caller, refer, _, _ = ask_for_a_person(sip_hub, number)
+        caller.respond(refer, 405, "Method Not Allowed", extra=["Allow: INVITE, ACK, BYE, CANCEL"])
+        invite = person.wait_for_invite(10)
+        assert invite.startswith("INVITE sip:+15550100199@127.0.0.1"), invite
+        person.refuse(486, "Busy Here")
+        refused_at = time.monotonic()
+        sorry = wait_for_answer(caller, refused_at, timeout=20)
+        assert len(sorry) / 8000 > 1.0, "the agent said it could not transfer the call"
+        # The call stays up: no BYE, and the caller can go on and hang up.
+        with pytest.raises(socket.timeout):
+            caller.receive(2)
+        assert not any(m.startswith("BYE ") for m in caller.signalling)
+        assert caller.bye().startswith("SIP/2.0 200")
+    finally:
+        person.close()
     record = call_record(sip_hub, number)
     assert record["transfers"][0]["outcome"] == "failed", record
+    assert "486" in record["transfers"][0]["error"], record
     assert record["end_reason"] == "caller_hung_up", record
 
+
+def distinct_frames(count: int, seed: int) -> list[bytes]:
+    """`count` 20 ms μ-law payloads no codec path would produce by chance (no silence bytes)."""
+    import random
+    generator = random.Random(seed)
+    return [bytes(generator.randrange(0x10, 0x7F) for _ in range(160)) for _ in range(count)]
+
+
+def assert_patched(caller: SIPCaller, person: SIPCallee) -> None:
+    """Each side hears the other's RTP payloads byte for byte (forwarded, not re-encoded)."""
+    from_caller = distinct_frames(50, 1)
+    heard_before = len(person.received)
+    caller.speak(b"".join(from_caller))
+    time.sleep(0.5)
+    heard = {p for _, p in person.received[heard_before:]}
+    arrived = sum(frame in heard for frame in from_caller)
+    assert arrived >= 25, f"the person heard {arrived} of the caller's 50 packets unchanged"
+    from_person = distinct_frames(50, 2)
+    heard_before = len(caller.received)
+    person.say(b"".join(from_person))
+    time.sleep(0.5)
+    heard = {p for _, p in caller.received[heard_before:]}
+    arrived = sum(frame in heard for frame in from_person)
+    assert arrived >= 40, f"the caller heard {arrived} of the person's 50 packets unchanged"
+
+
+def test_a_refer_the_caller_refuses_falls_back_to_a_bridge_the_hub_patches(sip_hub):
+    number = "+15550200083"
+    person = SIPCallee(port=sip_hub.trunk_port)
+    try:
+        caller, refer, _, _ = ask_for_a_person(sip_hub, number)
+        caller.respond(refer, 501, "Not Implemented")
+        invite = person.wait_for_invite(10)
+        assert re.search(r"^From: .*<sip:switchboard@", invite, re.M), invite
+        person.answer()
+        # Nothing is announced on a cold transfer: the calls are patched at once.
+        assert_patched(caller, person)
+        # The person hangs up: the hub ends the caller's call too.
+        assert person.bye().startswith("SIP/2.0 200")
+        bye = next((m for m in caller.signalling if m.startswith("BYE ")), None) or caller.wait_for_request("BYE", 10)[0]
+        caller.ok(bye)
+        caller.close()
+    finally:
+        person.close()
+    record = call_record(sip_hub, number)
+    assert record["end_reason"] == "transferred", record
+    assert record["transfers"][0]["outcome"] == "completed", record
+    assert record["transfers"][0]["method"] == "bridge", record
+
+
+# ---- Warm transfers: the hub calls the person, tells them about the call, then patches ----
+
+@pytest.fixture(scope="module")
+def warm_hub(tmp_path_factory: pytest.TempPathFactory):
+    """A hub whose travel desk puts callers through warm, to a number on its trunk."""
+    tmp = tmp_path_factory.mktemp("warm-hub")
+    packs = tmp / "Personas"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "Personas", packs)
+    tool = packs / "travel" / "tools" / "transfer_call.yaml"
+    tool.write_text(tool.read_text().replace("      message:", "      mode: warm\n      message:"))
+    port = free_port(socket.SOCK_DGRAM)
+    trunk = free_port(socket.SOCK_DGRAM)
+    instance = start_hub(tmp, "warm", ["--sip-port", str(port), "--sip-trunk", f"127.0.0.1:{trunk}"], packs=packs)
+    instance.sip_port = port
+    instance.trunk_port = trunk
+    yield instance
+    stop_hub(instance)
+
+
+def test_a_warm_transfer_tells_the_person_about_the_call_then_puts_the_caller_through(warm_hub):
+    number = "+15550200084"
+    person = SIPCallee(port=warm_hub.trunk_port)
+    try:
+        caller = SIPCaller(warm_hub.sip_port, number)
+        assert caller.invite().startswith("SIP/2.0 200")
+        start = time.monotonic()
+        caller.speak(spoken_mulaw(TRANSFER_PHRASE) + SILENCE_FRAME * 60)
+        caller.start_media()
+        invite = person.wait_for_invite(40)
+        invited_at = time.monotonic()
+        # The agent told the caller first; no REFER is sent on a warm transfer.
+        told = [t for t, p in caller.received if start <= t <= invited_at and rms(p) > 200]
+        assert told and told[-1] - told[0] > 1.0, "the agent said it was putting the caller through"
+        assert invite.startswith("INVITE sip:+15550100199@127.0.0.1"), invite
+        person.answer()
+        answered_at = time.monotonic()
+        # The person hears the announcement; the caller hears none of it.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            loud = [t for t, p in person.received if rms(p) > 200]
+            if loud and time.monotonic() - loud[-1] > 1.5:
+                break
+            time.sleep(0.2)
+        loud = [t for t, p in person.received if rms(p) > 200]
+        assert loud and loud[-1] - loud[0] > 3.0, f"the person heard {len(loud) * 0.02:.1f} s of announcement"
+        announcement = b"".join(p for t, p in person.received if loud[0] <= t <= loud[-1])
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with wave.open(str(ARTIFACTS / "warm-transfer-announcement.wav"), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(8000)
+            out.writeframes(struct.pack(f"<{len(announcement)}h", *(mulaw_to_linear(b) for b in announcement)))
+        leaked = [t - answered_at for t, p in caller.received if t > answered_at and rms(p) > 200]
+        assert not leaked, f"the caller heard the announcement: {len(leaked)} packets from {leaked[0]:.2f} s to {leaked[-1]:.2f} s after the answer, loud {loud[0]-answered_at:.2f}..{loud[-1]-answered_at:.2f}"
+        assert not any(m.startswith("REFER ") for m in caller.signalling)
+        assert_patched(caller, person)
+        # The caller hangs up: the hub ends the person's call too.
+        assert caller.bye().startswith("SIP/2.0 200")
+        bye = person.wait_for_request("BYE", 10)
+        person.ok(bye)
+    finally:
+        person.close()
+    record = call_record(warm_hub, number)
+    assert record["end_reason"] == "transferred", record
+    transfer = record["transfers"][0]
+    assert (transfer["mode"], transfer["method"], transfer["outcome"]) == ("warm", "bridge", "completed"), record
+
+
+def test_a_warm_transfer_nobody_answers_returns_the_caller_to_the_agent(warm_hub):
+    number = "+15550200085"
+    person = SIPCallee(port=warm_hub.trunk_port)
+    try:
+        caller = SIPCaller(warm_hub.sip_port, number)
+        assert caller.invite().startswith("SIP/2.0 200")
+        caller.speak(spoken_mulaw(TRANSFER_PHRASE) + SILENCE_FRAME * 60)
+        caller.start_media()
+        person.wait_for_invite(40)
+        person.refuse(480, "Temporarily Unavailable")
+        refused_at = time.monotonic()
+        sorry = wait_for_answer(caller, refused_at, timeout=20)
+        assert len(sorry) / 8000 > 1.0, "the agent said it could not put the caller through"
+        assert not any(m.startswith("BYE ") for m in caller.signalling)
+        assert caller.bye().startswith("SIP/2.0 200")
+    finally:
+        person.close()
+    record = call_record(warm_hub, number)
+    assert record["transfers"][0]["outcome"] == "failed" and "480" in record["transfers"][0]["error"], record
+    assert record["end_reason"] == "caller_hung_up", record

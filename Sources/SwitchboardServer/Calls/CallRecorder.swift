@@ -125,10 +125,11 @@ final class CallRecorder: Sendable {
     }
 
     /// The transfer went through (the call is the other party's now) or failed: `transfer.completed`.
-    func transferFinished(error: String?, at now: Date = Date()) {
+    func transferFinished(error: String?, method: String? = nil, at now: Date = Date()) {
         let changed = state.withLockedValue { state -> CallRecord? in
             guard !state.ended, let index = state.record.transfers.lastIndex(where: { $0.endedAt == nil }) else { return nil }
             state.record.transfers[index].endedAt = CallRecorder.milliseconds(now)
+            state.record.transfers[index].method = method
             state.record.transfers[index].outcome = error == nil ? .completed : .failed
             state.record.transfers[index].error = error
             if error == nil, state.endReason == nil { state.endReason = .transferred }

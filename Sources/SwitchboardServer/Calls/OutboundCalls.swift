@@ -36,6 +36,18 @@ final class SIPBridge: Sendable {
         try await bound.eventLoop.flatSubmit { bound.value.transfer(callID: callID, to: target) }.get()
     }
 
+    /// Puts a call through to `target` by calling them through `peer` and patching the calls
+    /// (a warm transfer's `announcement`, PCM16 at 8 kHz, first): returns once they are patched;
+    /// throws `SIPTransferFailed` when the person did not answer (the call stays with its session).
+    func bridgeTransfer(callID: String, to target: String, peer: SIPEndpoint, from number: String, announcement: [Int16]?) async throws {
+        guard let bound = signaling.withLockedValue({ $0 }) else {
+            throw SIPTransferFailed(outcome: .notSent("the SIP bridge is not running"))
+        }
+        try await bound.eventLoop.flatSubmit {
+            bound.value.bridgeTransfer(callID: callID, to: target, via: peer, from: number, announcement: announcement)
+        }.get()
+    }
+
     /// Places a call on the bridge's event loop.
     func placeCall(to destination: String, peer: SIPEndpoint, from number: String, callee: SessionKey?,
                    plan: OutboundCallPlan) async throws -> String {

@@ -3,6 +3,8 @@ import NIOConcurrencyHelpers
 import NIOCore
 import SwitchboardAgents
 import SwitchboardCalls
+import SwitchboardSIP
+import SwitchboardSpeech
 import SwitchboardTelephony
 import SwitchboardTools
 
@@ -17,6 +19,7 @@ final class SessionCallControl: CallControl {
     }
 
     private let ending = NIOLockedValueBox<Ending?>(nil)
+    private let transferring = NIOLockedValueBox(false)
     /// The phone call, when the session is one.
     let call: CallStart?
     /// How a transfer of this call is made, when it can be.
@@ -37,10 +40,10 @@ final class SessionCallControl: CallControl {
     }
 
     func transfer(to destination: TransferDestination, reason: String?) async throws(CallControlError) {
-        guard transferrer != nil else {
+        guard let transferrer else {
             throw CallControlError("not_supported", "This call cannot be transferred from here; tell the caller how to reach \(destination.description).")
         }
-        if destination.mode == .warm {
+        if destination.mode == .warm, !transferrer.transfersWarm {
             throw CallControlError("not_supported", "Warm transfers are not available on this line; offer a direct transfer instead.")
         }
         ending.withLockedValue { $0 = .transfer(destination, reason: reason) }
@@ -67,16 +70,28 @@ final class SessionCallControl: CallControl {
 
     var hasEnding: Bool { ending.withLockedValue { $0 != nil } }
 
-    /// Carries a transfer out.
-    func performTransfer(_ destination: TransferDestination) async throws {
+    /// Whether a transfer is being carried out (the caller is on hold meanwhile).
+    var isTransferring: Bool { transferring.withLockedValue { $0 } }
+
+    /// Carries a transfer out; returns how (`refer`, `bridge`, `twilio_dial`). A warm one's
+    /// announcement tells the person about the call so far and the agent's `reason`.
+    func performTransfer(_ destination: TransferDestination, reason: String?) async throws -> String {
         guard let transferrer, let call else { throw CallControlError("not_supported", "no transfer for this call") }
-        try await transferrer.transfer(call, to: destination)
+        transferring.withLockedValue { $0 = true }
+        defer { transferring.withLockedValue { $0 = false } }
+        let announcement = destination.mode == .warm
+            ? TransferAnnouncement.text(record: recorder.snapshot, reason: reason) : nil
+        return try await transferrer.transfer(call, to: destination, announcement: announcement)
     }
 }
 
-/// Hands a phone call over to another party: the Twilio REST API, a SIP REFER.
+/// Hands a phone call over to another party: the Twilio REST API, a SIP REFER, a bridge.
 protocol CallTransferrer: Sendable {
-    func transfer(_ call: CallStart, to destination: TransferDestination) async throws
+    /// Whether it can call the person first and tell them about the call (`mode: warm`).
+    var transfersWarm: Bool { get }
+    /// Puts the call through; `announcement` (warm transfers) is said to the person first.
+    /// Returns how it was done.
+    func transfer(_ call: CallStart, to destination: TransferDestination, announcement: String?) async throws -> String
 }
 
 /// Presses keys on a phone call. A call's transferrer that is also its keypad (a SIP call's line)
@@ -85,14 +100,42 @@ protocol CallKeypad: Sendable {
     func sendDTMF(_ digits: String) async throws(CallControlError)
 }
 
-/// A SIP call's line: transfers by REFER through the SIP bridge, keys as RFC 4733 events on the
-/// call's RTP through the session's call bridge.
+/// A SIP call's line: cold transfers by REFER through the SIP bridge, falling back to a bridge
+/// (the hub calls the person and patches the calls) when the caller's side refuses REFER; warm
+/// transfers by a bridge whose person hears an announcement first; keys as RFC 4733 events on
+/// the call's RTP through the session's call bridge.
 struct SIPCallLine: CallTransferrer, CallKeypad {
     let bridge: SIPBridge
     let relay: NIOLoopBound<SessionRelay>
+    /// `--sip-trunk`, for numbers; `--sip-caller-id`.
+    let trunk: String?
+    let callerID: String
 
-    func transfer(_ call: CallStart, to destination: TransferDestination) async throws {
-        try await bridge.transfer(callID: call.callID, to: destination.to)
+    var transfersWarm: Bool { true }
+
+    func transfer(_ call: CallStart, to destination: TransferDestination, announcement: String?) async throws -> String {
+        if let announcement {
+            let audio = try await TransferAnnouncement.audio(announcement, synthesizer: SpeechSynthesizer())
+            try await bridgeTransfer(call, to: destination, announcement: audio)
+            return "bridge"
+        }
+        do {
+            try await bridge.transfer(callID: call.callID, to: destination.to)
+            return "refer"
+        } catch let failed as SIPTransferFailed {
+            // The caller's side does not take REFER (405, 501, 403…): the hub puts them through itself.
+            guard case .refused = failed.outcome, TransferRoute.peer(for: destination.to, trunk: trunk) != nil else { throw failed }
+            try await bridgeTransfer(call, to: destination, announcement: nil)
+            return "bridge"
+        }
+    }
+
+    private func bridgeTransfer(_ call: CallStart, to destination: TransferDestination, announcement: [Int16]?) async throws {
+        guard let peer = TransferRoute.peer(for: destination.to, trunk: trunk) else {
+            throw SIPTransferFailed(outcome: .notSent(destination.to.hasPrefix("+")
+                ? "calling a number from the hub needs --sip-trunk HOST:PORT" : "the sip: URI's host must be an IP address"))
+        }
+        try await bridge.bridgeTransfer(callID: call.callID, to: destination.to, peer: peer, from: callerID, announcement: announcement)
     }
 
     func sendDTMF(_ digits: String) async throws(CallControlError) {
@@ -117,7 +160,10 @@ struct SIPCallLine: CallTransferrer, CallKeypad {
 }
 
 extension TwilioCalls: CallTransferrer {
-    func transfer(_ call: CallStart, to destination: TransferDestination) async throws {
+    var transfersWarm: Bool { false }
+
+    func transfer(_ call: CallStart, to destination: TransferDestination, announcement: String?) async throws -> String {
         try await transfer(callSid: call.callID, to: destination.to)
+        return "twilio_dial"
     }
 }

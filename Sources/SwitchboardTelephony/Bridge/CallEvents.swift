@@ -78,6 +78,9 @@ package enum CallEvent: Sendable {
 package enum CallCommand: Sendable {
     /// Play this audio (base64 text of the call's codec) after what is queued.
     case play(ByteBuffer)
+    /// Play these raw bytes of the call's codec after what is queued: another call's audio,
+    /// when two calls are patched together (a bridged transfer), forwarded without re-encoding.
+    case playRaw(ByteBuffer)
     /// Report `played(mark:)` once everything queued before it has been played.
     case mark(String)
     /// Drop all audio queued for playback at once (barge-in).

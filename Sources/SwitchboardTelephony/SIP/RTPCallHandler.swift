@@ -117,6 +117,8 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private var codec: AudioFormat { media.codec == .pcma ? .g711alaw : .g711ulaw }
+    /// The call's G.711 law.
+    package var law: G711Law { media.codec == .pcma ? .aLaw : .muLaw }
     /// One packet of silence in the call's codec.
     private var silenceByte: UInt8 { media.codec == .pcma ? 0xD5 : 0xFF }
 
@@ -378,6 +380,10 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
             }
             if playout.readableBytes == 0 { sender.markTalkspurt() }
             playout.writeBytes(bytes)
+            queuedBytes = sentBytes + playout.readableBytes
+        case .playRaw(var bytes):
+            if playout.readableBytes == 0 { sender.markTalkspurt() }
+            playout.writeBuffer(&bytes)
             queuedBytes = sentBytes + playout.readableBytes
         case .mark(let name):
             marks.append((queuedBytes, name))

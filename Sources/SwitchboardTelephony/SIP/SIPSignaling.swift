@@ -46,6 +46,8 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
         package var handler: RTPCallHandler?
         /// An outbound call not answered in time is given up.
         package var ringTimer: Scheduled<Void>?
+        /// The call's patch to another call, once it has one (a bridged transfer).
+        package var patch: MediaPatch?
     }
 
     /// How long an outbound call may ring.
@@ -59,6 +61,21 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     private var calls: [String: Call] = [:]
     /// Transfers by REFER under way, by Call-ID.
     private var transfers: [String: EventLoopPromise<Void>] = [:]
+    /// Calls the hub placed to put a caller through itself (bridged transfers), by their Call-ID.
+    private var consults: [String: Consult] = [:]
+    /// Calls patched together, both ways: each one's Call-ID to the other's.
+    private var partners: [String: String] = [:]
+
+    /// A call placed to a person for a bridged transfer, until it is patched to the caller.
+    private struct Consult {
+        /// The caller's Call-ID.
+        var callerID: String
+        var promise: EventLoopPromise<Void>
+        var patch: MediaPatch
+    }
+
+    /// How long a person called for a transfer may take to answer.
+    package static let transferRingTimeout: TimeAmount = .seconds(30)
     private var timer: Scheduled<Void>?
     /// When `timer` fires.
     private var timerDeadline: ContinuousClock.Instant?
@@ -104,6 +121,9 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
         let pending = transfers
         transfers = [:]
         for promise in pending.values { promise.fail(SIPTransferFailed(outcome: .notSent("the SIP bridge stopped"))) }
+        let placing = consults
+        consults = [:]
+        for consult in placing.values { consult.promise.fail(SIPTransferFailed(outcome: .notSent("the SIP bridge stopped"))) }
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -132,10 +152,10 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
             return MultiThreadedEventLoopGroup.singleton.next().makeFailedFuture(SIPTransferFailed(outcome: .notSent("the SIP bridge is not running")))
         }
         context.eventLoop.preconditionInEventLoop()
-        guard calls[callID] != nil else {
+        guard calls[callID] != nil, partners[callID] == nil else {
             return context.eventLoop.makeFailedFuture(SIPTransferFailed(outcome: .notSent("the call is not on this bridge")))
         }
-        guard transfers[callID] == nil else {
+        guard transfers[callID] == nil, !consults.values.contains(where: { $0.callerID == callID }) else {
             return context.eventLoop.makeFailedFuture(SIPTransferFailed(outcome: .notSent("a transfer is already under way")))
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
@@ -143,6 +163,134 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
         logger.info("transferring a call", metadata: ["call.id": "\(callID)"])
         perform(agent.refer(callID: callID, to: target, now: .now))
         return promise.futureResult
+    }
+
+    /// Puts a call through to `target` by calling them from the hub and patching the two calls'
+    /// media together: a warm transfer (`announcement`, PCM16 at 8 kHz, is played to the person
+    /// first: who calls and why) or the fallback when the caller's side refuses REFER. Succeeds
+    /// once the person has answered, heard the announcement and the calls are patched; fails
+    /// with `SIPTransferFailed` when they do not answer within `ringTimeout` or refuse (the
+    /// caller's call stays with its session). On the bridge's event loop.
+    package func bridgeTransfer(callID: String, to target: String, via peer: SIPEndpoint, from number: String, announcement: [Int16]?,
+                                ringTimeout: TimeAmount = transferRingTimeout) -> EventLoopFuture<Void> {
+        guard let context else {
+            return MultiThreadedEventLoopGroup.singleton.next().makeFailedFuture(SIPTransferFailed(outcome: .notSent("the SIP bridge is not running")))
+        }
+        let loop = context.eventLoop
+        loop.preconditionInEventLoop()
+        guard calls[callID]?.channel != nil, partners[callID] == nil else {
+            return loop.makeFailedFuture(SIPTransferFailed(outcome: .notSent("the call is not on this bridge")))
+        }
+        guard transfers[callID] == nil, !consults.values.contains(where: { $0.callerID == callID }) else {
+            return loop.makeFailedFuture(SIPTransferFailed(outcome: .notSent("a transfer is already under way")))
+        }
+        guard !agent.isAtCallLimit else {
+            metrics.sipRefused("max_calls", count: 1)
+            return loop.makeFailedFuture(SIPTransferFailed(outcome: .notSent("the bridge already carries its most calls")))
+        }
+        let promise = loop.makePromise(of: Void.self)
+        let signaling = NIOLoopBound(self, eventLoop: loop)
+        let consultID = NIOLockedValueBox("")
+        let patch = MediaPatch(announcement: announcement) {
+            let id = consultID.withLockedValue { $0 }
+            loop.execute { signaling.value.link(consult: id) }
+        }
+        let placeholder = SIPMedia(remote: peer, codec: .pcmu, payloadType: 0, telephoneEventPayloadType: nil)
+        openMedia(callID: { consultID.withLockedValue { $0 } }, party: nil, partyVerified: false, media: placeholder, outbound: OutboundCallPlan(),
+                  policy: mediaPolicy(signallingHost: peer.host), signalingLoop: loop) { pipeline in
+            try pipeline.addHandler(patch)
+        }.whenComplete { result in
+            let this = signaling.value
+            switch result {
+            case .failure(let error):
+                promise.fail(SIPTransferFailed(outcome: .notSent("no RTP socket for the call: \(error)")))
+            case .success(let (channel, handler)):
+                guard this.calls[callID] != nil, let port = channel.localAddress?.port else {
+                    channel.close(promise: nil)
+                    promise.fail(SIPTransferFailed(outcome: .callEnded))
+                    return
+                }
+                let (id, actions) = this.agent.call(to: target, from: number, via: peer, rtp: SIPEndpoint(host: this.advertisedHost, port: port), now: .now)
+                consultID.withLockedValue { $0 = id }
+                let timer = loop.scheduleTask(in: ringTimeout) {
+                    let this = signaling.value
+                    guard this.consults[id] != nil else { return }
+                    this.logger.info("the person called for a transfer did not answer", metadata: ["call.id": "\(id)"])
+                    this.hangUp(callID: id)
+                }
+                this.calls[id] = Call(channel: channel, handler: handler, ringTimer: timer)
+                this.consults[id] = Consult(callerID: callID, promise: promise, patch: patch)
+                this.logger.info("calling a person to put a call through", metadata: ["call.id": "\(callID)", "transfer.call_id": "\(id)",
+                                                                                       "transfer.announced": "\(announcement != nil)"])
+                this.perform(actions)
+            }
+        }
+        return promise.futureResult
+    }
+
+    /// The person of a bridged transfer heard the announcement: the caller's call gets its
+    /// patch (shielding it from its session) and the two are linked both ways.
+    private func link(consult id: String) {
+        guard let consult = consults.removeValue(forKey: id), let consultChannel = calls[id]?.channel else { return }
+        guard let caller = calls[consult.callerID], let callerChannel = caller.channel, let callerHandler = caller.handler else {
+            consult.promise.fail(SIPTransferFailed(outcome: .callEnded))
+            hangUp(callID: id)
+            return
+        }
+        guard let context else { return }
+        let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let consultPatch = consult.patch
+        let consultLoop = consultChannel.eventLoop
+        callerChannel.eventLoop.submit {
+            let patch = MediaPatch(law: callerHandler.law)
+            try callerChannel.pipeline.syncOperations.addHandler(patch, position: .after(callerHandler))
+            patch.link(to: consultPatch, on: consultLoop)
+            return patch
+        }.hop(to: context.eventLoop).whenComplete { result in
+            let this = signaling.value
+            switch result {
+            case .success(let callerPatch) where this.calls[consult.callerID] != nil && this.calls[id] != nil:
+                this.calls[consult.callerID]?.patch = callerPatch
+                this.calls[id]?.patch = consultPatch
+                this.partners[consult.callerID] = id
+                this.partners[id] = consult.callerID
+                consultLoop.execute { consultPatch.link(to: callerPatch, on: callerChannel.eventLoop) }
+                this.logger.info("call put through", metadata: ["call.id": "\(consult.callerID)", "transfer.call_id": "\(id)"])
+                consult.promise.succeed(())
+            case .success:
+                consult.promise.fail(SIPTransferFailed(outcome: .callEnded))
+                this.hangUp(callID: id)
+                this.hangUp(callID: consult.callerID)
+            case .failure(let error):
+                consult.promise.fail(SIPTransferFailed(outcome: .notSent("the calls could not be patched: \(error)")))
+                this.hangUp(callID: id)
+            }
+        }
+    }
+
+    /// A call ended: a transfer it was placed for fails, one placed for it is dropped, and the
+    /// call patched to it ends too.
+    private func consultEnded(_ callID: String, reason: SIPCallEndReason) {
+        if let consult = consults.removeValue(forKey: callID) {
+            let outcome: SIPTransferOutcome
+            switch reason {
+            case .failed(let status): outcome = .failed(status: status)
+            case .timeout: outcome = .timedOut
+            // Given up by the ring timer: nobody answered.
+            case .localHangUp: outcome = .failed(status: 408)
+            default: outcome = .callEnded
+            }
+            consult.promise.fail(SIPTransferFailed(outcome: outcome))
+        }
+        for (id, consult) in consults where consult.callerID == callID {
+            consults[id] = nil
+            consult.promise.fail(SIPTransferFailed(outcome: .callEnded))
+            hangUp(callID: id)
+        }
+        if let partner = partners.removeValue(forKey: callID) {
+            partners[partner] = nil
+            hangUp(callID: partner)
+        }
     }
 
     private func perform(_ actions: [SIPAction]) {
@@ -185,7 +333,13 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
                 transfers.removeValue(forKey: callID)?.fail(SIPTransferFailed(outcome: .callEnded))
                 let call = calls.removeValue(forKey: callID)
                 call?.ringTimer?.cancel()
-                call?.channel?.close(promise: nil)
+                if let patch = call?.patch, let channel = call?.channel {
+                    // A patched call closes past its shield.
+                    channel.eventLoop.execute { patch.end() }
+                } else {
+                    call?.channel?.close(promise: nil)
+                }
+                consultEnded(callID, reason: reason)
             }
         }
         if wrote { context.flush() }
@@ -288,6 +442,7 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
             return context.eventLoop.makeFailedFuture(SIPCallLimitReached(maxCalls: agent.configuration.maxCalls ?? 0))
         }
         let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
         let placeholder = SIPMedia(remote: peer, codec: .pcmu, payloadType: 0, telephoneEventPayloadType: nil)
         let callIDBox = NIOLockedValueBox("")
         // The callee is the number the hub dialled: proven.
@@ -301,7 +456,7 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
             let (callID, actions) = this.agent.call(to: destination, from: number, via: peer,
                                                     rtp: SIPEndpoint(host: this.advertisedHost, port: port), now: .now)
             callIDBox.withLockedValue { $0 = callID }
-            let timer = context.eventLoop.scheduleTask(in: Self.ringTimeout) {
+            let timer = loop.scheduleTask(in: Self.ringTimeout) {
                 this.logger.info("outbound call not answered; giving up", metadata: ["call.id": "\(callID)"])
                 this.hangUp(callID: callID)
             }
@@ -318,6 +473,21 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
         let metrics = self.metrics
         let startSession = self.startSession
         let logger = self.logger
+        return openMedia(callID: callID, party: party, partyVerified: partyVerified, media: media, outbound: outbound, policy: policy,
+                         signalingLoop: signalingLoop) { pipeline in
+            try pipeline.addHandler(CallBridge(logger: logger, metrics: metrics) { call, bridgeContext in
+                guard let call else { return }
+                try startSession(call, bridgeContext)
+            })
+        }
+    }
+
+    /// Binds a call's RTP socket with its media handler followed by `handlers`.
+    private func openMedia(callID: @escaping @Sendable () -> String, party: SessionKey?, partyVerified: Bool, media: SIPMedia, outbound: OutboundCallPlan?,
+                           policy: RTPCallHandler.Policy, signalingLoop: any EventLoop,
+                           handlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void) -> EventLoopFuture<(any Channel, RTPCallHandler)> {
+        let metrics = self.metrics
+        let logger = self.logger
         let signaling = NIOLoopBound(self, eventLoop: signalingLoop)
         let handlerBox = NIOLockedValueBox<RTPCallHandler?>(nil)
         let bootstrap = DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton.next())
@@ -330,10 +500,7 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
                     }
                     handlerBox.withLockedValue { $0 = handler }
                     try channel.pipeline.syncOperations.addHandler(handler)
-                    try channel.pipeline.syncOperations.addHandler(CallBridge(logger: logger, metrics: metrics) { call, bridgeContext in
-                        guard let call else { return }
-                        try startSession(call, bridgeContext)
-                    })
+                    try handlers(channel.pipeline.syncOperations)
                 }
             }
         return bootstrap.bind(host: settings.mediaHost, port: 0).hop(to: signalingLoop).flatMapThrowing { channel in

@@ -330,6 +330,15 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
             out.writeString(#"","media":{"payload":""#)
             out.writeImmutableBuffer(audio)
             out.writeString(#""}}"#)
+        case .playRaw(let audio):
+            // Twilio carries base64 text: raw call audio is encoded on the way out.
+            let text = audio.withUnsafeReadableBytes { Base64Audio.encode($0) }
+            out = allocator.buffer(capacity: 64 + streamSid.utf8.count + text.utf8.count)
+            out.writeString(#"{"event":"media","streamSid":""#)
+            out.writeString(streamSid)
+            out.writeString(#"","media":{"payload":""#)
+            out.writeString(text)
+            out.writeString(#""}}"#)
         case .mark(let name):
             out = Self.encode(["event": .string("mark"), "streamSid": .string(streamSid),
                                "mark": .object(JSONObject([("name", .string(name))]))], allocator: allocator)
