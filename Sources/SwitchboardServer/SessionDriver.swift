@@ -101,6 +101,8 @@ struct SessionDriver: Sendable {
         let toolContext = ToolContext(customer: state.customer, sessionKey: key, call: control)
         var endingFallback = false
         var recordingNotice = request.recording?.policy.notice
+        // A call back from a transfer nobody took: the agent says so first.
+        var returnNotice = request.call?.notice == .transferFailed ? Self.transferFailedSentence : nil
         // An outbound call listening for a machine starts the silence clock once a person answers.
         let listening = request.call?.outbound.map { $0.voicemail != .ignore } ?? false
         let idle = idlePolicy.map { IdleMonitor(policy: $0, voice: request.call != nil && !listening) }
@@ -153,6 +155,8 @@ struct SessionDriver: Sendable {
                 let next = inputs.removeFirst()
                 if case .toolFinished(let result) = next { recorder.toolFinished(result) }
                 let actions = conversation.handle(next)
+                // A sentence said out of band is in the record's transcript once it is sent.
+                if case .say(let sentence, _) = next, !actions.isEmpty { recorder.agentSaid(sentence, agent: recorder.snapshot.agents.last?.agent) }
                 await perform(actions, release: release, conversation: conversation, saver: saver, fence: takenOver ? nil : lease)
                 // The agent asked to end or transfer the call: done once its answer is.
                 if control.hasEnding {
@@ -172,6 +176,10 @@ struct SessionDriver: Sendable {
                 if let notice = recordingNotice, conversation.clientConfig.outputModalities?.contains("audio") == true {
                     recordingNotice = nil
                     post.yield(.say(notice, purpose: "recording_notice"))
+                }
+                if let notice = returnNotice, conversation.clientConfig.outputModalities?.contains("audio") == true {
+                    returnNotice = nil
+                    post.yield(.say(notice, purpose: "transfer_failed"))
                 }
                 if conversation.isClosed && !endedSignalled {
                     // Saved and closing: a connection waiting to take over may go on.
@@ -393,6 +401,9 @@ struct SessionDriver: Sendable {
         }
     }
 
+    /// What the agent says when a transfer did not go through.
+    static let transferFailedSentence = "I'm sorry, I could not put you through just now. Is there anything else I can help you with?"
+
     /// How long an ended or transferred call waits for the agent's last answer.
     static let endingFallback: Duration = .seconds(15)
 
@@ -415,18 +426,22 @@ struct SessionDriver: Sendable {
         case .transfer(let destination, let reason):
             await playedOut()
             do {
-                let method = try await control.performTransfer(destination, reason: reason)
-                logger.info("call transferred", metadata: ["transfer.destination": "\(destination.name)", "transfer.method": "\(method)"])
-                recorder.transferFinished(error: nil, method: method)
+                let handling = try await control.performTransfer(destination, reason: reason)
+                logger.info("call transferred", metadata: ["transfer.destination": "\(destination.name)", "transfer.method": "\(handling.method)"])
+                if handling.settledLater {
+                    recorder.transferHandedOff(method: handling.method)
+                } else {
+                    recorder.transferFinished(error: nil, method: handling.method)
+                }
                 // The provider hands the call over and ends this leg; close it if it does not.
                 // A bridged call stays up with the person: the session leaves it at once.
-                if method != "bridge" { try? await Task.sleep(for: .seconds(10)) }
+                if handling.method != "bridge" { try? await Task.sleep(for: .seconds(10)) }
                 post.yield(.shutdown(code: 1000, reason: "the call was transferred"))
             } catch {
                 logger.warning("the transfer failed", metadata: ["transfer.destination": "\(destination.name)", "error": "\(error)"])
                 hub.metrics.error("transfer_failed")
                 recorder.transferFinished(error: "\(error)".prefix(300).description)
-                post.yield(.say("I'm sorry, I could not put you through just now.", purpose: "transfer_failed"))
+                post.yield(.say(Self.transferFailedSentence, purpose: "transfer_failed"))
             }
         }
     }

@@ -18,7 +18,7 @@ import websockets
 
 from audio import SILENCE_FRAME, rms, spoken_mulaw
 from conftest import ADMIN_HEADERS, ARTIFACTS, session_ready, start_hub, stop_hub
-from twilio_peer import TwilioPeer, fetch_twiml, twilio_signature
+from twilio_peer import TwilioPeer, fetch_twiml, run_dial, twilio_signature
 
 QUESTION = "Is flight S B 2 0 4 on time"
 
@@ -499,9 +499,9 @@ def test_the_agent_hangs_up_after_its_goodbye_has_played(hub):
     assert any(t["name"] == "end_call" for t in record["tool_calls"])
 
 
-def test_a_cold_transfer_hands_the_call_to_twilio_after_the_agent_says_so(hub, twilio_api):
-    from conftest import TWILIO_ACCOUNT, TWILIO_FROM
-    caller = "+15550100072"
+def ask_twilio_for_a_person(hub, twilio_api, caller: str) -> tuple[TwilioPeer, float, dict]:
+    """A Twilio call whose caller asks for a person, until the hub updates the call: the
+    stream, when the update came, and the update request."""
     before = len(twilio_api.requests)
 
     async def scenario():
@@ -512,22 +512,119 @@ def test_a_cold_transfer_hands_the_call_to_twilio_after_the_agent_says_so(hub, t
         while len(twilio_api.requests) == before and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         updated_at = time.monotonic()
+        # Twilio ends the stream once it has the call.
         await peer.stop()
         return peer, updated_at
 
     peer, updated_at = run(scenario())
     assert len(twilio_api.requests) == before + 1, "Twilio was asked to move the call"
-    request = twilio_api.requests[-1]
+    return peer, updated_at, twilio_api.requests[-1]
+
+
+def test_a_cold_transfer_hands_the_call_to_twilio_after_the_agent_says_so(hub, twilio_api):
+    from conftest import TWILIO_ACCOUNT, TWILIO_FROM
+    caller = "+15550100072"
+    peer, updated_at, request = ask_twilio_for_a_person(hub, twilio_api, caller)
     assert request["path"] == f"/2010-04-01/Accounts/{TWILIO_ACCOUNT}/Calls/{peer.call_sid}.json"
-    dial = ET.fromstring(request["form"]["Twiml"][0]).find("./Dial")
+    twiml = request["form"]["Twiml"][0]
+    dial = ET.fromstring(twiml).find("./Dial")
     assert dial is not None and dial.find("Number").text == "+15550100199" and dial.get("callerId") == TWILIO_FROM
+    assert dial.find("Number").get("url") is None, "a cold transfer says nothing to the person first"
+    assert dial.get("action", "").startswith(f"{hub.http_base}/twilio/transfer-result?record=call_")
     assert len(peer.heard.audio) / 8000 > 1.0, "the agent said it was transferring"
     assert updated_at >= peer.play_until - 0.1, "the transfer waited for the agent's words to play"
+    # Until Twilio reports the dial, the transfer is under way.
     record = wait_call_record(hub, caller)
-    assert record["end_reason"] == "transferred", record
+    assert record["end_reason"] == "transferred" and record["transfers"][0]["outcome"] is None, record
+    # The person answered and the call ended: Twilio hangs up the caller's leg.
+    reported = run_dial(twiml, peer.call_sid, "completed")
+    assert ET.fromstring(reported["action"]).find("./Hangup") is not None, reported
+    deadline = time.monotonic() + 10
+    while record["transfers"][0]["outcome"] is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        record = wait_call_record(hub, caller)
     transfer = record["transfers"][0]
     assert transfer["destination"] == "customer_service" and transfer["to"] == "+15550100199"
-    assert transfer["mode"] == "cold" and transfer["outcome"] == "completed" and transfer["ended_at"] >= transfer["started_at"]
+    assert (transfer["mode"], transfer["method"], transfer["outcome"]) == ("cold", "twilio_dial", "completed"), transfer
+    assert transfer["ended_at"] >= transfer["started_at"]
+
+
+def test_a_transfer_nobody_answers_brings_the_caller_back_to_the_agent(hub, twilio_api):
+    caller = "+15550100074"
+    peer, _, request = ask_twilio_for_a_person(hub, twilio_api, caller)
+    twiml = request["form"]["Twiml"][0]
+    reported = run_dial(twiml, peer.call_sid, "no-answer")
+    stream = ET.fromstring(reported["action"]).find("./Connect/Stream")
+    assert stream is not None, reported
+    parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    assert parameters["from"] == caller and parameters["notice"] == "transfer_failed", parameters
+
+    async def back():
+        # The same call, on a new stream of the caller's session: the agent speaks first.
+        back = await TwilioPeer.connect_with(hub.ws_base, parameters, call_sid=peer.call_sid)
+        heard = await back.wait_for_answer(timeout=20)
+        await back.stop()
+        return heard
+
+    heard = run(back())
+    assert len(heard.audio) / 8000 > 1.0, "the agent told the caller nobody answered"
+    records = call_records(hub, number=caller)
+    first = [r for r in records if r["transfers"]]
+    assert first and first[0]["transfers"][0]["outcome"] == "failed", records
+    assert "no-answer" in first[0]["transfers"][0]["error"], first[0]
+    # The return is a call record of its own, on the same session, that says what the agent said.
+    returned = [r for r in records if not r["transfers"]]
+    assert returned and returned[0]["session_key"] == caller, records
+    assert any("could not put you through" in t["text"] for t in returned[0]["transcript"] if t["role"] == "assistant"), returned[0]["transcript"]
+
+
+def test_a_signed_transfer_result_is_required(hub):
+    url = f"{hub.http_base}/twilio/transfer-result?record=call_{'0' * 32}&key=%2B15550100075"
+    params = {"CallSid": "CA" + "1" * 32, "DialCallStatus": "no-answer"}
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded",
+                                              "X-Twilio-Signature": twilio_signature(url, params, token="not-the-token")})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403
+    whisper = f"{hub.http_base}/twilio/whisper?text=Hello"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(whisper, data=b"CallSid=CA1", method="POST"), timeout=10)
+    assert refused.value.code == 403
+
+
+@pytest.fixture(scope="module")
+def warm_twilio_hub(tmp_path_factory: pytest.TempPathFactory, twilio_api):
+    """A hub whose travel desk puts callers through warm, through Twilio."""
+    import shutil
+    from conftest import REPO_ROOT, TWILIO_ACCOUNT, TWILIO_FROM
+    packs = tmp_path_factory.mktemp("warm-packs")
+    shutil.copytree(REPO_ROOT / "Personas" / "travel", packs / "travel")
+    tool = packs / "travel" / "tools" / "transfer_call.yaml"
+    tool.write_text(tool.read_text().replace("      message:", "      mode: warm\n      message:"))
+    instance = start_hub(tmp_path_factory.mktemp("warm-twilio-hub"), "warm-twilio", [
+        "--twilio-account-sid", TWILIO_ACCOUNT, "--twilio-from", TWILIO_FROM, "--twilio-api-url", twilio_api.url], packs=packs)
+    yield instance
+    stop_hub(instance)
+
+
+def test_a_warm_transfer_through_twilio_tells_the_person_about_the_call_first(warm_twilio_hub, twilio_api):
+    caller = "+15550100076"
+    peer, _, request = ask_twilio_for_a_person(warm_twilio_hub, twilio_api, caller)
+    twiml = request["form"]["Twiml"][0]
+    number = ET.fromstring(twiml).find("./Dial/Number")
+    assert number.get("url", "").startswith(f"{warm_twilio_hub.http_base}/twilio/whisper?text="), twiml
+    reported = run_dial(twiml, peer.call_sid, "completed")
+    said = ET.fromstring(reported["whisper"]).find("./Say").text
+    assert "5 5 5 0 1 0 0 0 7 6" in said and "They said:" in said and "person" in said.split("They said:")[1], said
+    assert said.endswith("Connecting you now."), said
+    record = wait_call_record(warm_twilio_hub, caller)
+    deadline = time.monotonic() + 10
+    while record["transfers"][0]["outcome"] is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        record = wait_call_record(warm_twilio_hub, caller)
+    transfer = record["transfers"][0]
+    assert (transfer["mode"], transfer["method"], transfer["outcome"]) == ("warm", "twilio_dial", "completed"), transfer
 
 
 def test_keys_the_caller_presses_are_in_the_call_record(hub):
@@ -812,17 +909,10 @@ def test_a_transferred_calls_webhooks_come_in_order_and_signed(webhook_hub, webh
     _, received = webhooks
     caller = "+15550100090"
 
-    async def scenario():
-        peer = await TwilioPeer.connect(webhook_hub.ws_base, caller)
-        await peer.speak(spoken_mulaw("I want to talk to a person"), pace=0.005)
-        await peer.speak(SILENCE_FRAME * 50, pace=0.005)
-        deadline = time.monotonic() + 30
-        while not any(r["path"].endswith(f"/Calls/{peer.call_sid}.json") for r in twilio_api.requests) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        # Twilio ends the stream once it has the call.
-        await peer.stop()
-
-    run(scenario())
+    peer, _, request = ask_twilio_for_a_person(webhook_hub, twilio_api, caller)
+    # The person answers; Twilio reports the dial once the stream has ended.
+    time.sleep(1)
+    run_dial(request["form"]["Twiml"][0], peer.call_sid, "completed")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         events = [json.loads(body) for _, body in received if json.loads(body)["data"]["from"] == caller]
@@ -830,7 +920,8 @@ def test_a_transferred_calls_webhooks_come_in_order_and_signed(webhook_hub, webh
             break
         time.sleep(0.2)
     # Deliveries run side by side, so they may arrive out of order; their times say the order.
-    expected = ["call.started", "call.answered", "transfer.started", "transfer.completed", "call.ended", "call.analyzed"]
+    # Twilio reports the transfer's outcome after the agent's part of the call has ended.
+    expected = ["call.started", "call.answered", "transfer.started", "call.ended", "call.analyzed", "transfer.completed"]
     assert sorted(event["type"] for event in events) == sorted(expected), [event["type"] for event in events]
     events.sort(key=lambda event: (event["created_at"], expected.index(event["type"])))
     assert [event["type"] for event in events] == expected

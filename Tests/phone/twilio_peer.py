@@ -48,6 +48,34 @@ def fetch_twiml(http_base: str, caller: str | None, call_sid: str | None = None,
     return stream.get("url"), {p.get("name"): p.get("value") for p in stream.findall("Parameter")}, call_sid
 
 
+def twilio_post(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
+    """A signed form POST as Twilio makes to a TwiML URL; returns the TwiML answered."""
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded",
+                                              "X-Twilio-Signature": twilio_signature(url, params, token)})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        return response.read().decode()
+
+
+def run_dial(twiml: str, call_sid: str, status: str, answer_whisper: bool = True) -> dict:
+    """Does what Twilio does with a call updated to `<Dial>` TwiML: dials (the person answers
+    when `status` is completed), fetches the whisper URL's TwiML for the person, and reports the
+    dial's end to the action URL. Returns the whisper's and the action's TwiML."""
+    dial = ET.fromstring(twiml).find("./Dial")
+    assert dial is not None, twiml
+    target = dial.find("Number") if dial.find("Number") is not None else dial.find("Sip")
+    out = {"to": target.text, "whisper": None, "action": None}
+    person_sid = "CA" + uuid.uuid4().hex
+    if status == "completed" and answer_whisper and target.get("url"):
+        out["whisper"] = twilio_post(target.get("url"), {"CallSid": person_sid, "AccountSid": "AC" + "0" * 32,
+                                                          "To": target.text, "CallStatus": "in-progress", "Direction": "outbound-dial"})
+    if dial.get("action"):
+        out["action"] = twilio_post(dial.get("action"), {"CallSid": call_sid, "AccountSid": "AC" + "0" * 32, "DialCallStatus": status,
+                                                          "DialCallSid": person_sid, "DialCallDuration": "12" if status == "completed" else "0"})
+    return out
+
+
 @dataclass
 class Heard:
     audio: bytearray = field(default_factory=bytearray)

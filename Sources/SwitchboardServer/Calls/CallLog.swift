@@ -48,6 +48,25 @@ final class CallLog: Sendable {
         self.onEvents = onEvents
     }
 
+    /// The newest snapshot of a record: the one waiting to be written, else the stored one.
+    func latest(id: String) async throws -> CallRecord? {
+        if let waiting = pending.withLockedValue({ $0.records[id]?.record }) { return waiting }
+        return try await store.record(id: id)
+    }
+
+    /// How a transfer the provider carried out after the session left ended (Twilio's dial
+    /// result): its last unsettled transfer gets the outcome, and `transfer.completed` is sent.
+    /// False when the record has no transfer waiting for one.
+    func settleTransfer(recordID: String, error: String?, now: Date = Date()) async throws -> Bool {
+        guard var record = try await latest(id: recordID),
+              let index = record.transfers.lastIndex(where: { $0.outcome == nil }) else { return false }
+        record.transfers[index].outcome = error == nil ? .completed : .failed
+        record.transfers[index].error = error
+        record.transfers[index].endedAt = CallRecorder.milliseconds(now)
+        save(record, events: [.transferCompleted], now: now)
+        return true
+    }
+
     /// Queues `record` to be saved with the webhook events it causes; never waits.
     func save(_ record: CallRecord, events: [WebhookEventType], now: Date = Date()) {
         let made = events.filter { webhooks.events.contains($0) }.flatMap { event in

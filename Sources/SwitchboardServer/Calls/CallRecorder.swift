@@ -84,6 +84,17 @@ final class CallRecorder: Sendable {
         if let changed { log.save(changed, events: []) }
     }
 
+    /// The agent said `sentence` out of band (a notice, a reprompt, a goodbye): it is not a turn
+    /// of the conversation's history, but the caller heard it, so the transcript has it.
+    func agentSaid(_ sentence: String, agent: String?, at now: Date = Date()) {
+        let changed = state.withLockedValue { state -> CallRecord? in
+            guard !state.ended else { return nil }
+            state.record.transcript.append(TranscriptEntry(role: .assistant, text: sentence, at: CallRecorder.milliseconds(now), agent: agent))
+            return state.record
+        }
+        if let changed { log.save(changed, events: []) }
+    }
+
     /// Another agent took the session over.
     func agentSwitched(to agent: String, at now: Date = Date()) {
         state.withLockedValue { state in
@@ -136,6 +147,16 @@ final class CallRecorder: Sendable {
             return state.record
         }
         if let changed { log.save(changed, events: [.transferCompleted]) }
+    }
+
+    /// The provider took the call to the person and reports the outcome later (Twilio's dial
+    /// result, `CallLog.settleTransfer`): the session ends as transferred, the transfer unsettled.
+    func transferHandedOff(method: String) {
+        state.withLockedValue { state in
+            guard !state.ended, let index = state.record.transfers.lastIndex(where: { $0.endedAt == nil }) else { return }
+            state.record.transfers[index].method = method
+            if state.endReason == nil { state.endReason = .transferred }
+        }
     }
 
     /// Who picked up an outbound call.

@@ -255,13 +255,27 @@ struct TwilioCalls: Sendable {
         return sid
     }
 
-    /// Hands a live call to `destination` (Twilio dials it and leaves the media stream): a cold
-    /// transfer, by updating the call with `<Dial>` TwiML.
-    func transfer(callSid: String, to destination: String) async throws {
+    /// Hands a live call to `destination` by updating it with `<Dial>` TwiML (Twilio dials and
+    /// the media stream ends). With `--public-url` the dial reports its result to
+    /// `/twilio/transfer-result` (the record's transfer is settled then, and a caller nobody
+    /// answered comes back to the agent) and a warm transfer's `announcement` is said to the
+    /// person before the caller is connected (`/twilio/whisper`). Returns whether the outcome
+    /// comes later by that report.
+    func transfer(callSid: String, to destination: String, announcement: String?, recordID: String, sessionKey: String) async throws -> Bool {
         guard callSid.range(of: "^CA[0-9a-fA-F]{32}$", options: .regularExpression) != nil else {
             throw OutboundCallError(status: .badRequest, "not a Twilio call sid")
         }
-        _ = try await post("Calls/\(callSid).json", form: [("Twiml", TwiML.dial(destination, callerID: from))], action: "the transfer")
+        var twiml = TwiML.dial(destination, callerID: from)
+        var reported = false
+        if let publicURL {
+            let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+            let action = base + TwilioTransfers.resultPath + "?record=\(Self.formEncoded(recordID))&key=\(Self.formEncoded(sessionKey))"
+            let whisper = announcement.map { base + TwilioTransfers.whisperPath + "?text=" + Self.formEncoded(String($0.prefix(TwilioTransfers.maximumAnnouncement))) }
+            twiml = TwiML.dial(destination, callerID: from, timeout: TwilioTransfers.ringSeconds, action: action, whisper: whisper)
+            reported = true
+        }
+        _ = try await post("Calls/\(callSid).json", form: [("Twiml", twiml)], action: "the transfer")
+        return reported
     }
 
     /// A form POST to the account's REST resource `path`; the JSON answer of a 2xx.

@@ -73,16 +73,25 @@ final class SessionCallControl: CallControl {
     /// Whether a transfer is being carried out (the caller is on hold meanwhile).
     var isTransferring: Bool { transferring.withLockedValue { $0 } }
 
-    /// Carries a transfer out; returns how (`refer`, `bridge`, `twilio_dial`). A warm one's
-    /// announcement tells the person about the call so far and the agent's `reason`.
-    func performTransfer(_ destination: TransferDestination, reason: String?) async throws -> String {
+    /// Carries a transfer out; returns how (`refer`, `bridge`, `twilio_dial`) and whether its
+    /// outcome is reported later. A warm one's announcement tells the person about the call so
+    /// far and the agent's `reason`.
+    func performTransfer(_ destination: TransferDestination, reason: String?) async throws -> TransferHandling {
         guard let transferrer, let call else { throw CallControlError("not_supported", "no transfer for this call") }
         transferring.withLockedValue { $0 = true }
         defer { transferring.withLockedValue { $0 = false } }
         let announcement = destination.mode == .warm
             ? TransferAnnouncement.text(record: recorder.snapshot, reason: reason) : nil
-        return try await transferrer.transfer(call, to: destination, announcement: announcement)
+        return try await transferrer.transfer(call, to: destination, announcement: announcement, record: recorder.snapshot)
     }
+}
+
+/// How a transfer was carried out.
+struct TransferHandling: Sendable, Equatable {
+    /// `refer`, `bridge` or `twilio_dial`.
+    var method: String
+    /// The provider reports the outcome after the session has left the call.
+    var settledLater = false
 }
 
 /// Hands a phone call over to another party: the Twilio REST API, a SIP REFER, a bridge.
@@ -91,7 +100,7 @@ protocol CallTransferrer: Sendable {
     var transfersWarm: Bool { get }
     /// Puts the call through; `announcement` (warm transfers) is said to the person first.
     /// Returns how it was done.
-    func transfer(_ call: CallStart, to destination: TransferDestination, announcement: String?) async throws -> String
+    func transfer(_ call: CallStart, to destination: TransferDestination, announcement: String?, record: CallRecord) async throws -> TransferHandling
 }
 
 /// Presses keys on a phone call. A call's transferrer that is also its keypad (a SIP call's line)
@@ -113,20 +122,20 @@ struct SIPCallLine: CallTransferrer, CallKeypad {
 
     var transfersWarm: Bool { true }
 
-    func transfer(_ call: CallStart, to destination: TransferDestination, announcement: String?) async throws -> String {
+    func transfer(_ call: CallStart, to destination: TransferDestination, announcement: String?, record: CallRecord) async throws -> TransferHandling {
         if let announcement {
             let audio = try await TransferAnnouncement.audio(announcement, synthesizer: SpeechSynthesizer())
             try await bridgeTransfer(call, to: destination, announcement: audio)
-            return "bridge"
+            return TransferHandling(method: "bridge")
         }
         do {
             try await bridge.transfer(callID: call.callID, to: destination.to)
-            return "refer"
+            return TransferHandling(method: "refer")
         } catch let failed as SIPTransferFailed {
             // The caller's side does not take REFER (405, 501, 403…): the hub puts them through itself.
             guard case .refused = failed.outcome, TransferRoute.peer(for: destination.to, trunk: trunk) != nil else { throw failed }
             try await bridgeTransfer(call, to: destination, announcement: nil)
-            return "bridge"
+            return TransferHandling(method: "bridge")
         }
     }
 
@@ -160,10 +169,12 @@ struct SIPCallLine: CallTransferrer, CallKeypad {
 }
 
 extension TwilioCalls: CallTransferrer {
-    var transfersWarm: Bool { false }
+    /// Twilio says the announcement to the person (a whisper URL), which needs `--public-url`.
+    var transfersWarm: Bool { publicURL != nil }
 
-    func transfer(_ call: CallStart, to destination: TransferDestination, announcement: String?) async throws -> String {
-        try await transfer(callSid: call.callID, to: destination.to)
-        return "twilio_dial"
+    func transfer(_ call: CallStart, to destination: TransferDestination, announcement: String?, record: CallRecord) async throws -> TransferHandling {
+        let later = try await transfer(callSid: call.callID, to: destination.to, announcement: announcement, recordID: record.id,
+                                       sessionKey: record.sessionKey)
+        return TransferHandling(method: "twilio_dial", settledLater: later)
     }
 }

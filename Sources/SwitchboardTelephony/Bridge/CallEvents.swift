@@ -26,6 +26,8 @@ package struct CallStart: Sendable {
     package var dialled: String?
     /// What the bridge finds out about the call as it goes (who answered), for the session.
     package let signals = CallSignals()
+    /// Why a call comes back to its session mid-call, for the agent to tell the caller.
+    package var notice: CallNotice?
 
     package init(caller: SessionKey?, callerVerified: Bool = true, callID: String, codec: AudioFormat, channel: String,
                  outbound: OutboundCallPlan? = nil) {
@@ -36,6 +38,12 @@ package struct CallStart: Sendable {
         self.channel = channel
         self.outbound = outbound
     }
+}
+
+/// Why a call comes back to its session (a signed stream parameter `notice`).
+package enum CallNotice: String, Sendable, Equatable {
+    /// The caller was being put through to a person, who did not answer.
+    case transferFailed = "transfer_failed"
 }
 
 /// What an outbound call is for.

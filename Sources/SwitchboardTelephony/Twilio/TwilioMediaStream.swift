@@ -209,6 +209,7 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
         }
         var call = CallStart(caller: caller, callerVerified: proof == .verified, callID: callSid ?? sid, codec: .g711ulaw,
                              channel: "twilio", outbound: plan)
+        call.notice = parameters?["notice"]?.stringValue.flatMap(CallNotice.init(rawValue:))
         // The number the caller dialled, as the signed webhook passed it on.
         call.dialled = parameters?["to"]?.stringValue.flatMap { $0.utf8.count <= 64 ? SessionKey($0) : nil }
             .flatMap { $0.kind == .phoneNumber ? $0.rawValue : nil }

@@ -1,0 +1,77 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import SwitchboardCalls
+import SwitchboardCore
+import SwitchboardTelephony
+
+/// Twilio's side of a transfer the hub asked for with `<Dial>` (`TwilioCalls.transfer`):
+/// - `POST /twilio/whisper?text=…`: the TwiML Twilio plays to the person once they answer a
+///   warm transfer, before the caller is connected: `<Say>` of the announcement.
+/// - `POST /twilio/transfer-result?record=…&key=…`: how the dial ended (`DialCallStatus`). The
+///   record's transfer is settled (`transfer.completed`); a caller the person did not take
+///   comes back to the agent on a new media stream of the same session, told why (`notice`).
+/// Both are Twilio requests, signed over the URL the hub wrote (`X-Twilio-Signature`), so their
+/// query parameters are the hub's own.
+enum TwilioTransfers {
+    static let whisperPath = "/twilio/whisper"
+    static let resultPath = "/twilio/transfer-result"
+    /// How long the person's phone rings.
+    static let ringSeconds = 30
+    /// The longest announcement put in a whisper URL.
+    static let maximumAnnouncement = 600
+
+    static func addRoutes(to router: Router<BasicRequestContext>, hub: HubContext) {
+        router.post(RouterPath(whisperPath)) { request, _ -> Response in
+            let (query, _, refusal) = try await read(request, hub: hub)
+            if let refusal { return refusal }
+            let text = query.last(where: { $0.0 == "text" })?.1 ?? ""
+            guard !text.isEmpty, text.count <= maximumAnnouncement else { return twiml(TwiML.hangUp, status: .badRequest) }
+            return twiml(TwiML.say(text))
+        }
+        router.post(RouterPath(resultPath)) { request, _ -> Response in
+            let (query, form, refusal) = try await read(request, hub: hub)
+            if let refusal { return refusal }
+            func value(_ pairs: [(String, String)], _ name: String) -> String? { pairs.last(where: { $0.0 == name })?.1 }
+            let status = value(form, "DialCallStatus") ?? "failed"
+            let connected = status == "completed" || status == "answered"
+            if let record = value(query, "record"), CallRecord.isID(record) {
+                do {
+                    let settled = try await hub.calls.settleTransfer(recordID: record, error: connected ? nil : "the person did not answer (\(status.prefix(32)))")
+                    if !settled { hub.logger.notice("a transfer result for a call record with no transfer waiting", metadata: ["call.record": "\(record)"]) }
+                } catch {
+                    hub.logger.warning("could not settle a transfer", metadata: ["call.record": "\(record)", "error": "\(error)"])
+                }
+            }
+            hub.logger.info("Twilio transfer ended", metadata: ["call.id": "\((value(form, "CallSid") ?? "").prefix(64))", "transfer.status": "\(status.prefix(32))"])
+            guard !connected else { return twiml(TwiML.hangUp) }
+            // Nobody took the call: back to the agent, on the caller's own session.
+            var parameters: [(String, String)] = []
+            if let key = value(query, "key").flatMap(SessionKey.init), key.kind == .phoneNumber { parameters.append(("from", key.rawValue)) }
+            if let sid = value(form, "CallSid") { parameters.append(("callSid", sid)) }
+            parameters.append(("notice", CallNotice.transferFailed.rawValue))
+            let signed = TwilioCallerProof(authToken: hub.configuration.twilioAuthToken).signed(parameters)
+            let base = TwilioWebhook.base(hub: hub, forwardedProto: request.headers[HTTPField.Name("X-Forwarded-Proto")!], host: request.head.authority)
+            return twiml(TwiML.connectStream(url: TwilioWebhook.mediaURL(base: base), parameters: signed))
+        }
+    }
+
+    /// The request's query and form parameters, or the refusal of a request Twilio did not sign.
+    private static func read(_ request: Request, hub: HubContext) async throws -> (query: [(String, String)], form: [(String, String)], refusal: Response?) {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        let form = ConnectionRequest.query(of: "?" + String(buffer: body))
+        let base = TwilioWebhook.base(hub: hub, forwardedProto: request.headers[HTTPField.Name("X-Forwarded-Proto")!], host: request.head.authority)
+        if let reason = TwilioWebhook.refusal(signature: request.headers[HTTPField.Name("X-Twilio-Signature")!], url: base + request.uri.description,
+                                              parameters: form, hub: hub) {
+            return ([], [], Response(status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
+                                     body: .init(byteBuffer: ByteBuffer(string: reason + "\n"))))
+        }
+        return (ConnectionRequest.query(of: request.uri.description), form, nil)
+    }
+
+    private static func twiml(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
