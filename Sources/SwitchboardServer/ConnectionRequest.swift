@@ -57,6 +57,14 @@ struct ConnectionRequest: Sendable {
     var call: CallStart?
     /// The call's recording, when its pack records phone calls.
     var recording: SessionRecording?
+    /// `call_id`: the live call this connection follows (a record id or the provider's call id).
+    var followCallID: String?
+
+    /// Whether the credential may follow calls: an admin key, or anyone on an open hub.
+    var mayFollowCalls: Bool {
+        if case .open? = principal { return true }
+        return principal?.scope == .admin
+    }
 
     /// How the session's call record starts: the phone call's channel, direction and parties,
     /// or a realtime client's connection.
@@ -75,6 +83,7 @@ struct ConnectionRequest: Sendable {
         let query = Self.query(of: uri)
         func value(_ name: String) -> String? { query.last(where: { $0.0 == name })?.1 }
         model = value("model").flatMap { $0.isEmpty ? nil : $0 }
+        followCallID = value("call_id").flatMap { $0.isEmpty || $0.utf8.count > 128 ? nil : $0 }
         hubEvents = ["1", "true", "yes"].contains(value("hub_events")?.lowercased() ?? "")
         dialect = Dialect.fromBetaHeader(headers["OpenAI-Beta"].first)
         let protocols = headers[canonicalForm: "Sec-WebSocket-Protocol"].map(String.init)

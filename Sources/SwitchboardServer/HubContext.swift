@@ -25,6 +25,8 @@ public struct HubContext: Sendable {
     public let classifier: (any UtteranceClassifier)?
     /// The sessions live on this replica.
     let live = LiveSessions()
+    /// The phone calls live on this replica that clients can follow.
+    let feeds = CallFeeds()
     /// The leases of the sessions live here, renewed together.
     let leases = LeaseRenewer()
     /// Client connections open, against `--max-connections` and `--max-connections-per-ip`.

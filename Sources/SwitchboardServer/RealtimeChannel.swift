@@ -21,6 +21,8 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
         /// A phone call: its session starts once the call says who is calling (`nil`: it ended first).
         case call(EventLoopFuture<SessionDriver?>)
         case refused
+        /// A client following a live call: it listens until the call or the client ends.
+        case following
         case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, forbidden: String?)
     }
@@ -111,6 +113,17 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
                     }
                     let request = ConnectionRequest(uri: head.uri, headers: head.headers, identity: hub.identity)
                     parsed.value = request
+                    if mode == .hub, let callID = request.followCallID {
+                        // Following a call: an admin key, and a call live on this replica.
+                        guard request.mayFollowCalls else {
+                            forbidden.value = "following a call needs an admin key (--admin-key)"
+                            return channel.eventLoop.makeSucceededFuture(nil)
+                        }
+                        guard hub.feeds.feed(for: callID) != nil else {
+                            forbidden.value = "no call with that id is live on this replica"
+                            return channel.eventLoop.makeSucceededFuture(nil)
+                        }
+                    }
                     var headers = HTTPHeaders()
                     headers.add(name: "X-Session-Key", value: request.sessionKey.rawValue)
                     if let subprotocol = request.subprotocol { headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol) }
@@ -120,6 +133,17 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         if isCall.value { return try Self.startTwilioCall(channel: channel, hub: hub) }
                         guard let request = parsed.value else { throw ChannelError.inappropriateOperationForState }
+                        if mode == .hub, let callID = request.followCallID {
+                            guard let feed = hub.feeds.feed(for: callID) else {
+                                // The call ended between the check and the upgrade.
+                                channel.close(promise: nil)
+                                return .following
+                            }
+                            try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
+                                minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 16, maxAccumulatedFrameSize: 64 * 1024))
+                            try channel.pipeline.syncOperations.addHandler(CallFollower(feed: feed))
+                            return .following
+                        }
                         switch mode {
                         case .hub:
                             return try Self.startSession(channel: channel, request: request, hub: hub)
@@ -299,7 +323,7 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
                 await Self.closingOnCancel(value.channel) {
                     if let driver = try? await started.get() { await driver.run() }
                 }
-            case .refused:
+            case .refused, .following:
                 await Self.closingOnCancel(value.channel) {}
             case .notUpgraded(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)

@@ -96,8 +96,17 @@ struct SessionDriver: Sendable {
         let recorder = CallRecorder(request.recordStart, id: request.recording?.recordID, sessionKey: key, customer: state.customer.id, agent: persona.name,
                                     pack: hub.packs?.main.pack.name, log: hub.calls)
         recorder.started()
+        // A phone call can be followed (`/realtime?call_id=`) while it lasts.
+        let feed = request.call.map { call in CallFeed(ids: [recorder.id, call.callID], description: Self.feedDescription(recorder.snapshot)) }
+        if let feed {
+            hub.feeds.register(feed)
+            let relay = self.relay
+            eventLoop.execute { relay.value.follow(feed) }
+        }
+        defer { if let feed { hub.feeds.remove(feed) } }
         var endReason = CallEndReason.callerHungUp
-        let control = SessionCallControl(call: request.call, transferrer: transferrer, recorder: recorder)
+        let control = SessionCallControl(call: request.call, transferrer: transferrer,
+                                         keypad: request.call == nil ? nil : CallLineKeypad(relay: relay), recorder: recorder)
         let toolContext = ToolContext(customer: state.customer, sessionKey: key, call: control)
         var endingFallback = false
         var recordingNotice = request.recording?.policy.notice
@@ -401,6 +410,15 @@ struct SessionDriver: Sendable {
         }
     }
 
+    /// What a call's follower is told about it first.
+    static func feedDescription(_ record: CallRecord) -> JSONObject {
+        JSONObject([
+            ("id", .string(record.id)), ("provider_call_id", record.providerCallID.map { .string($0) } ?? .null),
+            ("channel", .string(record.channel.rawValue)), ("direction", .string(record.direction.rawValue)),
+            ("from", record.from.map { .string($0) } ?? .null), ("to", record.to.map { .string($0) } ?? .null),
+        ])
+    }
+
     /// What the agent says when a transfer did not go through.
     static let transferFailedSentence = "I'm sorry, I could not put you through just now. Is there anything else I can help you with?"
 
@@ -459,7 +477,7 @@ struct SessionDriver: Sendable {
         guard let call = request.call else { return nil }
         switch call.channel {
         case "twilio": return TwilioCalls(configuration: hub.configuration)
-        case "sip": return hub.sip.map { SIPCallLine(bridge: $0, relay: relay, trunk: hub.configuration.sipTrunk, callerID: hub.configuration.sipCallerID) }
+        case "sip": return hub.sip.map { SIPCallLine(bridge: $0, trunk: hub.configuration.sipTrunk, callerID: hub.configuration.sipCallerID) }
         default: return nil
         }
     }

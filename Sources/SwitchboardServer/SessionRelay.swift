@@ -80,6 +80,18 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
         return bridge.sendDTMF(digits, eventLoop: context.eventLoop)
     }
 
+    /// The call's followers, when the session is a phone call's: they get what its client gets.
+    private(set) var feed: CallFeed?
+
+    /// Lets `feed`'s followers hear the call: every event sent to the call, and the call's own
+    /// events from its bridge. On the relay's loop.
+    func follow(_ feed: CallFeed) {
+        self.feed = feed
+        if let context, let bridge = try? context.pipeline.syncOperations.handler(type: CallBridge.self) {
+            bridge.onCallEvent = { feed.publish($0) }
+        }
+    }
+
     /// The loop this relay and its model session live on.
     let eventLoopForTimers: any EventLoop
     /// A WebSocket client's frame reader, which stands before the frame encoder: model events
@@ -454,6 +466,7 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
     }
 
     private func forwardToClient(_ buffer: ByteBuffer, frame: ByteBuffer? = nil) {
+        if let feed, feed.isFollowed { feed.publish(buffer) }
         tally.framesOut += 1
         tally.bytesOut += buffer.readableBytes
         if renameFor == nil, let frame, let wireWriter, !closing {
@@ -492,7 +505,9 @@ final class SessionRelay: ChannelInboundHandler, ModelSink, @unchecked Sendable 
             switch action {
             case .sendToClient(let event):
                 if event.type == "error", let code = RealtimeError(event: event)?.code { metrics.error(code) }
-                write(WebSocketFrame(fin: true, opcode: .text, data: event.encoded()))
+                let encoded = event.encoded()
+                if let feed, feed.isFollowed { feed.publish(encoded) }
+                write(WebSocketFrame(fin: true, opcode: .text, data: encoded))
                 clientNeedsFlush = true
             case .sendToModel(let event):
                 if case .open(let link) = model {

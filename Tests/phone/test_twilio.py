@@ -934,3 +934,65 @@ def test_a_transferred_calls_webhooks_come_in_order_and_signed(webhook_hub, webh
     assert final["analysis"]["fields"]["asked_for_a_person"] is True
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "transferred-call-webhooks.json").write_text(json.dumps(events, indent=1))
+
+
+# ---- Following a call: OpenAI's sideband, read-only ----
+
+def test_a_follower_hears_the_call_its_audio_buffer_and_its_keys(hub):
+    from conftest import ADMIN_HEADERS
+    caller = "+15550100077"
+
+    async def scenario():
+        peer = await TwilioPeer.connect(hub.ws_base, caller)
+        await peer.speak(SILENCE_FRAME * 5, pace=0.005)
+        events: list[dict] = []
+        url = f"{hub.ws_base}/realtime?call_id={peer.call_sid}"
+        # Only an admin key follows a call; an unknown call is refused.
+        for headers, target in (({}, url), (ADMIN_HEADERS, f"{hub.ws_base}/realtime?call_id=CA{'9' * 32}")):
+            with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+                await websockets.connect(target, additional_headers=headers)
+            assert refused.value.response.status_code == 403
+        async with websockets.connect(url, additional_headers=ADMIN_HEADERS, max_size=2**22) as follower:
+            async def read():
+                async for message in follower:
+                    events.append(json.loads(message))
+            reader = asyncio.create_task(read())
+            while not events:
+                await asyncio.sleep(0.02)
+            # It only listens.
+            await follower.send(json.dumps({"type": "response.create"}))
+            await peer.speak(spoken_mulaw("What is the status of my hotel reservation H 2 0 4 5 1 8"), pace=0.005)
+            await peer.speak(SILENCE_FRAME * 50, pace=0.005)
+            while peer.heard.first_audio_at is None:
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.6)
+            await peer.speak(spoken_mulaw("wait, stop please", lead_ms=0, tail_ms=0), pace=0.02)
+            for _ in range(200):
+                if peer.heard.clears:
+                    break
+                await asyncio.sleep(0.02)
+            await peer.speak(SILENCE_FRAME * 20, pace=0.02)
+            await peer.send({"event": "dtmf", "dtmf": {"track": "inbound_track", "digit": "7"}})
+            await peer.wait_for_answer()
+            # The phone plays the answer out (its marks come back), then the caller hangs up.
+            while "output_audio_buffer.stopped" not in [e["type"] for e in events] and time.monotonic() < peer.play_until + 5:
+                await asyncio.sleep(0.1)
+            await peer.stop()
+            # The call's end closes the follower.
+            await asyncio.wait_for(reader, 15)
+            return events, follower.close_code
+
+    events, close_code = run(scenario())
+    types = [event["type"] for event in events]
+    assert types[0] == "hub.call.followed" and events[0]["call"]["provider_call_id"], events[0]
+    assert events[0]["call"]["from"] == caller and events[0]["call"]["id"].startswith("call_")
+    assert any(e["type"] == "error" and e["error"]["code"] == "read_only" for e in events)
+    assert "response.output_audio.delta" in types, "the model's audio reaches the follower"
+    started = types.index("output_audio_buffer.started")
+    assert events[started]["response_id"].startswith("resp_"), events[started]
+    assert "output_audio_buffer.cleared" in types[started:], "the barge-in cleared the phone's audio"
+    assert "output_audio_buffer.stopped" in types, " ".join(t for t in types if not t.endswith("delta"))
+    assert "response.done" in types, "the hub's own events reach the follower too"
+    keys = [e for e in events if e["type"] == "input_audio_buffer.dtmf_event_received"]
+    assert [k["event"] for k in keys] == ["7"] and abs(keys[0]["received_at"] - time.time()) < 120, keys
+    assert close_code == 1000

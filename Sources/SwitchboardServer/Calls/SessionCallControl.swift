@@ -25,11 +25,14 @@ final class SessionCallControl: CallControl {
     /// How a transfer of this call is made, when it can be.
     private let transferrer: (any CallTransferrer)?
 
+    /// How keys are pressed on the call, when it is one.
+    private let keypad: (any CallKeypad)?
     private let recorder: CallRecorder
 
-    init(call: CallStart?, transferrer: (any CallTransferrer)?, recorder: CallRecorder) {
+    init(call: CallStart?, transferrer: (any CallTransferrer)?, keypad: (any CallKeypad)?, recorder: CallRecorder) {
         self.call = call
         self.transferrer = transferrer
+        self.keypad = keypad
         self.recorder = recorder
     }
 
@@ -51,10 +54,9 @@ final class SessionCallControl: CallControl {
     }
 
     func sendDTMF(_ digits: String) async throws(CallControlError) {
-        // The call's line presses keys when it can: a SIP call's RTP (RFC 4733). Twilio Media
-        // Streams cannot send keys (a stream carries audio, marks and clears only), so a Twilio
-        // call has no keypad here.
-        guard let keypad = transferrer as? any CallKeypad else {
+        // The call's line presses keys: RFC 4733 events on a SIP call's RTP, in-band tones on a
+        // Twilio stream (which carries audio only).
+        guard let keypad else {
             throw CallControlError("not_supported", "Pressing keys is not available on this line.")
         }
         try await keypad.sendDTMF(digits)
@@ -103,19 +105,42 @@ protocol CallTransferrer: Sendable {
     func transfer(_ call: CallStart, to destination: TransferDestination, announcement: String?, record: CallRecord) async throws -> TransferHandling
 }
 
-/// Presses keys on a phone call. A call's transferrer that is also its keypad (a SIP call's line)
-/// lets the session press keys.
+/// Presses keys on a phone call.
 protocol CallKeypad: Sendable {
     func sendDTMF(_ digits: String) async throws(CallControlError)
 }
 
+/// A phone call's keypad: keys go through the session's call bridge to the call's line (RFC 4733
+/// events on SIP, in-band tones on a Twilio stream).
+struct CallLineKeypad: CallKeypad {
+    let relay: NIOLoopBound<SessionRelay>
+
+    func sendDTMF(_ digits: String) async throws(CallControlError) {
+        let relay = self.relay
+        do {
+            try await relay.eventLoop.flatSubmit { relay.value.sendCallDTMF(digits) }.get()
+        } catch let error as CallKeysError {
+            switch error {
+            case .notNegotiated:
+                throw CallControlError("not_supported", "This call cannot send keys: the other side did not negotiate telephone events (RFC 4733).")
+            case .unsupported(let message):
+                throw CallControlError("not_supported", "Pressing keys is not available on this line (\(message)).")
+            case .invalidKeys(let message):
+                throw CallControlError("invalid_digits", message)
+            case .interrupted(let message):
+                throw CallControlError("dtmf_failed", "The keys were not sent: \(message).")
+            }
+        } catch {
+            throw CallControlError("dtmf_failed", "The keys were not sent: \(error)")
+        }
+    }
+}
+
 /// A SIP call's line: cold transfers by REFER through the SIP bridge, falling back to a bridge
 /// (the hub calls the person and patches the calls) when the caller's side refuses REFER; warm
-/// transfers by a bridge whose person hears an announcement first; keys as RFC 4733 events on
-/// the call's RTP through the session's call bridge.
-struct SIPCallLine: CallTransferrer, CallKeypad {
+/// transfers by a bridge whose person hears an announcement first.
+struct SIPCallLine: CallTransferrer {
     let bridge: SIPBridge
-    let relay: NIOLoopBound<SessionRelay>
     /// `--sip-trunk`, for numbers; `--sip-caller-id`.
     let trunk: String?
     let callerID: String
@@ -145,26 +170,6 @@ struct SIPCallLine: CallTransferrer, CallKeypad {
                 ? "calling a number from the hub needs --sip-trunk HOST:PORT" : "the sip: URI's host must be an IP address"))
         }
         try await bridge.bridgeTransfer(callID: call.callID, to: destination.to, peer: peer, from: callerID, announcement: announcement)
-    }
-
-    func sendDTMF(_ digits: String) async throws(CallControlError) {
-        let relay = self.relay
-        do {
-            try await relay.eventLoop.flatSubmit { relay.value.sendCallDTMF(digits) }.get()
-        } catch let error as CallKeysError {
-            switch error {
-            case .notNegotiated:
-                throw CallControlError("not_supported", "This call cannot send keys: the other side did not negotiate telephone events (RFC 4733).")
-            case .unsupported(let message):
-                throw CallControlError("not_supported", "Pressing keys is not available on this line (\(message)).")
-            case .invalidKeys(let message):
-                throw CallControlError("invalid_digits", message)
-            case .interrupted(let message):
-                throw CallControlError("dtmf_failed", "The keys were not sent: \(message).")
-            }
-        } catch {
-            throw CallControlError("dtmf_failed", "The keys were not sent: \(error)")
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -55,6 +56,12 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     private var answeredByMachine = false
     /// The call's recording, when its pack records calls: fed with both sides as they pass.
     private var recording: CallRecording?
+    /// Hears the call's own protocol events, for clients following the call: the phone starting,
+    /// finishing and dropping the agent's audio (`output_audio_buffer.started`, `.stopped`,
+    /// `.cleared`) and the caller's keys (`input_audio_buffer.dtmf_event_received`).
+    package var onCallEvent: (@Sendable (RealtimeEvent) -> Void)?
+    /// The response whose audio is playing, for those events.
+    private var playingResponse: String?
 
     package init(settings: Settings = Settings(), logger: Logger, metrics: (any TelephonyMetrics)? = nil, onStart: @escaping Start) {
         self.settings = settings
@@ -150,10 +157,18 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             send(Self.append(audio, allocator: context.channel.allocator), context: context)
         case .dtmf(let key):
             guard call != nil else { return }
+            onCallEvent?(RealtimeEvent(type: "input_audio_buffer.dtmf_event_received", [
+                ("event_id", .string(RealtimeID.event())), ("event", .string(String(key))),
+                ("received_at", .int(Int(Date().timeIntervalSince1970))),
+            ]))
             pressed(key, context: context)
         case .played(let mark):
+            let wasPlaying = playback.isPlaying
             playback.played(mark: mark)
-            if !playback.isPlaying { releasePlayedOutWaiters() }
+            if !playback.isPlaying {
+                releasePlayedOutWaiters()
+                if wasPlaying { audioBufferEvent("output_audio_buffer.stopped") }
+            }
         case .ended:
             // The phone side ends the call its way (a close frame, a BYE), then the connection closes.
             recording?.callEnded()
@@ -301,7 +316,14 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
                   let audio = buffer.getSlice(at: buffer.readerIndex + found.delta.lowerBound, length: found.delta.count) else { return }
             // Audio that is not base64 counts for nothing heard.
             let bytes = audio.withUnsafeReadableBytes { (try? Base64Audio.decodedByteCount($0, frameSize: 1)) ?? 0 }
+            let wasPlaying = playback.isPlaying
             let mark = playback.sent(item: found.item, bytes: bytes)
+            if !wasPlaying, playback.isPlaying, onCallEvent != nil {
+                playingResponse = buffer.withUnsafeReadableBytes { raw in
+                    MemberPeek.string("response_id", in: raw).map { String(decoding: UnsafeRawBufferPointer(rebasing: raw[$0]), as: UTF8.self) }
+                }
+                audioBufferEvent("output_audio_buffer.started")
+            }
             if bytes > 0 { recording?.agent(base64: audio) }
             context.write(wrapOutboundOut(.play(audio)), promise: nil)
             context.write(wrapOutboundOut(.mark(mark)), promise: nil)
@@ -309,6 +331,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             guard let cut = playback.interrupt() else { return }
             recording?.cleared()
             releasePlayedOutWaiters()
+            audioBufferEvent("output_audio_buffer.cleared")
             context.write(wrapOutboundOut(.clear), promise: nil)
             context.flush()
             let truncate = RealtimeEvent(type: "conversation.item.truncate", [
@@ -329,6 +352,15 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     // MARK: Events the bridge writes
+
+    /// An `output_audio_buffer.*` event for the call's followers.
+    private func audioBufferEvent(_ type: String) {
+        guard let onCallEvent else { return }
+        var members: [(String, JSONValue)] = [("event_id", .string(RealtimeID.event()))]
+        if let playingResponse { members.append(("response_id", .string(playingResponse))) }
+        onCallEvent(RealtimeEvent(type: type, members))
+        if type != "output_audio_buffer.started" { playingResponse = nil }
+    }
 
     /// The call's session settings: G.711 both ways, server VAD that answers and can be
     /// interrupted, transcription of the caller.

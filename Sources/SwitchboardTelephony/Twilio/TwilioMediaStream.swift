@@ -4,6 +4,7 @@ import NIOWebSocket
 import RealtimeProtocol
 import SwitchboardAudio
 import SwitchboardCore
+import SwitchboardSIP
 
 /// The Twilio Media Streams wire format (bidirectional `<Connect><Stream>`), both ways.
 ///
@@ -34,6 +35,10 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
     /// Messages of this stream dropped as unreadable, by reason (also counted in the metrics).
     private(set) var dropped: [String: Int] = [:]
     private var droppedTotal = 0
+    /// Keys being played as in-band tones, by the mark that follows them: each promise succeeds
+    /// when Twilio reports its mark played.
+    private var keyMarks: [String: EventLoopPromise<Void>] = [:]
+    private var keyPresses = 0
 
     /// Limits on what a Twilio peer sends; anything beyond them is dropped, never trusted.
     package enum Limits {
@@ -59,6 +64,17 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
         self.logger = logger
         self.metrics = metrics
         self.callerProof = callerProof
+    }
+
+    package func channelInactive(context: ChannelHandlerContext) {
+        failKeyPresses("the call ended before the keys were played")
+        context.fireChannelInactive()
+    }
+
+    private func failKeyPresses(_ why: String) {
+        let pending = keyMarks
+        keyMarks = [:]
+        for promise in pending.values { promise.fail(CallKeysError.interrupted(why)) }
     }
 
     // MARK: Twilio → call
@@ -141,6 +157,10 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
             }
             guard name.utf8.count <= Limits.markName else {
                 rejected("invalid_mark", "a mark name of \(name.utf8.count) bytes")
+                return nil
+            }
+            if let keys = keyMarks.removeValue(forKey: name) {
+                keys.succeed(())
                 return nil
             }
             return .played(mark: name)
@@ -314,7 +334,7 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
             switch unwrapOutboundIn(data) {
             case .hangUp: close(context: context, code: .normalClosure)
             case .dtmf:
-                promise?.fail(CallKeysError.unsupported("Twilio Media Streams cannot send keys"))
+                promise?.fail(CallKeysError.interrupted("the call's stream is not up"))
                 return
             default: break
             }
@@ -344,15 +364,39 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
             out = Self.encode(["event": .string("mark"), "streamSid": .string(streamSid),
                                "mark": .object(JSONObject([("name", .string(name))]))], allocator: allocator)
         case .clear:
+            // Keys still queued are dropped with the rest (Twilio sends their marks back).
+            failKeyPresses("the keys were cut off before they played")
             out = Self.encode(["event": .string("clear"), "streamSid": .string(streamSid)], allocator: allocator)
         case .hangUp:
             promise?.succeed(())
             close(context: context, code: .normalClosure)
             return
-        case .dtmf:
-            // Twilio Media Streams carry audio, marks and clears to the caller, nothing else:
-            // a stream cannot press keys (sending DTMF needs the REST API's <Play digits>).
-            promise?.fail(CallKeysError.unsupported("Twilio Media Streams cannot send keys"))
+        case .dtmf(let digits):
+            // A stream carries audio, marks and clears, not RFC 4733 events: keys are played as
+            // in-band tones, after what is queued, and count as pressed once their mark is back.
+            let keys: [DTMFKey]
+            do {
+                keys = try DTMFKey.parse(digits)
+            } catch {
+                promise?.fail(CallKeysError.invalidKeys(error.message))
+                return
+            }
+            let tones = InBandTones.encoded(keys, law: .muLaw)
+            let text = tones.withUnsafeBytes { Base64Audio.encode($0) }
+            out = allocator.buffer(capacity: 64 + streamSid.utf8.count + text.utf8.count)
+            out.writeString(#"{"event":"media","streamSid":""#)
+            out.writeString(streamSid)
+            out.writeString(#"","media":{"payload":""#)
+            out.writeString(text)
+            out.writeString(#""}}"#)
+            keyPresses += 1
+            let mark = "switchboard-keys-\(keyPresses)"
+            if let promise { keyMarks[mark] = promise }
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: out)), promise: nil)
+            out = Self.encode(["event": .string("mark"), "streamSid": .string(streamSid),
+                               "mark": .object(JSONObject([("name", .string(mark))]))], allocator: allocator)
+            logger.info("pressing keys as tones", metadata: ["call.dtmf_count": "\(keys.count)"])
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: out)), promise: nil)
             return
         }
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: out)), promise: promise)
