@@ -6,9 +6,9 @@ import SwitchboardSIP
 /// only carry audio: a Twilio media stream has no way to send RFC 4733 events, but the tones it
 /// plays reach the far end's keypad detector like a phone's.
 ///
-/// Each key is 100 ms of its two tones (each near −15 dBFS, peaking together at −9 dBFS; rising and falling over 5 ms so no
-/// click sounds like a key) and 100 ms of silence; `w` is 500 ms of silence. Q.24 detectors
-/// need at least 40 ms of tone and 40 ms between keys.
+/// Each key is 100 ms of its two tones (each near −15 dBFS, together peaking at −9 dBFS, rising
+/// and falling over 5 ms so no click sounds like a key) and 100 ms of silence; `w` is 500 ms of
+/// silence. Q.24 detectors need at least 40 ms of tone and 40 ms between keys.
 package enum InBandTones {
     package static let sampleRate = 8_000
     package static let toneMilliseconds = 100
