@@ -72,8 +72,9 @@ struct ConnectionRequest: Sendable {
         guard let call else { return CallRecorder.Start(channel: .websocket, direction: .inbound) }
         let channel: CallChannel = call.channel == "sip" ? .sip : .twilio
         let number = call.caller?.rawValue
-        if call.outbound != nil {
-            return CallRecorder.Start(channel: channel, direction: .outbound, to: number, providerCallID: call.callID)
+        if let plan = call.outbound {
+            return CallRecorder.Start(channel: channel, direction: .outbound, to: number, providerCallID: call.callID,
+                                      placedRecordID: plan.recordID, placedAt: plan.placedAt)
         }
         return CallRecorder.Start(channel: channel, direction: .inbound, from: number, to: call.dialled, providerCallID: call.callID)
     }

@@ -283,7 +283,7 @@ public enum Hub {
             }
         }
         TwilioWebhook.addRoutes(to: router, hub: hub)
-        TwilioTransfers.addRoutes(to: router, hub: hub)
+        TwilioCallbacks.addRoutes(to: router, hub: hub)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: hub.configuration.webDirectory, isDirectory: &isDirectory), isDirectory.boolValue {
             router.add(middleware: FileMiddleware(hub.configuration.webDirectory, searchForIndexHtml: true, logger: hub.logger))

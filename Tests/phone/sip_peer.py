@@ -336,6 +336,9 @@ class SIPCallee:
             thread.start()
             self._threads.append(thread)
 
+    def ring(self) -> None:
+        self._reply(self.invite, 180, "Ringing")
+
     def refuse(self, status: int = 486, reason: str = "Busy Here") -> None:
         self._reply(self.invite, status, reason)
 

@@ -766,3 +766,74 @@ def test_a_warm_transfer_nobody_answers_returns_the_caller_to_the_agent(warm_hub
     record = call_record(warm_hub, number)
     assert record["transfers"][0]["outcome"] == "failed" and "480" in record["transfers"][0]["error"], record
     assert record["end_reason"] == "caller_hung_up", record
+
+# ---- Placed calls are records from the moment they are dialled ----
+
+def place_call(hub, body: dict) -> dict:
+    request = urllib.request.Request(f"{hub.http_base}/calls", method="POST", headers={"Content-Type": "application/json", **ADMIN_HEADERS},
+                                     data=json.dumps(body).encode())
+    with urllib.request.urlopen(request, timeout=15) as response:
+        assert response.status == 202
+        return json.loads(response.read())
+
+
+def record_by_id(hub, record_id: str, timeout: float = 15, ended: bool = True) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(urllib.request.Request(f"{hub.http_base}/v1/calls/{record_id}", headers=ADMIN_HEADERS), timeout=5) as response:
+            record = json.loads(response.read())
+        if bool(record["ended_at"]) == ended or time.monotonic() > deadline:
+            return record
+        time.sleep(0.2)
+
+
+def test_a_placed_call_that_is_busy_or_never_answered_is_a_record_that_says_so(sip_hub):
+    # Busy: the phone refuses the INVITE with 486.
+    person = SIPCallee()
+    try:
+        answer = place_call(sip_hub, {"to": f"sip:+15550200091@127.0.0.1:{person.sip_port}", "agent": "flight"})
+        invite = person.wait_for_invite(10)
+        assert header(invite, "Call-ID") == answer["call_id"]
+        person.refuse(486, "Busy Here")
+        record = record_by_id(sip_hub, answer["record_id"])
+        assert record["end_reason"] == "busy" and record["answered_at"] is None, record
+        assert record["direction"] == "outbound" and record["provider_call_id"] == answer["call_id"], record
+    finally:
+        person.close()
+    # Nobody answers: after its ring timeout the hub gives up (CANCEL) and the record says no_answer.
+    person = SIPCallee()
+    try:
+        placed_at = time.monotonic()
+        answer = place_call(sip_hub, {"to": f"sip:+15550200092@127.0.0.1:{person.sip_port}", "ring_timeout": 5})
+        person.wait_for_invite(10)
+        person.ring()
+        ringing = record_by_id(sip_hub, answer["record_id"], timeout=0, ended=False)
+        assert ringing["ended_at"] is None and ringing["answered_at"] is None, ringing
+        cancel = person.wait_for_request("CANCEL", 15)
+        assert time.monotonic() - placed_at >= 4.5, "the call rang for its ring timeout"
+        person.ok(cancel)
+        record = record_by_id(sip_hub, answer["record_id"])
+        assert record["end_reason"] == "no_answer", record
+    finally:
+        person.close()
+
+
+def test_an_answered_placed_call_goes_on_with_its_record(sip_hub):
+    person = SIPCallee()
+    try:
+        answer = place_call(sip_hub, {"to": f"sip:+15550200093@127.0.0.1:{person.sip_port}", "agent": "flight",
+                                      "purpose": "a change to your flight SB204"})
+        person.wait_for_invite(10)
+        time.sleep(0.5)
+        person.answer()
+        deadline = time.monotonic() + 20
+        while not [t for t, p in person.received if rms(p) > 200] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [t for t, p in person.received if rms(p) > 200], "the agent spoke first"
+        assert person.bye().startswith("SIP/2.0 200")
+    finally:
+        person.close()
+    record = record_by_id(sip_hub, answer["record_id"])
+    assert record["end_reason"] == "caller_hung_up", record
+    assert record["started_at"] < record["answered_at"] <= record["ended_at"], "rang from dialling to answering"
+    assert record["to"] == "+15550200093" and record["agents"][0]["agent"] == "flight", record

@@ -334,10 +334,15 @@ def test_an_outbound_call_through_twilio_opens_with_the_agent_and_its_purpose(hu
     assert stream.get("url") == f"{hub.ws_base}/twilio/media"
     parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
     signed = {"expires", "nonce", "signature"}
-    assert {k: v for k, v in parameters.items() if k not in signed} == {
-        "from": callee, "direction": "outbound", "agent": "hotel", "purpose": "your stay at the Harbor View Hotel"}
+    assert {k: v for k, v in parameters.items() if k not in signed | {"placed_at"}} == {
+        "from": callee, "direction": "outbound", "agent": "hotel", "purpose": "your stay at the Harbor View Hotel",
+        "record": answer["record_id"]}
     assert signed <= set(parameters), "the callee's number is signed"
     assert request["form"]["Timeout"] == ["60"]
+    assert request["form"]["StatusCallback"] == [f"{hub.http_base}/twilio/status?record={answer['record_id']}"]
+    # The record starts as the call is dialled.
+    ringing = [r for r in call_records(hub, number=callee) if r["id"] == answer["record_id"]]
+    assert ringing and ringing[0]["answered_at"] is None and ringing[0]["ended_at"] is None, ringing
 
     # A stream claiming another callee with those parameters is refused.
     async def forged():
@@ -359,6 +364,29 @@ def test_an_outbound_call_through_twilio_opens_with_the_agent_and_its_purpose(hu
     ready = session_ready(hub, callee)
     assert ready["agent"] == "hotel"
     assert "calling about your stay at the Harbor View Hotel" in ready["history"][-1]["assistant"]
+    # The answered call's session went on with the record made when it was dialled.
+    record = wait_call_record(hub, callee)
+    assert record["id"] == answer["record_id"] and record["direction"] == "outbound", record
+    assert record["started_at"] <= record["answered_at"] <= record["ended_at"], record
+    # Twilio's final status for an answered call changes nothing.
+    from twilio_peer import twilio_post
+    twilio_post(request["form"]["StatusCallback"][0], {"CallSid": answer["call_id"], "CallStatus": "completed"})
+    assert wait_call_record(hub, callee)["end_reason"] == record["end_reason"]
+
+
+def test_a_placed_call_nobody_takes_is_a_record_that_says_why(hub, twilio_api):
+    from twilio_peer import twilio_post
+    for callee, status, reason in (("+15550100061", "busy", "busy"), ("+15550100062", "no-answer", "no_answer"),
+                                   ("+15550100063", "failed", "failed")):
+        code, answer = post_call(hub, {"to": callee, "agent": "hotel", "ring_timeout": 20})
+        assert code == 202, answer
+        request = twilio_api.requests[-1]
+        assert request["form"]["Timeout"] == ["20"]
+        twilio_post(request["form"]["StatusCallback"][0], {"CallSid": answer["call_id"], "CallStatus": status})
+        record = wait_call_record(hub, callee)
+        assert record["id"] == answer["record_id"] and record["end_reason"] == reason, record
+        assert record["answered_at"] is None and record["provider_call_id"] == answer["call_id"], record
+    assert post_call(hub, {"to": "+15550100064", "ring_timeout": 2})[0] == 400
 
 
 def test_outbound_call_requests_are_checked(hub):

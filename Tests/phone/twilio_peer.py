@@ -54,7 +54,7 @@ def twilio_post(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> st
                                      headers={"Content-Type": "application/x-www-form-urlencoded",
                                               "X-Twilio-Signature": twilio_signature(url, params, token)})
     with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
+        assert 200 <= response.status < 300, response.status
         return response.read().decode()
 
 

@@ -54,6 +54,16 @@ final class CallLog: Sendable {
         return try await store.record(id: id)
     }
 
+    /// A placed call ended before anyone answered (busy, no answer, failed): its record is
+    /// closed with `reason` and `call.ended`. False when it was answered or is closed already.
+    func endUnanswered(recordID: String, reason: CallEndReason, now: Date = Date()) async throws -> Bool {
+        guard var record = try await latest(id: recordID), record.answeredAt == nil, record.endedAt == nil else { return false }
+        record.endedAt = CallRecorder.milliseconds(now)
+        record.endReason = reason
+        save(record, events: [.callEnded], now: now)
+        return true
+    }
+
     /// How a transfer the provider carried out after the session left ended (Twilio's dial
     /// result): its last unsettled transfer gets the outcome, and `transfer.completed` is sent.
     /// False when the record has no transfer waiting for one.

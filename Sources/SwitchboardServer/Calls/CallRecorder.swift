@@ -33,20 +33,29 @@ final class CallRecorder: Sendable {
         var from: String?
         var to: String?
         var providerCallID: String?
+        /// The record made when the hub placed the call (`call.started` was sent then), and when.
+        var placedRecordID: String?
+        var placedAt: Date?
     }
 
     /// `id`: the record's id when it was chosen before (a recording's file is named by it).
     init(_ start: Start, id: String? = nil, sessionKey: String, customer: String?, agent: String, pack: String?, log: CallLog, now: Date = Date()) {
         let at = CallRecorder.milliseconds(now)
-        var record = CallRecord(id: id ?? CallRecord.newID(), channel: start.channel, direction: start.direction, from: start.from, to: start.to, pack: pack,
-                                sessionKey: sessionKey, customer: customer, providerCallID: start.providerCallID, startedAt: at,
+        let placed = start.placedRecordID.flatMap { CallRecord.isID($0) ? $0 : nil }
+        var record = CallRecord(id: placed ?? id ?? CallRecord.newID(), channel: start.channel, direction: start.direction, from: start.from, to: start.to,
+                                pack: pack, sessionKey: sessionKey, customer: customer, providerCallID: start.providerCallID,
+                                startedAt: placed != nil ? CallRecorder.milliseconds(min(start.placedAt ?? now, now)) : at,
                                 agents: [AgentStep(agent: agent, at: at)])
         // A call reaches a session once it is up: an inbound one was answered by the hub, an
         // outbound one by the callee.
         if start.channel != .websocket { record.answeredAt = at }
         state = NIOLockedValueBox(State(record: record, recordedThrough: at))
         self.log = log
+        announced = placed != nil
     }
+
+    /// Whether `call.started` went out when the call was placed.
+    private let announced: Bool
 
     var id: String { state.withLockedValue { $0.record.id } }
     var snapshot: CallRecord { state.withLockedValue { $0.record } }
@@ -54,6 +63,7 @@ final class CallRecorder: Sendable {
     /// The record is saved for the first time: `call.started` (and `call.answered` for a call).
     func started() {
         let record = snapshot
+        if announced { return log.save(record, events: [.callAnswered]) }
         log.save(record, events: record.answeredAt == nil ? [.callStarted] : [.callStarted, .callAnswered])
     }
 

@@ -7,9 +7,11 @@ import NIOCore
 import OpenAIRealtime
 import RealtimeProtocol
 import SwitchboardAgents
+import SwitchboardCalls
 import SwitchboardCore
 import SwitchboardSIP
 import SwitchboardTelephony
+import SwitchboardTools
 
 /// The running SIP bridge, for placing calls from HTTP requests.
 final class SIPBridge: Sendable {
@@ -88,7 +90,7 @@ enum OutboundCalls {
                 let body = try await request.body.collect(upTo: 16 * 1024)
                 let placed = try await place(body: body, hub: hub, sip: sip)
                 return json(.accepted, [("call_id", .string(placed.callID)), ("via", .string(placed.via)),
-                                        ("session_key", placed.key.map { .string($0.rawValue) } ?? .null)])
+                                        ("session_key", placed.key.map { .string($0.rawValue) } ?? .null), ("record_id", .string(placed.recordID))])
             } catch let error as OutboundCallError {
                 hub.logger.info("outbound call refused", metadata: ["reason": "\(error.message)"])
                 var members: [(String, JSONValue)] = [("message", .string(error.message))]
@@ -139,7 +141,13 @@ enum OutboundCalls {
         return action
     }
 
-    private static func place(body: ByteBuffer, hub: HubContext, sip: SIPBridge?) async throws -> (callID: String, via: String, key: SessionKey?) {
+    /// The longest and shortest a placed call may ring (`ring_timeout`, seconds).
+    static let ringSeconds = 5...120
+
+    /// Places the call described by `body`. Its call record starts as it is dialled
+    /// (`call.started`); the answered call's session goes on with it, and a call nobody answers
+    /// (or that cannot be placed) ends it with `busy`, `no_answer` or `failed` (`call.ended`).
+    private static func place(body: ByteBuffer, hub: HubContext, sip: SIPBridge?) async throws -> (callID: String, via: String, key: SessionKey?, recordID: String) {
         guard let object = (try? JSONParser.parse(body.readableBytesView))?.objectValue else {
             throw OutboundCallError(status: .badRequest, "the body must be a JSON object: {\"to\": \"+15551234567\", \"agent\": \"appointments\", \"purpose\": \"…\"}")
         }
@@ -154,7 +162,38 @@ enum OutboundCalls {
         let purpose = object["purpose"]?.stringValue
         if let purpose, purpose.count > 500 { throw OutboundCallError(status: .badRequest, "'purpose' must be at most 500 characters") }
         let voicemail = try Self.voicemail(object)
-        let plan = OutboundCallPlan(agent: agent, purpose: purpose, voicemail: voicemail)
+        var ring: Int?
+        if let value = object["ring_timeout"] {
+            guard let seconds = value.intValue, ringSeconds.contains(seconds) else {
+                throw OutboundCallError(status: .badRequest, "'ring_timeout' must be a whole number of seconds, \(ringSeconds.lowerBound)…\(ringSeconds.upperBound)")
+            }
+            ring = seconds
+        }
+        let plan = OutboundCallPlan(agent: agent, purpose: purpose, voicemail: voicemail, ringSeconds: ring)
+        /// Starts the record, places the call with the record's id in its plan, and ends the
+        /// record as failed when the call cannot be placed.
+        func dial(_ channel: CallChannel, callee: SessionKey?, _ place: (OutboundCallPlan) async throws -> String) async throws -> (String, String) {
+            let now = Date()
+            let at = CallRecorder.milliseconds(now)
+            var record = CallRecord(channel: channel, direction: .outbound, to: to, pack: hub.packs?.main.pack.name, sessionKey: callee?.rawValue ?? to,
+                                    startedAt: at, agents: agent.map { [AgentStep(agent: $0, at: at)] } ?? [])
+            hub.calls.save(record, events: [.callStarted], now: now)
+            var placed = plan
+            placed.recordID = record.id
+            placed.placedAt = now
+            do {
+                let id = try await place(placed)
+                // Known before the callee can answer: the session's record carries it on.
+                record.providerCallID = id
+                hub.calls.save(record, events: [])
+                return (id, record.id)
+            } catch {
+                record.endedAt = CallRecorder.milliseconds(Date())
+                record.endReason = .failed
+                hub.calls.save(record, events: [.callEnded])
+                throw error
+            }
+        }
         let number = SessionKey(to).flatMap { $0.kind == .phoneNumber ? $0 : nil }
         let sipURI = to.lowercased().hasPrefix("sip:") ? try? SIPURI(parsing: to) : nil
         guard number != nil || sipURI != nil else {
@@ -168,7 +207,8 @@ enum OutboundCalls {
                 throw OutboundCallError(status: .serviceUnavailable, "Twilio calls need --twilio-account-sid, --twilio-auth-token and --twilio-from")
             }
             guard let number else { throw OutboundCallError(status: .badRequest, "Twilio calls a number in E.164, not a SIP URI") }
-            return (try await twilio.call(number, plan: plan, hub: hub), "twilio", number)
+            let (id, record) = try await dial(.twilio, callee: number) { try await twilio.call(number, plan: $0, hub: hub) }
+            return (id, "twilio", number, record)
         case "sip":
             guard let sip, hub.configuration.sipPort != nil else {
                 throw OutboundCallError(status: .serviceUnavailable, "no phone bridge can place this call: start the hub with --sip-port (and --sip-trunk for numbers) or configure Twilio")
@@ -185,14 +225,16 @@ enum OutboundCalls {
             } else {
                 throw OutboundCallError(status: .serviceUnavailable, "calling a number over SIP needs --sip-trunk HOST:PORT")
             }
-            do {
-                let id = try await sip.placeCall(to: to, peer: peer, from: hub.configuration.sipCallerID, callee: callee, plan: plan)
-                return (id, "sip", callee)
-            } catch let error as OutboundCallError {
-                throw error
-            } catch {
-                throw OutboundCallError(status: .serviceUnavailable, "could not place the SIP call: \(error)")
+            let (id, record) = try await dial(.sip, callee: callee) { plan in
+                do {
+                    return try await sip.placeCall(to: to, peer: peer, from: hub.configuration.sipCallerID, callee: callee, plan: plan)
+                } catch let error as OutboundCallError {
+                    throw error
+                } catch {
+                    throw OutboundCallError(status: .serviceUnavailable, "could not place the SIP call: \(error)")
+                }
             }
+            return (id, "sip", callee, record)
         default:
             throw OutboundCallError(status: .badRequest, "'via' must be 'twilio' or 'sip'")
         }
@@ -244,12 +286,19 @@ struct TwilioCalls: Sendable {
         if let purpose = plan.purpose { parameters.append(("purpose", purpose)) }
         if plan.voicemail != .ignore { parameters.append(("voicemail", plan.voicemail.name)) }
         if case .leaveMessage(let message) = plan.voicemail { parameters.append(("voicemail_message", message)) }
+        if let record = plan.recordID { parameters.append(("record", record)) }
+        if let placed = plan.placedAt { parameters.append(("placed_at", String(Int64(placed.timeIntervalSince1970 * 1000)))) }
         let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        let ring = min(plan.ringSeconds ?? TwilioCallerProof.outboundRingSeconds, TwilioCallerProof.outboundRingSeconds)
         let lifetime = TimeInterval(TwilioCallerProof.outboundRingSeconds) + TwilioCallerProof.streamLifetime
         let twiml = TwiML.connectStream(url: TwilioWebhook.mediaURL(base: base),
                                         parameters: callerProof.signed(parameters, lifetime: lifetime))
-        let answer = try await post("Calls.json", form: [("To", number.rawValue), ("From", from), ("Twiml", twiml),
-                                                          ("Timeout", String(TwilioCallerProof.outboundRingSeconds))], action: "the call")
+        var form = [("To", number.rawValue), ("From", from), ("Twiml", twiml), ("Timeout", String(ring))]
+        if let record = plan.recordID {
+            // Twilio reports the call's final status: a call nobody answers closes its record.
+            form += [("StatusCallback", base + TwilioCallbacks.statusPath + "?record=" + Self.formEncoded(record)), ("StatusCallbackMethod", "POST")]
+        }
+        let answer = try await post("Calls.json", form: form, action: "the call")
         guard let sid = answer["sid"]?.stringValue else { throw OutboundCallError(status: .badGateway, "Twilio's answer has no call sid") }
         hub.logger.info("placing a call through Twilio", metadata: ["call.id": "\(sid)", "session.key": "\(number.redacted)"])
         return sid
@@ -269,9 +318,9 @@ struct TwilioCalls: Sendable {
         var reported = false
         if let publicURL {
             let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
-            let action = base + TwilioTransfers.resultPath + "?record=\(Self.formEncoded(recordID))&key=\(Self.formEncoded(sessionKey))"
-            let whisper = announcement.map { base + TwilioTransfers.whisperPath + "?text=" + Self.formEncoded(String($0.prefix(TwilioTransfers.maximumAnnouncement))) }
-            twiml = TwiML.dial(destination, callerID: from, timeout: TwilioTransfers.ringSeconds, action: action, whisper: whisper)
+            let action = base + TwilioCallbacks.resultPath + "?record=\(Self.formEncoded(recordID))&key=\(Self.formEncoded(sessionKey))"
+            let whisper = announcement.map { base + TwilioCallbacks.whisperPath + "?text=" + Self.formEncoded(String($0.prefix(TwilioCallbacks.maximumAnnouncement))) }
+            twiml = TwiML.dial(destination, callerID: from, timeout: TwilioCallbacks.ringSeconds, action: action, whisper: whisper)
             reported = true
         }
         _ = try await post("Calls/\(callSid).json", form: [("Twiml", twiml)], action: "the transfer")

@@ -20,7 +20,8 @@ struct SessionRecording: Sendable {
     static func start(_ call: CallStart, channel: any Channel, hub: HubContext, logger: Logger) -> SessionRecording? {
         guard let policy = hub.packs?.main.pack.recording, let law = CallRecording.law(of: call.codec),
               let bridge = try? channel.pipeline.syncOperations.handler(type: CallBridge.self) else { return nil }
-        let recordID = CallRecord.newID()
+        // A placed call has its record already: the file is named by it.
+        let recordID = call.outbound?.recordID.flatMap { CallRecord.isID($0) ? $0 : nil } ?? CallRecord.newID()
         let path = hub.configuration.recordingsDirectory + "/" + recordID + ".wav"
         let recording = CallRecording(path: path, law: law, logger: logger)
         bridge.record(recording)

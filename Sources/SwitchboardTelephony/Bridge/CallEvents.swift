@@ -54,11 +54,21 @@ package struct OutboundCallPlan: Sendable, Equatable {
     package var purpose: String?
     /// What to do when an answering machine picks up.
     package var voicemail: VoicemailAction
+    /// The call record made when the call was placed (the answered call's session goes on with
+    /// it), and when that was.
+    package var recordID: String?
+    package var placedAt: Date?
+    /// How long the callee's phone may ring; nil: the bridge's default.
+    package var ringSeconds: Int?
 
-    package init(agent: String? = nil, purpose: String? = nil, voicemail: VoicemailAction = .ignore) {
+    package init(agent: String? = nil, purpose: String? = nil, voicemail: VoicemailAction = .ignore, recordID: String? = nil,
+                 placedAt: Date? = nil, ringSeconds: Int? = nil) {
         self.agent = agent
         self.purpose = purpose
         self.voicemail = voicemail
+        self.recordID = recordID
+        self.placedAt = placedAt
+        self.ringSeconds = ringSeconds
     }
 }
 

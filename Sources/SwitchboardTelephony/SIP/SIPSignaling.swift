@@ -48,7 +48,13 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
         package var ringTimer: Scheduled<Void>?
         /// The call's patch to another call, once it has one (a bridged transfer).
         package var patch: MediaPatch?
+        /// What a call the hub placed (`placeCall`) is for, until it is answered.
+        package var unanswered: OutboundCallPlan?
     }
+
+    /// Told when a call the hub placed ends without being answered (busy, no answer, refused,
+    /// unreachable), with the plan it was placed with; on the bridge's loop.
+    package typealias Unanswered = @Sendable (OutboundCallPlan, SIPCallEndReason) -> Void
 
     /// How long an outbound call may ring.
     package static let ringTimeout: TimeAmount = .seconds(45)
@@ -58,6 +64,7 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     private let settings: Settings
     private let metrics: any TelephonyMetrics
     private let startSession: StartSession
+    private let unanswered: Unanswered?
     private var calls: [String: Call] = [:]
     /// Transfers by REFER under way, by Call-ID.
     private var transfers: [String: EventLoopPromise<Void>] = [:]
@@ -89,7 +96,8 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     private let authentication: SIPAuthentication
 
     package init(settings: Settings, authentication: SIPAuthentication, metrics: any TelephonyMetrics, logger: Logger,
-         startSession: @escaping StartSession) {
+         unanswered: Unanswered? = nil, startSession: @escaping StartSession) {
+        self.unanswered = unanswered
         self.settings = settings
         self.authentication = authentication
         self.agent = SIPUserAgent(configuration: settings.agent, authentication: authentication)
@@ -313,6 +321,7 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
             case .callAnswered(let callID, let media):
                 logger.info("outbound call answered", metadata: ["call.id": "\(callID)"])
                 calls[callID]?.ringTimer?.cancel()
+                calls[callID]?.unanswered = nil
                 if let handler = calls[callID]?.handler, let channel = calls[callID]?.channel {
                     channel.eventLoop.execute { handler.answer(media) }
                 }
@@ -333,6 +342,7 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
                 transfers.removeValue(forKey: callID)?.fail(SIPTransferFailed(outcome: .callEnded))
                 let call = calls.removeValue(forKey: callID)
                 call?.ringTimer?.cancel()
+                if let plan = call?.unanswered { unanswered?(plan, reason) }
                 if let patch = call?.patch, let channel = call?.channel {
                     // A patched call closes past its shield.
                     channel.eventLoop.execute { patch.end() }
@@ -456,11 +466,12 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
             let (callID, actions) = this.agent.call(to: destination, from: number, via: peer,
                                                     rtp: SIPEndpoint(host: this.advertisedHost, port: port), now: .now)
             callIDBox.withLockedValue { $0 = callID }
-            let timer = loop.scheduleTask(in: Self.ringTimeout) {
+            let ring = plan.ringSeconds.map { TimeAmount.seconds(Int64($0)) } ?? Self.ringTimeout
+            let timer = loop.scheduleTask(in: ring) {
                 this.logger.info("outbound call not answered; giving up", metadata: ["call.id": "\(callID)"])
                 this.hangUp(callID: callID)
             }
-            this.calls[callID] = Call(channel: channel, handler: handler, ringTimer: timer)
+            this.calls[callID] = Call(channel: channel, handler: handler, ringTimer: timer, unanswered: plan)
             this.logger.info("placing a call", metadata: ["call.id": "\(callID)", "session.key": "\(callee?.redacted ?? "new")"])
             this.perform(actions)
             return callID

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -225,7 +226,9 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
             let purpose = parameters?["purpose"]?.stringValue.map { String($0.prefix(Limits.purpose)) }
             let message = parameters?["voicemail_message"]?.stringValue.map { String($0.prefix(Limits.purpose)) }
             let voicemail = parameters?["voicemail"]?.stringValue.flatMap { VoicemailAction(name: $0, message: message) } ?? .ignore
-            plan = OutboundCallPlan(agent: agent, purpose: purpose, voicemail: voicemail)
+            let record = parameters?["record"]?.stringValue.flatMap { $0.utf8.count <= 64 ? $0 : nil }
+            let placed = parameters?["placed_at"]?.stringValue.flatMap(Int64.init).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+            plan = OutboundCallPlan(agent: agent, purpose: purpose, voicemail: voicemail, recordID: record, placedAt: placed)
         }
         var call = CallStart(caller: caller, callerVerified: proof == .verified, callID: callSid ?? sid, codec: .g711ulaw,
                              channel: "twilio", outbound: plan)

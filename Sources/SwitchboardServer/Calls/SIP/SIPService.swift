@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import SwitchboardCalls
 import SwitchboardCore
 import SwitchboardSIP
 import SwitchboardTelephony
@@ -33,7 +34,8 @@ struct SIPService: Service {
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = SIPSignaling(settings: settings, authentication: authentication, metrics: hub.metrics, logger: hub.logger) { call, context in
+                    let handler = SIPSignaling(settings: settings, authentication: authentication, metrics: hub.metrics, logger: hub.logger,
+                                               unanswered: { plan, reason in Self.unanswered(plan, reason: reason, hub: hub) }) { call, context in
                         var logger = hub.logger
                         logger[metadataKey: "call.channel"] = "sip"
                         logger[metadataKey: "session.key"] = "\(call.caller?.redacted ?? "new")"
@@ -61,6 +63,26 @@ struct SIPService: Service {
     }
 
     /// The bridge's settings from the hub's: the SIP limits, the media policy.
+    /// A call the hub placed ended unanswered: its record ends with why.
+    static func unanswered(_ plan: OutboundCallPlan, reason: SIPCallEndReason, hub: HubContext) {
+        guard let record = plan.recordID else { return }
+        let ending: CallEndReason
+        switch reason {
+        case .failed(let status) where [486, 600, 603].contains(status): ending = .busy
+        // Given up by the ring timer (the hub's CANCEL), or the far end said nobody answered.
+        case .localHangUp, .cancelled: ending = .noAnswer
+        case .failed(let status) where [408, 480, 487].contains(status): ending = .noAnswer
+        default: ending = .failed
+        }
+        Task {
+            do {
+                _ = try await hub.calls.endUnanswered(recordID: record, reason: ending)
+            } catch {
+                hub.logger.warning("could not close an unanswered call's record", metadata: ["call.record": "\(record)", "error": "\(error)"])
+            }
+        }
+    }
+
     static func settings(_ configuration: HubConfiguration, mediaHost: String, advertisedHost: String) -> SIPSignaling.Settings {
         let agent = SIPUserAgent.Configuration(localHost: advertisedHost, localPort: 0, maxCalls: configuration.sipMaxCalls,
                                                invitesPerSecond: configuration.sipInvitesPerSecond > 0 ? configuration.sipInvitesPerSecond : nil,

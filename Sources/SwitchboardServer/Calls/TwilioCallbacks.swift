@@ -7,15 +7,19 @@ import SwitchboardCalls
 import SwitchboardCore
 import SwitchboardTelephony
 
-/// Twilio's side of a transfer the hub asked for with `<Dial>` (`TwilioCalls.transfer`):
+/// What Twilio reports about calls the hub placed or moved:
+/// - `POST /twilio/status?record=…`: a placed call's final status (`StatusCallback`). A call
+///   that ended unanswered (busy, no-answer, failed, canceled) closes its record with that end
+///   reason and `call.ended`; an answered one's session keeps its record.
 /// - `POST /twilio/whisper?text=…`: the TwiML Twilio plays to the person once they answer a
 ///   warm transfer, before the caller is connected: `<Say>` of the announcement.
 /// - `POST /twilio/transfer-result?record=…&key=…`: how the dial ended (`DialCallStatus`). The
 ///   record's transfer is settled (`transfer.completed`); a caller the person did not take
 ///   comes back to the agent on a new media stream of the same session, told why (`notice`).
-/// Both are Twilio requests, signed over the URL the hub wrote (`X-Twilio-Signature`), so their
+/// All are Twilio requests, signed over the URL the hub wrote (`X-Twilio-Signature`), so their
 /// query parameters are the hub's own.
-enum TwilioTransfers {
+enum TwilioCallbacks {
+    static let statusPath = "/twilio/status"
     static let whisperPath = "/twilio/whisper"
     static let resultPath = "/twilio/transfer-result"
     /// How long the person's phone rings.
@@ -24,6 +28,28 @@ enum TwilioTransfers {
     static let maximumAnnouncement = 600
 
     static func addRoutes(to router: Router<BasicRequestContext>, hub: HubContext) {
+        router.post(RouterPath(statusPath)) { request, _ -> Response in
+            let (query, form, refusal) = try await read(request, hub: hub)
+            if let refusal { return refusal }
+            let status = form.last(where: { $0.0 == "CallStatus" })?.1 ?? ""
+            let reason: CallEndReason
+            switch status {
+            case "busy": reason = .busy
+            case "no-answer", "canceled": reason = .noAnswer
+            case "failed", "completed": reason = .failed
+            default: return Response(status: .noContent)
+            }
+            if let record = query.last(where: { $0.0 == "record" })?.1, CallRecord.isID(record) {
+                do {
+                    if try await hub.calls.endUnanswered(recordID: record, reason: reason) {
+                        hub.logger.info("placed call not answered", metadata: ["call.record": "\(record)", "call.status": "\(status)"])
+                    }
+                } catch {
+                    hub.logger.warning("could not close an unanswered call's record", metadata: ["call.record": "\(record)", "error": "\(error)"])
+                }
+            }
+            return Response(status: .noContent)
+        }
         router.post(RouterPath(whisperPath)) { request, _ -> Response in
             let (query, _, refusal) = try await read(request, hub: hub)
             if let refusal { return refusal }
