@@ -78,6 +78,13 @@ public struct HubConfiguration: Sendable {
     public var ttsTimeout: Duration = .seconds(10)
     /// The router endpoint's key.
     public var routerAPIKey: String?
+    /// An OpenAI-compatible API base whose chat model writes each ended call's analysis (the
+    /// pack's `analysis:` plan); `nil`: the rules do.
+    public var analysisURL: String?
+    /// The chat model that analyses calls.
+    public var analysisModel = "gpt-4o-mini"
+    /// The analysis endpoint's key.
+    public var analysisAPIKey: String?
     /// How long an ending session keeps trying to save its state when the store is unreachable.
     public var finalSaveTimeout: Duration = .seconds(5)
     /// How long a new connection waits for the one it takes over to save and close.
@@ -211,6 +218,9 @@ public struct HubConfiguration: Sendable {
         guard historyTurns >= 0 && historyTurns <= 100 else { throw ConfigurationError("--history-turns must be 0-100") }
         if let routerURL, URL(string: routerURL)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
             throw ConfigurationError("--router-url must be an http(s) URL of an OpenAI-compatible API (got '\(Redacted.url(routerURL))')")
+        }
+        if let analysisURL, URL(string: analysisURL)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
+            throw ConfigurationError("--analysis-url must be an http(s) URL of an OpenAI-compatible API (got '\(Redacted.url(analysisURL))')")
         }
         guard sttTimeout > .zero, sttTimeout <= .seconds(600) else { throw ConfigurationError("--stt-timeout must be more than 0 and at most 600 seconds") }
         if let stt, WyomingTranscriber(url: stt) == nil {

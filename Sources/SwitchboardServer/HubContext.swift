@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import OpenAIRealtime
 import RealtimeProtocol
 import SwitchboardAgents
 import SwitchboardCalls
@@ -45,6 +47,11 @@ public struct HubContext: Sendable {
     var prices = CallPrices()
     /// The running SIP bridge (`--sip-port`), for transfers of its calls.
     var sip: SIPBridge?
+    /// The chat model that analyses ended calls (`--analysis-url`); nil: the rules do.
+    var analyst: ChatCompletionsAnalyst? {
+        guard let text = configuration.analysisURL, let url = URL(string: text) else { return nil }
+        return ChatCompletionsAnalyst(baseURL: url, model: configuration.analysisModel, apiKey: configuration.analysisAPIKey)
+    }
 
     public init(configuration: HubConfiguration, catalog: PersonaCatalog, model: any RealtimeModel, store: any SessionStore,
                 metrics: HubMetrics, logger: Logger, tools: ToolRegistry, router: any UtteranceRouter, packs: HubPacks?,

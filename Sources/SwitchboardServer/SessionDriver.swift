@@ -240,7 +240,13 @@ struct SessionDriver: Sendable {
         if let cost = recorder.snapshot.cost?.objectValue, let total = cost["total"]?.doubleValue, total > 0 {
             hub.metrics.callCost(pack: hub.packs?.main.pack.name ?? "", currency: cost["currency"]?.stringValue ?? "", amount: total)
         }
-        recorder.analyze(plan: hub.packs?.main.pack.analysis)
+        if let analyst = hub.analyst {
+            // A chat model takes its time: the session does not wait for it.
+            let plan = hub.packs?.main.pack.analysis
+            Task { await recorder.analyze(plan: plan, analyst: analyst) }
+        } else {
+            recorder.analyze(plan: hub.packs?.main.pack.analysis)
+        }
         await saver.finish(fence: takenOver ? nil : lease, limit: hub.configuration.finalSaveTimeout)
         if let lease, !takenOver {
             _ = try? await hub.store.releaseLease(lease)

@@ -65,6 +65,12 @@ struct ServerOptions: ParsableArguments {
     var routerModel: String = env("ROUTER_MODEL") ?? "gpt-4o-mini"
     @Option(help: "Key for the router's endpoint (env SWITCHBOARD_ROUTER_API_KEY).")
     var routerAPIKey: String?
+    @Option(help: "OpenAI-compatible API base whose chat model writes each ended call's analysis, e.g. https://api.openai.com/v1 (env SWITCHBOARD_ANALYSIS_URL). Without it the pack's rules do.")
+    var analysisURL: String?
+    @Option(help: "Chat model that analyses calls (env SWITCHBOARD_ANALYSIS_MODEL).")
+    var analysisModel: String = env("ANALYSIS_MODEL") ?? "gpt-4o-mini"
+    @Option(help: "Key for the analysis endpoint (env SWITCHBOARD_ANALYSIS_API_KEY).")
+    var analysisAPIKey: String?
     @Option(help: "Wyoming speech-to-text server for what the embedded recognizer's grammar does not understand, e.g. wyoming://127.0.0.1:10300 (wyoming-faster-whisper; env SWITCHBOARD_STT). Without it the grammar alone hears.")
     var stt: String?
     @Option(help: "Seconds the speech server may take for one utterance (env SWITCHBOARD_STT_TIMEOUT).")
@@ -197,6 +203,9 @@ struct ServerOptions: ParsableArguments {
         c.ttsTimeout = ttsTimeout.isFinite && ttsTimeout > 0 && ttsTimeout <= 600 ? .milliseconds(Int((ttsTimeout * 1000).rounded())) : .zero
         c.routerModel = routerModel
         c.routerAPIKey = routerAPIKey ?? env("ROUTER_API_KEY")
+        c.analysisURL = analysisURL ?? env("ANALYSIS_URL")
+        c.analysisModel = analysisModel
+        c.analysisAPIKey = analysisAPIKey ?? env("ANALYSIS_API_KEY")
         c.webDirectory = web
         c.historyTurns = historyTurns
         c.apiKeys = apiKey

@@ -209,3 +209,78 @@ def test_events_survive_a_down_endpoint_and_a_killed_hub(tmp_path):
     finally:
         stop_hub(second)
         receiver.stop()
+
+
+class ChatModelStandIn:
+    """Stands in for an OpenAI-compatible chat-completions endpoint (a cloud model cannot be
+    reached from here), written from the public API reference: it keeps each request and answers
+    `choices[0].message.content` with what the test scripted, or a status code."""
+
+    def __init__(self, content: dict | None, status: int = 200):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        self.requests: list[dict] = []
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+                stand_in.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+                answer = json.dumps({"id": "chatcmpl-1", "object": "chat.completion", "model": body["model"], "choices": [
+                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": json.dumps(content)}}]}
+                    if status == 200 else {"error": {"message": "overloaded", "type": "server_error"}}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_a_chat_model_writes_the_analysis_with_its_types_checked_and_the_rules_stand_in_when_it_fails(tmp_path):
+    # The model's answer: a summary, a declared enum value, a number where text belongs (kept
+    # only as text is), a boolean as a string, and an enum value the plan does not declare.
+    model = ChatModelStandIn({"summary": "The caller asked whether flight SB204 was on time; it was.",
+                              "fields": {"topic": "flight", "flight_number": "SB204", "flight_changed": "no", "asked_for_a_person": "perhaps"}})
+    failing = ChatModelStandIn(None, status=503)
+    try:
+        for stand_in, name in ((model, "analysis-model"), (failing, "analysis-failing")):
+            (tmp_path / name).mkdir()
+            hub = start_hub(tmp_path / name, name, ["--analysis-url", stand_in.url, "--analysis-model", "gpt-4o-mini",
+                                                    "--analysis-api-key", "sk-analysis-test"])
+            try:
+                asyncio.run(converse(hub, ["Is flight SB204 on time today?", "Thanks, that's all."]))
+                record = wait_record(hub, lambda r: r["analysis"] is not None, seconds=30)
+            finally:
+                stop_hub(hub)
+            request = stand_in.requests[-1]
+            assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer sk-analysis-test"
+            assert request["body"]["model"] == "gpt-4o-mini" and request["body"]["response_format"] == {"type": "json_object"}
+            prompt, call = (m["content"] for m in request["body"]["messages"])
+            assert "topic (enum)" in prompt and '"flight", "hotel", "other"' in prompt and "asked_for_a_person (boolean)" in prompt
+            assert "Caller: Is flight SB204 on time today?" in call and "Tool check_flight_status(" in call
+            analysis = record["analysis"]
+            if stand_in is model:
+                assert analysis["method"] == "model" and analysis["model"] == "gpt-4o-mini", analysis
+                assert analysis["summary"].startswith("The caller asked whether flight SB204")
+                assert analysis["fields"] == {"topic": "flight", "flight_number": "SB204", "flight_changed": False,
+                                              "asked_for_a_person": None}, analysis["fields"]
+            else:
+                assert analysis["method"] == "rules" and "503" in analysis["model_error"], analysis
+                assert "sk-analysis-test" not in json.dumps(analysis)
+                assert analysis["fields"]["topic"] == "flight"
+    finally:
+        model.close()
+        failing.close()

@@ -1,4 +1,5 @@
 import Foundation
+import OpenAIRealtime
 import RealtimeProtocol
 import SwitchboardAgents
 import SwitchboardCalls
@@ -17,6 +18,63 @@ enum CallAnalyzer {
         members.append(("fields", .object(JSONObject(plan.fields.map { ($0.name, value(of: $0, facts: facts)) }))))
         members.append(("method", .string("rules")))
         return .object(JSONObject(members))
+    }
+
+    /// The analysis by a chat model: the summary and fields it answered, each checked against
+    /// its declared type (a value of the wrong type, or an enum value not declared, is `null`);
+    /// `method: "model"`. When the model fails, the rules' analysis with `model_error`.
+    static func analyze(_ record: CallRecord, plan: AnalysisPlan?, analyst: ChatCompletionsAnalyst) async -> JSONValue {
+        let plan = plan ?? AnalysisPlan()
+        let fields = plan.fields.map {
+            ChatCompletionsAnalyst.Field(name: $0.name, kind: $0.kind.rawValue, description: $0.description, values: $0.values.map(\.value))
+        }
+        do {
+            let answer = try await analyst.analyze(call: callText(record), fields: fields, summary: plan.summary)
+            var members: [(String, JSONValue)] = []
+            if plan.summary { members.append(("summary", answer.summary.map { .string($0) } ?? .string(summary(record)))) }
+            members.append(("fields", .object(JSONObject(plan.fields.map { ($0.name, checked(answer.fields[$0.name], as: $0)) }))))
+            members.append(("method", .string("model")))
+            members.append(("model", .string(analyst.model)))
+            return .object(JSONObject(members))
+        } catch {
+            guard case .object(var rules) = analyze(record, plan: plan) else { return analyze(record, plan: plan) }
+            rules["model_error"] = .string(String("\(error)".prefix(200)))
+            return .object(rules)
+        }
+    }
+
+    /// The call as the model reads it: who said what, then each tool with its arguments and output.
+    static func callText(_ record: CallRecord) -> String {
+        var lines = record.transcript.map { "\($0.role == .user ? "Caller" : "Agent"): \($0.text)" }
+        for call in record.toolCalls {
+            lines.append("Tool \(call.name)(\(call.arguments.prefix(500))) -> \((call.output ?? "no result").prefix(1_000))")
+        }
+        if let reason = record.endReason { lines.append("The call ended: \(reason.rawValue.replacingOccurrences(of: "_", with: " ")).") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `value` if it has `field`'s type, else `null`.
+    static func checked(_ value: JSONValue?, as field: AnalysisPlan.Field) -> JSONValue {
+        guard let value, !value.isNull else { return .null }
+        switch field.kind {
+        case .text:
+            guard let text = value.stringValue, !text.isEmpty else { return .null }
+            return .string(String(text.prefix(2_000)))
+        case .number:
+            if value.stringValue == nil, let number = value.doubleValue, number.isFinite { return value }
+            if let text = value.stringValue, let number = Double(text), number.isFinite { return .double(number) }
+            return .null
+        case .boolean:
+            if let flag = value.boolValue { return .bool(flag) }
+            switch value.stringValue?.lowercased() {
+            case "true"?, "yes"?: return .bool(true)
+            case "false"?, "no"?: return .bool(false)
+            default: return .null
+            }
+        case .enum:
+            guard let text = value.stringValue, field.values.contains(where: { $0.value == text }) else { return .null }
+            return .string(text)
+        }
     }
 
     /// What the rules read from a record.

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import RealtimeProtocol
 import SwitchboardAgents
+import OpenAIRealtime
 import SwitchboardCalls
 import SwitchboardCore
 
@@ -226,6 +227,19 @@ final class CallRecorder: Sendable {
         let record = state.withLockedValue { state -> CallRecord? in
             guard state.ended, state.record.analysis == nil else { return nil }
             state.record.analysis = CallAnalyzer.analyze(state.record, plan: plan)
+            return state.record
+        }
+        if let record { log.save(record, events: [.callAnalyzed]) }
+    }
+
+    /// The ended call's analysis by `analyst`'s chat model (the rules' when it fails): saved
+    /// with `call.analyzed`.
+    func analyze(plan: AnalysisPlan?, analyst: ChatCompletionsAnalyst) async {
+        guard let ended = state.withLockedValue({ $0.ended && $0.record.analysis == nil ? $0.record : nil }) else { return }
+        let analysis = await CallAnalyzer.analyze(ended, plan: plan, analyst: analyst)
+        let record = state.withLockedValue { state -> CallRecord? in
+            guard state.record.analysis == nil else { return nil }
+            state.record.analysis = analysis
             return state.record
         }
         if let record { log.save(record, events: [.callAnalyzed]) }
