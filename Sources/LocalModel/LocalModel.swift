@@ -109,7 +109,8 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
             case .prepareTranscript(let itemID, let samples, let sampleRate):
                 preparation?.task.cancel()
                 let speech = speech
-                preparation = (itemID, Task { await Self.recognize(samples, sampleRate: sampleRate, speech: speech) })
+                let cpu = session.cpu
+                preparation = (itemID, Task { await CPUMeter.$current.withValue(cpu) { await Self.recognize(samples, sampleRate: sampleRate, speech: speech) } })
             case .dropPreparedTranscript:
                 preparation?.task.cancel()
                 preparation = nil
@@ -139,7 +140,8 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
         let fallback = fallback
         let loop = eventLoop
         let this = NIOLoopBound(self, eventLoop: eventLoop)
-        transcriptionTail = Task {
+        let cpu = session.cpu
+        transcriptionTail = Task { await CPUMeter.$current.withValue(cpu) {
             var recognized: Recognized
             if let prepared, case let early = await prepared.value, !early.outcome.isEmpty {
                 recognized = early
@@ -159,7 +161,7 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
             await previous?.value
             let heard = outcome
             loop.execute { this.value.receive { $0.transcribed(itemID: itemID, outcome: heard) } }
-        }
+        } }
     }
 
     /// The transcript of an utterance: resampled to the recognizer's rate, then recognised.
@@ -200,7 +202,8 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
         let speaker = self.voice
         let loop = eventLoop
         let this = NIOLoopBound(self, eventLoop: eventLoop)
-        syntheses[responseID] = Task {
+        let cpu = session.cpu
+        syntheses[responseID] = Task { await CPUMeter.$current.withValue(cpu) {
             var failure: String?
             do {
                 try await speaker.speak(text, voice: voice, format: format) { sentence, pieces, count in
@@ -219,7 +222,7 @@ final class LocalModelLink: ModelLink, @unchecked Sendable {
                 this.value.syntheses[responseID] = nil
                 this.value.receive { $0.speechFinished(responseID: responseID, failure: reason) }
             }
-        }
+        } }
     }
 
     func write(_ event: consuming ByteBuffer) {

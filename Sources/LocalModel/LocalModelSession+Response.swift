@@ -1,5 +1,6 @@
 import RealtimeProtocol
 import SwitchboardAgents
+import SwitchboardSpeech
 
 extension LocalModelSession {
     /// Answers `response.create`: the brain decides, and the reply streams as a cloud model's
@@ -66,11 +67,15 @@ extension LocalModelSession {
     func usage(outputText: String) -> JSONObject {
         let outputTokens = max(1, outputText.split(separator: " ").count)
         let inputTokens = items.count * 8
-        return JSONObject([
+        var usage = JSONObject([
             ("total_tokens", .int(inputTokens + outputTokens)), ("input_tokens", .int(inputTokens)), ("output_tokens", .int(outputTokens)),
             ("input_token_details", .object(["text_tokens": .int(inputTokens), "audio_tokens": .int(0), "cached_tokens": .int(0)])),
             ("output_token_details", .object(["text_tokens": .int(outputTokens), "audio_tokens": .int(0)])),
         ])
+        // The CPU the speech work took since the last response (none for a text session).
+        let cpu = self.cpu.takeUnreported()
+        if cpu > .zero { usage["switchboard_cpu_seconds"] = .double(Double(cpu.components.seconds) + Double(cpu.components.attoseconds) / 1e18) }
+        return usage
     }
 
     /// Splits an answer into word-sized deltas.

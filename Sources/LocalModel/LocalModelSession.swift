@@ -1,6 +1,7 @@
 import RealtimeProtocol
 import SwitchboardAgents
 import SwitchboardAudio
+import SwitchboardSpeech
 
 /// One session of the local model: takes client events, answers with server events, in one
 /// dialect. A value type with no I/O.
@@ -28,6 +29,9 @@ public struct LocalModelSession: Sendable {
     var spokenAudio: [String: SpokenAudio] = [:]
     /// Work for the link to do off the event loop (recognition, synthesis), in order.
     var effects: [LocalModelEffect] = []
+    /// The CPU time the session's recognition and synthesis took, reported in each
+    /// `response.done`'s usage (`switchboard_cpu_seconds`): the embedded model's cost.
+    let cpu = CPUMeter()
 
     /// The model names a beta client accepts in `session.model`.
     static let betaModelNames: Set<String> = [

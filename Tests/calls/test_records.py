@@ -110,6 +110,7 @@ def test_a_session_is_a_record_with_its_transcript_tools_and_webhooks(hub, recei
     cost = record["cost"]
     assert cost["currency"] == "USD" and cost["telephony"] == 0 and cost["usage"]["billed_minutes"] == 0
     assert cost["usage"]["responses"] >= 2 and cost["usage"]["output_text_tokens"] > 0
+    assert cost["usage"]["model_cpu_seconds"] == 0, "a text session has no speech to recognise or speak"
     assert cost["total"] == cost["model"] > 0
     with urllib.request.urlopen(f"{hub.http_base}/metrics", timeout=5) as response:
         assert 'switchboard_call_cost_total{pack="travel",currency="USD"}' in response.read().decode()

@@ -503,6 +503,8 @@ def test_a_call_is_a_record_with_the_caller_and_its_transcript(hub):
     assert any(t["name"] == "check_flight_status" and t["outcome"] == "ok" for t in record["tool_calls"])
     # Without --prices nothing costs anything, but the call's minute is counted.
     assert record["cost"]["usage"]["billed_minutes"] == 1 and record["cost"]["total"] == 0
+    # The embedded model costs no money but CPU: its recognition and synthesis of this call.
+    assert 0 < record["cost"]["usage"]["model_cpu_seconds"] < 60, record["cost"]
 
 
 def test_the_agent_hangs_up_after_its_goodbye_has_played(hub):

@@ -92,6 +92,8 @@ struct CallPrices: Sendable, Equatable {
                 ("input_audio_tokens", .int(usage.audioInput)), ("input_text_tokens", .int(usage.textInput)),
                 ("cached_input_tokens", .int(usage.cachedInput)),
                 ("output_audio_tokens", .int(usage.audioOutput)), ("output_text_tokens", .int(usage.textOutput)),
+                // The embedded model's recognition and synthesis, on this machine's CPU.
+                ("model_cpu_seconds", .double((usage.cpuSeconds * 1000).rounded() / 1000)),
             ]))),
         ]))
     }
@@ -105,6 +107,8 @@ struct ModelUsage: Sendable, Equatable {
     var cachedInput = 0
     var audioOutput = 0
     var textOutput = 0
+    /// CPU seconds the embedded model's speech work took (`switchboard_cpu_seconds`).
+    var cpuSeconds = 0.0
 
     /// Adds one response's `usage` (`input_token_details.{audio,text,cached}_tokens`,
     /// `output_token_details.{audio,text}_tokens`; without details, the totals count as text).
@@ -115,6 +119,7 @@ struct ModelUsage: Sendable, Equatable {
             return number
         }
         responses += 1
+        if let cpu = usage["switchboard_cpu_seconds"]?.doubleValue, cpu.isFinite, (0...3_600).contains(cpu) { cpuSeconds += cpu }
         let input = usage["input_token_details"]?.objectValue
         let output = usage["output_token_details"]?.objectValue
         if let input {

@@ -26,9 +26,10 @@ final class DecoderPool: Sendable {
     ) async throws -> Result {
         let decoder = await acquire()
         defer { release(decoder) }
+        let meter = CPUMeter.current
         return try await withCheckedThrowingContinuation { continuation in
             decoder.queue.async {
-                continuation.resume(with: Swift.Result { try work(decoder) })
+                continuation.resume(with: Swift.Result { try CPUMeter.measure(meter) { try work(decoder) } })
             }
         }
     }

@@ -16,10 +16,13 @@ final class EspeakEngine: Sendable {
     /// `text` in `language` (a BCP 47 tag or an eSpeak NG voice name: "de", "fr-FR", "es") at
     /// `wordsPerMinute`.
     func synthesize(_ text: String, language: String, wordsPerMinute: Int) async throws -> SynthesizedAudio {
-        try await withCheckedThrowingContinuation { continuation in
+        let meter = CPUMeter.current
+        return try await withCheckedThrowingContinuation { continuation in
             queue.async { [state] in
                 continuation.resume(with: Result { () throws(SpeechError) -> SynthesizedAudio in
-                    try state.synthesize(text, language: language, wordsPerMinute: wordsPerMinute)
+                    let start = CPUMeter.threadTime()
+                    defer { meter?.add(CPUMeter.threadTime() - start) }
+                    return try state.synthesize(text, language: language, wordsPerMinute: wordsPerMinute)
                 })
             }
         }

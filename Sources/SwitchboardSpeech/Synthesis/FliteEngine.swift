@@ -17,10 +17,13 @@ final class FliteEngine: Sendable {
 
     /// `text` (English) spoken by `voice` at `durationStretch` times the voice's own duration.
     func synthesize(_ text: String, voice: String, durationStretch: Double) async throws -> SynthesizedAudio {
-        try await withCheckedThrowingContinuation { continuation in
+        let meter = CPUMeter.current
+        return try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result { () throws(SpeechError) -> SynthesizedAudio in
-                    try Self.synthesizeBlocking(text, voice: voice, durationStretch: durationStretch)
+                    let start = CPUMeter.threadTime()
+                    defer { meter?.add(CPUMeter.threadTime() - start) }
+                    return try Self.synthesizeBlocking(text, voice: voice, durationStretch: durationStretch)
                 })
             }
         }
