@@ -29,6 +29,8 @@ public struct HubContext: Sendable {
     let live = LiveSessions()
     /// The phone calls live on this replica that clients can follow.
     let feeds = CallFeeds()
+    /// Twilio's answering machine detection results for calls live here.
+    let machineReports = MachineReports()
     /// The leases of the sessions live here, renewed together.
     let leases = LeaseRenewer()
     /// Client connections open, against `--max-connections` and `--max-connections-per-ip`.

@@ -284,6 +284,14 @@ struct RealtimeChannel: ServerChildChannel, HTTPChannelHandler {
             logger[metadataKey: "call.channel"] = "\(call.channel)"
             logger.info("call started", metadata: ["call.id": "\(call.callID)"])
             hub.metrics.calls(channel: call.channel)
+            if call.outbound?.providerDetects == true, let bridge = context.handler as? CallBridge {
+                // Twilio says who answered: its report goes to this call's bridge.
+                let bound = NIOLoopBound(bridge, eventLoop: context.eventLoop)
+                let loop = context.eventLoop
+                let reports = hub.machineReports
+                reports.expect(call.callID) { answeredBy in loop.execute { bound.value.providerDetected(answeredBy) } }
+                context.channel.closeFuture.whenComplete { _ in reports.forget(call.callID) }
+            }
             do {
                 started.succeed(try attachSession(channel: context.channel, request: ConnectionRequest(call: call), hub: hub, logger: logger))
             } catch {

@@ -148,7 +148,10 @@ struct WebhookDispatcherTests {
         running.dispatcher.notify()
         #expect(try await eventually { try await store.outboxCounts() == (0, 0) })
         #expect(ContinuousClock.now - started >= .milliseconds(400))
-        #expect(receiver.requests.count == 2)
+        // The hung request, then the retry that was answered; a loaded machine may time out the
+        // retry too and send it again (delivery is at least once), always the same event.
+        #expect(receiver.requests.count >= 2)
+        #expect(Set(receiver.requests.compactMap { $0.header("Switchboard-Event-Id") }) == [events[0].id])
         try await running.stop()
         await receiver.stop()
     }

@@ -20,7 +20,14 @@ struct ClinicPackEngineTests {
         .appendingPathComponent("Personas/clinic").path
 
     private func open(_ engine: PackEngine) async throws -> (any PackDatabase, Pack) {
-        let pack = try Pack.load(directory: Self.packDirectory)
+        var pack = try Pack.load(directory: Self.packDirectory)
+        // Every tool gets the runtime's 30 s: these tests are about what the tools answer, and the
+        // whole suite on two cores can hold a booking past the pack's own 5 s.
+        pack.tools = pack.tools.map { tool in
+            var tool = tool
+            tool.timeout = nil
+            return tool
+        }
         let data = try #require(pack.data)
         switch engine {
         case .sqlite:

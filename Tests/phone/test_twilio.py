@@ -717,7 +717,8 @@ def test_a_voicemail_gets_the_message_after_the_beep(hub, twilio_api):
     callee = "+15550100080"
     message = "Hello, this is Switchboard Air about your flight tomorrow. Please call us back. Goodbye."
     post_call(hub, {"to": callee, "agent": "flight", "purpose": "your flight tomorrow",
-                    "voicemail": "leave_message", "voicemail_message": message})
+                    "voicemail": "leave_message", "voicemail_message": message, "machine_detection": "hub"})
+    assert "MachineDetection" not in twilio_api.requests[-1]["form"], "the hub's own detector listens"
     stream = ET.fromstring(twilio_api.requests[-1]["form"]["Twiml"][0]).find("./Connect/Stream")
     parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
     assert parameters["voicemail"] == "leave_message" and parameters["voicemail_message"] == message
@@ -750,7 +751,7 @@ def test_a_voicemail_gets_the_message_after_the_beep(hub, twilio_api):
 
 def test_a_person_who_answers_hears_the_agent(hub, twilio_api):
     callee = "+15550100081"
-    post_call(hub, {"to": callee, "agent": "hotel", "purpose": "your stay", "voicemail": "hang_up"})
+    post_call(hub, {"to": callee, "agent": "hotel", "purpose": "your stay", "voicemail": "hang_up", "machine_detection": "hub"})
     stream = ET.fromstring(twilio_api.requests[-1]["form"]["Twiml"][0]).find("./Connect/Stream")
     parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
 
@@ -770,6 +771,75 @@ def test_a_person_who_answers_hears_the_agent(hub, twilio_api):
     record = wait_call_record(hub, callee)
     assert record["answered_by"] == "human", record
     assert "calling about your stay" in " ".join(t["text"] for t in record["transcript"] if t["role"] == "assistant")
+
+
+def twilio_amd_call(hub, twilio_api, callee: str, body: dict) -> tuple[dict, dict, dict]:
+    """A placed call with Twilio's answering machine detection: the POST's answer, the Calls.json
+    form, and the stream's parameters."""
+    code, answer = post_call(hub, dict(body, to=callee))
+    assert code == 202, answer
+    form = twilio_api.requests[-1]["form"]
+    assert form["MachineDetection"] == ["DetectMessageEnd"] and form["AsyncAmd"] == ["true"], form
+    assert form["AsyncAmdStatusCallback"] == [f"{hub.http_base}/twilio/amd"], form
+    stream = ET.fromstring(form["Twiml"][0]).find("./Connect/Stream")
+    parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    assert parameters["amd"] == "twilio"
+    return answer, form, parameters
+
+
+def test_twilio_says_a_machine_answered_and_the_message_is_left_after_its_beep(hub, twilio_api):
+    from twilio_peer import twilio_post
+    callee = "+15550100082"
+    message = "Hello, this is Switchboard Air about your flight tomorrow. Please call us back. Goodbye."
+    answer, form, parameters = twilio_amd_call(hub, twilio_api, callee, {"agent": "flight", "voicemail": "leave_message",
+                                                                         "voicemail_message": message})
+
+    async def scenario():
+        peer = await TwilioPeer.connect_with(hub.ws_base, parameters, call_sid=answer["call_id"])
+        sender = peer.keep_line_open()
+        try:
+            # A long greeting plays; the agent stays quiet until Twilio reports its end.
+            await asyncio.sleep(3)
+            quiet = peer.heard.first_audio_at is None
+            reported = time.monotonic()
+            await asyncio.to_thread(twilio_post, form["AsyncAmdStatusCallback"][0],
+                                    {"CallSid": answer["call_id"], "AnsweredBy": "machine_end_beep", "MachineDetectionDuration": "2900"})
+            await asyncio.wait_for(peer.ws.wait_closed(), 40)
+        finally:
+            sender.cancel()
+        await peer.close()
+        return peer, quiet, reported
+
+    peer, quiet, reported = run(scenario())
+    assert quiet, "the agent said nothing before Twilio said who answered"
+    assert peer.heard.first_audio_at >= reported and len(peer.heard.audio) / 8000 > 3, "the message was left"
+    assert peer.ws.close_code == 1000
+    record = wait_call_record(hub, callee)
+    assert record["answered_by"] == "machine" and record["end_reason"] == "voicemail", record
+
+
+def test_twilio_says_a_person_answered_and_the_agent_speaks(hub, twilio_api):
+    from twilio_peer import twilio_post
+    callee = "+15550100083"
+    answer, form, parameters = twilio_amd_call(hub, twilio_api, callee, {"agent": "hotel", "purpose": "your stay", "voicemail": "hang_up"})
+    # Twilio's report can come before the stream starts: it waits for the call.
+    twilio_post(form["AsyncAmdStatusCallback"][0], {"CallSid": answer["call_id"], "AnsweredBy": "human"})
+
+    async def scenario():
+        peer = await TwilioPeer.connect_with(hub.ws_base, parameters, call_sid=answer["call_id"])
+        sender = peer.keep_line_open()
+        try:
+            heard = await peer.wait_for_answer(timeout=20)
+        finally:
+            sender.cancel()
+        await peer.stop()
+        return heard
+
+    heard = run(scenario())
+    assert len(heard.audio) / 8000 > 1.5, "the agent spoke to the person"
+    record = wait_call_record(hub, callee)
+    assert record["answered_by"] == "human", record
+    assert post_call(hub, {"to": "+15550100084", "voicemail": "hang_up", "machine_detection": "ears"})[0] == 400
 
 
 def test_voicemail_settings_are_checked(hub):

@@ -169,7 +169,12 @@ enum OutboundCalls {
             }
             ring = seconds
         }
-        let plan = OutboundCallPlan(agent: agent, purpose: purpose, voicemail: voicemail, ringSeconds: ring)
+        var plan = OutboundCallPlan(agent: agent, purpose: purpose, voicemail: voicemail, ringSeconds: ring)
+        // Who tells a person from a machine: the hub's detector, or Twilio's (the default on Twilio calls).
+        let detection = object["machine_detection"]?.stringValue ?? "twilio"
+        guard object["machine_detection"] == nil || ["twilio", "hub"].contains(detection) else {
+            throw OutboundCallError(status: .badRequest, "'machine_detection' must be twilio (Twilio's, on Twilio calls) or hub (the hub's own detector)")
+        }
         /// Starts the record, places the call with the record's id in its plan, and ends the
         /// record as failed when the call cannot be placed.
         func dial(_ channel: CallChannel, callee: SessionKey?, _ place: (OutboundCallPlan) async throws -> String) async throws -> (String, String) {
@@ -207,6 +212,7 @@ enum OutboundCalls {
                 throw OutboundCallError(status: .serviceUnavailable, "Twilio calls need --twilio-account-sid, --twilio-auth-token and --twilio-from")
             }
             guard let number else { throw OutboundCallError(status: .badRequest, "Twilio calls a number in E.164, not a SIP URI") }
+            plan.providerDetects = voicemail != .ignore && detection == "twilio"
             let (id, record) = try await dial(.twilio, callee: number) { try await twilio.call(number, plan: $0, hub: hub) }
             return (id, "twilio", number, record)
         case "sip":
@@ -287,6 +293,7 @@ struct TwilioCalls: Sendable {
         if plan.voicemail != .ignore { parameters.append(("voicemail", plan.voicemail.name)) }
         if case .leaveMessage(let message) = plan.voicemail { parameters.append(("voicemail_message", message)) }
         if let record = plan.recordID { parameters.append(("record", record)) }
+        if plan.voicemail != .ignore, plan.providerDetects { parameters.append(("amd", "twilio")) }
         if let placed = plan.placedAt { parameters.append(("placed_at", String(Int64(placed.timeIntervalSince1970 * 1000)))) }
         let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         let ring = min(plan.ringSeconds ?? TwilioCallerProof.outboundRingSeconds, TwilioCallerProof.outboundRingSeconds)
@@ -294,6 +301,12 @@ struct TwilioCalls: Sendable {
         let twiml = TwiML.connectStream(url: TwilioWebhook.mediaURL(base: base),
                                         parameters: callerProof.signed(parameters, lifetime: lifetime))
         var form = [("To", number.rawValue), ("From", from), ("Twiml", twiml), ("Timeout", String(ring))]
+        if plan.voicemail != .ignore, plan.providerDetects {
+            // Twilio's answering machine detection, reported without holding the call up: the
+            // agent waits for it (a person) or leaves the message once the greeting has ended.
+            form += [("MachineDetection", "DetectMessageEnd"), ("AsyncAmd", "true"),
+                     ("AsyncAmdStatusCallback", base + TwilioCallbacks.machinePath), ("AsyncAmdStatusCallbackMethod", "POST")]
+        }
         if let record = plan.recordID {
             // Twilio reports the call's final status: a call nobody answers closes its record.
             form += [("StatusCallback", base + TwilioCallbacks.statusPath + "?record=" + Self.formEncoded(record)), ("StatusCallbackMethod", "POST")]

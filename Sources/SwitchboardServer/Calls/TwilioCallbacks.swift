@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import SwitchboardCalls
 import SwitchboardCore
@@ -11,6 +12,9 @@ import SwitchboardTelephony
 /// - `POST /twilio/status?record=…`: a placed call's final status (`StatusCallback`). A call
 ///   that ended unanswered (busy, no-answer, failed, canceled) closes its record with that end
 ///   reason and `call.ended`; an answered one's session keeps its record.
+/// - `POST /twilio/amd`: Twilio's answering machine detection (`AnsweredBy`) for a placed
+///   call whose voicemail is handled: handed to the call's bridge, which lets the agent speak
+///   to a person or leaves the message after the machine's beep.
 /// - `POST /twilio/whisper?text=…`: the TwiML Twilio plays to the person once they answer a
 ///   warm transfer, before the caller is connected: `<Say>` of the announcement.
 /// - `POST /twilio/transfer-result?record=…&key=…`: how the dial ended (`DialCallStatus`). The
@@ -20,6 +24,7 @@ import SwitchboardTelephony
 /// query parameters are the hub's own.
 enum TwilioCallbacks {
     static let statusPath = "/twilio/status"
+    static let machinePath = "/twilio/amd"
     static let whisperPath = "/twilio/whisper"
     static let resultPath = "/twilio/transfer-result"
     /// How long the person's phone rings.
@@ -28,6 +33,15 @@ enum TwilioCallbacks {
     static let maximumAnnouncement = 600
 
     static func addRoutes(to router: Router<BasicRequestContext>, hub: HubContext) {
+        router.post(RouterPath(machinePath)) { request, _ -> Response in
+            let (_, form, refusal) = try await read(request, hub: hub)
+            if let refusal { return refusal }
+            guard let sid = form.last(where: { $0.0 == "CallSid" })?.1, let answeredBy = form.last(where: { $0.0 == "AnsweredBy" })?.1,
+                  sid.utf8.count <= 64, answeredBy.utf8.count <= 32 else { return Response(status: .badRequest) }
+            hub.logger.info("Twilio says who answered", metadata: ["call.id": "\(sid)", "call.answered_by": "\(answeredBy)"])
+            hub.machineReports.deliver(answeredBy, for: sid)
+            return Response(status: .noContent)
+        }
         router.post(RouterPath(statusPath)) { request, _ -> Response in
             let (query, form, refusal) = try await read(request, hub: hub)
             if let refusal { return refusal }
@@ -99,5 +113,42 @@ enum TwilioCallbacks {
 
     private static func twiml(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "text/xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Twilio's answering machine detection results, handed to the bridges of the calls they are
+/// for. A result that comes before its call's stream has started waits for it (a minute at most).
+final class MachineReports: Sendable {
+    private struct State {
+        var waiting: [String: @Sendable (String) -> Void] = [:]
+        var early: [String: (answeredBy: String, at: ContinuousClock.Instant)] = [:]
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// `deliver` takes the call's result once it comes (at once when it came first).
+    func expect(_ callSid: String, deliver: @escaping @Sendable (String) -> Void) {
+        let early = state.withLockedValue { state -> String? in
+            let now = ContinuousClock.now
+            state.early = state.early.filter { now - $0.value.at < .seconds(60) }
+            if let found = state.early.removeValue(forKey: callSid) { return found.answeredBy }
+            state.waiting[callSid] = deliver
+            return nil
+        }
+        if let early { deliver(early) }
+    }
+
+    func forget(_ callSid: String) {
+        state.withLockedValue { _ = $0.waiting.removeValue(forKey: callSid) }
+    }
+
+    func deliver(_ answeredBy: String, for callSid: String) {
+        let waiter = state.withLockedValue { state -> (@Sendable (String) -> Void)? in
+            if let waiter = state.waiting.removeValue(forKey: callSid) { return waiter }
+            // At most a few hundred early results are kept.
+            if state.early.count < 512 { state.early[callSid] = (answeredBy, .now) }
+            return nil
+        }
+        waiter?(answeredBy)
     }
 }

@@ -62,6 +62,12 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     package var onCallEvent: (@Sendable (RealtimeEvent) -> Void)?
     /// The response whose audio is playing, for those events.
     private var playingResponse: String?
+    /// Waiting for the provider to say who answered (the caller's audio goes nowhere meanwhile).
+    private var awaitingProvider = false
+    private var providerTimer: Scheduled<Void>?
+    /// How long the bridge waits for the provider's answer before the agent speaks anyway
+    /// (Twilio's detection of a greeting's end takes up to its 30 s timeout).
+    package static let providerDetectionLimit: TimeAmount = .seconds(35)
 
     package init(settings: Settings = Settings(), logger: Logger, metrics: (any TelephonyMetrics)? = nil, onStart: @escaping Start) {
         self.settings = settings
@@ -75,6 +81,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
     package func handlerRemoved(context: ChannelHandlerContext) {
         recording?.callEnded()
         dtmfTimer?.cancel()
+        providerTimer?.cancel()
         self.context = nil
         releasePlayedOutWaiters()
     }
@@ -140,6 +147,14 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
                 }
                 if plan.voicemail == .ignore {
                     send(RealtimeEvent(type: "response.create").encoded(allocator: context.channel.allocator), context: context)
+                } else if plan.providerDetects {
+                    // The provider listens; the agent speaks once it reports a person.
+                    awaitingProvider = true
+                    let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+                    providerTimer = context.eventLoop.scheduleTask(in: Self.providerDetectionLimit) {
+                        this.value.logger.notice("the provider did not say who answered; the agent speaks")
+                        this.value.providerDetected("unknown")
+                    }
                 } else {
                     // The agent speaks once a person is heard; a machine gets the voicemail action.
                     detector = AnsweringMachineDetector()
@@ -149,7 +164,7 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
         case .audio(let audio):
             guard let call else { return }
             recording?.caller(audio)
-            guard !answeredByMachine else { return }
+            guard !answeredByMachine, !awaitingProvider else { return }
             if detector != nil {
                 listen(to: audio, call: call, context: context)
                 return
@@ -211,6 +226,11 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
         }
         let decision = detector.feed(g711: codes, law: law)
         self.detector = detector
+        decided(decision, call: call, plan: plan, context: context)
+    }
+
+    /// Who answered, as the detector or the provider decided.
+    private func decided(_ decision: AnsweringMachineDecision, call: CallStart, plan: OutboundCallPlan, context: ChannelHandlerContext) {
         switch decision {
         case .undecided:
             break
@@ -229,6 +249,28 @@ package final class CallBridge: ChannelDuplexHandler, @unchecked Sendable {
             logger.info("the machine's greeting ended", metadata: ["call.voicemail": "\(plan.voicemail.name)"])
             call.signals.report(.voicemailReady(plan.voicemail))
         }
+    }
+
+    /// The provider's answering machine detection reported (Twilio's `AnsweredBy`: `human`,
+    /// `machine_start`, `machine_end_beep`, `machine_end_silence`, `machine_end_other`, `fax`,
+    /// `unknown`); on the channel's event loop. Reports after the decision change nothing.
+    package func providerDetected(_ answeredBy: String) {
+        guard let context, let call, let plan = call.outbound else { return }
+        let decision: AnsweringMachineDecision
+        switch answeredBy {
+        case "human": decision = .human
+        case "machine_start": decision = .machine
+        case "machine_end_beep": decision = .beep(at: 0)
+        case "machine_end_silence", "machine_end_other", "fax": decision = .greetingEnded(at: 0)
+        default: decision = .silence
+        }
+        guard awaitingProvider else { return }
+        if decision != .machine {
+            awaitingProvider = false
+            providerTimer?.cancel()
+            providerTimer = nil
+        }
+        decided(decision, call: call, plan: plan, context: context)
     }
 
     private func reportMachine(_ call: CallStart) {

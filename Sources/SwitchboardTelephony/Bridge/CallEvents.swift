@@ -60,6 +60,9 @@ package struct OutboundCallPlan: Sendable, Equatable {
     package var placedAt: Date?
     /// How long the callee's phone may ring; nil: the bridge's default.
     package var ringSeconds: Int?
+    /// The provider tells who answered (Twilio's answering machine detection): the call's bridge
+    /// waits for its report (`CallBridge.providerDetected`) instead of listening itself.
+    package var providerDetects = false
 
     package init(agent: String? = nil, purpose: String? = nil, voicemail: VoicemailAction = .ignore, recordID: String? = nil,
                  placedAt: Date? = nil, ringSeconds: Int? = nil) {

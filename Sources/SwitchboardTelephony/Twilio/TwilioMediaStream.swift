@@ -229,6 +229,7 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
             let record = parameters?["record"]?.stringValue.flatMap { $0.utf8.count <= 64 ? $0 : nil }
             let placed = parameters?["placed_at"]?.stringValue.flatMap(Int64.init).map { Date(timeIntervalSince1970: Double($0) / 1000) }
             plan = OutboundCallPlan(agent: agent, purpose: purpose, voicemail: voicemail, recordID: record, placedAt: placed)
+            plan?.providerDetects = voicemail != .ignore && parameters?["amd"]?.stringValue == "twilio"
         }
         var call = CallStart(caller: caller, callerVerified: proof == .verified, callID: callSid ?? sid, codec: .g711ulaw,
                              channel: "twilio", outbound: plan)
