@@ -79,21 +79,8 @@ public struct ChatCompletionsAnalyst: Sendable {
     /// Asks the model; throws when it does not answer in time, answers an error status, or
     /// answers something that is not a JSON object with `fields`.
     public func analyze(call: String, fields: [Field], summary: Bool) async throws -> Answer {
-        var headers: [(String, String)] = []
-        if let apiKey {
-            headers.append(("Authorization", "Bearer \(apiKey)"))
-            headers.append(("api-key", apiKey))
-        }
-        let response = try await client.post(endpoint, headers: headers, body: requestBody(call: call, fields: fields, summary: summary), timeout: timeout)
-        guard response.status == 200 else {
-            // The answer may quote the request (a key in an error message): never pass the key on.
-            let text = String(decoding: response.body.prefix(300), as: UTF8.self)
-            throw HTTPJSONClient.Failure(description: "status \(response.status): \(Redacted.scrub(text, secrets: apiKey.map { [$0] } ?? []))")
-        }
-        let answer = try JSONParser.parse(response.body)
-        guard let content = answer["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else {
-            throw HTTPJSONClient.Failure(description: "no choices[0].message.content in the answer")
-        }
+        let content = try await ChatCompletionsRequest.content(endpoint: endpoint, apiKey: apiKey, body: requestBody(call: call, fields: fields, summary: summary),
+                                                               timeout: timeout, client: client)
         guard let object = (try? JSONParser.parse(content))?.objectValue else {
             throw HTTPJSONClient.Failure(description: "the answer is not a JSON object")
         }

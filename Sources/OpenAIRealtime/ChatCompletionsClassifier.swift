@@ -83,21 +83,8 @@ public struct ChatCompletionsClassifier: UtteranceClassifier {
     }
 
     private func ask(_ utterance: String, current: String) async throws -> String {
-        var headers: [(String, String)] = []
-        if let apiKey {
-            headers.append(("Authorization", "Bearer \(apiKey)"))
-            headers.append(("api-key", apiKey))
-        }
-        let response = try await client.post(endpoint, headers: headers, body: requestBody(utterance, current: current), timeout: timeout)
-        guard response.status == 200 else {
-            // The answer may quote the request (a key in an error message): never pass the key on.
-            let text = String(decoding: response.body.prefix(300), as: UTF8.self)
-            throw HTTPJSONClient.Failure(description: "status \(response.status): \(Redacted.scrub(text, secrets: apiKey.map { [$0] } ?? []))")
-        }
-        let answer = try JSONParser.parse(response.body)
-        guard let content = answer["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else {
-            throw HTTPJSONClient.Failure(description: "no choices[0].message.content in the answer")
-        }
+        let content = try await ChatCompletionsRequest.content(endpoint: endpoint, apiKey: apiKey, body: requestBody(utterance, current: current),
+                                                               timeout: timeout, client: client)
         // The content is JSON ({"agent": …}); a bare name is accepted too.
         if let parsed = try? JSONParser.parse(content), let name = parsed["agent"]?.stringValue {
             return name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()

@@ -349,24 +349,12 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
         var out: ByteBuffer
         switch unwrapOutboundIn(data) {
         case .play(let audio):
-            out = allocator.buffer(capacity: 64 + streamSid.utf8.count + audio.readableBytes)
-            out.writeString(#"{"event":"media","streamSid":""#)
-            out.writeString(streamSid)
-            out.writeString(#"","media":{"payload":""#)
-            out.writeImmutableBuffer(audio)
-            out.writeString(#""}}"#)
+            out = Self.media(audio, streamSid: streamSid, allocator: allocator)
         case .playRaw(let audio):
             // Twilio carries base64 text: raw call audio is encoded on the way out.
-            let text = audio.withUnsafeReadableBytes { Base64Audio.encode($0) }
-            out = allocator.buffer(capacity: 64 + streamSid.utf8.count + text.utf8.count)
-            out.writeString(#"{"event":"media","streamSid":""#)
-            out.writeString(streamSid)
-            out.writeString(#"","media":{"payload":""#)
-            out.writeString(text)
-            out.writeString(#""}}"#)
+            out = Self.media(ByteBuffer(string: audio.withUnsafeReadableBytes { Base64Audio.encode($0) }), streamSid: streamSid, allocator: allocator)
         case .mark(let name):
-            out = Self.encode(["event": .string("mark"), "streamSid": .string(streamSid),
-                               "mark": .object(JSONObject([("name", .string(name))]))], allocator: allocator)
+            out = Self.mark(name, streamSid: streamSid, allocator: allocator)
         case .clear:
             // Keys still queued are dropped with the rest (Twilio sends their marks back).
             failKeyPresses("the keys were cut off before they played")
@@ -386,24 +374,32 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
                 return
             }
             let tones = InBandTones.encoded(keys, law: .muLaw)
-            let text = tones.withUnsafeBytes { Base64Audio.encode($0) }
-            out = allocator.buffer(capacity: 64 + streamSid.utf8.count + text.utf8.count)
-            out.writeString(#"{"event":"media","streamSid":""#)
-            out.writeString(streamSid)
-            out.writeString(#"","media":{"payload":""#)
-            out.writeString(text)
-            out.writeString(#""}}"#)
+            out = Self.media(ByteBuffer(string: tones.withUnsafeBytes { Base64Audio.encode($0) }), streamSid: streamSid, allocator: allocator)
             keyPresses += 1
             let mark = "switchboard-keys-\(keyPresses)"
             if let promise { keyMarks[mark] = promise }
             context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: out)), promise: nil)
-            out = Self.encode(["event": .string("mark"), "streamSid": .string(streamSid),
-                               "mark": .object(JSONObject([("name", .string(mark))]))], allocator: allocator)
+            out = Self.mark(mark, streamSid: streamSid, allocator: allocator)
             logger.info("pressing keys as tones", metadata: ["call.dtmf_count": "\(keys.count)"])
             context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: out)), promise: nil)
             return
         }
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: out)), promise: promise)
+    }
+
+    /// A `media` message carrying `payload` (base64 text of the call's codec) as it is.
+    private static func media(_ payload: ByteBuffer, streamSid: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var out = allocator.buffer(capacity: 64 + streamSid.utf8.count + payload.readableBytes)
+        out.writeString(#"{"event":"media","streamSid":""#)
+        out.writeString(streamSid)
+        out.writeString(#"","media":{"payload":""#)
+        out.writeImmutableBuffer(payload)
+        out.writeString(#""}}"#)
+        return out
+    }
+
+    private static func mark(_ name: String, streamSid: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        encode(["event": .string("mark"), "streamSid": .string(streamSid), "mark": .object(JSONObject([("name", .string(name))]))], allocator: allocator)
     }
 
     private static func encode(_ members: KeyValuePairs<String, JSONValue>, allocator: ByteBufferAllocator) -> ByteBuffer {
