@@ -175,14 +175,14 @@ def test_sipp_calls_are_answered_and_hung_up(sip_hub, tmp_path):
 
 
 def baresip(tmp_path: Path, number: str, wav: Path, seconds: int, commands: list[str], answer: bool = False,
-            account: str = ""):
+            account: str = "", port: int | None = None):
     """Runs baresip as `number` with `wav` as its microphone (`account`: more account parameters,
-    e.g. `;auth_user=…;auth_pass=…`); returns its log and the received audio."""
+    e.g. `;auth_user=…;auth_pass=…`; `port`: where it listens); returns its log and the received audio."""
     config = tmp_path / "baresip"
     dumps = tmp_path / "dumps"
     config.mkdir()
     dumps.mkdir()
-    port = free_port(socket.SOCK_DGRAM)
+    port = port or free_port(socket.SOCK_DGRAM)
     (config / "config").write_text("\n".join([
         "poll_method epoll", f"sip_listen 127.0.0.1:{port}",
         "audio_player aubridge,nowhere", f"audio_source aufile,{wav}", "audio_alert aubridge,nowhere",
@@ -744,6 +744,45 @@ def test_a_warm_transfer_tells_the_person_about_the_call_then_puts_the_caller_th
     assert record["end_reason"] == "transferred", record
     transfer = record["transfers"][0]
     assert (transfer["mode"], transfer["method"], transfer["outcome"]) == ("warm", "bridge", "completed"), record
+
+
+@pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip is not installed")
+def test_a_baresip_phone_hears_the_announcement_and_then_talks_with_the_caller(warm_hub, tmp_path):
+    """The person is a real SIP phone (baresip, answering by itself, a WAV as its voice): it hears
+    the hub's announcement; once the calls are patched the caller hears its voice; its hang-up
+    ends the caller's call."""
+    number = "+15550200087"
+    voice = tmp_path / "person.wav"
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(tmp_path / "p.wav"), "Customer service, Dana speaking. How can I help you today?"],
+                   check=True)
+    # Its voice starts 16 s after it answers: after the announcement, so only a patched call carries it.
+    subprocess.run(["sox", str(tmp_path / "p.wav"), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(voice),
+                    "pad", "16", "4"], check=True)
+    process, _, log, dumps = baresip(tmp_path, "+15550100199", voice, 40, [], answer=True, port=warm_hub.trunk_port)
+    try:
+        time.sleep(1.5)  # baresip is listening
+        caller = SIPCaller(warm_hub.sip_port, number)
+        assert caller.invite().startswith("SIP/2.0 200")
+        asked = time.monotonic()
+        caller.speak(spoken_mulaw(TRANSFER_PHRASE) + SILENCE_FRAME * 60)
+        caller.start_media()
+        bye, _ = caller.wait_for_request("BYE", 60)
+        caller.ok(bye)
+        caller.close()
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    text = log.read_text(errors="replace")
+    assert "Call established" in text, text[-2000:]
+    assert heard(dumps, "baresip-warm-announcement.wav") > 4, "the person heard the announcement"
+    loud = [t - asked for t, p in caller.received if rms(p) > 200]
+    # The agent's message, then nothing while the person is told, then the person's voice.
+    gaps = [b - a for a, b in zip(loud, loud[1:])]
+    assert loud and max(gaps) > 8, f"the caller heard no pause for the announcement: {loud[:3]}…{loud[-3:]}"
+    assert loud[-1] - loud[gaps.index(max(gaps)) + 1] > 1.5, "the caller heard the person once the calls were patched"
+    record = call_record(warm_hub, number)
+    assert record["end_reason"] == "transferred" and record["transfers"][0]["method"] == "bridge", record
 
 
 def test_a_warm_transfer_nobody_answers_returns_the_caller_to_the_agent(warm_hub):
