@@ -223,6 +223,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The platform: tenants, their numbers, keys, tool settings and sealed secrets, in the
+        // business database (SQLite or PostgreSQL) or in memory.
+        .target(
+            name: "SwitchboardPlatform",
+            dependencies: [
+                "RealtimeProtocol", "SwitchboardCore", "SwitchboardData", "SwitchboardPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Calls as records: the call record, its store in the business database (SQLite or
         // PostgreSQL), the webhook outbox and its signed, retried delivery.
         .target(
@@ -390,6 +402,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardPlatformTests",
+            dependencies: ["SwitchboardPlatform", "SwitchboardData", "SwitchboardPostgres", "SwitchboardTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
