@@ -259,7 +259,7 @@ let package = Package(
             dependencies: [
                 "RealtimeProtocol", "SwitchboardCore", "SwitchboardAgents", "SwitchboardData", "SwitchboardTools", "LocalModel",
                 "OpenAIRealtime", "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardSIP", "SwitchboardAudio", "SwitchboardWyoming",
-                "SwitchboardTelephony", "SwitchboardCalls", "SwitchboardSpeech",
+                "SwitchboardTelephony", "SwitchboardCalls", "SwitchboardSpeech", "SwitchboardPlatform",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -57,6 +57,11 @@ echo "== call records and webhooks: /v1/calls, a real webhook receiver, a hub ki
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
   "$root/.venv/bin/python" -m pytest -q Tests/calls
 
+echo "== the platform: tenants, numbers, keys, tool settings and sealed secrets over /admin/v1 (and schemathesis on its OpenAPI)"
+bash scripts/schemathesis-venv.sh >/dev/null
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
+  "$root/.venv/bin/python" -m pytest -q Tests/platform
+
 echo "== hostile input: garbage URLs, extreme numbers, broken JSON, mutated events, Twilio, SIP and RTP"
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" \
   "$root/.venv/bin/python" -m pytest -q Tests/hostile

@@ -10,6 +10,7 @@ import SwitchboardAgents
 import SwitchboardCalls
 import SwitchboardCore
 import SwitchboardData
+import SwitchboardPlatform
 import SwitchboardPostgres
 import SwitchboardRedis
 import SwitchboardTools
@@ -34,6 +35,7 @@ public enum Hub {
         }
         context.prices = try loadPrices(configuration)
         context.calls = CallLog(store: callStore, webhooks: configuration.webhooks, metrics: metrics, logger: logger, onEvents: { dispatcher?.notify() })
+        context.platform = try await openPlatform(configuration: configuration, logger: logger)
         let sip = configuration.sipPort == nil ? nil : SIPBridge()
         context.sip = sip
         let hub = context
@@ -41,6 +43,7 @@ public enum Hub {
         addRoutes(to: router, hub: hub)
         OutboundCalls.addRoutes(to: router, hub: hub, sip: sip)
         CallsAPI.addRoutes(to: router, hub: hub)
+        AdminAPI.addRoutes(to: router, hub: hub)
         var app = Application(
             router: router,
             server: HTTPServerBuilder { responder in RealtimeChannel(responder: responder, hub: hub) },
@@ -82,6 +85,25 @@ public enum Hub {
 
     /// The call records' store at the `--data` location: a SQLite file beside the packs' (or
     /// the packs' PostgreSQL database, in its own schema).
+    /// The platform store beside SQLite data (`<name>.platform.sqlite`); with PostgreSQL data
+    /// the admin API answers 503 until the platform store runs there.
+    static func openPlatform(configuration: HubConfiguration, logger: Logger) async throws -> PlatformContext? {
+        let secrets = try configuration.masterKey.map { (key) throws -> SecretBox in try SecretBox(masterKey: key) }
+        do {
+            switch try DataLocation(parsing: configuration.data) {
+            case .sqlite(let path):
+                let store = try await SQLitePlatformStore.open(path: SQLitePlatformStore.path(forDataPath: path))
+                if secrets == nil { logger.notice("no SWITCHBOARD_MASTER_KEY: tenants' secrets cannot be stored") }
+                return PlatformContext(store: store, secrets: secrets)
+            case .postgres:
+                logger.notice("tenants are not kept in PostgreSQL yet: /admin/v1 answers 503")
+                return nil
+            }
+        } catch {
+            throw ConfigurationError("--data \(DataLocation.redacted(configuration.data)): the platform store could not be opened: \(error)")
+        }
+    }
+
     static func openCallStore(configuration: HubConfiguration, logger: Logger) async throws -> any CallStore {
         do {
             switch try DataLocation(parsing: configuration.data) {

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import SwitchboardCore
+import SwitchboardPlatform
 import SwitchboardWyoming
 
 /// Everything `switchboard serve` can be told. Defaults are the embedded ones.
@@ -85,6 +86,9 @@ public struct HubConfiguration: Sendable {
     public var analysisModel = "gpt-4o-mini"
     /// The analysis endpoint's key.
     public var analysisAPIKey: String?
+    /// `SWITCHBOARD_MASTER_KEY`: 32 random bytes in base64, under which tenants' secrets are
+    /// sealed; without it the platform stores no secret. Never logged.
+    public var masterKey: String?
     /// How long an ending session keeps trying to save its state when the store is unreachable.
     public var finalSaveTimeout: Duration = .seconds(5)
     /// How long a new connection waits for the one it takes over to save and close.
@@ -218,6 +222,13 @@ public struct HubConfiguration: Sendable {
         guard historyTurns >= 0 && historyTurns <= 100 else { throw ConfigurationError("--history-turns must be 0-100") }
         if let routerURL, URL(string: routerURL)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
             throw ConfigurationError("--router-url must be an http(s) URL of an OpenAI-compatible API (got '\(Redacted.url(routerURL))')")
+        }
+        if let masterKey {
+            do {
+                _ = try SecretBox(masterKey: masterKey)
+            } catch {
+                throw ConfigurationError(error.message)
+            }
         }
         if let analysisURL, URL(string: analysisURL)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
             throw ConfigurationError("--analysis-url must be an http(s) URL of an OpenAI-compatible API (got '\(Redacted.url(analysisURL))')")

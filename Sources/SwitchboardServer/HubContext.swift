@@ -49,6 +49,8 @@ public struct HubContext: Sendable {
     var prices = CallPrices()
     /// The running SIP bridge (`--sip-port`), for transfers of its calls.
     var sip: SIPBridge?
+    /// Tenants and their configuration (`/admin/v1`), when the hub keeps SQLite data.
+    var platform: PlatformContext?
     /// The chat model that analyses ended calls (`--analysis-url`); nil: the rules do.
     var analyst: ChatCompletionsAnalyst? {
         guard let text = configuration.analysisURL, let url = URL(string: text) else { return nil }

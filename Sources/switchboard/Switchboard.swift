@@ -206,6 +206,8 @@ struct ServerOptions: ParsableArguments {
         c.analysisURL = analysisURL ?? env("ANALYSIS_URL")
         c.analysisModel = analysisModel
         c.analysisAPIKey = analysisAPIKey ?? env("ANALYSIS_API_KEY")
+        // From the environment only: a key on the command line would show in the process list.
+        c.masterKey = env("MASTER_KEY")
         c.webDirectory = web
         c.historyTurns = historyTurns
         c.apiKeys = apiKey
