@@ -10,6 +10,7 @@ Environment: SWITCHBOARD_BIN (default .build/debug/switchboard).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import shutil
@@ -304,3 +305,38 @@ def test_pack_secrets_are_required_at_start_up_and_never_shown(tmp_path: Path, m
     hub.stop()
     assert_no_secret(hub.log(), "the hub's log")
 
+
+
+MASTER_KEY = base64.b64encode(bytes(range(100, 132))).decode()
+TENANT_SECRET = "tenant-secret-Q2v7k9-abcdef"
+
+
+def test_the_master_key_and_tenants_secrets_stay_out_of_logs_and_answers(tmp_path, monkeypatch):
+    monkeypatch.setenv("SWITCHBOARD_MASTER_KEY", MASTER_KEY)
+    hub = RunningHub(tmp_path, "platform-secrets", "--admin-key", ADMIN_KEY)
+    answers = []
+    try:
+        def call(method: str, path: str, body: dict | None = None) -> dict:
+            request = urllib.request.Request(hub.base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                             headers={"Authorization": f"Bearer {ADMIN_KEY}", "Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    text = response.read().decode()
+            except urllib.error.HTTPError as error:
+                text = error.read().decode()
+            answers.append(text)
+            return json.loads(text) if text else {}
+        tenant = call("POST", "/admin/v1/tenants", {"name": "Logged", "packs": ["travel"], "default_agent": "concierge"})["id"]
+        call("PUT", f"/admin/v1/tenants/{tenant}/secrets/crm_token", {"value": TENANT_SECRET})
+        call("PUT", f"/admin/v1/tenants/{tenant}/secrets/Bad-Name", {"value": TENANT_SECRET})
+        call("GET", f"/admin/v1/tenants/{tenant}/secrets")
+    finally:
+        hub.stop()
+    for text, where in [(hub.log(), "the hub's log"), ("\n".join(answers), "an admin answer")]:
+        assert MASTER_KEY not in text and TENANT_SECRET not in text, f"{where} shows a secret"
+    # A master key that is not 32 bytes: the hub refuses to start, and does not echo it.
+    bad = base64.b64encode(b"sixteen-byte-key").decode()
+    monkeypatch.setenv("SWITCHBOARD_MASTER_KEY", bad)
+    (tmp_path / "bad").mkdir()
+    output = run_to_exit(tmp_path / "bad", "platform-bad-master-key")
+    assert "32 random bytes" in output and bad not in output, output[-2000:]
