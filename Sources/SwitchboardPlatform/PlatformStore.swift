@@ -17,6 +17,8 @@ public protocol PlatformStore: Sendable {
     /// The binding of `number` (normalized), whichever tenant it is: how a call is routed.
     func binding(of number: String) async throws -> NumberBinding?
     func numbers(tenant: String) async throws -> [NumberBinding]
+    /// How many numbers are bound, across tenants (none: the hub serves one business).
+    func numberCount() async throws -> Int
     /// `.notFound` unless the tenant has the number.
     func unbind(_ number: String, tenant: String) async throws
 
@@ -136,6 +138,8 @@ public final class MemoryPlatformStore: PlatformStore {
     public func numbers(tenant: String) async throws -> [NumberBinding] {
         state.withLock { $0.numbers.values.filter { $0.tenantID == tenant }.sorted { $0.number < $1.number } }
     }
+
+    public func numberCount() async throws -> Int { state.withLock { $0.numbers.count } }
 
     public func unbind(_ number: String, tenant: String) async throws {
         try write { (state) throws(PlatformError) in

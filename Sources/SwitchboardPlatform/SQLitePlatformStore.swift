@@ -248,6 +248,10 @@ public final class SQLitePlatformStore: PlatformStore {
         }
     }
 
+    public func numberCount() async throws -> Int {
+        try await read { (database) throws(DataError) in try database.query("SELECT count(*) FROM numbers") { $0.integer() }.first ?? 0 }
+    }
+
     public func unbind(_ number: String, tenant: String) async throws {
         try await write { (database) throws(DataError) -> PlatformError? in
             try database.run("DELETE FROM numbers WHERE number = ? AND tenant_id = ?", [.text(number), .text(tenant)]) == 0

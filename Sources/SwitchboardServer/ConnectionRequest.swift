@@ -74,9 +74,9 @@ struct ConnectionRequest: Sendable {
         let number = call.caller?.rawValue
         if let plan = call.outbound {
             return CallRecorder.Start(channel: channel, direction: .outbound, to: number, providerCallID: call.callID,
-                                      placedRecordID: plan.recordID, placedAt: plan.placedAt)
+                                      placedRecordID: plan.recordID, placedAt: plan.placedAt, tenant: call.tenant)
         }
-        return CallRecorder.Start(channel: channel, direction: .inbound, from: number, to: call.dialled, providerCallID: call.callID)
+        return CallRecorder.Start(channel: channel, direction: .inbound, from: number, to: call.dialled, providerCallID: call.callID, tenant: call.tenant)
     }
 
     /// Reads the request target and headers; `identity` checks the credentials.
@@ -166,7 +166,7 @@ struct ConnectionRequest: Sendable {
         dialect = .ga
         subprotocol = nil
         refusal = nil
-        agent = call.outbound?.agent
+        agent = call.outbound?.agent ?? call.agent
         principal = nil
         self.call = call
     }

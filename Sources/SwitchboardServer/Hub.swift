@@ -94,7 +94,7 @@ public enum Hub {
             case .sqlite(let path):
                 let store = try await SQLitePlatformStore.open(path: SQLitePlatformStore.path(forDataPath: path))
                 if secrets == nil { logger.notice("no SWITCHBOARD_MASTER_KEY: tenants' secrets cannot be stored") }
-                return PlatformContext(store: store, secrets: secrets)
+                return PlatformContext(store: store, secrets: secrets, directory: NumberDirectory(store: store, logger: logger))
             case .postgres:
                 logger.notice("tenants are not kept in PostgreSQL yet: /admin/v1 answers 503")
                 return nil

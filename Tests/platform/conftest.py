@@ -67,6 +67,8 @@ def start_hub(data: Path, name: str, extra: list[str] | None = None, master_key:
     argv = [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port),
             "--personas", str(REPO_ROOT / "Personas"), "--web", str(REPO_ROOT / "web-static"),
             "--data", f"sqlite:{data / 'data.sqlite'}", "--admin-key", ADMIN_KEY, *(extra or [])]
+    if "--twilio-auth-token" in argv:
+        argv += ["--public-url", f"http://127.0.0.1:{port}"]
     env = dict(os.environ)
     env.pop("SWITCHBOARD_MASTER_KEY", None)
     if master_key:

@@ -37,6 +37,8 @@ final class CallRecorder: Sendable {
         /// The record made when the hub placed the call (`call.started` was sent then), and when.
         var placedRecordID: String?
         var placedAt: Date?
+        /// The tenant the call's number belongs to.
+        var tenant: String?
     }
 
     /// `id`: the record's id when it was chosen before (a recording's file is named by it).
@@ -44,7 +46,7 @@ final class CallRecorder: Sendable {
         let at = CallRecorder.milliseconds(now)
         let placed = start.placedRecordID.flatMap { CallRecord.isID($0) ? $0 : nil }
         var record = CallRecord(id: placed ?? id ?? CallRecord.newID(), channel: start.channel, direction: start.direction, from: start.from, to: start.to,
-                                pack: pack, sessionKey: sessionKey, customer: customer, providerCallID: start.providerCallID,
+                                pack: pack, tenant: start.tenant, sessionKey: sessionKey, customer: customer, providerCallID: start.providerCallID,
                                 startedAt: placed != nil ? CallRecorder.milliseconds(min(start.placedAt ?? now, now)) : at,
                                 agents: [AgentStep(agent: agent, at: at)])
         // A call reaches a session once it is up: an inbound one was answered by the hub, an

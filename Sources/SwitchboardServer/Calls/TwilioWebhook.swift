@@ -19,16 +19,16 @@ enum TwilioWebhook {
             // POST parameters are signed after the URL.
             let body = try await request.body.collect(upTo: 64 * 1024)
             let parameters = ConnectionRequest.query(of: "?" + String(buffer: body))
-            return answer(request, signed: parameters, values: parameters, hub: hub)
+            return await answer(request, signed: parameters, values: parameters, hub: hub)
         }
         router.get(RouterPath(voicePath)) { request, _ -> Response in
             // A GET webhook's parameters are in its URL, which is what is signed.
-            answer(request, signed: [], values: ConnectionRequest.query(of: request.uri.description), hub: hub)
+            await answer(request, signed: [], values: ConnectionRequest.query(of: request.uri.description), hub: hub)
         }
     }
 
     /// Checks the signature, then answers TwiML that streams the call with the caller's number.
-    private static func answer(_ request: Request, signed: [(String, String)], values: [(String, String)], hub: HubContext) -> Response {
+    private static func answer(_ request: Request, signed: [(String, String)], values: [(String, String)], hub: HubContext) async -> Response {
         let base = base(hub: hub, forwardedProto: request.headers[HTTPField.Name("X-Forwarded-Proto")!], host: request.head.authority)
         if let reason = refusal(signature: request.headers[HTTPField.Name("X-Twilio-Signature")!], url: base + request.uri.description,
                                 parameters: signed, hub: hub) {
@@ -39,6 +39,18 @@ enum TwilioWebhook {
         let caller = value("From").flatMap(SessionKey.init).flatMap { $0.kind == .phoneNumber ? $0 : nil }
         hub.logger.info("Twilio call answered", metadata: ["call.id": "\((value("CallSid") ?? "").prefix(64))", "session.key": "\(caller?.redacted ?? "new")"])
         var streamParameters: [(String, String)] = []
+        // A hub that routes by number: the dialled number picks the tenant and agent; a number
+        // no tenant has is refused (the caller hears Twilio's rejection, not some other business).
+        switch await hub.platform?.directory.route(value("To")) ?? .unrouted {
+        case .unrouted:
+            break
+        case .tenant(let tenant, let agent):
+            streamParameters += [("tenant", tenant), ("agent", agent)]
+        case .unknown, .unavailable:
+            hub.metrics.error("number_not_routed")
+            hub.logger.notice("a call to a number no tenant has was rejected", metadata: ["call.to": "\((value("To") ?? "").prefix(32))"])
+            return Response(status: .ok, headers: [.contentType: "text/xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: TwiML.reject)))
+        }
         if let caller { streamParameters.append(("from", caller.rawValue)) }
         if let sid = value("CallSid") { streamParameters.append(("callSid", sid)) }
         if let dialled = value("To").flatMap(SessionKey.init), dialled.kind == .phoneNumber { streamParameters.append(("to", dialled.rawValue)) }

@@ -15,6 +15,8 @@ import SwitchboardTools
 struct PlatformContext: Sendable {
     let store: any PlatformStore
     let secrets: SecretBox?
+    /// Which tenant and agent each dialled number reaches.
+    let directory: NumberDirectory
 }
 
 /// `/admin/v1/…`: tenants, their numbers, keys, tool settings, secrets and calls. The platform's

@@ -28,6 +28,10 @@ package struct CallStart: Sendable {
     package let signals = CallSignals()
     /// Why a call comes back to its session mid-call, for the agent to tell the caller.
     package var notice: CallNotice?
+    /// The tenant the dialled number belongs to, and the agent it reaches (the platform's
+    /// number table), when the hub routes calls by number.
+    package var tenant: String?
+    package var agent: String?
 
     package init(caller: SessionKey?, callerVerified: Bool = true, callID: String, codec: AudioFormat, channel: String,
                  outbound: OutboundCallPlan? = nil) {

@@ -52,6 +52,8 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// user's number, or the number the hub dialled.
     private let callerVerified: Bool
     private let outbound: OutboundCallPlan?
+    /// Where the dialled number routed the call (tenant and agent), when the hub routes by number.
+    package var destination: CallDestination?
     /// An outbound call's media waits for the answer; an inbound call's starts at once.
     private var answered: Bool
     private var media: SIPMedia
@@ -144,7 +146,10 @@ package final class RTPCallHandler: ChannelDuplexHandler, @unchecked Sendable {
     private func start(context: ChannelHandlerContext) {
         remote = Self.address(media.remote)
         lastMediaActivity = now
-        context.fireChannelRead(wrapInboundOut(.started(CallStart(caller: caller, callerVerified: callerVerified, callID: callID, codec: codec, channel: "sip", outbound: outbound))))
+        var call = CallStart(caller: caller, callerVerified: callerVerified, callID: callID, codec: codec, channel: "sip", outbound: outbound)
+        call.tenant = destination?.tenant
+        call.agent = destination?.agent
+        context.fireChannelRead(wrapInboundOut(.started(call)))
         context.fireChannelReadComplete()
         nextTick = now + Self.packetInterval
         scheduleTick(context: context)

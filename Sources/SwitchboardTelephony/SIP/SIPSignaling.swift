@@ -52,6 +52,10 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
         package var unanswered: OutboundCallPlan?
     }
 
+    /// Where an offered call goes: answered for a tenant's agent, or refused (404 for a number
+    /// no tenant has, 503 when the number table cannot be read). Asked before the call is answered.
+    package typealias Route = @Sendable (SIPCallOffer) async -> CallRouting
+
     /// Told when a call the hub placed ends without being answered (busy, no answer, refused,
     /// unreachable), with the plan it was placed with; on the bridge's loop.
     package typealias Unanswered = @Sendable (OutboundCallPlan, SIPCallEndReason) -> Void
@@ -65,6 +69,7 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     private let metrics: any TelephonyMetrics
     private let startSession: StartSession
     private let unanswered: Unanswered?
+    private let route: Route?
     private var calls: [String: Call] = [:]
     /// Transfers by REFER under way, by Call-ID.
     private var transfers: [String: EventLoopPromise<Void>] = [:]
@@ -96,8 +101,9 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     private let authentication: SIPAuthentication
 
     package init(settings: Settings, authentication: SIPAuthentication, metrics: any TelephonyMetrics, logger: Logger,
-         unanswered: Unanswered? = nil, startSession: @escaping StartSession) {
+         unanswered: Unanswered? = nil, route: Route? = nil, startSession: @escaping StartSession) {
         self.unanswered = unanswered
+        self.route = route
         self.settings = settings
         self.authentication = authentication
         self.agent = SIPUserAgent(configuration: settings.agent, authentication: authentication)
@@ -317,7 +323,11 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
                 context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
                 wrote = true
             case .incomingCall(let offer):
-                answer(offer, context: context)
+                if let route {
+                    routeThenAnswer(offer, route: route, context: context)
+                } else {
+                    answer(offer, destination: nil, context: context)
+                }
             case .callAnswered(let callID, let media):
                 logger.info("outbound call answered", metadata: ["call.id": "\(callID)"])
                 calls[callID]?.ringTimer?.cancel()
@@ -409,7 +419,30 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Opens the call's RTP socket; once it is bound the call is answered with its port.
-    private func answer(_ offer: SIPCallOffer, context: ChannelHandlerContext) {
+    /// Asks where the call goes, then answers or refuses it; a call cancelled meanwhile is dropped.
+    private func routeThenAnswer(_ offer: SIPCallOffer, route: @escaping Route, context: ChannelHandlerContext) {
+        let callID = offer.callID
+        calls[callID] = Call()
+        let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        Task {
+            let decision = await route(offer)
+            loop.execute {
+                let this = signaling.value
+                guard this.calls[callID] != nil, let context = this.context else { return }
+                switch decision {
+                case .accept(let destination):
+                    this.answer(offer, destination: destination, context: context)
+                case .reject(let status, let reason):
+                    this.calls[callID] = nil
+                    this.logger.notice("call refused", metadata: ["call.id": "\(callID)", "sip.status": "\(status)"])
+                    this.perform(this.agent.reject(callID: callID, status: status, reason: reason, now: .now))
+                }
+            }
+        }
+    }
+
+    private func answer(_ offer: SIPCallOffer, destination: CallDestination?, context: ChannelHandlerContext) {
         let callID = offer.callID
         let caller = offer.callerNumber.flatMap(SessionKey.init).flatMap { $0.kind == .phoneNumber ? $0 : nil }
         let proof: String
@@ -422,7 +455,8 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
                                                "call.codec": "\(offer.codec.rawValue)", "call.caller_proof": "\(proof)"])
         calls[callID] = Call()
         let signaling = NIOLoopBound(self, eventLoop: context.eventLoop)
-        openMedia(callID: { callID }, party: caller, partyVerified: offer.callerVerified, media: offer.media, outbound: nil, policy: mediaPolicy(signallingHost: offer.source.host),
+        openMedia(callID: { callID }, party: caller, partyVerified: offer.callerVerified, media: offer.media, outbound: nil, destination: destination,
+                  policy: mediaPolicy(signallingHost: offer.source.host),
                   signalingLoop: context.eventLoop).whenComplete { result in
             let this = signaling.value
             switch result {
@@ -480,12 +514,13 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
 
     /// Binds a call's RTP socket with its pipeline: media, call bridge, and the session once started.
     private func openMedia(callID: @escaping @Sendable () -> String, party: SessionKey?, partyVerified: Bool, media: SIPMedia, outbound: OutboundCallPlan?,
-                           policy: RTPCallHandler.Policy, signalingLoop: any EventLoop) -> EventLoopFuture<(any Channel, RTPCallHandler)> {
+                           destination: CallDestination? = nil, policy: RTPCallHandler.Policy,
+                           signalingLoop: any EventLoop) -> EventLoopFuture<(any Channel, RTPCallHandler)> {
         let metrics = self.metrics
         let startSession = self.startSession
         let logger = self.logger
-        return openMedia(callID: callID, party: party, partyVerified: partyVerified, media: media, outbound: outbound, policy: policy,
-                         signalingLoop: signalingLoop) { pipeline in
+        return openMedia(callID: callID, party: party, partyVerified: partyVerified, media: media, outbound: outbound, destination: destination,
+                         policy: policy, signalingLoop: signalingLoop) { pipeline in
             try pipeline.addHandler(CallBridge(logger: logger, metrics: metrics) { call, bridgeContext in
                 guard let call else { return }
                 try startSession(call, bridgeContext)
@@ -495,7 +530,7 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
 
     /// Binds a call's RTP socket with its media handler followed by `handlers`.
     private func openMedia(callID: @escaping @Sendable () -> String, party: SessionKey?, partyVerified: Bool, media: SIPMedia, outbound: OutboundCallPlan?,
-                           policy: RTPCallHandler.Policy, signalingLoop: any EventLoop,
+                           destination: CallDestination? = nil, policy: RTPCallHandler.Policy, signalingLoop: any EventLoop,
                            handlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void) -> EventLoopFuture<(any Channel, RTPCallHandler)> {
         let metrics = self.metrics
         let logger = self.logger
@@ -509,6 +544,7 @@ package final class SIPSignaling: ChannelInboundHandler, @unchecked Sendable {
                         let id = callID()
                         signalingLoop.execute { signaling.value.hangUp(callID: id) }
                     }
+                    handler.destination = destination
                     handlerBox.withLockedValue { $0 = handler }
                     try channel.pipeline.syncOperations.addHandler(handler)
                     try handlers(channel.pipeline.syncOperations)
@@ -531,4 +567,20 @@ package struct SIPTransferFailed: Error, Sendable, Equatable, CustomStringConver
 /// An outbound call refused because the bridge already carries its most calls.
 package struct SIPCallLimitReached: Error, Sendable, Equatable {
     package var maxCalls: Int
+}
+
+/// Where a routed call goes: the tenant the dialled number belongs to and the agent it reaches.
+package struct CallDestination: Sendable, Equatable {
+    package var tenant: String?
+    package var agent: String?
+    package init(tenant: String?, agent: String?) {
+        self.tenant = tenant
+        self.agent = agent
+    }
+}
+
+/// What the hub does with an offered call.
+package enum CallRouting: Sendable, Equatable {
+    case accept(CallDestination?)
+    case reject(status: Int, reason: String)
 }

@@ -32,6 +32,10 @@ package enum TwiML {
         #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n<Response><Say>\(escaped(text))</Say></Response>\n"
     }
 
+    /// `<Response><Reject/>`: the call is refused before it is answered (the caller hears the
+    /// network's rejection; nothing is billed).
+    package static let reject = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n<Response><Reject reason=\"rejected\"/></Response>\n"
+
     /// `<Response><Hangup/>`.
     package static let hangUp = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n<Response><Hangup/></Response>\n"
 

@@ -234,6 +234,11 @@ package final class TwilioMediaStream: ChannelDuplexHandler, @unchecked Sendable
         var call = CallStart(caller: caller, callerVerified: proof == .verified, callID: callSid ?? sid, codec: .g711ulaw,
                              channel: "twilio", outbound: plan)
         call.notice = parameters?["notice"]?.stringValue.flatMap(CallNotice.init(rawValue:))
+        // The tenant and agent the signed webhook routed the dialled number to.
+        if proof == .verified {
+            call.tenant = parameters?["tenant"]?.stringValue.flatMap { $0.utf8.count <= 64 ? $0 : nil }
+            call.agent = parameters?["agent"]?.stringValue.flatMap { $0.count <= Limits.agent ? $0 : nil }
+        }
         // The number the caller dialled, as the signed webhook passed it on.
         call.dialled = parameters?["to"]?.stringValue.flatMap { $0.utf8.count <= 64 ? SessionKey($0) : nil }
             .flatMap { $0.kind == .phoneNumber ? $0.rawValue : nil }

@@ -27,6 +27,7 @@ struct SIPService: Service {
         let bridge = self.bridge
         let settings = Self.settings(hub.configuration, mediaHost: host, advertisedHost: advertisedHost)
         let authentication = Self.authentication(hub, advertisedHost: advertisedHost)
+        let route = hub.platform.map { platform in { @Sendable (offer: SIPCallOffer) async -> CallRouting in await Self.route(offer, platform: platform) } }
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             // A datagram is read whole (NIO's default reads 2048 bytes and cuts the rest, which
@@ -35,7 +36,7 @@ struct SIPService: Service {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = SIPSignaling(settings: settings, authentication: authentication, metrics: hub.metrics, logger: hub.logger,
-                                               unanswered: { plan, reason in Self.unanswered(plan, reason: reason, hub: hub) }) { call, context in
+                                               unanswered: { plan, reason in Self.unanswered(plan, reason: reason, hub: hub) }, route: route) { call, context in
                         var logger = hub.logger
                         logger[metadataKey: "call.channel"] = "sip"
                         logger[metadataKey: "session.key"] = "\(call.caller?.redacted ?? "new")"
@@ -63,6 +64,16 @@ struct SIPService: Service {
     }
 
     /// The bridge's settings from the hub's: the SIP limits, the media policy.
+    /// Where an offered call goes by the number it dialled (the Request-URI's user).
+    static func route(_ offer: SIPCallOffer, platform: PlatformContext) async -> CallRouting {
+        switch await platform.directory.route(offer.calledNumber ?? offer.calledUser) {
+        case .unrouted: .accept(nil)
+        case .tenant(let tenant, let agent): .accept(CallDestination(tenant: tenant, agent: agent))
+        case .unknown: .reject(status: 404, reason: "Not Found")
+        case .unavailable: .reject(status: 503, reason: "Service Unavailable")
+        }
+    }
+
     /// A call the hub placed ended unanswered: its record ends with why.
     static func unanswered(_ plan: OutboundCallPlan, reason: SIPCallEndReason, hub: HubContext) {
         guard let record = plan.recordID else { return }
