@@ -25,11 +25,7 @@ public final class SQLiteCallStore: CallStore {
     /// The calls file of `--data sqlite:PATH`: `data/switchboard.sqlite` → `data/switchboard.calls.sqlite`
     /// (named like the packs' files, `HubPacks.sqlitePath`).
     public static func path(forDataPath path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        let ext = url.pathExtension
-        let stem = url.deletingPathExtension().lastPathComponent
-        let name = ext.isEmpty ? "\(stem).calls" : "\(stem).calls.\(ext)"
-        return url.deletingLastPathComponent().appendingPathComponent(name).path
+        SQLiteSidecar.path(forDataPath: path, kind: "calls")
     }
 
     /// Opens (creating it, its directory and its tables when missing) the calls file at `path`.
@@ -37,13 +33,7 @@ public final class SQLiteCallStore: CallStore {
     /// a database or holds a newer schema.
     public static func open(path: String) async throws -> SQLiteCallStore {
         try await run { () throws(DataError) -> SQLiteCallStore in
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw DataError.unavailable("cannot create the directory \(directory): \(error.localizedDescription)")
-            }
-            let connection = try SQLiteConnection(path: path)
+            let connection = try SQLiteSidecar.connect(path: path)
             do throws(DataError) {
                 try connection.withDatabase { (database) throws(DataError) in
                     try database.transaction { () throws(DataError) in

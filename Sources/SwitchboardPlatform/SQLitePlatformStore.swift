@@ -59,23 +59,13 @@ public final class SQLitePlatformStore: PlatformStore {
 
     /// The platform file of `--data sqlite:PATH`: `data/switchboard.sqlite` → `data/switchboard.platform.sqlite`.
     public static func path(forDataPath path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        let ext = url.pathExtension
-        let stem = url.deletingPathExtension().lastPathComponent
-        let name = ext.isEmpty ? "\(stem).platform" : "\(stem).platform.\(ext)"
-        return url.deletingLastPathComponent().appendingPathComponent(name).path
+        SQLiteSidecar.path(forDataPath: path, kind: "platform")
     }
 
     /// Opens (creating it and migrating it when needed) the platform file at `path`.
     public static func open(path: String) async throws -> SQLitePlatformStore {
         try await run { () throws(DataError) -> SQLitePlatformStore in
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw DataError.unavailable("cannot create the directory \(directory): \(error.localizedDescription)")
-            }
-            let connection = try SQLiteConnection(path: path)
+            let connection = try SQLiteSidecar.connect(path: path)
             do throws(DataError) {
                 try connection.withDatabase { (database) throws(DataError) in
                     try database.execute("PRAGMA foreign_keys = ON")
