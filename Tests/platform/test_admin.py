@@ -183,13 +183,13 @@ def test_the_openapi_document_is_the_routes_served(hub):
 
 
 @pytest.mark.skipif(not (REPO_ROOT / ".venv-schemathesis" / "bin" / "schemathesis").exists(), reason="schemathesis is not installed")
-def test_schemathesis_finds_no_server_error_and_no_schema_violation(hub):
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(hub, tmp_path):
     make_tenant(hub, "Fuzzed")
     result = subprocess.run(
         [str(REPO_ROOT / ".venv-schemathesis" / "bin" / "schemathesis"), "run", f"{hub.http_base}/admin/v1/openapi.json",
          "--header", f"Authorization: Bearer {ADMIN_KEY}", "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
          "--max-examples", "25", "--seed", "1", "--exclude-method", "DELETE", "--no-color"],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600, cwd=tmp_path)
     (ARTIFACTS / "schemathesis.txt").write_text(result.stdout + result.stderr)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert hub.process.poll() is None
