@@ -282,7 +282,7 @@ let package = Package(
         .target(
             name: "SwitchboardTesting",
             dependencies: [
-                "RealtimeProtocol", "SwitchboardCore", "OpenAIRealtime", "SwitchboardRedis",
+                "RealtimeProtocol", "SwitchboardCore", "OpenAIRealtime", "SwitchboardRedis", "SwitchboardPlatform",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -340,7 +340,8 @@ let package = Package(
             name: "SwitchboardPostgresTests",
             dependencies: [
                 "SwitchboardPostgres", "SwitchboardData", "SwitchboardCore", "SwitchboardTools", "SwitchboardAgents", "RealtimeProtocol",
-                "SwitchboardCalls",
+                "SwitchboardCalls", "SwitchboardPlatform", "SwitchboardTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -151,7 +151,8 @@ package struct SQLiteDatabase {
             let result: Int32
             switch value {
             case .integer(let number): result = sqlite3_bind_int64(statement, index, sqlite3_int64(number))
-            case .text(let text): result = sqlite3_bind_text(statement, index, text, -1, Self.transient)
+            // The byte length, not -1: a text with a NUL in it is bound whole, not cut at the NUL.
+            case .text(let text): result = sqlite3_bind_text(statement, index, text, Int32(clamping: text.utf8.count), Self.transient)
             case .null: result = sqlite3_bind_null(statement, index)
             }
             guard result == SQLITE_OK else {

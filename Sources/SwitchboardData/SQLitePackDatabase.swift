@@ -306,7 +306,8 @@ extension SQLiteDatabase {
             switch value {
             case .integer(let number): result = sqlite3_bind_int64(prepared, index, sqlite3_int64(number))
             case .real(let number): result = sqlite3_bind_double(prepared, index, number)
-            case .text(let text): result = sqlite3_bind_text(prepared, index, text, -1, sqliteTransient)
+            // The byte length, not -1: a text with a NUL in it is bound whole, not cut at the NUL.
+            case .text(let text): result = sqlite3_bind_text(prepared, index, text, Int32(clamping: text.utf8.count), sqliteTransient)
             case .null: result = sqlite3_bind_null(prepared, index)
             }
             guard result == SQLITE_OK else {

@@ -106,11 +106,14 @@ public final class MemoryPlatformStore: PlatformStore {
 
     public func updateTenant(_ tenant: Tenant) async throws {
         try write { (state) throws(PlatformError) in
-            try requireTenant(tenant.id, in: state)
+            guard let existing = state.tenants[tenant.id] else { throw PlatformError(.notFound, "no tenant \(tenant.id)") }
             guard !state.tenants.values.contains(where: { $0.name == tenant.name && $0.id != tenant.id }) else {
                 throw PlatformError(.conflict, "a tenant named \(tenant.name) exists already")
             }
-            state.tenants[tenant.id] = tenant
+            // A tenant's creation time stays what it was, as in the SQL stores.
+            var updated = tenant
+            updated.createdAt = existing.createdAt
+            state.tenants[tenant.id] = updated
         }
     }
 
@@ -151,7 +154,9 @@ public final class MemoryPlatformStore: PlatformStore {
     public func addKey(_ key: TenantKey) async throws {
         try write { (state) throws(PlatformError) in
             try requireTenant(key.tenantID, in: state)
-            guard !state.keys.values.contains(where: { $0.hash == key.hash }) else { throw PlatformError(.conflict, "that key exists already") }
+            guard state.keys[key.id] == nil, !state.keys.values.contains(where: { $0.hash == key.hash }) else {
+                throw PlatformError(.conflict, "that key exists already")
+            }
             state.keys[key.id] = key
         }
     }

@@ -140,7 +140,10 @@ public final class SQLitePlatformStore: PlatformStore {
     public func createTenant(_ tenant: Tenant) async throws {
         let values = try Self.values(tenant)
         try await write { (database) throws(DataError) -> PlatformError? in
-            if try !database.query("SELECT 1 FROM tenants WHERE id = ? OR name = ?", [.text(tenant.id), .text(tenant.name)]) { _ in 1 }.isEmpty {
+            if try !database.query("SELECT 1 FROM tenants WHERE id = ?", [.text(tenant.id)]) { _ in 1 }.isEmpty {
+                return PlatformError(.conflict, "a tenant \(tenant.id) exists already")
+            }
+            if try !database.query("SELECT 1 FROM tenants WHERE name = ?", [.text(tenant.name)]) { _ in 1 }.isEmpty {
                 return PlatformError(.conflict, "a tenant named \(tenant.name) exists already")
             }
             try database.run("INSERT INTO tenants (id, name, packs, default_agent, limits, created_at) VALUES (?, ?, ?, ?, ?, ?)", values)

@@ -85,8 +85,8 @@ public enum Hub {
 
     /// The call records' store at the `--data` location: a SQLite file beside the packs' (or
     /// the packs' PostgreSQL database, in its own schema).
-    /// The platform store beside SQLite data (`<name>.platform.sqlite`); with PostgreSQL data
-    /// the admin API answers 503 until the platform store runs there.
+    /// The platform store beside the packs' data: `<name>.platform.sqlite`, or the
+    /// `switchboard_platform` schema of the PostgreSQL database every replica shares.
     static func openPlatform(configuration: HubConfiguration, logger: Logger) async throws -> PlatformContext? {
         let secrets = try configuration.masterKey.map { (key) throws -> SecretBox in try SecretBox(masterKey: key) }
         do {
@@ -95,9 +95,10 @@ public enum Hub {
                 let store = try await SQLitePlatformStore.open(path: SQLitePlatformStore.path(forDataPath: path))
                 if secrets == nil { logger.notice("no SWITCHBOARD_MASTER_KEY: tenants' secrets cannot be stored") }
                 return PlatformContext(store: store, secrets: secrets, directory: NumberDirectory(store: store, logger: logger))
-            case .postgres:
-                logger.notice("tenants are not kept in PostgreSQL yet: /admin/v1 answers 503")
-                return nil
+            case .postgres(let url):
+                let store = try await PostgresPlatformStore.connect(url: url, logger: logger)
+                if secrets == nil { logger.notice("no SWITCHBOARD_MASTER_KEY: tenants' secrets cannot be stored") }
+                return PlatformContext(store: store, secrets: secrets, directory: NumberDirectory(store: store, logger: logger))
             }
         } catch {
             throw ConfigurationError("--data \(DataLocation.redacted(configuration.data)): the platform store could not be opened: \(error)")

@@ -54,6 +54,8 @@ def test_the_platform_key_sets_up_a_tenant_and_bad_requests_are_problems(hub):
         ("POST", "/admin/v1/tenants", {"name": "X", "packs": ["travel"], "default_agent": "dentist"}, 422),
         ("POST", "/admin/v1/tenants", {"name": "X", "packs": ["travel"], "default_agent": "concierge", "owner": "me"}, 422),
         ("POST", "/admin/v1/tenants", {"name": " ", "packs": ["travel"], "default_agent": "concierge"}, 422),
+        ("POST", "/admin/v1/tenants", {"name": "Ac\u0000me", "packs": ["travel"], "default_agent": "concierge"}, 422),
+        ("GET", "/admin/v1/tenants/" + tenant["id"] + "%00x", None, 404),
         ("POST", "/admin/v1/tenants", {"name": "X", "packs": [], "default_agent": "concierge"}, 422),
         ("POST", path + "/numbers", {"number": "+15550100101", "agent": "flight"}, 409),
         ("POST", path + "/numbers", {"number": "555-0101", "agent": "flight"}, 422),

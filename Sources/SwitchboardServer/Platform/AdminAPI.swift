@@ -75,7 +75,7 @@ enum AdminAPI {
                 do {
                     guard let platform = hub.platform else {
                         throw Problem(.serviceUnavailable, "no_platform_store", "The platform store is not open",
-                                      "Tenants are kept beside the packs' SQLite data (--data sqlite:PATH); this hub has none.")
+                                      "This hub keeps no tenants: it was started without its data (--data).")
                     }
                     let caller = try await authorize(request, hub: hub, platform: platform)
                     if route.platformOnly, caller != .platform { throw Problem.forbidden("Only the platform's admin key may do this.") }
@@ -157,8 +157,9 @@ enum AdminAPI {
             if required { throw Problem.invalid("'\(name)' is required.") }
             return nil
         }
-        guard let text = value.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty, text.count <= maximum else {
-            throw Problem.invalid("'\(name)' must be text of 1 to \(maximum) characters.")
+        guard let text = value.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty, text.count <= maximum,
+              !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw Problem.invalid("'\(name)' must be text of 1 to \(maximum) characters, without control characters.")
         }
         return text
     }
