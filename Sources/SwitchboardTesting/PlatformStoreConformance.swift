@@ -15,31 +15,31 @@ public enum PlatformStoreConformance {
     /// removed with their tenant. Leaves one tenant (`Bistro`) and its number behind.
     public static func everything(_ store: any PlatformStore) async throws {
         let start = try await store.version()
-        let acme = Tenant(name: "Acme Travel", packs: ["travel"], defaultAgent: "concierge", limits: TenantLimits(concurrentCalls: 5))
-        let bistro = Tenant(name: "Bistro", packs: ["restaurant"], defaultAgent: "orchestrator")
+        let acme = Tenant(name: "Acme", packs: ["desk"], defaultAgent: "front", limits: TenantLimits(concurrentCalls: 5))
+        let bistro = Tenant(name: "Bistro", packs: ["bookings"], defaultAgent: "host")
         try await store.createTenant(acme)
         try await store.createTenant(bistro)
         try expect(try await store.version() > start, "writes move the version on")
         try expectEqual(try await store.tenant(id: acme.id), acme, "the tenant read back")
         try expectEqual(try await store.tenants().map(\.id).sorted(), [acme.id, bistro.id].sorted(), "the tenants")
-        try await expectRefusal("a second tenant with a name taken", PlatformError(.conflict, "a tenant named Acme Travel exists already")) {
-            try await store.createTenant(Tenant(name: "Acme Travel", packs: [], defaultAgent: "x"))
+        try await expectRefusal("a second tenant with a name taken", PlatformError(.conflict, "a tenant named Acme exists already")) {
+            try await store.createTenant(Tenant(name: "Acme", packs: [], defaultAgent: "x"))
         }
         var renamed = acme
-        renamed.defaultAgent = "flight"
+        renamed.defaultAgent = "sales"
         renamed.limits.callsPerMinute = 30
         try await store.updateTenant(renamed)
         try expectEqual(try await store.tenant(id: acme.id), renamed, "the updated tenant")
 
         // Numbers: one tenant each; routing finds the tenant and agent.
-        try await store.bind(NumberBinding(number: "+15550100001", tenantID: acme.id, agent: "flight"))
-        try await store.bind(NumberBinding(number: "sip:desk@pbx.example.com", tenantID: acme.id, agent: "hotel"))
-        try await store.bind(NumberBinding(number: "+15550100002", tenantID: bistro.id, agent: "reservation"))
+        try await store.bind(NumberBinding(number: "+15550100001", tenantID: acme.id, agent: "sales"))
+        try await store.bind(NumberBinding(number: "sip:desk@pbx.example.com", tenantID: acme.id, agent: "support"))
+        try await store.bind(NumberBinding(number: "+15550100002", tenantID: bistro.id, agent: "bookings"))
         try await expectRefusal("binding a number another tenant has") {
             try await store.bind(NumberBinding(number: "+15550100001", tenantID: bistro.id, agent: "x"))
         }
         try expectEqual(try await store.binding(of: "+15550100001")?.tenantID, acme.id, "the tenant of +15550100001")
-        try expectEqual(try await store.binding(of: "+15550100002")?.agent, "reservation", "the agent of +15550100002")
+        try expectEqual(try await store.binding(of: "+15550100002")?.agent, "bookings", "the agent of +15550100002")
         try expectEqual(try await store.binding(of: "+15550109999"), nil, "the binding of a number nobody has")
         try expectEqual(try await store.numbers(tenant: acme.id).map(\.number), ["+15550100001", "sip:desk@pbx.example.com"], "Acme's numbers")
         // Another tenant cannot unbind it.
@@ -58,7 +58,7 @@ public enum PlatformStoreConformance {
         try expect(try await store.keys(tenant: bistro.id).isEmpty, "Bistro has no keys")
 
         // Tool settings and secrets, per tenant.
-        let setting = ToolSetting(tenantID: acme.id, agent: "flight", tool: "crm_lookup", enabled: true, settings: #"{"endpoint":"https://crm.example.com"}"#)
+        let setting = ToolSetting(tenantID: acme.id, agent: "sales", tool: "crm_lookup", enabled: true, settings: #"{"endpoint":"https://crm.example.com"}"#)
         try await store.setTool(setting)
         var disabled = setting
         disabled.enabled = false
