@@ -94,12 +94,19 @@ public final class RealtimeTestClient: Sendable {
     }
 
     /// Reads events until one of `type` arrives, returning all read (that one last).
+    ///
+    /// A `response.done` of a response the hub made on its own (a spoken filler while a slow tool
+    /// runs, a notice: `response.metadata.switchboard`) does not end the wait for `response.done`:
+    /// it is not the answer, and a loaded machine makes fillers where an idle one makes none.
     public func events(until type: String, timeout: Duration = .seconds(10)) async throws -> [RealtimeEvent] {
         var out: [RealtimeEvent] = []
         while true {
             let event = try await nextEvent(timeout: timeout)
             out.append(event)
-            if event.type == type { return out }
+            if event.type == type {
+                if type == "response.done", event["response"]?["metadata"]?["switchboard"] != nil { continue }
+                return out
+            }
         }
     }
 
