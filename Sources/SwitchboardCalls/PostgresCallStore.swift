@@ -68,14 +68,7 @@ public final class PostgresCallStore: CallStore {
     }
 
     /// The advisory lock key of the schema's creation: FNV-1a (64 bits) of `switchboard.calls`.
-    static let advisoryLockKey: Int = {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "switchboard.calls".utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return Int(Int64(bitPattern: hash))
-    }()
+    static let advisoryLockKey = PostgresPackSchema.advisoryLockKey("switchboard.calls")
 
     static let schema = [
         "CREATE SCHEMA IF NOT EXISTS switchboard_calls",

@@ -124,14 +124,7 @@ public final class PostgresPlatformStore: PlatformStore {
     }
 
     /// The advisory lock key of the migrations: FNV-1a (64 bits) of `switchboard.platform`.
-    static let advisoryLockKey: Int = {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "switchboard.platform".utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return Int(Int64(bitPattern: hash))
-    }()
+    static let advisoryLockKey = PostgresPackSchema.advisoryLockKey("switchboard.platform")
 
     // MARK: Running
 

@@ -4,7 +4,7 @@ import SwitchboardData
 
 /// The PostgreSQL schema of one pack: its name, the helper functions every engine provides,
 /// and its creation from the pack's `schema.sql` and `seed.sql`, once across replicas.
-enum PostgresPackSchema {
+package enum PostgresPackSchema {
     /// The helper functions of the pack format, created in the pack's schema.
     static let helperFunctions = [
         """
@@ -43,11 +43,15 @@ enum PostgresPackSchema {
     /// The `search_path` of the pack's connections: its schema, then `public`.
     static func searchPath(pack: String) -> String { "\(identifier(pack: pack)), public" }
 
-    /// An advisory lock key of the pack: FNV-1a (64 bits) of `switchboard.pack.NAME`. Two packs
-    /// whose keys collide only wait for each other's creation.
-    static func advisoryLockKey(pack: String) -> Int {
+    /// An advisory lock key of the pack (of `switchboard.pack.NAME`). Two packs whose keys
+    /// collide only wait for each other's creation.
+    static func advisoryLockKey(pack: String) -> Int { advisoryLockKey("switchboard.pack.\(pack)") }
+
+    /// The `pg_advisory_xact_lock` key of a schema's creation: FNV-1a (64 bits) of `name`, so every
+    /// replica derives the same key.
+    package static func advisoryLockKey(_ name: String) -> Int {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "switchboard.pack.\(pack)".utf8 {
+        for byte in name.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOWebSocket
 import RealtimeProtocol
 import SwitchboardCore
+import Synchronization
 
 /// What the followers of a live phone call hear: every server event its session sends the call
 /// (the model's events, with audio) and the call's own events (`output_audio_buffer.started`,
@@ -18,8 +19,8 @@ final class CallFeed: Sendable {
     /// What a follower is told first.
     let description: JSONObject
     private let followers = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
-    /// How many are following, read on every event without taking the lock.
-    private let count = NIOLockedValueBox(0)
+    /// How many are following, read on every event the call sends without taking the lock.
+    private let count = Atomic<Int>(0)
 
     /// Bytes queued on a follower's connection beyond which its events are dropped.
     static let maximumBacklog = 4 * 1024 * 1024
@@ -29,7 +30,7 @@ final class CallFeed: Sendable {
         self.description = description
     }
 
-    var isFollowed: Bool { count.withLockedValue { $0 > 0 } }
+    var isFollowed: Bool { count.load(ordering: .relaxed) > 0 }
 
     /// Sends `event` (one JSON server event) to every follower.
     func publish(_ event: ByteBuffer) {
@@ -47,8 +48,8 @@ final class CallFeed: Sendable {
     }
 
     func add(_ channel: any Channel) {
-        followers.withLockedValue { $0[ObjectIdentifier(channel)] = channel }
-        count.withLockedValue { $0 += 1 }
+        let added = followers.withLockedValue { $0.updateValue(channel, forKey: ObjectIdentifier(channel)) == nil }
+        if added { count.add(1, ordering: .relaxed) }
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: RealtimeEvent(type: "hub.call.followed", [
             ("event_id", .string(RealtimeID.event())), ("call", .object(description)),
         ]).encoded(allocator: channel.allocator)), promise: nil)
@@ -56,7 +57,7 @@ final class CallFeed: Sendable {
 
     func remove(_ channel: any Channel) {
         let removed = followers.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) != nil }
-        if removed { count.withLockedValue { $0 -= 1 } }
+        if removed { count.subtract(1, ordering: .relaxed) }
     }
 
     /// The call ended: every follower is told so and closed (1000).
@@ -65,7 +66,7 @@ final class CallFeed: Sendable {
             defer { followers = [:] }
             return Array(followers.values)
         }
-        count.withLockedValue { $0 = 0 }
+        count.store(0, ordering: .relaxed)
         for channel in channels {
             var data = channel.allocator.buffer(capacity: 32)
             data.write(webSocketErrorCode: .normalClosure)
